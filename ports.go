@@ -1,0 +1,118 @@
+package chungthuc
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"io"
+	"time"
+)
+
+// Clock tells the time; tests fix it.
+type Clock func() time.Time
+
+// CertificationFilter selects entries of a unit's register for listing.
+type CertificationFilter struct {
+	UnitID int64 // required: every query is scoped by unit (0 only for system administrators)
+	Year   int   // 0 = any
+	Number int64 // 0 = any
+	Status Status
+	Query  string // substring of title, issuer or requester
+	From   time.Time
+	To     time.Time
+	Offset int
+	Limit  int // default 50, max 500
+}
+
+// Register is the certification register: units, officers, books, entries, refusals.
+// Implementations: storage/sqlite (embedded default) and storage/postgres (production);
+// both pass the same conformance suite (storage/registertest).
+//
+// Every method returns *Error with ENOTFOUND when a looked-up thing does not exist (never a
+// nil result with a nil error), ECONFLICT when state forbids the change, EUNAVAILABLE when the
+// database cannot be reached.
+type Register interface {
+	CreateUnit(ctx context.Context, u *Unit) error // sets ID, CreatedAt
+	UnitByCode(ctx context.Context, code string) (*Unit, error)
+	UnitByID(ctx context.Context, id int64) (*Unit, error)
+	Units(ctx context.Context) ([]*Unit, error)
+
+	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
+	OfficerByID(ctx context.Context, id int64) (*Officer, error)
+	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+
+	// Reserve allocates the next number of c.UnitID for the calendar year of c.CertifiedAt
+	// (in Vietnam time) and records c as Pending in the open book of that year (opening
+	// book 01 if none is open). It sets ID, Number, Year, BookID, BookCode, Status and
+	// CreatedAt. Concurrent calls never share or skip a number.
+	Reserve(ctx context.Context, c *Certification) error
+	// Seal records the hash and object key of a Pending entry's signed copy before the object
+	// is written (so a crash between the two can be repaired by fsck).
+	Seal(ctx context.Context, id int64, sha256, objectKey string, scanKeys []string) error
+	// Issue turns a Pending entry whose object is stored into Issued.
+	Issue(ctx context.Context, id int64) error
+	// Void turns a Pending entry into Void with a reason; its number stays used.
+	Void(ctx context.Context, id int64, reason string) error
+	// Revoke turns an Issued entry into Revoked with a reason and time.
+	Revoke(ctx context.Context, id int64, reason string, at time.Time) error
+
+	CertificationByID(ctx context.Context, id int64) (*Certification, error)
+	CertificationByToken(ctx context.Context, token string) (*Certification, error)
+	// CertificationBySHA256 finds the entry whose signed copy has this hex SHA-256.
+	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
+	// Certifications lists entries matching f, newest number first, and the total count.
+	Certifications(ctx context.Context, f CertificationFilter) ([]*Certification, int, error)
+	// Pending lists entries still Pending that were created before the given time.
+	Pending(ctx context.Context, before time.Time) ([]*Certification, error)
+
+	// Books lists a unit's books of a year (0 = all years), oldest first.
+	Books(ctx context.Context, unitID int64, year int) ([]*Book, error)
+	// OpenBook closes the unit's open book of the year (if any) and opens the next one;
+	// numbering continues.
+	OpenBook(ctx context.Context, unitID int64, year int, at time.Time) (*Book, error)
+	// CloseBook closes a book, writing the count of the year's certifications so far.
+	CloseBook(ctx context.Context, bookID int64, at time.Time) (*Book, error)
+
+	CreateRefusal(ctx context.Context, r *Refusal) error
+
+	Close() error
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key    string
+	Size   int64
+	SHA256 string // hex
+}
+
+// ObjectStore keeps immutable objects (signed copies, original scans). Objects are written
+// once and named by content hash; Put of an existing key with the same content succeeds.
+// Implementations: storage/fs (embedded default) and storage/s3.
+type ObjectStore interface {
+	// Put stores size bytes from r under key and verifies they hash to sha256 (hex);
+	// a mismatch stores nothing and returns EINVALID.
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) error
+	// Get streams an object; ENOTFOUND if absent. The caller closes the reader.
+	Get(ctx context.Context, key string) (io.ReadCloser, *ObjectInfo, error)
+	// Stat describes an object; ENOTFOUND if absent.
+	Stat(ctx context.Context, key string) (*ObjectInfo, error)
+	// List calls fn for every object whose key starts with prefix.
+	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
+	// Delete removes an object that no register entry references (fsck only); stores with
+	// retention may refuse with ECONFLICT.
+	Delete(ctx context.Context, key string) error
+}
+
+// SigningKey is a private key usable only through crypto.Signer, with its certificate chain
+// (leaf first, root last or omitted).
+type SigningKey struct {
+	Signer crypto.Signer
+	Chain  []*x509.Certificate
+}
+
+// KeyStore hands out the keys that sign copies: an officer's personal key and a unit's seal.
+// Implementations: certs (PEM/PKCS#12 files, the development PKI, PKCS#11 tokens).
+type KeyStore interface {
+	OfficerKey(ctx context.Context, o *Officer) (*SigningKey, error)
+	SealKey(ctx context.Context, u *Unit) (*SigningKey, error)
+}

@@ -116,3 +116,29 @@ type KeyStore interface {
 	OfficerKey(ctx context.Context, o *Officer) (*SigningKey, error)
 	SealKey(ctx context.Context, u *Unit) (*SigningKey, error)
 }
+
+// AuditEntry is one record of the append-only audit log. Each entry's Hash is the SHA-256
+// of its canonical form including PrevHash, the Hash of the entry before it, so that any
+// edit, deletion or reordering breaks the chain at that entry.
+type AuditEntry struct {
+	ID       int64
+	At       time.Time
+	Action   string // fixed vocabulary: "certify.reserve", "certify.issue", "certify.void", "revoke", "refuse", "download", "login", "login.failed", "key.use", "book.open", "book.close", …
+	UnitID   int64  // 0 for system-wide actions
+	Actor    string // who: "officer:12", "token:3", "system", "cli"
+	Subject  string // what: "certification:881", "book:4", …
+	Detail   string // JSON object with action-specific fields; never secrets
+	PrevHash string // hex
+	Hash     string // hex
+}
+
+// AuditLog is the hash-chained, append-only audit log. The Register implementations also
+// implement it on the same database, and append their own state changes (reserve, issue,
+// void, revoke, book open/close, refusal) in the same transaction as the change.
+type AuditLog interface {
+	// Append sets ID, At (if zero), PrevHash and Hash and stores the entry.
+	Append(ctx context.Context, e *AuditEntry) error
+	// VerifyChain checks the whole chain; it returns the ID of the first broken entry
+	// (0 when the chain is intact) and the number of entries checked.
+	VerifyChain(ctx context.Context) (firstBroken int64, checked int64, err error)
+}

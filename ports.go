@@ -142,3 +142,47 @@ type AuditLog interface {
 	// (0 when the chain is intact) and the number of entries checked.
 	VerifyChain(ctx context.Context) (firstBroken int64, checked int64, err error)
 }
+
+// Scan is one file of a citizen's original as uploaded (JPEG, PNG or PDF).
+type Scan struct {
+	Name string
+	Data []byte
+}
+
+// Allocation is what the register assigns to a copy once its scans are known to be good.
+type Allocation struct {
+	Number      int64
+	BookCode    string
+	CertifiedAt time.Time
+	VerifyURL   string
+}
+
+// CopyRequest asks a CopyMaker for one certified copy.
+type CopyRequest struct {
+	Scans        []Scan
+	Place        string // địa danh
+	UnitName     string
+	OfficerName  string
+	OfficerTitle string
+	DocTitle     string
+	Officer      *SigningKey
+	Seal         *SigningKey
+	SealImage    []byte // PNG; nil = the default drawn seal
+	// Allocate is called once, after the scans were accepted and before anything is
+	// stamped or signed, to obtain the number (so that bad input never uses a number).
+	Allocate func(ctx context.Context, originalPages int) (*Allocation, error)
+}
+
+// Copy is a certified copy.
+type Copy struct {
+	PDF           []byte
+	SHA256        string
+	Pages         int      // pages of the copy
+	OriginalPages int      // pages of the original (the fee counts these)
+	Dropped       []string // what intake removed from PDF scans, for the officer
+}
+
+// CopyMaker turns scans into a stamped, doubly signed copy (implemented by signer).
+type CopyMaker interface {
+	MakeCopy(ctx context.Context, req CopyRequest) (*Copy, error)
+}

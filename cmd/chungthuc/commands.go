@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/signer/intake"
+)
+
+// newFlags is a FlagSet whose errors are usage errors and whose output is discarded (Main
+// prints the usage).
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	// Allow flags after positional arguments (chungthuc certify --out x a.jpg --unit PL).
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return usagef("%s: %v", fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("certify")
+	unit := fs.String("unit", "", "unit code")
+	officer := fs.Int64("officer", 0, "officer id")
+	title := fs.String("title", "", "officer's title as printed")
+	doc := fs.String("doc", "", "what the original is")
+	issuer := fs.String("issuer", "", "who issued the original")
+	requester := fs.String("requester", "", "who asked for the copy")
+	out := fs.String("out", "", "output PDF")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *unit == "":
+		return usagef("certify: --unit is required")
+	case *officer <= 0:
+		return usagef("certify: --officer is required")
+	case *out == "":
+		return usagef("certify: --out is required")
+	case fs.NArg() == 0:
+		return usagef("certify: at least one scan is required")
+	}
+	scans, err := readScans(fs.Args(), intake.DefaultLimits().MaxTotalBytes)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.svc.Certify(ctx, certify.Input{
+		UnitCode: strings.ToUpper(*unit), OfficerID: *officer, Title: *title,
+		DocTitle: *doc, Issuer: *issuer, Requester: *requester, Scans: scans, KeepScans: true,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, res.PDF); err != nil {
+		return err
+	}
+	c := res.Certification
+	return printJSON(stdout, map[string]any{
+		"id": c.ID, "number": c.Number, "book": c.BookCode, "year": c.Year,
+		"certified_at": c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
+		"verify_url":   res.VerifyURL, "access_code": res.AccessCode, "sha256": c.SHA256,
+		"pages": c.Pages + 1, "original_pages": c.Pages, "fee_vnd": c.FeeVND,
+		"officer": c.OfficerName, "title": c.OfficerTitle, "out": *out, "dropped": nonNil(res.Dropped),
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// readScans reads the scan files, refusing before reading when they are too large in total.
+func readScans(paths []string, limit int64) ([]chungthuc.Scan, error) {
+	var total int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "cannot read scan %q: %v", p, errorsUnwrapPath(err))
+		}
+		if !st.Mode().IsRegular() {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "scan %q is not a regular file", p)
+		}
+		total += st.Size()
+	}
+	if limit > 0 && total > limit {
+		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the scans total %d bytes, over the limit of %d bytes", total, limit)
+	}
+	scans := make([]chungthuc.Scan, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "cannot read scan %q: %v", p, errorsUnwrapPath(err))
+		}
+		scans = append(scans, chungthuc.Scan{Name: filepath.Base(p), Data: b})
+	}
+	return scans, nil
+}
+
+func errorsUnwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename, so a crash never
+// leaves a half-written copy under the final name.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".chungthuc-*.tmp")
+	if err != nil {
+		return chungthuc.Errorf(chungthuc.EINVALID, "cannot write %q: %v", path, errorsUnwrapPath(err))
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func cmdOfficer(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usagef("officer: expected 'officer add'")
+	}
+	fs := newFlags("officer add")
+	unit := fs.String("unit", "", "unit code")
+	name := fs.String("name", "", "full name")
+	title := fs.String("title", "", "title")
+	role := fs.String("role", string(chungthuc.RoleOfficer), "role: officer, clerk, unit_admin, system_admin")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *unit == "" || strings.TrimSpace(*name) == "" || strings.TrimSpace(*title) == "" {
+		return usagef("officer add: --unit, --name and --title are required")
+	}
+	switch chungthuc.Role(*role) {
+	case chungthuc.RoleOfficer, chungthuc.RoleClerk, chungthuc.RoleUnitAdmin, chungthuc.RoleSystemAdmin:
+	default:
+		return usagef("officer add: unknown role %q", *role)
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
+	if err != nil {
+		return err
+	}
+	o := &chungthuc.Officer{UnitID: u.ID, Name: norm.NFC.String(strings.TrimSpace(*name)), Title: norm.NFC.String(strings.TrimSpace(*title)), Role: chungthuc.Role(*role), Active: true}
+	if err := a.reg.CreateOfficer(ctx, o); err != nil {
+		return err
+	}
+	if err := a.issueOfficer(ctx, o, u); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, o.ID)
+	return nil
+}
+
+func cmdUnit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usagef("unit: expected 'unit add'")
+	}
+	fs := newFlags("unit add")
+	code := fs.String("code", "", "short code, e.g. PL")
+	name := fs.String("name", "", "full name, e.g. Phường Phương Lâm")
+	place := fs.String("place", "", "place name printed before the date")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *code == "" || *name == "" || *place == "" {
+		return usagef("unit add: --code, --name and --place are required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u := &chungthuc.Unit{Code: strings.ToUpper(*code), Name: norm.NFC.String(*name), Place: norm.NFC.String(*place)}
+	if err := a.reg.CreateUnit(ctx, u); err != nil {
+		return err
+	}
+	if err := a.issueSeal(ctx, u); err != nil {
+		return err
+	}
+	return printJSON(stdout, map[string]any{"id": u.ID, "code": u.Code, "name": u.Name, "place": u.Place})
+}
+
+func cmdPKI(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) != 1 || (args[0] != "init" && args[0] != "export-root") {
+		return usagef("pki: expected 'pki init' or 'pki export-root'")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.pki == nil {
+		return chungthuc.Errorf(chungthuc.ECONFLICT, "no development PKI in this configuration")
+	}
+	if args[0] == "export-root" {
+		_, err := stdout.Write(a.pki.RootPEM())
+		return err
+	}
+	fmt.Fprintf(stdout, "development PKI ready in %s\n", filepath.Join(cfg.DataDir, "pki"))
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) != 0 {
+		return usagef("migrate takes no arguments")
+	}
+	n, err := migrate(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema up to date (%d migration(s) applied)\n", n)
+	return nil
+}
+
+func cmdFsck(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("fsck")
+	grace := fs.Duration("grace", 2*time.Minute, "leave entries younger than this alone (a certification may be in progress)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := a.fsck(ctx, *grace)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(stdout, rep); err != nil {
+		return err
+	}
+	return nil
+}
+
+func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return usagef("audit: expected 'audit verify'")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	broken, checked, err := a.audit.VerifyChain(ctx)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(stdout, map[string]any{"intact": broken == 0, "checked": checked, "first_broken": broken}); err != nil {
+		return err
+	}
+	if broken != 0 {
+		return &exitError{1}
+	}
+	return nil
+}
+
+func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }

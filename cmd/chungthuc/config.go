@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the whole configuration, read from the environment once at start-up. Every
+// secret can also be given as NAME_FILE (a path whose contents are the value), so secrets
+// need not sit in the environment.
+type Config struct {
+	DataDir string // CHUNGTHUC_DATA, default ./chungthuc-data: the embedded register, objects, dev PKI
+	BaseURL string // CHUNGTHUC_BASE_URL, default http://127.0.0.1:8080
+	Addr    string // CHUNGTHUC_ADDR, default 127.0.0.1:8080
+
+	DatabaseURL string // CHUNGTHUC_DATABASE_URL: PostgreSQL; empty = embedded SQLite
+
+	S3Endpoint       string // CHUNGTHUC_S3_ENDPOINT: S3; empty = the local folder
+	S3Bucket         string // CHUNGTHUC_S3_BUCKET, default "chungthuc"
+	S3AccessKey      string // CHUNGTHUC_S3_ACCESS_KEY
+	S3SecretKey      string // CHUNGTHUC_S3_SECRET_KEY
+	S3Region         string // CHUNGTHUC_S3_REGION
+	S3UseSSL         bool   // CHUNGTHUC_S3_USE_SSL, default true
+	S3RetentionYears int    // CHUNGTHUC_S3_RETENTION_YEARS, default 0 (no Object Lock)
+
+	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
+}
+
+// LoadConfig reads the configuration from getenv and validates it.
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	var errs []string
+	get := func(name, def string) string {
+		v := getenv(name)
+		if f := getenv(name + "_FILE"); f != "" {
+			if v != "" {
+				errs = append(errs, fmt.Sprintf("both %s and %s_FILE are set", name, name))
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s_FILE: cannot read %s", name, f))
+			}
+			v = strings.TrimSpace(string(b))
+		}
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	c := &Config{
+		DataDir:      get("CHUNGTHUC_DATA", "chungthuc-data"),
+		BaseURL:      strings.TrimRight(get("CHUNGTHUC_BASE_URL", "http://127.0.0.1:8080"), "/"),
+		Addr:         get("CHUNGTHUC_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:  get("CHUNGTHUC_DATABASE_URL", ""),
+		S3Endpoint:   get("CHUNGTHUC_S3_ENDPOINT", ""),
+		S3Bucket:     get("CHUNGTHUC_S3_BUCKET", "chungthuc"),
+		S3AccessKey:  get("CHUNGTHUC_S3_ACCESS_KEY", ""),
+		S3SecretKey:  get("CHUNGTHUC_S3_SECRET_KEY", ""),
+		S3Region:     get("CHUNGTHUC_S3_REGION", ""),
+		KeyAlgorithm: get("CHUNGTHUC_KEY_ALGORITHM", "ecdsa-p256"),
+	}
+	var err error
+	if c.S3UseSSL, err = strconv.ParseBool(get("CHUNGTHUC_S3_USE_SSL", "true")); err != nil {
+		errs = append(errs, "CHUNGTHUC_S3_USE_SSL must be true or false")
+	}
+	if c.S3RetentionYears, err = strconv.Atoi(get("CHUNGTHUC_S3_RETENTION_YEARS", "0")); err != nil || c.S3RetentionYears < 0 {
+		errs = append(errs, "CHUNGTHUC_S3_RETENTION_YEARS must be a whole number ≥ 0")
+	}
+	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		errs = append(errs, "CHUNGTHUC_S3_ENDPOINT is set but CHUNGTHUC_S3_ACCESS_KEY or CHUNGTHUC_S3_SECRET_KEY is missing")
+	}
+	if c.KeyAlgorithm != "ecdsa-p256" && c.KeyAlgorithm != "rsa-3072" {
+		errs = append(errs, "CHUNGTHUC_KEY_ALGORITHM must be ecdsa-p256 or rsa-3072")
+	}
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, "CHUNGTHUC_BASE_URL must start with http:// or https://")
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	c.DataDir, _ = filepath.Abs(c.DataDir)
+	return c, nil
+}
+
+// Embedded reports whether the register is the embedded SQLite one.
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }

@@ -1,0 +1,131 @@
+// Command chungthuc certifies electronic copies from paper originals and verifies them.
+//
+//	chungthuc certify --unit CODE --officer ID --title TEXT --out FILE SCAN...
+//	chungthuc verify [--trust ROOT.pem] FILE.pdf
+//	chungthuc officer add --unit CODE --name NAME --title TITLE
+//	chungthuc pki init | pki export-root
+//	chungthuc migrate | fsck | audit verify
+//	chungthuc serve
+//
+// With no configuration it runs on the embedded default: a SQLite register, a local folder
+// for objects and a development PKI under $CHUNGTHUC_DATA (./chungthuc-data), seeded on first
+// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. Exit codes: 0 success,
+// 1 failure (or an invalid copy for verify), 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries an exit code without a message (the command printed its own output).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+const usage = `usage: chungthuc COMMAND [ARGS]
+
+Commands:
+  certify --unit CODE --officer ID [--title TEXT] [--doc TITLE] [--requester NAME] --out FILE SCAN...
+                          certify scans (JPEG, PNG, PDF) into a signed copy; prints JSON
+  verify [--trust ROOT.pem] FILE.pdf
+                          check a copy's signatures (and the register when one is here); prints JSON
+  officer add --unit CODE --name NAME --title TITLE
+                          add an officer (prints the id; issues a dev certificate)
+  unit add --code CODE --name NAME --place PLACE
+                          add a certifying unit
+  pki init                create the development PKI (done automatically on first use)
+  pki export-root         print the development root certificate (PEM) for verifiers
+  migrate                 apply database migrations
+  fsck                    repair entries a crash left half-done; report leftovers
+  audit verify            check the audit log's hash chain
+  serve                   run the web service
+
+Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
+CHUNGTHUC_DATABASE_URL, CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL
+(secrets also as NAME_FILE).
+`
+
+// Main runs the command line and returns the exit code. It is what main calls and what the
+// end-to-end tests call in-process.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	err := run(ctx, args, stdin, stdout, stderr, getenv, logger)
+	var ue *usageError
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
+		return 2
+	default:
+		if chungthuc.ErrorCode(err) == chungthuc.EINTERNAL {
+			fmt.Fprintf(stderr, "chungthuc: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
+		}
+		return 1
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, logger *slog.Logger) error {
+	if len(args) == 0 {
+		return usagef("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "verify":
+		return cmdVerify(ctx, rest, stdout, getenv)
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "certify":
+		return cmdCertify(ctx, cfg, rest, stdout, logger)
+	case "officer":
+		return cmdOfficer(ctx, cfg, rest, stdout, logger)
+	case "unit":
+		return cmdUnit(ctx, cfg, rest, stdout, logger)
+	case "pki":
+		return cmdPKI(ctx, cfg, rest, stdout, logger)
+	case "migrate":
+		return cmdMigrate(ctx, cfg, rest, stdout, logger)
+	case "fsck":
+		return cmdFsck(ctx, cfg, rest, stdout, logger)
+	case "audit":
+		return cmdAudit(ctx, cfg, rest, stdout, logger)
+	case "serve":
+		return cmdServe(ctx, cfg, rest, stdout, logger)
+	}
+	return usagef("unknown command %q", cmd)
+}

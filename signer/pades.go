@@ -1,0 +1,112 @@
+package signer
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/cms"
+	"github.com/chungthuc/chungthuc/signer/pdfdoc"
+)
+
+// sigKind is the kind of PDF signature.
+type sigKind int
+
+const (
+	certification sigKind = iota // the first signature, with DocMDP permissions
+	approval                     // a later signature
+)
+
+// sigInfo is what a signature dictionary says about its signer.
+type sigInfo struct {
+	Kind     sigKind
+	DocMDP   int // P for a certification signature (1, 2 or 3)
+	Name     string
+	Reason   string
+	Location string
+	Contact  string
+	Time     time.Time
+}
+
+// byteRangePlaceholder has room for four 10-digit numbers.
+const byteRangePlaceholder = "[0000000000 0000000000 0000000000 0000000000]"
+
+// sigDict writes the signature dictionary with placeholders for /ByteRange and /Contents
+// (contentsLen hex digits) and returns it with the offsets of both placeholders inside it.
+func sigDict(info sigInfo, contentsLen int) (body []byte, brOff, contentsOff int) {
+	var b bytes.Buffer
+	b.WriteString("<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ")
+	brOff = b.Len()
+	b.WriteString(byteRangePlaceholder)
+	b.WriteString(" /Contents ")
+	contentsOff = b.Len()
+	b.WriteByte('<')
+	b.Write(bytes.Repeat([]byte{'0'}, contentsLen))
+	b.WriteByte('>')
+	b.WriteString("\n/M ")
+	b.Write(pdfdoc.Bytes(pdfdoc.String(pdfDate(info.Time))))
+	for _, kv := range []struct{ k, v string }{{"Name", info.Name}, {"Reason", info.Reason}, {"Location", info.Location}, {"ContactInfo", info.Contact}} {
+		if kv.v != "" {
+			b.WriteString(" /" + kv.k + " ")
+			b.Write(pdfdoc.Bytes(pdfdoc.Text(kv.v)))
+		}
+	}
+	if info.Kind == certification {
+		b.WriteString("\n/Reference [<</Type /SigRef /TransformMethod /DocMDP /TransformParams <</Type /TransformParams /P ")
+		b.WriteString(strconv.Itoa(info.DocMDP))
+		b.WriteString(" /V /1.2>> /DigestMethod /SHA256>>]")
+	}
+	b.WriteString("\n/Prop_Build <</App <</Name /chungthuc>>>>>>")
+	return b.Bytes(), brOff, contentsOff
+}
+
+// pdfDate formats t as a PDF date in Vietnam time, e.g. D:20261129101500+07'00'.
+func pdfDate(t time.Time) string {
+	return t.In(chungthuc.Vietnam).Format("D:20060102150405") + "+07'00'"
+}
+
+// pendingSig is a signature dictionary written into a revision whose bytes are not final yet.
+type pendingSig struct {
+	brOff, contentsOff int64 // absolute offsets in the file
+	contentsLen        int   // hex digits
+}
+
+// writeSig adds the signature dictionary as object ref of w.
+func writeSig(w *pdfdoc.Writer, ref pdfdoc.Ref, info sigInfo, key *chungthuc.SigningKey) pendingSig {
+	n := 2 * cms.MaxSize(cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
+	body, br, co := sigDict(info, n)
+	off := w.PutRaw(ref, body)
+	return pendingSig{brOff: off + int64(br), contentsOff: off + int64(co), contentsLen: n}
+}
+
+// sign fills the placeholders of p in the finished file: the ByteRange covers the whole file
+// but the /Contents hex string, whose digest is signed once with key.
+func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey) error {
+	a := p.contentsOff
+	b := p.contentsOff + int64(p.contentsLen) + 2 // past '>'
+	br := fmt.Sprintf("[0 %d %d %d]", a, b, int64(len(file))-b)
+	if len(br) > len(byteRangePlaceholder) {
+		return fmt.Errorf("signer: byte range %s does not fit", br)
+	}
+	copy(file[p.brOff:], br)
+	for i := p.brOff + int64(len(br)); i < p.brOff+int64(len(byteRangePlaceholder)); i++ {
+		file[i] = ' '
+	}
+	h := sha256.New()
+	h.Write(file[:a])
+	h.Write(file[b:])
+	der, err := cms.SignDetached(h.Sum(nil), cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
+	if err != nil {
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing failed: %v", err)
+	}
+	if 2*len(der) > p.contentsLen {
+		return fmt.Errorf("signer: signature of %d bytes exceeds its %d-byte placeholder", len(der), p.contentsLen/2)
+	}
+	hex.Encode(file[a+1:], der)
+	return nil
+}

@@ -80,9 +80,10 @@ type Register interface {
 
 // ObjectInfo describes a stored object.
 type ObjectInfo struct {
-	Key    string
-	Size   int64
-	SHA256 string // hex
+	Key     string
+	Size    int64
+	SHA256  string    // hex; empty when the store does not know it
+	ModTime time.Time // when the object was written; zero when unknown
 }
 
 // ObjectStore keeps immutable objects (signed copies, original scans). Objects are written
@@ -185,4 +186,61 @@ type Copy struct {
 // CopyMaker turns scans into a stamped, doubly signed copy (implemented by signer).
 type CopyMaker interface {
 	MakeCopy(ctx context.Context, req CopyRequest) (*Copy, error)
+}
+
+// Account is a login of a person (officer, clerk, unit or system administrator). Officers
+// who certify are linked to their Officer record.
+type Account struct {
+	ID           int64
+	UnitID       int64 // 0 for system administrators
+	OfficerID    int64 // 0 when the account is not a certifying officer
+	Username     string
+	PasswordHash string // argon2id, PHC string format
+	Role         Role
+	FailedLogins int
+	LockedUntil  time.Time // zero when not locked
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Session is a browser login session; only the hash of its cookie value is stored.
+type Session struct {
+	TokenHash string
+	AccountID int64
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// APIToken authorises integrations (the one-stop-shop software) to act as an officer of a
+// unit; only the hash of the token is stored.
+type APIToken struct {
+	ID        int64
+	UnitID    int64
+	OfficerID int64
+	Name      string
+	TokenHash string
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while valid
+}
+
+// Accounts stores logins, sessions and API tokens. The Register implementations also
+// implement it on the same database. Not-found lookups return ENOTFOUND; a duplicate
+// username returns ECONFLICT.
+type Accounts interface {
+	CreateAccount(ctx context.Context, a *Account) error
+	AccountByUsername(ctx context.Context, username string) (*Account, error)
+	AccountByID(ctx context.Context, id int64) (*Account, error)
+	// SetLoginState records the outcome of a login attempt: failed count and lock-out.
+	SetLoginState(ctx context.Context, id int64, failed int, lockedUntil time.Time) error
+	SetPassword(ctx context.Context, id int64, hash string) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
 }

@@ -1,0 +1,74 @@
+// Package testpki issues throw-away certificates for tests: a root CA and document-signing
+// leaves (ECDSA P-256 or RSA), with the key usages our signer and pdfsig expect.
+package testpki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"math/big"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// PKI is a root CA.
+type PKI struct {
+	Root *x509.Certificate
+	key  crypto.Signer
+}
+
+// New makes a root CA valid from a year ago for 20 years.
+func New() *PKI {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root", Country: []string{"VN"}},
+		NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(20, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		panic(err)
+	}
+	root, _ := x509.ParseCertificate(der)
+	return &PKI{Root: root, key: key}
+}
+
+// RootPEM is the root certificate in PEM.
+func (p *PKI) RootPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})
+}
+
+var serial int64 = 100
+
+// Leaf issues a document-signing certificate for cn (organisation org) with a new key:
+// "ecdsa" for P-256, "rsa" for RSA-2048.
+func (p *PKI) Leaf(cn, org, alg string) *chungthuc.SigningKey {
+	var key crypto.Signer
+	if alg == "rsa" {
+		key, _ = rsa.GenerateKey(rand.Reader, 2048)
+	} else {
+		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	serial++
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{org}, Country: []string{"VN"}},
+		NotBefore: time.Now().AddDate(0, -1, 0), NotAfter: time.Now().AddDate(3, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 36}},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Root, key.Public(), p.key)
+	if err != nil {
+		panic(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &chungthuc.SigningKey{Signer: key, Chain: []*x509.Certificate{cert, p.Root}}
+}

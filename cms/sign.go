@@ -1,0 +1,383 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/asn1"
+	"sort"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// SignOptions says who signs and how.
+type SignOptions struct {
+	// Signer holds the private key of Chain[0]. It is used only through Sign, exactly once
+	// per SignDetached call; Public is called to check that it matches the certificate.
+	// RSA (at least 2048 bits) and ECDSA (P-256, P-384, P-521) keys are supported.
+	Signer crypto.Signer
+	// Chain is the signer certificate followed by its issuers (leaf first). All of them
+	// are embedded, in this order, in the certificates field.
+	Chain []*x509.Certificate
+	// Hash is the digest algorithm for the content, the signed attributes and the
+	// signing-certificate-v2 hash: crypto.SHA256 (the default when zero), SHA384 or SHA512.
+	Hash crypto.Hash
+}
+
+// signPlan is SignOptions checked and resolved into the exact encodings to write.
+type signPlan struct {
+	opt     SignOptions
+	hash    crypto.Hash
+	pub     crypto.PublicKey
+	sigAlg  asn1.ObjectIdentifier
+	sigNull bool // signatureAlgorithm parameters are NULL (RSA) rather than absent (ECDSA)
+	maxSig  int  // the largest signature value the key can produce
+}
+
+func plan(opt SignOptions) (*signPlan, error) {
+	p := &signPlan{opt: opt, hash: opt.Hash}
+	if p.hash == 0 {
+		p.hash = crypto.SHA256
+	}
+	switch p.hash {
+	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
+	case crypto.SHA1, crypto.MD5:
+		return nil, errorf(ReasonWeakAlgorithm, "hash %v is not allowed for signing", p.hash)
+	default:
+		return nil, errorf(ReasonUnsupported, "hash %v is not supported", p.hash)
+	}
+	if !p.hash.Available() {
+		return nil, errorf(ReasonUnsupported, "hash %v is not linked into the binary", p.hash)
+	}
+	if len(opt.Chain) == 0 {
+		return nil, errorf(ReasonInvalidOptions, "no signer certificate")
+	}
+	for _, c := range opt.Chain {
+		if c == nil || len(c.Raw) == 0 {
+			return nil, errorf(ReasonInvalidOptions, "empty certificate in chain")
+		}
+	}
+	leaf := opt.Chain[0]
+	p.pub = leaf.PublicKey
+	switch pub := leaf.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return nil, errorf(ReasonWeakAlgorithm, "RSA key of %d bits (at least 2048 required)", pub.N.BitLen())
+		}
+		p.maxSig = (pub.N.BitLen() + 7) / 8
+		p.sigNull = true
+		p.sigAlg = map[crypto.Hash]asn1.ObjectIdentifier{
+			crypto.SHA256: oidSHA256WithRSA, crypto.SHA384: oidSHA384WithRSA, crypto.SHA512: oidSHA512WithRSA,
+		}[p.hash]
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return nil, errorf(ReasonUnsupported, "elliptic curve %s", pub.Curve.Params().Name)
+		}
+		p.maxSig = maxECDSASigLen(pub.Curve)
+		p.sigAlg = map[crypto.Hash]asn1.ObjectIdentifier{
+			crypto.SHA256: oidECDSAWithSHA256, crypto.SHA384: oidECDSAWithSHA384, crypto.SHA512: oidECDSAWithSHA512,
+		}[p.hash]
+	default:
+		return nil, errorf(ReasonUnsupported, "public key type %T", leaf.PublicKey)
+	}
+	return p, nil
+}
+
+// maxECDSASigLen is the longest DER Ecdsa-Sig-Value for the curve: two INTEGERs of the
+// order's size plus a possible leading zero byte each.
+func maxECDSASigLen(c elliptic.Curve) int {
+	n := (c.Params().N.BitLen()+7)/8 + 1
+	ints := 2 * (1 + derLenLen(n) + n)
+	return 1 + derLenLen(ints) + ints
+}
+
+// derLenLen is the size of a DER length field for a content of n bytes.
+func derLenLen(n int) int {
+	switch {
+	case n < 0x80:
+		return 1
+	case n < 0x100:
+		return 2
+	case n < 0x10000:
+		return 3
+	case n < 0x1000000:
+		return 4
+	}
+	return 5
+}
+
+// SignDetached returns a DER CMS ContentInfo holding a detached SignedData over the
+// content whose digest (computed with opt.Hash, SHA-256 by default) is contentDigest.
+//
+// The signed attributes are exactly content-type (id-data), message-digest and
+// signing-certificate-v2, as PAdES baseline B-B asks; there is no signing-time. The
+// SignerInfo is version 1 (issuerAndSerialNumber); the signature algorithm is
+// sha{256,384,512}WithRSAEncryption (PKCS#1 v1.5) or ecdsa-with-SHA{256,384,512}.
+//
+// opt.Signer.Sign is called exactly once. The returned signature is checked against the
+// certificate's public key before it is returned, so a faulty token (or an RSA-CRT fault)
+// never produces a document with a broken or key-leaking signature.
+//
+// Errors: ErrInvalidOptions (no signer or chain, key does not match the certificate,
+// digest of the wrong length), ErrWeakAlgorithm (SHA-1, RSA < 2048), ErrUnsupported
+// (other hashes or key types), ErrSignerFailed (Sign failed, wrapping its error, or
+// returned a signature that does not verify).
+func SignDetached(contentDigest []byte, opt SignOptions) ([]byte, error) {
+	p, err := plan(opt)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Signer == nil {
+		return nil, errorf(ReasonInvalidOptions, "no signer")
+	}
+	if k, ok := opt.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(p.pub) {
+		return nil, errorf(ReasonInvalidOptions, "the key does not match the signer certificate")
+	}
+	if len(contentDigest) != p.hash.Size() {
+		return nil, errorf(ReasonInvalidOptions, "content digest has %d bytes, %v needs %d", len(contentDigest), p.hash, p.hash.Size())
+	}
+	attrs, err := p.signedAttrs(contentDigest)
+	if err != nil {
+		return nil, err
+	}
+	h := p.hash.New()
+	h.Write(attrs)
+	digest := h.Sum(nil)
+	sig, err := opt.Signer.Sign(rand.Reader, digest, p.hash)
+	if err != nil {
+		return nil, &Error{Reason: ReasonSignerFailed, Detail: "signing failed", Err: err}
+	}
+	if !verifyRaw(p.pub, p.hash, digest, sig) || len(sig) > p.maxSig {
+		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
+	}
+	return p.build(attrs, sig, nil)
+}
+
+func verifyRaw(pub crypto.PublicKey, h crypto.Hash, digest, sig []byte) bool {
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(pub, h, digest, sig) == nil
+	case *ecdsa.PublicKey:
+		return ecdsa.VerifyASN1(pub, digest, sig)
+	}
+	return false
+}
+
+// MaxSize returns an upper bound of the length of what SignDetached returns for opt,
+// without using the private key (only Chain[0]'s public key is read; Signer may be nil).
+// The bound is exact for RSA and at most a few bytes above the result for ECDSA, whose
+// signature length varies. It returns 0 when opt is unusable (SignDetached then reports
+// why).
+func MaxSize(opt SignOptions) int { return MaxSizeWithExtra(opt, 0) }
+
+// MaxSizeWithExtra is MaxSize plus room for one unsigned attribute whose single value is
+// extra bytes of DER, added later with AddUnsignedAttribute (a signature time-stamp token
+// of at most extra bytes). extra <= 0 means no such attribute.
+func MaxSizeWithExtra(opt SignOptions, extra int) int {
+	p, err := plan(opt)
+	if err != nil || extra > MaxDERSize {
+		return 0
+	}
+	attrs, err := p.signedAttrs(make([]byte, p.hash.Size()))
+	if err != nil {
+		return 0
+	}
+	var unsigned [][]byte
+	if extra > 0 {
+		a, err := encodeAttribute(OIDAttrTimeStampToken, make([]byte, extra))
+		if err != nil {
+			return 0
+		}
+		unsigned = [][]byte{a}
+	}
+	der, err := p.build(attrs, make([]byte, p.maxSig), unsigned)
+	if err != nil {
+		return 0
+	}
+	return len(der)
+}
+
+// signedAttrs returns the DER of the signed attributes as a SET OF (tag 0x31): the exact
+// bytes the signature covers.
+func (p *signPlan) signedAttrs(contentDigest []byte) ([]byte, error) {
+	ct, err := asn1.Marshal(OIDData)
+	if err != nil {
+		return nil, err
+	}
+	md, err := asn1.Marshal(contentDigest)
+	if err != nil {
+		return nil, err
+	}
+	scv2, err := p.signingCertificateV2()
+	if err != nil {
+		return nil, err
+	}
+	a1, err := encodeAttribute(OIDAttrContentType, ct)
+	if err != nil {
+		return nil, err
+	}
+	a2, err := encodeAttribute(OIDAttrMessageDigest, md)
+	if err != nil {
+		return nil, err
+	}
+	a3, err := encodeAttribute(OIDAttrSigningCertV2, scv2)
+	if err != nil {
+		return nil, err
+	}
+	return derSetOf(a1, a2, a3)
+}
+
+// signingCertificateV2 encodes SigningCertificateV2 (RFC 5035) with one ESSCertIDv2 for
+// the leaf: certHash over the whole certificate and issuerSerial; hashAlgorithm is
+// omitted for SHA-256, its DER default.
+func (p *signPlan) signingCertificateV2() ([]byte, error) {
+	leaf := p.opt.Chain[0]
+	h := p.hash.New()
+	h.Write(leaf.Raw)
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificateV2
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertIDv2
+				if p.hash != crypto.SHA256 {
+					addAlgorithm(b, oidForHash(p.hash), false)
+				}
+				b.AddASN1OctetString(h.Sum(nil))
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerSerial
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // GeneralNames
+						b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+							b.AddBytes(leaf.RawIssuer) // directoryName [4] EXPLICIT Name
+						})
+					})
+					b.AddASN1BigInt(leaf.SerialNumber)
+				})
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+// build assembles ContentInfo{signedData, SignedData{...}} around the signed attributes
+// (as a SET, retagged [0] IMPLICIT here), the signature value and optional unsigned
+// attributes (each a DER Attribute).
+func (p *signPlan) build(signedAttrs, sig []byte, unsigned [][]byte) ([]byte, error) {
+	digestAlg := oidForHash(p.hash)
+	var si cryptobyte.Builder
+	si.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerAndSerialNumber
+			b.AddBytes(p.opt.Chain[0].RawIssuer)
+			b.AddASN1BigInt(p.opt.Chain[0].SerialNumber)
+		})
+		addAlgorithm(b, digestAlg, false)
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddBytes(setContent(signedAttrs))
+		})
+		addAlgorithm(b, p.sigAlg, p.sigNull)
+		b.AddASN1OctetString(sig)
+		if len(unsigned) > 0 {
+			addUnsignedAttrs(b, unsigned)
+		}
+	})
+	signerInfo, err := si.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	var head cryptobyte.Builder // SignedData fields before signerInfos
+	head.AddASN1Int64(1)
+	head.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithm(b, digestAlg, false) })
+	head.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDData) })
+	head.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+		for _, c := range p.opt.Chain {
+			b.AddBytes(c.Raw)
+		}
+	})
+	h, err := head.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	return wrapContentInfo(h, [][]byte{signerInfo})
+}
+
+// wrapContentInfo returns ContentInfo{signedData, [0] SignedData{head..., SET signers}}.
+func wrapContentInfo(head []byte, signers [][]byte) ([]byte, error) {
+	set, err := derSetOf(signers...)
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(OIDSignedData)
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddBytes(head)
+				b.AddBytes(set)
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+func addUnsignedAttrs(b *cryptobyte.Builder, attrs [][]byte) {
+	set, err := derSetOf(attrs...)
+	if err != nil {
+		b.SetError(err)
+		return
+	}
+	b.AddASN1(cbasn1.Tag(1).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+		b.AddBytes(setContent(set))
+	})
+}
+
+// addAlgorithm writes an AlgorithmIdentifier with absent or NULL parameters.
+func addAlgorithm(b *cryptobyte.Builder, oid asn1.ObjectIdentifier, null bool) {
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oid)
+		if null {
+			b.AddASN1NULL()
+		}
+	})
+}
+
+// encodeAttribute returns the DER of Attribute{type, SET{value}}; value is one DER element.
+func encodeAttribute(oid asn1.ObjectIdentifier, value []byte) ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oid)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(value) })
+	})
+	return b.Bytes()
+}
+
+// derSetOf returns the DER SET OF the given encoded elements, sorted as X.690 11.6 asks
+// (ascending byte order, a shorter encoding sorting as if padded with zeros; DER
+// encodings of one type never are prefixes of each other, so bytes.Compare is that order).
+func derSetOf(elems ...[]byte) ([]byte, error) {
+	sorted := make([][]byte, len(elems))
+	copy(sorted, elems)
+	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i], sorted[j]) < 0 })
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, e := range sorted {
+			b.AddBytes(e)
+		}
+	})
+	return b.Bytes()
+}
+
+// setContent strips the tag and length of a DER element, returning its contents.
+func setContent(der []byte) []byte {
+	s := cryptobyte.String(der)
+	var out cryptobyte.String
+	var tag cbasn1.Tag
+	if !s.ReadAnyASN1(&out, &tag) {
+		return nil
+	}
+	return out
+}

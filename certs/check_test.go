@@ -1,0 +1,91 @@
+package certs
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// lyingSigner reports one public key and signs with another, like a token slot mix-up.
+type lyingSigner struct {
+	public crypto.PublicKey
+	signer crypto.Signer
+}
+
+func (l lyingSigner) Public() crypto.PublicKey { return l.public }
+func (l lyingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return l.signer.Sign(r, d, o)
+}
+
+// brokenSigner cannot sign, like an unplugged token.
+type brokenSigner struct{ public crypto.PublicKey }
+
+func (b brokenSigner) Public() crypto.PublicKey { return b.public }
+func (b brokenSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("CKR_DEVICE_REMOVED")
+}
+
+func TestCheckKeyMatchesCert(t *testing.T) {
+	p := openTestPKI(t, Options{})
+	sk, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", ""), unitPL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := sk.Chain[0]
+	if err := CheckKeyMatchesCert(sk.Signer, cert); err != nil {
+		t.Fatalf("matching pair refused: %v", err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+
+	err = CheckKeyMatchesCert(other, cert)
+	wantCode(t, err, chungthuc.EINVALID)
+	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") {
+		t.Errorf("error %q does not name the certificate subject", err)
+	}
+	if strings.Contains(err.Error(), other.D.String()) || strings.Contains(strings.ToLower(err.Error()), "private key:") {
+		t.Errorf("error %q leaks key material", err)
+	}
+
+	err = CheckKeyMatchesCert(lyingSigner{public: sk.Signer.Public(), signer: other}, cert)
+	wantCode(t, err, chungthuc.EINVALID)
+	if !strings.Contains(err.Error(), "wrong key") {
+		t.Errorf("error %q should say the key is wrong", err)
+	}
+
+	err = CheckKeyMatchesCert(brokenSigner{public: sk.Signer.Public()}, cert)
+	wantCode(t, err, chungthuc.EUNAVAILABLE)
+	if !strings.Contains(err.Error(), "CKR_DEVICE_REMOVED") {
+		t.Errorf("error %q should keep the token's reason for the log", err)
+	}
+
+	wantCode(t, CheckKeyMatchesCert(nil, cert), chungthuc.EINVALID)
+	wantCode(t, CheckKeyMatchesCert(sk.Signer, nil), chungthuc.EINVALID)
+}
+
+func TestCheckKeyMatchesCertEd25519(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Lê Thị Ĩ"},
+		NotBefore: fixedNow, NotAfter: fixedNow.Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	if err := CheckKeyMatchesCert(priv, cert); err != nil {
+		t.Fatal(err)
+	}
+	_, priv2, _ := ed25519.GenerateKey(rand.Reader)
+	wantCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
+}

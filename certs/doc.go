@@ -1,0 +1,25 @@
+// Package certs turns key material into the two things the signing code may hold: a
+// crypto.Signer and its certificate chain (chungthuc.SigningKey). It never hands out key
+// bytes.
+//
+// Sources of keys:
+//   - DevPKI: a development PKI on disk (root CA, one electronic-seal certificate per unit,
+//     one personal certificate per officer) that the embedded default creates on first
+//     start. It implements chungthuc.KeyStore.
+//   - LoadPEM and LoadPKCS12: production keys and chains from files, checked against their
+//     certificates (CheckKeyMatchesCert) before use; FileKeyStore maps units and officers to
+//     such files.
+//   - PKCS#11 tokens, OCSP/CRL fetching and the timestamp client live in their own files of
+//     this package.
+//
+// Trust: LoadTrustAnchors reads the configured trust anchors (a PEM bundle or a directory)
+// that verification checks against; the service never trusts "any CA".
+//
+// Names in certificates are Vietnamese: every DirectoryString attribute this package writes
+// is an NFC-normalised UTF8String, so "Trần Văn Nghĩa" or "Lê Thị Ĩ" read back byte for byte.
+//
+// Failures a user or operator can act on are *chungthuc.Error: EINVALID for malformed or
+// mismatched material, ENOTFOUND for missing files or keys, EUNAUTHORIZED for a wrong
+// password, EUNSUPPORTED for formats this package refuses, EUNAVAILABLE when a key cannot
+// sign. Messages name files and certificate subjects, never key material or passwords.
+package certs

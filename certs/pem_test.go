@@ -1,0 +1,171 @@
+package certs
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+func TestParseCertificatePEM(t *testing.T) {
+	p := openTestPKI(t, Options{})
+	seal, err := p.IssueSeal(unitPL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := append([]byte("Bundle của Phường Phương Lâm\n"), EncodeCertificatePEM(seal.Chain...)...)
+	bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("ignored")})...)
+	certs, err := ParseCertificatePEM(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(certs) != 2 || !bytes.Equal(certs[1].Raw, p.Root().Raw) {
+		t.Fatalf("got %d certificates", len(certs))
+	}
+	for _, bad := range [][]byte{nil, []byte("not PEM"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 1, 2}})} {
+		_, err := ParseCertificatePEM(bad)
+		wantCode(t, err, chungthuc.EINVALID)
+	}
+}
+
+// pemFiles writes a dev officer's chain (root first, to test ordering) and key to dir.
+func pemFiles(t *testing.T) (p *DevPKI, certPath, keyPath string) {
+	t.Helper()
+	p = openTestPKI(t, Options{})
+	sk, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath = filepath.Join(dir, "chain.pem")
+	writeFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
+	_, keyPath = p.officerPaths(1)
+	return p, certPath, keyPath
+}
+
+func TestLoadPEM(t *testing.T) {
+	p, certPath, keyPath := pemFiles(t)
+	sk, err := LoadPEM(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sk.Chain) != 2 || sk.Chain[0].Subject.CommonName != "Trần Văn Nghĩa" || !bytes.Equal(sk.Chain[1].Raw, p.Root().Raw) {
+		t.Fatalf("chain not ordered leaf first: %v", sk.Chain)
+	}
+
+	// A PKCS#1 / SEC 1 key file works too, and an unrelated certificate is dropped.
+	other, err := p.IssueSeal(unitHB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOther := filepath.Join(t.TempDir(), "c.pem")
+	writeFile(t, withOther, EncodeCertificatePEM(other.Chain[0], p.Root(), sk.Chain[0]))
+	sk2, err := LoadPEM(withOther, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sk2.Chain) != 2 || !bytes.Equal(sk2.Chain[0].Raw, sk.Chain[0].Raw) {
+		t.Errorf("chain = %d certificates", len(sk2.Chain))
+	}
+
+	// Errors.
+	_, err = LoadPEM(filepath.Join(t.TempDir(), "none.pem"), keyPath)
+	wantCode(t, err, chungthuc.ENOTFOUND)
+	_, err = LoadPEM(certPath, filepath.Join(t.TempDir(), "none.key"))
+	wantCode(t, err, chungthuc.ENOTFOUND)
+	_, sealKey := p.sealPaths("HB")
+	_, err = LoadPEM(certPath, sealKey)
+	wantCode(t, err, chungthuc.EINVALID)
+	if !strings.Contains(err.Error(), "matches none") {
+		t.Errorf("mismatch error: %v", err)
+	}
+	garbage := filepath.Join(t.TempDir(), "g.key")
+	writeFile(t, garbage, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}))
+	_, err = LoadPEM(certPath, garbage)
+	wantCode(t, err, chungthuc.EINVALID)
+	writeFile(t, garbage, []byte("no key here"))
+	_, err = LoadPEM(certPath, garbage)
+	wantCode(t, err, chungthuc.EINVALID)
+	if !strings.Contains(err.Error(), garbage) {
+		t.Errorf("error %q does not name the file", err)
+	}
+}
+
+func TestLoadPEMEncryptedKeys(t *testing.T) {
+	openssl := tool(t, "openssl")
+	_, certPath, keyPath := pemFiles(t)
+	dir := t.TempDir()
+	const pass = "mật khẩu Ĩ"
+	for _, tc := range []struct{ name, cipher, prf string }{
+		{"aes256-sha256", "aes-256-cbc", "hmacWithSHA256"},
+		{"aes128-sha1", "aes-128-cbc", "hmacWithSHA1"},
+		{"aes192-sha512", "aes-192-cbc", "hmacWithSHA512"},
+		{"3des-sha256", "des3", "hmacWithSHA256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			enc := filepath.Join(dir, tc.name+".key")
+			run(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", enc, "-v2", tc.cipher, "-v2prf", tc.prf, "-passout", "pass:"+pass)
+			if _, err := LoadPEM(certPath, enc, pass); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadPEM(certPath, enc, "sai mật khẩu")
+			wantCode(t, err, chungthuc.EUNAUTHORIZED)
+			if strings.Contains(err.Error(), "sai mật khẩu") {
+				t.Errorf("error %q repeats the password", err)
+			}
+			_, err = LoadPEM(certPath, enc)
+			wantCode(t, err, chungthuc.EUNAUTHORIZED)
+		})
+	}
+
+	// PBES1 and legacy OpenSSL PEM encryption are refused with advice.
+	pbes1 := filepath.Join(dir, "pbes1.key")
+	run(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", pbes1, "-v1", "PBE-SHA1-3DES", "-passout", "pass:x")
+	_, err := LoadPEM(certPath, pbes1, "x")
+	wantCode(t, err, chungthuc.EUNSUPPORTED)
+	legacy := filepath.Join(dir, "legacy.key")
+	run(t, openssl, "ec", "-in", keyPath, "-out", legacy, "-aes256", "-passout", "pass:x")
+	_, err = LoadPEM(certPath, legacy, "x")
+	wantCode(t, err, chungthuc.EUNSUPPORTED)
+
+	// The traditional unencrypted formats load.
+	sec1 := filepath.Join(dir, "sec1.key")
+	run(t, openssl, "ec", "-in", keyPath, "-out", sec1)
+	if data, _ := os.ReadFile(sec1); !bytes.Contains(data, []byte("EC PRIVATE KEY")) {
+		t.Fatalf("openssl wrote %s", data)
+	}
+	if _, err := LoadPEM(certPath, sec1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadPEMRSAPKCS1(t *testing.T) {
+	openssl := tool(t, "openssl")
+	p := openTestPKI(t, Options{Algorithm: AlgRSA3072})
+	if _, err := p.IssueSeal(unitPL); err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath := p.sealPaths("PL")
+	pkcs1 := filepath.Join(t.TempDir(), "rsa.key")
+	run(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
+	sk, err := LoadPEM(certPath, pkcs1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk.Chain[0].PublicKeyAlgorithm != x509.RSA {
+		t.Errorf("algorithm %v", sk.Chain[0].PublicKeyAlgorithm)
+	}
+}
+
+func TestDecryptPKCS8Malformed(t *testing.T) {
+	for _, der := range [][]byte{nil, {0x30, 0x00}, {0x30, 0x03, 0x02, 0x01, 0x01}, bytes.Repeat([]byte{0x30}, 50)} {
+		if _, err := decryptPKCS8(der, "x"); err == nil {
+			t.Errorf("%x: no error", der)
+		}
+	}
+}

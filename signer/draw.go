@@ -69,6 +69,7 @@ func (c *content) arcText(fn string, e *embedding, size, cx, cy, r float64, s st
 		cos, sin := math.Cos(rho), math.Sin(rho)
 		c.b = append(c.b, "BT /"...)
 		c.b = append(c.b, fn...)
+		c.b = append(c.b, ' ')
 		c.nums("Tf", size)
 		c.nums("Tm", cos, sin, -sin, cos, ox, oy)
 		c.b = append(c.b, e.glyphs(cs).String()...)

@@ -158,7 +158,7 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 		return nil, err
 	}
 	size := 0
-	for _, f := range req.Files {
+	for _, f := range req.Scans {
 		size += len(f.Data)
 	}
 	w := pdfdoc.New("1.7", size+size/16+256<<10)

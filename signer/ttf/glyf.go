@@ -62,10 +62,12 @@ func (f *Font) parseLocaGlyf() error {
 		}
 	}
 	// Component references: in range, acyclic, nesting at most maxComponentDepth.
-	state := make([]uint8, f.numGlyphs) // 0 unvisited, 1 on the current path, 2 checked
+	// height[g]: 0 not yet checked, onPath while being checked, else the number of
+	// composite levels from g down to simple glyphs (1 for a composite of simple glyphs).
+	height := make([]uint8, f.numGlyphs)
 	for g := 0; g < f.numGlyphs; g++ {
-		if f.composite[g] && state[g] == 0 {
-			if err := f.checkComponents(uint16(g), 1, state); err != nil {
+		if f.composite[g] && height[g] == 0 {
+			if _, err := f.compositeHeight(uint16(g), 1, height); err != nil {
 				return err
 			}
 		}
@@ -73,25 +75,44 @@ func (f *Font) parseLocaGlyf() error {
 	return nil
 }
 
-func (f *Font) checkComponents(g uint16, depth int, state []uint8) error {
+const onPath = 0xFF
+
+// compositeHeight returns the nesting height of composite glyph g, memoised in height.
+// depth is g's distance from the glyph where the check started; recursion stops with an
+// error past maxComponentDepth levels either way.
+func (f *Font) compositeHeight(g uint16, depth int, height []uint8) (uint8, error) {
 	if depth > maxComponentDepth {
-		return invalid("composite glyph %d nested deeper than %d levels", g, maxComponentDepth)
+		return 0, invalid("composite glyph %d nested deeper than %d levels", g, maxComponentDepth)
 	}
-	state[g] = 1
+	height[g] = onPath
+	h := uint8(1)
 	err := f.eachComponent(f.glyphData(g), func(c uint16) error {
 		if int(c) >= f.numGlyphs {
 			return invalid("composite glyph %d refers to glyph %d; the font has %d glyphs", g, c, f.numGlyphs)
 		}
-		switch {
-		case state[c] == 1:
+		if !f.composite[c] {
+			return nil
+		}
+		ch := height[c]
+		switch ch {
+		case onPath:
 			return invalid("composite glyph %d refers to itself through glyph %d", g, c)
-		case state[c] == 0 && f.composite[c]:
-			return f.checkComponents(c, depth+1, state)
+		case 0:
+			var err error
+			if ch, err = f.compositeHeight(c, depth+1, height); err != nil {
+				return err
+			}
+		}
+		if ch+1 > h {
+			h = ch + 1
+		}
+		if h > maxComponentDepth {
+			return invalid("composite glyph %d nested deeper than %d levels", g, maxComponentDepth)
 		}
 		return nil
 	})
-	state[g] = 2
-	return err
+	height[g] = h
+	return h, err
 }
 
 // glyphData returns the bytes of glyph g (empty for a glyph without outline). g must be in

@@ -18,6 +18,7 @@ package ttf
 
 import (
 	"encoding/binary"
+	bits64 "math/bits"
 	"sort"
 
 	"github.com/chungthuc/chungthuc"
@@ -261,16 +262,21 @@ func (f *Font) TextWidth(s string, size float64) float64 {
 // a rune the font lacks contributes glyph 0 (.notdef). Pass the result (or the union of
 // several such results) to Subset.
 func (f *Font) GIDs(s string) []uint16 {
-	seen := make(map[uint16]struct{}, len(s))
-	out := make([]uint16, 0, len(s))
+	seen := make([]uint64, (f.numGlyphs+63)/64)
+	n := 0
 	for _, r := range s {
 		gid, _ := f.GlyphIndex(r)
-		if _, ok := seen[gid]; !ok {
-			seen[gid] = struct{}{}
-			out = append(out, gid)
+		if w, bit := gid/64, uint64(1)<<(gid%64); seen[w]&bit == 0 {
+			seen[w] |= bit
+			n++
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	out := make([]uint16, 0, n)
+	for w, bits := range seen {
+		for ; bits != 0; bits &= bits - 1 {
+			out = append(out, uint16(64*w+bits64.TrailingZeros64(bits)))
+		}
+	}
 	return out
 }
 

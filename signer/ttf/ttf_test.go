@@ -169,3 +169,28 @@ func TestUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentUse runs every method from several goroutines on one Font (meaningful
+// under -race).
+func TestConcurrentUse(t *testing.T) {
+	reg, _ := fonts(t)
+	want, err := reg.Subset(reg.GIDs(vietText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Go(func() {
+			for j := 0; j < 20; j++ {
+				got, err := reg.Subset(reg.GIDs(vietText))
+				if err != nil || string(got) != string(want) {
+					t.Error("concurrent Subset differs")
+					return
+				}
+				_ = reg.TextWidth(vietLower, 12)
+				_ = reg.Metrics()
+			}
+		})
+	}
+	wg.Wait()
+}

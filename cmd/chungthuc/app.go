@@ -226,4 +226,3 @@ func migrate(ctx context.Context, cfg *Config) (int, error) {
 	}
 	return postgres.Migrate(ctx, cfg.DatabaseURL)
 }
-

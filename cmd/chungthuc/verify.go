@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/storage/postgres"
+	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/verify"
+)
+
+// cmdVerify checks a copy. Trust: --trust (a PEM bundle or directory), else the development
+// root of an existing data directory. Register: consulted when one is configured
+// (CHUNGTHUC_DATABASE_URL) or an embedded data directory exists; never created. Exit 0 when
+// the report is valid, 1 when not, 2 on usage errors.
+func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	fs := newFlags("verify")
+	trust := fs.String("trust", "", "trust anchors: a PEM bundle or a directory of certificates")
+	system := fs.Bool("system-roots", false, "also trust the operating system's roots")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("verify: exactly one PDF file is required")
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	var pool *x509.CertPool
+	if *trust != "" {
+		if pool, _, err = certs.LoadTrustAnchors(*trust); err != nil {
+			return err
+		}
+	} else if root := filepath.Join(cfg.DataDir, "pki", "root.pem"); fileExists(root) {
+		if pool, _, err = certs.LoadTrustAnchors(root); err != nil {
+			return err
+		}
+	}
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return chungthuc.Errorf(chungthuc.EINVALID, "cannot read %q: %v", path, errorsUnwrapPath(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	opt := verify.Options{Roots: pool, UseSystemRoots: *system}
+	reg, closeReg, err := openRegisterReadOnly(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		defer closeReg()
+		opt.Lookup = registerLookup(reg)
+	}
+	rep, err := verify.Verify(ctx, f, st.Size(), opt)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(stdout, rep); err != nil {
+		return err
+	}
+	if !rep.Valid {
+		return &exitError{1}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// openRegisterReadOnly opens the configured register without creating anything: nil when
+// there is none (no database URL and no embedded register file).
+func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register, func(), error) {
+	if !cfg.Embedded() {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { db.Close() }, nil
+	}
+	path := filepath.Join(cfg.DataDir, "register.db")
+	if !fileExists(path) {
+		return nil, nil, nil
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() { db.Close() }, nil
+}
+
+// registerLookup adapts a register to the verifier's lookup by hash.
+func registerLookup(reg chungthuc.Register) func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
+	return func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
+		c, err := reg.CertificationBySHA256(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		u, err := reg.UnitByID(ctx, c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		return &verify.RegisterMatch{
+			Unit: u.Name, Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt,
+			Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt,
+		}, nil
+	}
+}

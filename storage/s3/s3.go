@@ -386,7 +386,10 @@ func (s *Store) fail(op, key string, err error) error {
 	if key != "" {
 		what = fmt.Sprintf(" %q", key)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) {
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s: %s%s was canceled: %v", s.where, op, what, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s did not answer in time (%s%s): %v", s.where, op, what, err)
 	}
 	var er minio.ErrorResponse

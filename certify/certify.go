@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"path"
 	"strings"
@@ -275,14 +274,20 @@ const accessCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 // accessCode returns a 10-character code (≈ 49 bits) the citizen types to download.
 func accessCode() (string, error) {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
+	out := make([]byte, 0, 10)
+	buf := make([]byte, 16)
+	for len(out) < 10 {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, c := range buf {
+			// Rejection sampling: 248 = 8·31, so every letter is equally likely.
+			if c < 248 && len(out) < 10 {
+				out = append(out, accessCodeAlphabet[int(c)%len(accessCodeAlphabet)])
+			}
+		}
 	}
-	for i := range b {
-		b[i] = accessCodeAlphabet[int(b[i])%len(accessCodeAlphabet)]
-	}
-	return string(b), nil
+	return string(out), nil
 }
 
 // HashAccessCode is the stored form of an access code: SHA-256 over the token and the code
@@ -299,5 +304,5 @@ func extOf(name string) string {
 	case ".jpg", ".jpeg", ".png", ".pdf":
 		return e
 	}
-	return fmt.Sprintf(".bin")
+	return ".bin"
 }

@@ -469,7 +469,7 @@ func (s *Store) info(key string, f *os.File) (*chungthuc.ObjectInfo, error) {
 	if err != nil {
 		return nil, s.ioErr("read hash of", key, err)
 	}
-	return &chungthuc.ObjectInfo{Key: key, Size: fi.Size(), SHA256: sum}, nil
+	return &chungthuc.ObjectInfo{Key: key, Size: fi.Size(), SHA256: sum, ModTime: fi.ModTime()}, nil
 }
 
 func (s *Store) createTemp(dir string) (string, *os.File, error) {

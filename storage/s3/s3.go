@@ -308,7 +308,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.
 		obj.Close()
 		return nil, nil, s.fail("get", key, err)
 	}
-	info := &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata)}
+	info := &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata), ModTime: st.LastModified}
 	return &verifyingReader{s: s, obj: obj, key: key, size: st.Size, want: info.SHA256, h: sha256.New()}, info, nil
 }
 
@@ -322,7 +322,7 @@ func (s *Store) Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, er
 	if err != nil {
 		return nil, s.fail("stat", key, err)
 	}
-	return &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata)}, nil
+	return &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata), ModTime: st.LastModified}, nil
 }
 
 // List calls fn for every object whose key starts with prefix, in key order. SHA256 is
@@ -346,7 +346,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 		if sum == "" {
 			sum = metaHash(obj.UserMetadata)
 		}
-		if err := fn(chungthuc.ObjectInfo{Key: obj.Key, Size: obj.Size, SHA256: sum}); err != nil {
+		if err := fn(chungthuc.ObjectInfo{Key: obj.Key, Size: obj.Size, SHA256: sum, ModTime: obj.LastModified}); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -84,9 +85,17 @@ func writeSig(w *pdfdoc.Writer, ref pdfdoc.Ref, info sigInfo, key *chungthuc.Sig
 	return pendingSig{brOff: off + int64(br), contentsOff: off + int64(co), contentsLen: n}
 }
 
+// prefixHash remembers the SHA-256 state after the first n bytes of a file, so that a later
+// signature over the same (grown) file does not hash that prefix again.
+type prefixHash struct {
+	state []byte
+	n     int64
+}
+
 // sign fills the placeholders of p in the finished file: the ByteRange covers the whole file
-// but the /Contents hex string, whose digest is signed once with key.
-func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey) error {
+// but the /Contents hex string, whose digest is signed once with key. ph, when not nil, holds
+// (and is updated to) the hash state of a prefix of file that no later change touches.
+func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey, ph *prefixHash) error {
 	a := p.contentsOff
 	b := p.contentsOff + int64(p.contentsLen) + 2 // past '>'
 	br := fmt.Sprintf("[0 %d %d %d]", a, b, int64(len(file))-b)
@@ -98,7 +107,21 @@ func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey) error {
 		file[i] = ' '
 	}
 	h := sha256.New()
-	h.Write(file[:a])
+	start := int64(0)
+	if ph != nil && ph.state != nil && ph.n <= a {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(ph.state); err != nil {
+			return err
+		}
+		start = ph.n
+	}
+	h.Write(file[start:a])
+	if ph != nil {
+		st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			return err
+		}
+		ph.state, ph.n = st, a
+	}
 	h.Write(file[b:])
 	der, err := cms.SignDetached(h.Sum(nil), cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
 	if err != nil {

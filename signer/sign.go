@@ -32,7 +32,7 @@ func (d *document) signOfficer(req request) error {
 	if err != nil {
 		return err
 	}
-	if err := p.sign(file, req.Officer); err != nil {
+	if err := p.sign(file, req.Officer, &d.prefix); err != nil {
 		return err
 	}
 	d.file, d.rev = file, rev
@@ -62,7 +62,7 @@ func (d *document) signSeal(req request, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := p.sign(file, req.Seal); err != nil {
+	if err := p.sign(file, req.Seal, &d.prefix); err != nil {
 		return err
 	}
 	d.file, d.rev = file, rev

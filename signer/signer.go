@@ -142,6 +142,7 @@ type document struct {
 	sealRect      [4]float64
 	fontR, fontB  pdfdoc.Ref
 	regular, bold *embedding
+	prefix        prefixHash // hash state shared by the two signatures
 }
 
 func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) (*document, error) {

@@ -20,7 +20,7 @@ import (
 // EINVALID for a malformed file or a key matching no certificate; EUNSUPPORTED for an
 // unknown key type or PKCS#12 feature; EUNAVAILABLE when the key cannot sign.
 func LoadPKCS12(path, password string) (*chungthuc.SigningKey, error) {
-	data, err := readFile(path, "PKCS#12 file")
+	data, err := readNamedFile(path, "PKCS#12 file")
 	if err != nil {
 		return nil, err
 	}

@@ -119,15 +119,15 @@ func parsePrivateKeyPEM(data []byte, name, password string) (crypto.Signer, erro
 // matches no certificate; EUNAUTHORIZED for a missing or wrong password; EUNSUPPORTED
 // for legacy PEM encryption or unknown key types; EUNAVAILABLE when the key cannot sign.
 func LoadPEM(certPEMPath, keyPEMPath string, password ...string) (*chungthuc.SigningKey, error) {
-	certData, err := readFile(certPEMPath, "certificate file")
+	certData, err := readNamedFile(certPEMPath, "certificate file")
 	if err != nil {
 		return nil, err
 	}
 	certs, err := ParseCertificatePEM(certData)
 	if err != nil {
-		return nil, prefixError(certPEMPath, err)
+		return nil, withPrefix(certPEMPath, err)
 	}
-	keyData, err := readFile(keyPEMPath, "key file")
+	keyData, err := readNamedFile(keyPEMPath, "key file")
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func OrderChain(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certif
 }
 
 // readFile reads a file, mapping a missing file to ENOTFOUND naming it.
-func readFile(path, what string) ([]byte, error) {
+func readNamedFile(path, what string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "%s %s not found", what, path)
@@ -205,7 +205,7 @@ func readFile(path, what string) ([]byte, error) {
 }
 
 // prefixError puts a file name in front of an *chungthuc.Error's message.
-func prefixError(name string, err error) error {
+func withPrefix(name string, err error) error {
 	var ce *chungthuc.Error
 	if errors.As(err, &ce) {
 		return chungthuc.Errorf(ce.Code, "%s: %s", name, ce.Message)

@@ -1,11 +1,13 @@
 package certs
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -88,4 +90,33 @@ func TestCheckKeyMatchesCertEd25519(t *testing.T) {
 	}
 	_, priv2, _ := ed25519.GenerateKey(rand.Reader)
 	wantErrorCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
+}
+
+func TestKeysAreOpaque(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{AlgECDSAP256, AlgRSA3072} {
+		p := openTestPKI(t, Options{Algorithm: alg})
+		if _, err := p.IssueSeal(unitPL); err != nil {
+			t.Fatal(err)
+		}
+		certPath, keyPath := p.sealPaths("PL")
+		fromStore, err := p.SealKey(ctx, unitPL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := LoadPEM(certPath, keyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sk := range []*chungthuc.SigningKey{fromStore, fromFile} {
+			switch sk.Signer.(type) {
+			case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
+				t.Errorf("%s: the signer is a bare %T: key bytes are reachable", alg, sk.Signer)
+			}
+			// It still signs for its certificate.
+			if err := CheckKeyMatchesCert(sk.Signer, sk.Chain[0]); err != nil {
+				t.Error(err)
+			}
+		}
+	}
 }

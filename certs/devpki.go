@@ -414,7 +414,7 @@ func (p *DevPKI) issue(what, certPath, keyPath string, template func(crypto.Publ
 	} else if err != nil {
 		return nil, nil, err
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: p.chain(cert)}, certPEM, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: p.chain(cert)}, certPEM, nil
 }
 
 // loadPair reads a certificate and its key, checks that they match and that the
@@ -445,7 +445,7 @@ func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey
 	if p.root != nil && cert.CheckSignatureFrom(p.root) != nil {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "%s was not issued by the development root %s", certPath, filepath.Join(p.Dir, "root.pem"))
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: p.chain(cert)}, certPEM, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: p.chain(cert)}, certPEM, nil
 }
 
 func (p *DevPKI) loadKey(keyPath string) (crypto.Signer, error) {

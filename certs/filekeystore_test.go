@@ -27,7 +27,8 @@ func TestFileKeyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	p12 := filepath.Join(t.TempDir(), "seal.p12")
-	data, err := pkcs12.Modern.Encode(seal.Signer, seal.Chain[0], seal.Chain[1:], "pw")
+	_, sealKey := p.sealPaths("PL")
+	data, err := pkcs12.Modern.Encode(rawKey(t, sealKey), seal.Chain[0], seal.Chain[1:], "pw")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"os/exec"
@@ -79,4 +80,18 @@ func writeTestFile(t testing.TB, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rawKey reads a key file as the concrete private key, for building test fixtures.
+func rawKey(t testing.TB, keyPath string) crypto.Signer {
+	t.Helper()
+	data, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parsePrivateKeyPEM(data, keyPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

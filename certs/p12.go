@@ -14,7 +14,7 @@ import (
 // files (AES-256-CBC with PBKDF2, as OpenSSL 3 writes by default) and legacy ones (3DES,
 // RC2-40). The certificate that matches the key is the leaf; the CA certificates of the
 // file follow it, ordered by issuer links (others are dropped). The key is checked with
-// CheckKeyMatchesCert before it is returned.
+// CheckKeyMatchesCert before it is returned, and handed out as an opaque crypto.Signer.
 //
 // Errors: ENOTFOUND when the file is missing; EUNAUTHORIZED for a wrong password;
 // EINVALID for a malformed file or a key matching no certificate; EUNSUPPORTED for an

@@ -50,7 +50,7 @@ func TestLoadPKCS12(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, enc := range map[string]*pkcs12.Encoder{"modern": pkcs12.Modern, "legacy": pkcs12.LegacyDES} {
-		data, err := enc.Encode(sk.Signer, sk.Chain[0], []*x509.Certificate{p.Root()}, "pw")
+		data, err := enc.Encode(rawKey(t, keyPath), sk.Chain[0], []*x509.Certificate{p.Root()}, "pw")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,11 +66,11 @@ func TestLoadPKCS12(t *testing.T) {
 	}
 
 	// A file whose key belongs to another certificate is refused.
-	seal, err := p.IssueSeal(unitHB)
-	if err != nil {
+	if _, err := p.IssueSeal(unitHB); err != nil {
 		t.Fatal(err)
 	}
-	data, err := pkcs12.Modern.Encode(seal.Signer, sk.Chain[0], nil, "pw")
+	_, sealKey := p.sealPaths("HB")
+	data, err := pkcs12.Modern.Encode(rawKey(t, sealKey), sk.Chain[0], nil, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,8 @@ func parsePrivateKeyPEM(data []byte, name, password string) (crypto.Signer, erro
 // (PKCS#8, PKCS#1, SEC 1, or PBES2-encrypted PKCS#8 when a password is given; only the
 // first password is used). The certificate that matches the key becomes the leaf; the
 // chain is ordered leaf first by issuer links, and certificates outside that path are
-// dropped. The key is checked with CheckKeyMatchesCert before it is returned.
+// dropped. The key is checked with CheckKeyMatchesCert before it is returned, and handed
+// out as an opaque crypto.Signer (its concrete type hidden).
 //
 // Errors: ENOTFOUND when a file is missing; EINVALID for malformed files or a key that
 // matches no certificate; EUNAUTHORIZED for a missing or wrong password; EUNSUPPORTED
@@ -159,7 +160,7 @@ func assemble(signer crypto.Signer, certs []*x509.Certificate, source string) (*
 	if err := CheckKeyMatchesCert(signer, leaf); err != nil {
 		return nil, err
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: OrderChain(leaf, certs)}, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: OrderChain(leaf, certs)}, nil
 }
 
 // OrderChain returns leaf followed by its issuers found in pool, each one the verified

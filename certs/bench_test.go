@@ -14,7 +14,7 @@ func BenchmarkIssueOfficer(b *testing.B) {
 			var id int64
 			for b.Loop() {
 				id++
-				if _, _, err := p.IssueOfficer(officer(id, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL); err != nil {
+				if _, _, err := p.IssueOfficer(testOfficer(id, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -27,7 +27,7 @@ func BenchmarkIssueOfficer(b *testing.B) {
 func BenchmarkOfficerKey(b *testing.B) {
 	ctx := context.Background()
 	p := openTestPKI(b, Options{})
-	o := officer(1, "Trần Văn Nghĩa", "")
+	o := testOfficer(1, "Trần Văn Nghĩa", "")
 	_, certPEM, err := p.IssueOfficer(o, unitPL)
 	if err != nil {
 		b.Fatal(err)

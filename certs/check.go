@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"io"
 
 	"github.com/chungthuc/chungthuc"
 )
@@ -81,3 +82,22 @@ func CheckKeyMatchesCert(signer crypto.Signer, cert *x509.Certificate) error {
 }
 
 var errMismatch = errors.New("certs: signature does not verify")
+
+// opaqueSigner hides the concrete key type, so that no code holding a SigningKey can type
+// assert its way to the key bytes (*ecdsa.PrivateKey.D and the like); only Public and Sign
+// are reachable.
+type opaqueSigner struct{ s crypto.Signer }
+
+func (o opaqueSigner) Public() crypto.PublicKey { return o.s.Public() }
+
+func (o opaqueSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.s.Sign(r, digest, opts)
+}
+
+// opaque wraps a software key in an opaqueSigner (once).
+func opaque(s crypto.Signer) crypto.Signer {
+	if o, ok := s.(opaqueSigner); ok {
+		return o
+	}
+	return opaqueSigner{s}
+}

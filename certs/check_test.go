@@ -1,11 +1,13 @@
 package certs
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -39,7 +41,7 @@ func (b brokenSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error)
 
 func TestCheckKeyMatchesCert(t *testing.T) {
 	p := openTestPKI(t, Options{})
-	sk, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", ""), unitPL)
+	sk, _, err := p.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestCheckKeyMatchesCert(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 
 	err = CheckKeyMatchesCert(other, cert)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") {
 		t.Errorf("error %q does not name the certificate subject", err)
 	}
@@ -59,25 +61,25 @@ func TestCheckKeyMatchesCert(t *testing.T) {
 	}
 
 	err = CheckKeyMatchesCert(lyingSigner{public: sk.Signer.Public(), signer: other}, cert)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "wrong key") {
 		t.Errorf("error %q should say the key is wrong", err)
 	}
 
 	err = CheckKeyMatchesCert(brokenSigner{public: sk.Signer.Public()}, cert)
-	wantCode(t, err, chungthuc.EUNAVAILABLE)
+	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 	if !strings.Contains(err.Error(), "CKR_DEVICE_REMOVED") {
 		t.Errorf("error %q should keep the token's reason for the log", err)
 	}
 
-	wantCode(t, CheckKeyMatchesCert(nil, cert), chungthuc.EINVALID)
-	wantCode(t, CheckKeyMatchesCert(sk.Signer, nil), chungthuc.EINVALID)
+	wantErrorCode(t, CheckKeyMatchesCert(nil, cert), chungthuc.EINVALID)
+	wantErrorCode(t, CheckKeyMatchesCert(sk.Signer, nil), chungthuc.EINVALID)
 }
 
 func TestCheckKeyMatchesCertEd25519(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Lê Thị Ĩ"},
-		NotBefore: fixedNow, NotAfter: fixedNow.Add(time.Hour)}
+		NotBefore: pkiTestNow, NotAfter: pkiTestNow.Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
 	if err != nil {
 		t.Fatal(err)
@@ -87,5 +89,34 @@ func TestCheckKeyMatchesCertEd25519(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, priv2, _ := ed25519.GenerateKey(rand.Reader)
-	wantCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
+	wantErrorCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
+}
+
+func TestKeysAreOpaque(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{AlgECDSAP256, AlgRSA3072} {
+		p := openTestPKI(t, Options{Algorithm: alg})
+		if _, err := p.IssueSeal(unitPL); err != nil {
+			t.Fatal(err)
+		}
+		certPath, keyPath := p.sealPaths("PL")
+		fromStore, err := p.SealKey(ctx, unitPL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := LoadPEM(certPath, keyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sk := range []*chungthuc.SigningKey{fromStore, fromFile} {
+			switch sk.Signer.(type) {
+			case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
+				t.Errorf("%s: the signer is a bare %T: key bytes are reachable", alg, sk.Signer)
+			}
+			// It still signs for its certificate.
+			if err := CheckKeyMatchesCert(sk.Signer, sk.Chain[0]); err != nil {
+				t.Error(err)
+			}
+		}
+	}
 }

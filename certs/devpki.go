@@ -333,7 +333,7 @@ func (p *DevPKI) loadOnce(key, what, certPath, keyPath string) (*chungthuc.Signi
 	if sk, certPEM := p.cached(key); sk != nil {
 		return sk, certPEM, nil
 	}
-	ok, err := exists(certPath)
+	ok, err := pathExists(certPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -360,14 +360,14 @@ func copyKey(sk *chungthuc.SigningKey) *chungthuc.SigningKey {
 func (p *DevPKI) issue(what, certPath, keyPath string, template func(crypto.PublicKey) (*x509.Certificate, error)) (*chungthuc.SigningKey, []byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ok, err := exists(certPath); err != nil {
+	if ok, err := pathExists(certPath); err != nil {
 		return nil, nil, err
 	} else if ok {
 		return p.loadPair(what, certPath, keyPath)
 	}
 
 	var signer crypto.Signer
-	if ok, err := exists(keyPath); err != nil {
+	if ok, err := pathExists(keyPath); err != nil {
 		return nil, nil, err
 	} else if ok {
 		if signer, err = p.loadKey(keyPath); err != nil {
@@ -414,22 +414,22 @@ func (p *DevPKI) issue(what, certPath, keyPath string, template func(crypto.Publ
 	} else if err != nil {
 		return nil, nil, err
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: p.chain(cert)}, certPEM, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: p.chain(cert)}, certPEM, nil
 }
 
 // loadPair reads a certificate and its key, checks that they match and that the
 // certificate was issued by this PKI's root.
 func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey, []byte, error) {
-	certPEM, err := readFile(certPath, "certificate file")
+	certPEM, err := readNamedFile(certPath, "certificate file")
 	if err != nil {
 		return nil, nil, err
 	}
 	certs, err := ParseCertificatePEM(certPEM)
 	if err != nil {
-		return nil, nil, prefixError(certPath, err)
+		return nil, nil, withPrefix(certPath, err)
 	}
 	cert := certs[0]
-	if ok, err := exists(keyPath); err != nil {
+	if ok, err := pathExists(keyPath); err != nil {
 		return nil, nil, err
 	} else if !ok {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID,
@@ -440,19 +440,19 @@ func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey
 		return nil, nil, err
 	}
 	if err := CheckKeyMatchesCert(signer, cert); err != nil {
-		return nil, nil, prefixError(keyPath, err)
+		return nil, nil, withPrefix(keyPath, err)
 	}
 	if p.root != nil && cert.CheckSignatureFrom(p.root) != nil {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "%s was not issued by the development root %s", certPath, filepath.Join(p.Dir, "root.pem"))
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: p.chain(cert)}, certPEM, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: p.chain(cert)}, certPEM, nil
 }
 
 func (p *DevPKI) loadKey(keyPath string) (crypto.Signer, error) {
 	if err := checkKeyFileMode(keyPath); err != nil {
 		return nil, err
 	}
-	data, err := readFile(keyPath, "key file")
+	data, err := readNamedFile(keyPath, "key file")
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func TestNamesAreNormalisedToNFC(t *testing.T) {
 	if nfd == nfc {
 		t.Fatal("test needs a decomposable name")
 	}
-	sk, _, err := p.IssueOfficer(officer(1, nfd, ""), &chungthuc.Unit{ID: 1, Code: "PL", Name: norm.NFD.String(unitPL.Name)})
+	sk, _, err := p.IssueOfficer(testOfficer(1, nfd, ""), &chungthuc.Unit{ID: 1, Code: "PL", Name: norm.NFD.String(unitPL.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,31 +133,31 @@ func TestBadInputsRefused(t *testing.T) {
 		u    *chungthuc.Unit
 	}{
 		{"no officer", nil, unitPL},
-		{"no unit", officer(1, "A", ""), nil},
-		{"officer without ID", officer(0, "Trần Văn Nghĩa", ""), unitPL},
+		{"no unit", testOfficer(1, "A", ""), nil},
+		{"officer without ID", testOfficer(0, "Trần Văn Nghĩa", ""), unitPL},
 		{"officer of another unit", &chungthuc.Officer{ID: 3, UnitID: 2, Name: "A"}, unitPL},
-		{"empty name", officer(1, "  ", ""), unitPL},
-		{"name with spaces around", officer(1, " Trần Văn Nghĩa", ""), unitPL},
-		{"control character", officer(1, "Trần\nVăn", ""), unitPL},
-		{"invalid UTF-8", officer(1, "Tr\xffn", ""), unitPL},
-		{"too long", officer(1, long, ""), unitPL},
-		{"title too long", officer(1, "A", long), unitPL},
-		{"empty unit name", officer(1, "A", ""), &chungthuc.Unit{ID: 1, Code: "PL"}},
+		{"empty name", testOfficer(1, "  ", ""), unitPL},
+		{"name with spaces around", testOfficer(1, " Trần Văn Nghĩa", ""), unitPL},
+		{"control character", testOfficer(1, "Trần\nVăn", ""), unitPL},
+		{"invalid UTF-8", testOfficer(1, "Tr\xffn", ""), unitPL},
+		{"too long", testOfficer(1, long, ""), unitPL},
+		{"title too long", testOfficer(1, "A", long), unitPL},
+		{"empty unit name", testOfficer(1, "A", ""), &chungthuc.Unit{ID: 1, Code: "PL"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := p.IssueOfficer(tc.o, tc.u)
-			wantCode(t, err, chungthuc.EINVALID)
+			wantErrorCode(t, err, chungthuc.EINVALID)
 		})
 	}
 	for _, code := range []string{"", "../etc", "a/b", "Đ", "P L", strings.Repeat("A", 33), "-PL"} {
 		_, err := p.IssueSeal(&chungthuc.Unit{Code: code, Name: "Phường X"})
-		wantCode(t, err, chungthuc.EINVALID)
+		wantErrorCode(t, err, chungthuc.EINVALID)
 		_, err = p.SealKey(context.Background(), &chungthuc.Unit{Code: code})
-		wantCode(t, err, chungthuc.EINVALID)
+		wantErrorCode(t, err, chungthuc.EINVALID)
 	}
 	_, err := OpenDevPKI(t.TempDir(), Options{Algorithm: "dsa-1024"})
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	// Nothing was written for refused requests.
 	if entries, _ := os.ReadDir(filepath.Join(p.Dir, "officers")); len(entries) != 0 {
 		t.Errorf("refused requests left files: %v", entries)
@@ -170,13 +170,13 @@ func TestCertificateProfile(t *testing.T) {
 	if !root.IsCA || !root.MaxPathLenZero || root.KeyUsage != x509.KeyUsageCertSign|x509.KeyUsageCRLSign {
 		t.Errorf("root: IsCA=%v MaxPathLenZero=%v KeyUsage=%v", root.IsCA, root.MaxPathLenZero, root.KeyUsage)
 	}
-	if got := root.NotAfter.Sub(fixedNow); got != RootValidity {
+	if got := root.NotAfter.Sub(pkiTestNow); got != RootValidity {
 		t.Errorf("root valid for %v after now, want %v", got, RootValidity)
 	}
 	if len(root.SubjectKeyId) != 20 {
 		t.Errorf("root SKI = %x", root.SubjectKeyId)
 	}
-	sk, _, err := p.IssueOfficer(officer(7, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
+	sk, _, err := p.IssueOfficer(testOfficer(7, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,10 +198,10 @@ func TestCertificateProfile(t *testing.T) {
 			!c.UnknownExtKeyUsage[1].Equal(OIDExtKeyUsageMSDocumentSigning) {
 			t.Errorf("%s: other EKUs = %v", c.Subject, c.UnknownExtKeyUsage)
 		}
-		if got := c.NotAfter.Sub(fixedNow); got != LeafValidity {
+		if got := c.NotAfter.Sub(pkiTestNow); got != LeafValidity {
 			t.Errorf("%s: valid for %v after now, want %v", c.Subject, got, LeafValidity)
 		}
-		if !c.NotBefore.Before(fixedNow) {
+		if !c.NotBefore.Before(pkiTestNow) {
 			t.Errorf("%s: NotBefore %v not before now", c.Subject, c.NotBefore)
 		}
 		if c.SerialNumber.Sign() <= 0 || c.SerialNumber.BitLen() > 128 {
@@ -219,7 +219,7 @@ func TestCertificateProfile(t *testing.T) {
 		// Go's verifier, as a relying party would use it.
 		pool := x509.NewCertPool()
 		pool.AddCert(root)
-		if _, err := c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: fixedNow,
+		if _, err := c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: pkiTestNow,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}); err != nil {
 			t.Errorf("%s: %v", c.Subject, err)
 		}
@@ -234,10 +234,10 @@ func TestCertificateProfile(t *testing.T) {
 
 func TestLeafNeverOutlivesRoot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
-	if _, err := OpenDevPKI(dir, Options{Now: func() time.Time { return fixedNow }}); err != nil {
+	if _, err := OpenDevPKI(dir, Options{Now: func() time.Time { return pkiTestNow }}); err != nil {
 		t.Fatal(err)
 	}
-	late := fixedNow.Add(RootValidity - 365*24*time.Hour)
+	late := pkiTestNow.Add(RootValidity - 365*24*time.Hour)
 	p, err := OpenDevPKI(dir, Options{Now: func() time.Time { return late }})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +256,7 @@ func TestFileModes(t *testing.T) {
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.IssueOfficer(officer(12, "Lê Thị Ĩ", ""), unitPL); err != nil {
+	if _, _, err := p.IssueOfficer(testOfficer(12, "Lê Thị Ĩ", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]fs.FileMode{
@@ -300,7 +300,7 @@ func TestFileModes(t *testing.T) {
 
 func TestIssuanceIsIdempotent(t *testing.T) {
 	p := openTestPKI(t, Options{})
-	o := officer(5, "Trần Văn Nghĩa", "")
+	o := testOfficer(5, "Trần Văn Nghĩa", "")
 	sk1, pem1, err := p.IssueOfficer(o, unitPL)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestIssuanceIsIdempotent(t *testing.T) {
 
 func TestCrashBetweenKeyAndCertificate(t *testing.T) {
 	p := openTestPKI(t, Options{})
-	sk, _, err := p.IssueOfficer(officer(8, "Lê Thị Ĩ", ""), unitPL)
+	sk, _, err := p.IssueOfficer(testOfficer(8, "Lê Thị Ĩ", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestCrashBetweenKeyAndCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk2, _, err := p2.IssueOfficer(officer(8, "Lê Thị Ĩ", ""), unitPL)
+	sk2, _, err := p2.IssueOfficer(testOfficer(8, "Lê Thị Ĩ", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p2.IssueSeal(unitPL)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), certPath) {
 		t.Errorf("error %q does not name %s", err, certPath)
 	}
@@ -396,7 +396,7 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 		t.Error("a key was created for a certificate that lost its own")
 	}
 	_, err = p2.SealKey(context.Background(), unitPL)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 }
 
 func TestWriteExclusiveNeverOverwrites(t *testing.T) {
@@ -420,15 +420,15 @@ func TestKeyStore(t *testing.T) {
 	ctx := context.Background()
 	p := openTestPKI(t, Options{})
 	_, err := p.SealKey(ctx, unitPL)
-	wantCode(t, err, chungthuc.ENOTFOUND)
-	_, err = p.OfficerKey(ctx, officer(3, "A", ""))
-	wantCode(t, err, chungthuc.ENOTFOUND)
-	_, err = p.OfficerKey(ctx, officer(0, "A", ""))
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	_, err = p.OfficerKey(ctx, testOfficer(3, "A", ""))
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	_, err = p.OfficerKey(ctx, testOfficer(0, "A", ""))
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	_, err = p.OfficerKey(ctx, nil)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	_, err = p.SealKey(ctx, nil)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 
 	seal, err := p.IssueSeal(unitPL)
 	if err != nil {
@@ -447,19 +447,19 @@ func TestKeyStore(t *testing.T) {
 		t.Error("the cache shares its chain slice with callers")
 	}
 
-	_, pem3, err := p.IssueOfficer(officer(3, "Trần Văn Nghĩa", ""), unitPL)
+	_, pem3, err := p.IssueOfficer(testOfficer(3, "Trần Văn Nghĩa", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pem4, err := p.IssueOfficer(officer(4, "Lê Thị Ĩ", ""), unitPL)
+	_, pem4, err := p.IssueOfficer(testOfficer(4, "Lê Thị Ĩ", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The register's certificate must be the key store's.
-	o3 := officer(3, "Trần Văn Nghĩa", "")
+	o3 := testOfficer(3, "Trần Văn Nghĩa", "")
 	o3.CertPEM = pem4
 	_, err = p.OfficerKey(ctx, o3)
-	wantCode(t, err, chungthuc.ECONFLICT)
+	wantErrorCode(t, err, chungthuc.ECONFLICT)
 	o3.CertPEM = append([]byte("# comment\n"), pem3...)
 	if _, err := p.OfficerKey(ctx, o3); err != nil {
 		t.Errorf("same certificate with other bytes around it: %v", err)
@@ -490,7 +490,7 @@ func TestKeyStoreConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
 				id := int64(1 + (g+i)%4)
-				o := officer(id, fmt.Sprintf("Nguyễn Văn Ĩ %d", id), "")
+				o := testOfficer(id, fmt.Sprintf("Nguyễn Văn Ĩ %d", id), "")
 				sk, _, err := p.IssueOfficer(o, unitPL)
 				if err != nil {
 					errs <- err
@@ -533,23 +533,23 @@ func TestKeyStoreConcurrent(t *testing.T) {
 func TestTamperedKeyRefused(t *testing.T) {
 	ctx := context.Background()
 	p := openTestPKI(t, Options{})
-	if _, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", ""), unitPL); err != nil {
+	if _, _, err := p.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.IssueOfficer(officer(2, "Lê Thị Ĩ", ""), unitPL); err != nil {
+	if _, _, err := p.IssueOfficer(testOfficer(2, "Lê Thị Ĩ", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
 	_, key1 := p.officerPaths(1)
 	_, key2 := p.officerPaths(2)
 	other, _ := os.ReadFile(key2)
-	writeFile(t, key1, other) // officer 1's key file now holds officer 2's key
+	writeTestFile(t, key1, other) // officer 1's key file now holds officer 2's key
 
 	p2, err := OpenDevPKI(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p2.OfficerKey(ctx, officer(1, "", ""))
-	wantCode(t, err, chungthuc.EINVALID)
+	_, err = p2.OfficerKey(ctx, testOfficer(1, "", ""))
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") || strings.Contains(err.Error(), "PRIVATE") {
 		t.Errorf("error %q should name the certificate and nothing of the key", err)
 	}
@@ -558,8 +558,8 @@ func TestTamperedKeyRefused(t *testing.T) {
 	if err := os.Chmod(key2, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p2.OfficerKey(ctx, officer(2, "", ""))
-	wantCode(t, err, chungthuc.EINVALID)
+	_, err = p2.OfficerKey(ctx, testOfficer(2, "", ""))
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("error %q should say how to fix it", err)
 	}
@@ -577,15 +577,15 @@ func TestForeignCertificateRefused(t *testing.T) {
 	}
 	for _, f := range []string{"seal.pem", "seal.key"} {
 		data, _ := os.ReadFile(filepath.Join(b.Dir, "units", "PL", f))
-		writeFile(t, filepath.Join(a.Dir, "units", "PL", f), data)
+		writeTestFile(t, filepath.Join(a.Dir, "units", "PL", f), data)
 	}
 	_, err := a.SealKey(context.Background(), unitPL)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 }
 
 func TestRSA3072(t *testing.T) {
 	p := openTestPKI(t, Options{Algorithm: AlgRSA3072})
-	sk, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", ""), unitPL)
+	sk, _, err := p.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", ""), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,20 +601,20 @@ func TestRSA3072(t *testing.T) {
 	if err := CheckKeyMatchesCert(sk.Signer, sk.Chain[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.OfficerKey(context.Background(), officer(1, "", "")); err != nil {
+	if _, err := p.OfficerKey(context.Background(), testOfficer(1, "", "")); err != nil {
 		t.Fatal(err)
 	}
 	if openssl, err := exec.LookPath("openssl"); err == nil {
 		root := filepath.Join(p.Dir, "root.pem")
 		leaf, _ := p.officerPaths(1)
-		run(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", leaf)
+		runTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", leaf)
 	}
 }
 
 func TestOpenSSLAcceptsChain(t *testing.T) {
-	openssl := tool(t, "openssl")
+	openssl := needTool(t, "openssl")
 	p := openTestPKI(t, Options{Now: time.Now})
-	if _, _, err := p.IssueOfficer(officer(9, "Lê Thị Ĩ (Bé) \\ ĩ", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"), unitPL); err != nil {
+	if _, _, err := p.IssueOfficer(testOfficer(9, "Lê Thị Ĩ (Bé) \\ ĩ", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"), unitPL); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.IssueSeal(unitPL); err != nil {
@@ -624,20 +624,20 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 	leaf, _ := p.officerPaths(9)
 	seal, _ := p.sealPaths("PL")
 	for _, f := range []string{leaf, seal} {
-		out := run(t, openssl, "verify", "-CAfile", root, f)
+		out := runTool(t, openssl, "verify", "-CAfile", root, f)
 		if !strings.Contains(out, ": OK") {
 			t.Errorf("openssl verify %s: %s", f, out)
 		}
-		run(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", f)
+		runTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", f)
 	}
 	// openssl decodes the subject to the same UTF-8 text.
-	out := run(t, openssl, "x509", "-in", leaf, "-noout", "-subject", "-nameopt", "utf8,sep_multiline,sname")
+	out := runTool(t, openssl, "x509", "-in", leaf, "-noout", "-subject", "-nameopt", "utf8,sep_multiline,sname")
 	for _, want := range []string{"CN=Lê Thị Ĩ (Bé) \\ ĩ", "title=KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "O=Phường Phương Lâm", "C=VN"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("openssl subject lacks %q:\n%s", want, out)
 		}
 	}
-	text := run(t, openssl, "x509", "-in", leaf, "-noout", "-text")
+	text := runTool(t, openssl, "x509", "-in", leaf, "-noout", "-text")
 	for _, any := range [][]string{
 		{"Digital Signature, Non Repudiation"},
 		{"E-mail Protection"},
@@ -651,18 +651,18 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 }
 
 func TestNSSAcceptsSigner(t *testing.T) {
-	certutil := tool(t, "certutil")
+	certutil := needTool(t, "certutil")
 	p := openTestPKI(t, Options{Now: time.Now})
-	if _, _, err := p.IssueOfficer(officer(9, "Trần Văn Nghĩa", ""), unitPL); err != nil {
+	if _, _, err := p.IssueOfficer(testOfficer(9, "Trần Văn Nghĩa", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
 	db := "sql:" + t.TempDir()
 	leaf, _ := p.officerPaths(9)
-	run(t, certutil, "-N", "-d", db, "--empty-password")
-	run(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
-	run(t, certutil, "-A", "-d", db, "-n", "officer", "-t", ",,", "-i", leaf)
+	runTool(t, certutil, "-N", "-d", db, "--empty-password")
+	runTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
+	runTool(t, certutil, "-A", "-d", db, "-n", "officer", "-t", ",,", "-i", leaf)
 	// S = email signer, the usage poppler's pdfsig checks.
-	out := run(t, certutil, "-V", "-d", db, "-n", "officer", "-u", "S")
+	out := runTool(t, certutil, "-V", "-d", db, "-n", "officer", "-u", "S")
 	if !strings.Contains(out, "certificate is valid") {
 		t.Errorf("certutil -V: %s", out)
 	}

@@ -98,7 +98,7 @@ func checkKeyFileMode(path string) error {
 }
 
 // exists reports whether path exists.
-func exists(path string) (bool, error) {
+func pathExists(path string) (bool, error) {
 	_, err := os.Lstat(path)
 	if err == nil {
 		return true, nil

@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,13 +14,13 @@ import (
 	"github.com/chungthuc/chungthuc"
 )
 
-// fixedNow is the clock of the tests.
-var fixedNow = time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC)
+// pkiTestNow is the clock of the tests.
+var pkiTestNow = time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC)
 
 func openTestPKI(t testing.TB, opt Options) *DevPKI {
 	t.Helper()
 	if opt.Now == nil {
-		opt.Now = func() time.Time { return fixedNow }
+		opt.Now = func() time.Time { return pkiTestNow }
 	}
 	p, err := OpenDevPKI(filepath.Join(t.TempDir(), "pki"), opt)
 	if err != nil {
@@ -33,12 +34,12 @@ var (
 	unitHB = &chungthuc.Unit{ID: 2, Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 )
 
-func officer(id int64, name, title string) *chungthuc.Officer {
+func testOfficer(id int64, name, title string) *chungthuc.Officer {
 	return &chungthuc.Officer{ID: id, UnitID: 1, Name: name, Title: title, Role: chungthuc.RoleOfficer, Active: true}
 }
 
 // wantCode fails unless err carries the domain error code.
-func wantCode(t testing.TB, err error, code string) {
+func wantErrorCode(t testing.TB, err error, code string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s", code)
@@ -53,7 +54,7 @@ func wantCode(t testing.TB, err error, code string) {
 }
 
 // tool returns the path of an external program or skips the test, saying why.
-func tool(t testing.TB, name string) string {
+func needTool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -63,7 +64,7 @@ func tool(t testing.TB, name string) string {
 }
 
 // run runs a program and returns its combined output, failing the test on error.
-func run(t testing.TB, name string, args ...string) string {
+func runTool(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -74,9 +75,23 @@ func run(t testing.TB, name string, args ...string) string {
 	return string(out)
 }
 
-func writeFile(t testing.TB, path string, data []byte) {
+func writeTestFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rawKey reads a key file as the concrete private key, for building test fixtures.
+func rawKey(t testing.TB, keyPath string) crypto.Signer {
+	t.Helper()
+	data, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parsePrivateKeyPEM(data, keyPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

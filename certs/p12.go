@@ -14,13 +14,13 @@ import (
 // files (AES-256-CBC with PBKDF2, as OpenSSL 3 writes by default) and legacy ones (3DES,
 // RC2-40). The certificate that matches the key is the leaf; the CA certificates of the
 // file follow it, ordered by issuer links (others are dropped). The key is checked with
-// CheckKeyMatchesCert before it is returned.
+// CheckKeyMatchesCert before it is returned, and handed out as an opaque crypto.Signer.
 //
 // Errors: ENOTFOUND when the file is missing; EUNAUTHORIZED for a wrong password;
 // EINVALID for a malformed file or a key matching no certificate; EUNSUPPORTED for an
 // unknown key type or PKCS#12 feature; EUNAVAILABLE when the key cannot sign.
 func LoadPKCS12(path, password string) (*chungthuc.SigningKey, error) {
-	data, err := readFile(path, "PKCS#12 file")
+	data, err := readNamedFile(path, "PKCS#12 file")
 	if err != nil {
 		return nil, err
 	}

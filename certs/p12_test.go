@@ -11,7 +11,7 @@ import (
 )
 
 func TestLoadPKCS12OpenSSL(t *testing.T) {
-	openssl := tool(t, "openssl")
+	openssl := needTool(t, "openssl")
 	p, _, keyPath := pemFiles(t)
 	leafPath, _ := p.officerPaths(1)
 	root := filepath.Join(p.Dir, "root.pem")
@@ -28,7 +28,7 @@ func TestLoadPKCS12OpenSSL(t *testing.T) {
 			out := filepath.Join(dir, tc.name+".p12")
 			args := append([]string{"pkcs12", "-export", "-inkey", keyPath, "-in", leafPath, "-certfile", root,
 				"-name", "Trần Văn Nghĩa", "-out", out, "-passout", "pass:" + pass}, tc.args...)
-			run(t, openssl, args...)
+			runTool(t, openssl, args...)
 			sk, err := LoadPKCS12(out, pass)
 			if err != nil {
 				t.Fatal(err)
@@ -37,7 +37,7 @@ func TestLoadPKCS12OpenSSL(t *testing.T) {
 				t.Fatalf("chain = %v", sk.Chain)
 			}
 			_, err = LoadPKCS12(out, "sai")
-			wantCode(t, err, chungthuc.EUNAUTHORIZED)
+			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 		})
 	}
 }
@@ -50,12 +50,12 @@ func TestLoadPKCS12(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, enc := range map[string]*pkcs12.Encoder{"modern": pkcs12.Modern, "legacy": pkcs12.LegacyDES} {
-		data, err := enc.Encode(sk.Signer, sk.Chain[0], []*x509.Certificate{p.Root()}, "pw")
+		data, err := enc.Encode(rawKey(t, keyPath), sk.Chain[0], []*x509.Certificate{p.Root()}, "pw")
 		if err != nil {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, name+".p12")
-		writeFile(t, path, data)
+		writeTestFile(t, path, data)
 		got, err := LoadPKCS12(path, "pw")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -66,31 +66,31 @@ func TestLoadPKCS12(t *testing.T) {
 	}
 
 	// A file whose key belongs to another certificate is refused.
-	seal, err := p.IssueSeal(unitHB)
-	if err != nil {
+	if _, err := p.IssueSeal(unitHB); err != nil {
 		t.Fatal(err)
 	}
-	data, err := pkcs12.Modern.Encode(seal.Signer, sk.Chain[0], nil, "pw")
+	_, sealKey := p.sealPaths("HB")
+	data, err := pkcs12.Modern.Encode(rawKey(t, sealKey), sk.Chain[0], nil, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mixed := filepath.Join(dir, "mixed.p12")
-	writeFile(t, mixed, data)
+	writeTestFile(t, mixed, data)
 	_, err = LoadPKCS12(mixed, "pw")
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 
 	_, err = LoadPKCS12(filepath.Join(dir, "none.p12"), "pw")
-	wantCode(t, err, chungthuc.ENOTFOUND)
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	garbage := filepath.Join(dir, "garbage.p12")
-	writeFile(t, garbage, []byte("not a PKCS#12 file"))
+	writeTestFile(t, garbage, []byte("not a PKCS#12 file"))
 	_, err = LoadPKCS12(garbage, "pw")
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	// A trust store (certificates only) has no key.
 	ts, err := pkcs12.Modern.EncodeTrustStore([]*x509.Certificate{p.Root()}, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, garbage, ts)
+	writeTestFile(t, garbage, ts)
 	_, err = LoadPKCS12(garbage, "pw")
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 }

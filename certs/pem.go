@@ -113,21 +113,22 @@ func parsePrivateKeyPEM(data []byte, name, password string) (crypto.Signer, erro
 // (PKCS#8, PKCS#1, SEC 1, or PBES2-encrypted PKCS#8 when a password is given; only the
 // first password is used). The certificate that matches the key becomes the leaf; the
 // chain is ordered leaf first by issuer links, and certificates outside that path are
-// dropped. The key is checked with CheckKeyMatchesCert before it is returned.
+// dropped. The key is checked with CheckKeyMatchesCert before it is returned, and handed
+// out as an opaque crypto.Signer (its concrete type hidden).
 //
 // Errors: ENOTFOUND when a file is missing; EINVALID for malformed files or a key that
 // matches no certificate; EUNAUTHORIZED for a missing or wrong password; EUNSUPPORTED
 // for legacy PEM encryption or unknown key types; EUNAVAILABLE when the key cannot sign.
 func LoadPEM(certPEMPath, keyPEMPath string, password ...string) (*chungthuc.SigningKey, error) {
-	certData, err := readFile(certPEMPath, "certificate file")
+	certData, err := readNamedFile(certPEMPath, "certificate file")
 	if err != nil {
 		return nil, err
 	}
 	certs, err := ParseCertificatePEM(certData)
 	if err != nil {
-		return nil, prefixError(certPEMPath, err)
+		return nil, withPrefix(certPEMPath, err)
 	}
-	keyData, err := readFile(keyPEMPath, "key file")
+	keyData, err := readNamedFile(keyPEMPath, "key file")
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func assemble(signer crypto.Signer, certs []*x509.Certificate, source string) (*
 	if err := CheckKeyMatchesCert(signer, leaf); err != nil {
 		return nil, err
 	}
-	return &chungthuc.SigningKey{Signer: signer, Chain: OrderChain(leaf, certs)}, nil
+	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: OrderChain(leaf, certs)}, nil
 }
 
 // OrderChain returns leaf followed by its issuers found in pool, each one the verified
@@ -194,7 +195,7 @@ func OrderChain(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certif
 }
 
 // readFile reads a file, mapping a missing file to ENOTFOUND naming it.
-func readFile(path, what string) ([]byte, error) {
+func readNamedFile(path, what string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "%s %s not found", what, path)
@@ -205,7 +206,7 @@ func readFile(path, what string) ([]byte, error) {
 }
 
 // prefixError puts a file name in front of an *chungthuc.Error's message.
-func prefixError(name string, err error) error {
+func withPrefix(name string, err error) error {
 	var ce *chungthuc.Error
 	if errors.As(err, &ce) {
 		return chungthuc.Errorf(ce.Code, "%s: %s", name, ce.Message)

@@ -29,7 +29,7 @@ func TestParseCertificatePEM(t *testing.T) {
 	}
 	for _, bad := range [][]byte{nil, []byte("not PEM"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 1, 2}})} {
 		_, err := ParseCertificatePEM(bad)
-		wantCode(t, err, chungthuc.EINVALID)
+		wantErrorCode(t, err, chungthuc.EINVALID)
 	}
 }
 
@@ -37,13 +37,13 @@ func TestParseCertificatePEM(t *testing.T) {
 func pemFiles(t *testing.T) (p *DevPKI, certPath, keyPath string) {
 	t.Helper()
 	p = openTestPKI(t, Options{})
-	sk, _, err := p.IssueOfficer(officer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
+	sk, _, err := p.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	certPath = filepath.Join(dir, "chain.pem")
-	writeFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
+	writeTestFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
 	_, keyPath = p.officerPaths(1)
 	return p, certPath, keyPath
 }
@@ -64,7 +64,7 @@ func TestLoadPEM(t *testing.T) {
 		t.Fatal(err)
 	}
 	withOther := filepath.Join(t.TempDir(), "c.pem")
-	writeFile(t, withOther, EncodeCertificatePEM(other.Chain[0], p.Root(), sk.Chain[0]))
+	writeTestFile(t, withOther, EncodeCertificatePEM(other.Chain[0], p.Root(), sk.Chain[0]))
 	sk2, err := LoadPEM(withOther, keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -75,29 +75,29 @@ func TestLoadPEM(t *testing.T) {
 
 	// Errors.
 	_, err = LoadPEM(filepath.Join(t.TempDir(), "none.pem"), keyPath)
-	wantCode(t, err, chungthuc.ENOTFOUND)
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = LoadPEM(certPath, filepath.Join(t.TempDir(), "none.key"))
-	wantCode(t, err, chungthuc.ENOTFOUND)
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, sealKey := p.sealPaths("HB")
 	_, err = LoadPEM(certPath, sealKey)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "matches none") {
 		t.Errorf("mismatch error: %v", err)
 	}
 	garbage := filepath.Join(t.TempDir(), "g.key")
-	writeFile(t, garbage, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}))
+	writeTestFile(t, garbage, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}))
 	_, err = LoadPEM(certPath, garbage)
-	wantCode(t, err, chungthuc.EINVALID)
-	writeFile(t, garbage, []byte("no key here"))
+	wantErrorCode(t, err, chungthuc.EINVALID)
+	writeTestFile(t, garbage, []byte("no key here"))
 	_, err = LoadPEM(certPath, garbage)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), garbage) {
 		t.Errorf("error %q does not name the file", err)
 	}
 }
 
 func TestLoadPEMEncryptedKeys(t *testing.T) {
-	openssl := tool(t, "openssl")
+	openssl := needTool(t, "openssl")
 	_, certPath, keyPath := pemFiles(t)
 	dir := t.TempDir()
 	const pass = "mật khẩu Ĩ"
@@ -109,33 +109,33 @@ func TestLoadPEMEncryptedKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			enc := filepath.Join(dir, tc.name+".key")
-			run(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", enc, "-v2", tc.cipher, "-v2prf", tc.prf, "-passout", "pass:"+pass)
+			runTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", enc, "-v2", tc.cipher, "-v2prf", tc.prf, "-passout", "pass:"+pass)
 			if _, err := LoadPEM(certPath, enc, pass); err != nil {
 				t.Fatal(err)
 			}
 			_, err := LoadPEM(certPath, enc, "sai mật khẩu")
-			wantCode(t, err, chungthuc.EUNAUTHORIZED)
+			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 			if strings.Contains(err.Error(), "sai mật khẩu") {
 				t.Errorf("error %q repeats the password", err)
 			}
 			_, err = LoadPEM(certPath, enc)
-			wantCode(t, err, chungthuc.EUNAUTHORIZED)
+			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 		})
 	}
 
 	// PBES1 and legacy OpenSSL PEM encryption are refused with advice.
 	pbes1 := filepath.Join(dir, "pbes1.key")
-	run(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", pbes1, "-v1", "PBE-SHA1-3DES", "-passout", "pass:x")
+	runTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", pbes1, "-v1", "PBE-SHA1-3DES", "-passout", "pass:x")
 	_, err := LoadPEM(certPath, pbes1, "x")
-	wantCode(t, err, chungthuc.EUNSUPPORTED)
+	wantErrorCode(t, err, chungthuc.EUNSUPPORTED)
 	legacy := filepath.Join(dir, "legacy.key")
-	run(t, openssl, "ec", "-in", keyPath, "-out", legacy, "-aes256", "-passout", "pass:x")
+	runTool(t, openssl, "ec", "-in", keyPath, "-out", legacy, "-aes256", "-passout", "pass:x")
 	_, err = LoadPEM(certPath, legacy, "x")
-	wantCode(t, err, chungthuc.EUNSUPPORTED)
+	wantErrorCode(t, err, chungthuc.EUNSUPPORTED)
 
 	// The traditional unencrypted formats load.
 	sec1 := filepath.Join(dir, "sec1.key")
-	run(t, openssl, "ec", "-in", keyPath, "-out", sec1)
+	runTool(t, openssl, "ec", "-in", keyPath, "-out", sec1)
 	if data, _ := os.ReadFile(sec1); !bytes.Contains(data, []byte("EC PRIVATE KEY")) {
 		t.Fatalf("openssl wrote %s", data)
 	}
@@ -145,14 +145,14 @@ func TestLoadPEMEncryptedKeys(t *testing.T) {
 }
 
 func TestLoadPEMRSAPKCS1(t *testing.T) {
-	openssl := tool(t, "openssl")
+	openssl := needTool(t, "openssl")
 	p := openTestPKI(t, Options{Algorithm: AlgRSA3072})
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
 	certPath, keyPath := p.sealPaths("PL")
 	pkcs1 := filepath.Join(t.TempDir(), "rsa.key")
-	run(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
+	runTool(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
 	sk, err := LoadPEM(certPath, pkcs1)
 	if err != nil {
 		t.Fatal(err)

@@ -84,7 +84,7 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	if st.Size() > maxTrustFile {
 		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%s: larger than %d bytes", path, maxTrustFile)
 	}
-	data, err := readFile(path, "certificate file")
+	data, err := readNamedFile(path, "certificate file")
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	}
 	certs, err := ParseCertificatePEM(data)
 	if err != nil {
-		return nil, prefixError(path, err)
+		return nil, withPrefix(path, err)
 	}
 	return certs, nil
 }

@@ -22,13 +22,13 @@ func TestLoadTrustAnchors(t *testing.T) {
 		t.Fatal(err)
 	}
 	verify := func(pool *x509.CertPool, c *x509.Certificate) error {
-		_, err := c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: fixedNow, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		_, err := c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: pkiTestNow, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 		return err
 	}
 
 	// A bundle file.
 	bundle := filepath.Join(t.TempDir(), "anchors.pem")
-	writeFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
+	writeTestFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
 	pool, anchors, err := LoadTrustAnchors(bundle)
 	if err != nil {
 		t.Fatal(err)
@@ -39,10 +39,10 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// A directory: PEM, DER, duplicates dropped, other files ignored.
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "a.pem"), a.RootPEM())
-	writeFile(t, filepath.Join(dir, "b.CRT"), b.Root().Raw)
-	writeFile(t, filepath.Join(dir, "c.cer"), a.RootPEM())
-	writeFile(t, filepath.Join(dir, "README.txt"), []byte("not a certificate"))
+	writeTestFile(t, filepath.Join(dir, "a.pem"), a.RootPEM())
+	writeTestFile(t, filepath.Join(dir, "b.CRT"), b.Root().Raw)
+	writeTestFile(t, filepath.Join(dir, "c.cer"), a.RootPEM())
+	writeTestFile(t, filepath.Join(dir, "README.txt"), []byte("not a certificate"))
 	if err := os.Mkdir(filepath.Join(dir, "sub.pem"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// Only a's root: b's seal does not verify.
 	only := filepath.Join(t.TempDir(), "a.pem")
-	writeFile(t, only, a.RootPEM())
+	writeTestFile(t, only, a.RootPEM())
 	pool, _, err = LoadTrustAnchors(only)
 	if err != nil {
 		t.Fatal(err)
@@ -67,21 +67,21 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// Errors name the file.
 	_, _, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
-	wantCode(t, err, chungthuc.ENOTFOUND)
+	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	bad := filepath.Join(dir, "d.pem")
-	writeFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	writeTestFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
 	_, _, err = LoadTrustAnchors(dir)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
-	writeFile(t, bad, []byte("garbage"))
+	writeTestFile(t, bad, []byte("garbage"))
 	_, _, err = LoadTrustAnchors(dir)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	empty := t.TempDir()
 	_, _, err = LoadTrustAnchors(empty)
-	wantCode(t, err, chungthuc.EINVALID)
+	wantErrorCode(t, err, chungthuc.EINVALID)
 }

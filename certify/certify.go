@@ -49,6 +49,9 @@ type Input struct {
 	KeepScans bool // store the original scans too (default true via the CLI and API)
 }
 
+// UntitledDocument is recorded as the document's title when the request names none.
+const UntitledDocument = "Giấy tờ (chưa ghi tên)"
+
 // Output is a certified, stored, issued copy.
 type Output struct {
 	Certification *chungthuc.Certification
@@ -76,6 +79,9 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	}
 	if !officer.Active {
 		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
+	}
+	if strings.TrimSpace(in.DocTitle) == "" {
+		in.DocTitle = UntitledDocument
 	}
 	title := strings.TrimSpace(norm.NFC.String(in.Title))
 	if title == "" {
@@ -305,4 +311,9 @@ func extOf(name string) string {
 		return e
 	}
 	return ".bin"
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

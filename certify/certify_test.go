@@ -1,0 +1,240 @@
+package certify
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki"
+	"github.com/chungthuc/chungthuc/internal/testscan"
+	"github.com/chungthuc/chungthuc/signer"
+	"github.com/chungthuc/chungthuc/storage/fs"
+	"github.com/chungthuc/chungthuc/storage/sqlite"
+)
+
+// keys is a KeyStore over throw-away test certificates.
+type keys struct{ officer, seal *chungthuc.SigningKey }
+
+func (k keys) OfficerKey(context.Context, *chungthuc.Officer) (*chungthuc.SigningKey, error) {
+	return k.officer, nil
+}
+func (k keys) SealKey(context.Context, *chungthuc.Unit) (*chungthuc.SigningKey, error) {
+	return k.seal, nil
+}
+
+// failingStore fails Put while fail is set.
+type failingStore struct {
+	chungthuc.ObjectStore
+	fail bool
+}
+
+func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) error {
+	if f.fail {
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "object store down")
+	}
+	return f.ObjectStore.Put(ctx, key, r, size, sum)
+}
+
+var maker = func() *signer.Signer {
+	s, err := signer.New(signer.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+type env struct {
+	svc   *Service
+	reg   *sqlite.DB
+	store *failingStore
+	unit  *chungthuc.Unit
+	off   *chungthuc.Officer
+	now   time.Time
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{now: time.Date(2026, 11, 29, 9, 0, 0, 0, chungthuc.Vietnam)}
+	clock := func() time.Time { return e.now }
+	reg, err := sqlite.Open(context.Background(), filepath.Join(dir, "r.db"), sqlite.Options{AutoMigrate: true, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	objs, err := fs.New(filepath.Join(dir, "objects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { objs.Close() })
+	e.reg, e.store = reg, &failingStore{ObjectStore: objs}
+	p := testpki.New()
+	e.svc = &Service{Register: reg, Objects: e.store, Keys: keys{p.Leaf("Trần Văn Nghĩa", "Phường Phương Lâm", "ecdsa"), p.Leaf("Phường Phương Lâm", "Phường Phương Lâm", "ecdsa")},
+		Maker: maker, Now: clock, BaseURL: "https://ct.example.vn/"}
+	ctx := context.Background()
+	e.unit = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	if err := reg.CreateUnit(ctx, e.unit); err != nil {
+		t.Fatal(err)
+	}
+	e.off = &chungthuc.Officer{UnitID: e.unit.ID, Name: "Trần Văn Nghĩa", Title: "PHÓ CHỦ TỊCH", Role: chungthuc.RoleOfficer, Active: true}
+	if err := reg.CreateOfficer(ctx, e.off); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var scan = testscan.Scans(1, 80<<10, 72)[0]
+
+func (e *env) input() Input {
+	return Input{UnitCode: "PL", OfficerID: e.off.ID, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung",
+		Scans: []chungthuc.Scan{{Name: "trang1.JPG", Data: scan}}, KeepScans: true}
+}
+
+func TestCertify(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	out, err := e.svc.Certify(ctx, e.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Certification
+	if c.Status != chungthuc.StatusIssued || c.Number != 1 || c.FeeVND != 2000 || c.Pages != 1 || c.OfficerTitle != "PHÓ CHỦ TỊCH" {
+		t.Fatalf("certification: %+v", c)
+	}
+	if !strings.HasPrefix(out.VerifyURL, "https://ct.example.vn/v/") || len(c.Token) < 22 {
+		t.Fatalf("verify URL %q token %q", out.VerifyURL, c.Token)
+	}
+	if c.AccessCodeHash != HashAccessCode(c.Token, out.AccessCode) || HashAccessCode(c.Token, strings.ToLower(out.AccessCode)) != c.AccessCodeHash {
+		t.Fatal("access code hash does not match")
+	}
+	info, err := e.store.Stat(ctx, c.ObjectKey)
+	if err != nil || info.SHA256 != c.SHA256 || info.Size != int64(len(out.PDF)) {
+		t.Fatalf("stored copy: %+v %v", info, err)
+	}
+	if len(c.ScanKeys) != 1 || !strings.HasSuffix(c.ScanKeys[0], ".jpg") {
+		t.Fatalf("scan keys %v", c.ScanKeys)
+	}
+	if _, err := e.store.Stat(ctx, c.ScanKeys[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreFailureVoidsTheNumber(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.store.fail = true
+	if _, err := e.svc.Certify(ctx, e.input()); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("err = %v, want EUNAVAILABLE", err)
+	}
+	e.store.fail = false
+	out, err := e.svc.Certify(ctx, e.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Certification.Number != 2 {
+		t.Fatalf("number after a failure = %d, want 2 (1 is void)", out.Certification.Number)
+	}
+	list, _, err := e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID, Number: 1})
+	if err != nil || len(list) != 1 || list[0].Status != chungthuc.StatusVoid || !strings.Contains(list[0].VoidReason, "object store") {
+		t.Fatalf("entry 1: %+v %v", list, err)
+	}
+}
+
+func TestBadScanUsesNoNumber(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := e.input()
+	in.Scans = []chungthuc.Scan{{Name: "x.jpg", Data: []byte("garbage")}}
+	if _, err := e.svc.Certify(ctx, in); err == nil {
+		t.Fatal("garbage accepted")
+	}
+	list, total, err := e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID})
+	if err != nil || total != 0 || len(list) != 0 {
+		t.Fatalf("a refused scan left %d entries", total)
+	}
+}
+
+func TestOfficerOfAnotherUnit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh"}
+	e.reg.CreateUnit(ctx, other)
+	in := e.input()
+	in.UnitCode = "TM"
+	if _, err := e.svc.Certify(ctx, in); chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
+		t.Fatalf("err = %v, want EFORBIDDEN", err)
+	}
+}
+
+func TestRepair(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// A crash after the copy was stored but before it was issued…
+	stored := &chungthuc.Certification{UnitID: e.unit.ID, Token: "tok-stored-aaaaaaaaaaaaaaaa", OfficerID: e.off.ID, CertifiedAt: e.now, Pages: 1, Title: "Giấy khai sinh"}
+	if err := e.reg.Reserve(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("%PDF-1.7 pretend")
+	sum := sha256hex(data)
+	if err := e.reg.Seal(ctx, stored.ID, sum, "copies/"+sum+".pdf", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Put(ctx, "copies/"+sum+".pdf", strings.NewReader(string(data)), int64(len(data)), sum); err != nil {
+		t.Fatal(err)
+	}
+	// …and a crash before anything was stored.
+	lost := &chungthuc.Certification{UnitID: e.unit.ID, Token: "tok-lost-bbbbbbbbbbbbbbbbbbb", OfficerID: e.off.ID, CertifiedAt: e.now, Pages: 1, Title: "Giấy khai sinh"}
+	if err := e.reg.Reserve(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	// Young entries are left alone (a certification may be in progress).
+	rep, err := e.svc.Repair(ctx, time.Minute)
+	if err != nil || len(rep.Issued)+len(rep.Voided) != 0 {
+		t.Fatalf("repair of young entries: %+v %v", rep, err)
+	}
+	e.now = e.now.Add(5 * time.Minute)
+	rep, err = e.svc.Repair(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Issued) != 1 || rep.Issued[0] != stored.ID || len(rep.Voided) != 1 || rep.Voided[0] != lost.ID {
+		t.Fatalf("repair: %+v", rep)
+	}
+	c, _ := e.reg.CertificationByID(ctx, lost.ID)
+	if c.Status != chungthuc.StatusVoid || c.VoidReason == "" {
+		t.Fatalf("lost entry: %+v", c)
+	}
+}
+
+func TestRevokeAndRefuse(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	out, err := e.svc.Certify(ctx, e.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.Certification.ID
+	if _, err := e.svc.Revoke(ctx, e.unit.ID, id, "  "); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("empty reason: %v", err)
+	}
+	if _, err := e.svc.Revoke(ctx, e.unit.ID+1, id, "sai sót"); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+		t.Fatalf("other unit: %v", err)
+	}
+	c, err := e.svc.Revoke(ctx, e.unit.ID, id, "Bản chính giả mạo")
+	if err != nil || c.Status != chungthuc.StatusRevoked || c.RevokeReason != "Bản chính giả mạo" || c.RevokedAt == nil {
+		t.Fatalf("revoke: %+v %v", c, err)
+	}
+	if _, err := e.svc.Revoke(ctx, e.unit.ID, id, "again"); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
+		t.Fatalf("revoke twice: %v", err)
+	}
+	if err := e.svc.Refuse(ctx, &chungthuc.Refusal{UnitID: e.unit.ID, OfficerID: e.off.ID, Reason: "nope"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("unknown refusal reason: %v", err)
+	}
+	if err := e.svc.Refuse(ctx, &chungthuc.Refusal{UnitID: e.unit.ID, OfficerID: e.off.ID, Reason: chungthuc.RefuseClassified, Note: "Đóng dấu MẬT"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -266,6 +266,8 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		case ctxCatalog:
 			if msg := d.catalogChange(); msg != "" {
 				deny("catalog", "%s", msg)
+			} else if d.catalogOnlyDSS() {
+				allow("dss", "catalog: DSS added or updated")
 			} else {
 				allow("signature", "catalog: signature form or DSS added")
 			}
@@ -370,6 +372,15 @@ func (d *differ) catalogChange() string {
 		}
 	}
 	return ""
+}
+
+func (d *differ) catalogOnlyDSS() bool {
+	for _, k := range changedKeys(d.s.root(), d.f.root()) {
+		if k != "DSS" && k != "Extensions" {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *differ) acroForms() (*pdict, *pdict) {
@@ -586,7 +597,8 @@ func accountAppended(f *revision, from, to int64) string {
 			switch {
 			case bytes.HasPrefix(p.buf[p.pos:], []byte("%%EOF")):
 				p.pos += 5
-			case p.acceptKeyword("startxref"):
+			case bytes.HasPrefix(p.buf[p.pos:], []byte("startxref")):
+				p.pos += len("startxref")
 				if _, ok := p.readUint(); !ok {
 					return fmt.Sprintf("bad startxref at byte %d", p.pos)
 				}

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,9 +40,9 @@ type testKey struct {
 
 type testPKI struct {
 	root, officer, seal, tsa, rsa1024, stranger testKey
-	strangerRoot                               testKey
-	pool                                       *x509.CertPool
-	rootPEM                                    []byte
+	strangerRoot                                testKey
+	pool                                        *x509.CertPool
+	rootPEM                                     []byte
 }
 
 var (
@@ -140,6 +141,10 @@ func testOptions() Options {
 type pdfWriter struct {
 	objs map[int][]byte // body between "obj" and "endobj"
 	root int
+	// shadow objects are written into the file but listed in no xref (shadow attacks);
+	// classic records their offsets.
+	shadow     [][]byte
+	shadowOffs []int
 }
 
 func streamObj(dict string, data []byte) []byte {
@@ -195,7 +200,7 @@ func basePDF(n int, imgBytes int, withForm bool) *pdfWriter {
 		field := next
 		next++
 		// A text field with a widget on page 1, value "Nguyen Van A".
-		w.objs[field] = []byte(fmt.Sprintf("<< /FT /Tx /T (name) /V (Nguyen Van A) /Type /Annot /Subtype /Widget /Rect [72 600 300 630] /P 4 0 R /DA (/F1 12 Tf 0 g) >>"))
+		w.objs[field] = []byte(fmt.Sprintf("<< /FT /Tx /T (name) /V (Nguyen Van A) /Type /Annot /Subtype /Widget /Rect [72 600 300 630] /P %d 0 R /DA (/F1 12 Tf 0 g) >>", firstPage(w)))
 		pg := w.objs[firstPage(w)]
 		w.objs[firstPage(w)] = bytes.Replace(pg, []byte("/Contents"), []byte(fmt.Sprintf("/Annots [%d 0 R] /Contents", field)), 1)
 		cat += fmt.Sprintf(" /AcroForm << /Fields [%d 0 R] /DA (/F1 12 Tf 0 g) >>", field)
@@ -220,6 +225,12 @@ func (w *pdfWriter) classic() []byte {
 	for _, n := range nums {
 		offs[n] = b.Len()
 		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", n, w.objs[n])
+	}
+	w.shadowOffs = nil
+	for _, sh := range w.shadow {
+		w.shadowOffs = append(w.shadowOffs, b.Len())
+		b.Write(sh)
+		b.WriteString("\n")
 	}
 	size := nums[len(nums)-1] + 1
 	xref := b.Len()
@@ -310,6 +321,9 @@ type updateOpts struct {
 	trailer    string
 	// offsets overrides the xref offset of objects (shadow attacks pointing back).
 	offsets map[int]int
+	free    []int // objects listed as free
+	root    int   // a new /Root object number
+	size    int   // a larger /Size
 }
 
 // appendUpdate appends objs as an incremental update of pdf.
@@ -341,6 +355,10 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 		}
 		offs[n] = off
 	}
+	nums = append(nums, o.free...)
+	if int64(o.size) > size {
+		size = int64(o.size)
+	}
 	sort.Ints(nums)
 	for _, n := range nums {
 		if _, ok := objs[n]; !ok {
@@ -355,6 +373,9 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 		return b.Bytes()
 	}
 	root := r.trailer.get("Root").(pref)
+	if o.root != 0 {
+		root.num = o.root
+	}
 	extra := o.trailer
 	if id := r.trailer.get("ID"); id != nil {
 		extra += " /ID " + serialize(id)
@@ -369,7 +390,11 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 			}
 			fmt.Fprintf(&b, "%d %d\n", nums[i], j-i+1)
 			for k := i; k <= j; k++ {
-				fmt.Fprintf(&b, "%010d 00000 n \n", offs[nums[k]])
+				if slices.Contains(o.free, nums[k]) {
+					b.WriteString("0000000000 00001 f \n")
+				} else {
+					fmt.Fprintf(&b, "%010d 00000 n \n", offs[nums[k]])
+				}
 			}
 			i = j + 1
 		}
@@ -491,11 +516,11 @@ type signOpts struct {
 	noESS      bool // omit the signing-certificate-v2 attribute
 	revocation []byte
 	// forge hooks
-	cms      func(der []byte) []byte         // rewrite the CMS before embedding
-	sigDict  func(dict string) string        // rewrite the signature dictionary text
+	cms      func(der []byte) []byte        // rewrite the CMS before embedding
+	sigDict  func(dict string) string       // rewrite the signature dictionary text
 	afterBR  func(pdf []byte, br *[4]int64) // rewrite the byte range (and file) before hashing
-	content  func(content []byte) []byte     // rewrite what gets signed
-	noUpdate bool                            // for tests that need the raw pieces
+	content  func(content []byte) []byte    // rewrite what gets signed
+	noUpdate bool                           // for tests that need the raw pieces
 }
 
 const brPlaceholder = "/ByteRange [0 0000000000 0000000000 0000000000]"
@@ -698,7 +723,11 @@ func makeCMS(t testing.TB, content []byte, o signOpts) []byte {
 	if o.revocation != nil {
 		cfg.ExtraSignedAttributes = append(cfg.ExtraSignedAttributes, pkcs7.Attribute{Type: oidAdbeRevocation, Value: asn1.RawValue{FullBytes: o.revocation}})
 	}
-	if err := sd.AddSignerChain(o.key.cert, o.key.key, []*x509.Certificate{getPKI().root.cert}, cfg); err != nil {
+	parent := getPKI().root.cert
+	if o.key.cert.CheckSignatureFrom(parent) != nil {
+		parent = getPKI().strangerRoot.cert
+	}
+	if err := sd.AddSignerChain(o.key.cert, o.key.key, []*x509.Certificate{parent}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	if o.subFilter != "adbe.pkcs7.sha1" {

@@ -59,6 +59,16 @@ func (e *engine) checkModifications() {
 			s.check("modifications", CheckPassed, "only allowed changes after signing (%s)", summarizeChanges(changes))
 		}
 	}
+	// The last signature must cover the whole file: only validation data (DSS) may follow.
+	if n := len(e.sigs); n > 0 {
+		last := e.sigs[n-1]
+		if last.signed != nil && !last.rep.CoversWholeFile && !last.onlyValidationDataAfter {
+			last.fail(TotalFailed, SubModifiedAfterSigning, "coverage", "the file continues after the last signature (%d more bytes) with more than validation data", int64(len(e.data))-last.end)
+			e.check("coverage", CheckFailed, "the last signature does not cover the whole file")
+		} else if last.signed != nil {
+			e.check("coverage", CheckPassed, "the last signature covers the whole file (or only validation data follows)")
+		}
+	}
 }
 
 func summarizeChanges(cs []Change) string {

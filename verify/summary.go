@@ -102,13 +102,10 @@ func summarize(r *Report) (vi, en string) {
 		fmt.Fprintf(&bvi, "Hợp lệ: %d chữ ký, tất cả toàn vẹn và tin cậy; tài liệu không bị sửa đổi sau khi ký.", n)
 	default:
 		en, vi := "the file was changed after the last signature", "tệp đã bị thay đổi sau chữ ký cuối cùng"
-		for _, s := range r.Signatures {
-			if s.Indication != TotalPassed {
-				en, vi = outcomePhrase(s.Indication, s.SubIndication)
-				en = fmt.Sprintf("signature %d: %s", s.Index, en)
-				vi = fmt.Sprintf("chữ ký %d: %s", s.Index, vi)
-				break
-			}
+		if s := primary(r); s != nil {
+			en, vi = outcomePhrase(s.Indication, s.SubIndication)
+			en = fmt.Sprintf("signature %d: %s", s.Index, en)
+			vi = fmt.Sprintf("chữ ký %d: %s", s.Index, vi)
 		}
 		if r.Indication == TotalFailed {
 			fmt.Fprintf(&ben, "Not valid: %s.", en)
@@ -123,6 +120,27 @@ func summarize(r *Report) (vi, en string) {
 		bvi.WriteString(" " + g.MessageVI)
 	}
 	return norm.NFC.String(bvi.String()), ben.String()
+}
+
+// primary picks the signature that explains the verdict: the first one that failed for
+// its own reasons (not merely because a later one was added or broken), else the last
+// one reporting a modification.
+func primary(r *Report) *SignatureReport {
+	var best *SignatureReport
+	for i := range r.Signatures {
+		s := &r.Signatures[i]
+		if s.Indication == TotalPassed {
+			continue
+		}
+		if best == nil || severity(s.Indication) > severity(best.Indication) {
+			best = s
+			continue
+		}
+		if severity(s.Indication) == severity(best.Indication) && best.SubIndication == SubModifiedAfterSigning {
+			best = s
+		}
+	}
+	return best
 }
 
 func allTrusted(r *Report) bool {

@@ -176,8 +176,13 @@ func (e *engine) findSignatures() {
 			return
 		}
 		v := fd.get("V")
-		if e.fin.resolve(v) == nil {
+		if v == nil {
 			return // an empty signature field
+		}
+		if r, ok := v.(pref); ok {
+			if val, err := e.fin.get(r.num); val == nil && err == nil {
+				return // a value that was freed: an empty field (a change the diff reports)
+			}
 		}
 		s := &sigState{rep: &SignatureReport{Field: name, Integrity: "unchecked", Indication: TotalPassed}, fieldNum: num}
 		if r, ok := v.(pref); ok {
@@ -449,11 +454,8 @@ func derLen(b []byte) (int, error) {
 func (e *engine) finish() {
 	r := e.rep
 	r.Indication = TotalPassed
-	for i := range r.Signatures {
-		sg := &r.Signatures[i]
-		if severity(sg.Indication) > severity(r.Indication) {
-			r.Indication, r.SubIndication = sg.Indication, sg.SubIndication
-		}
+	if p := primary(r); p != nil {
+		r.Indication, r.SubIndication = p.Indication, p.SubIndication
 	}
 	structureOK := true
 	for _, c := range r.Checks {

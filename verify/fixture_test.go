@@ -751,7 +751,7 @@ func makeCMS(t testing.TB, content []byte, o signOpts) []byte {
 func tsToken(t testing.TB, h crypto.Hash, digest []byte) []byte {
 	t.Helper()
 	p := getPKI()
-	ts := timestamp.Timestamp{HashAlgorithm: h, HashedMessage: digest, Time: testNow.Add(-time.Hour),
+	ts := timestamp.Timestamp{HashAlgorithm: h, HashedMessage: digest, Time: testNow.Add(time.Minute),
 		Policy: asn1.ObjectIdentifier{1, 2, 3}, SerialNumber: big.NewInt(7), AddTSACertificate: true}
 	resp, err := ts.CreateResponseWithOpts(p.tsa.cert, p.tsa.key, crypto.SHA256)
 	if err != nil {

@@ -95,15 +95,15 @@ func summarizeChanges(cs []Change) string {
 
 // docMDPOf returns the DocMDP permission level of a signature dictionary (0 if it is not a
 // certification signature).
-func (e *engine) docMDPOf(d *pdict) int {
-	refs, _ := e.fin.resolve(d.get("Reference")).(parray)
+func (e *engine) docMDPOf(view *revision, d *pdict) int {
+	refs, _ := view.resolve(d.get("Reference")).(parray)
 	for _, x := range refs {
-		rd := e.fin.dict(x)
-		if nameOf(e.fin.resolve(rd.get("TransformMethod"))) != "DocMDP" {
+		rd := view.dict(x)
+		if nameOf(view.resolve(rd.get("TransformMethod"))) != "DocMDP" {
 			continue
 		}
-		tp := e.fin.dict(rd.get("TransformParams"))
-		p, ok := intOf(e.fin.resolve(tp.get("P")))
+		tp := view.dict(rd.get("TransformParams"))
+		p, ok := intOf(view.resolve(tp.get("P")))
 		if !ok {
 			return 2 // the default
 		}

@@ -133,15 +133,34 @@ func (e *engine) run() *Report {
 	return e.rep
 }
 
-// findSignatures walks the final revision's form fields for signature fields with a value.
+// findSignatures collects the signed signature fields of the final revision, then those of
+// every earlier revision that the final one no longer shows (removed signatures).
 func (e *engine) findSignatures() {
-	root := e.fin.root()
-	af := e.fin.dict(root.get("AcroForm"))
-	fields, _ := e.fin.resolve(af.get("Fields")).(parray)
+	seen := map[[2]int64]bool{}
+	e.collectSignatures(e.fin, seen, false)
+	for _, end := range revisionEnds(e.data) {
+		if end >= e.fin.end {
+			continue
+		}
+		if r, err := e.f.revisionAt(end); err == nil {
+			e.collectSignatures(r, seen, true)
+		}
+	}
+	if len(e.sigs) == 0 {
+		e.check("signatures", CheckFailed, "no signed signature field in the document")
+	} else {
+		e.check("signatures", CheckPassed, "%d signature(s) found", len(e.sigs))
+	}
+}
+
+func (e *engine) collectSignatures(view *revision, seen map[[2]int64]bool, removed bool) {
+	root := view.root()
+	af := view.dict(root.get("AcroForm"))
+	fields, _ := view.resolve(af.get("Fields")).(parray)
 	visited := map[int]bool{}
 	var walk func(o object, parentName string, parentFT pname, depth int)
 	walk = func(o object, parentName string, parentFT pname, depth int) {
-		if depth > 32 {
+		if depth > 32 || len(e.sigs) > 1000 {
 			return
 		}
 		num := 0
@@ -152,22 +171,22 @@ func (e *engine) findSignatures() {
 			visited[r.num] = true
 			num = r.num
 		}
-		fd := e.fin.dict(o)
+		fd := view.dict(o)
 		if fd == nil {
 			return
 		}
 		name := parentName
-		if t, ok := e.fin.resolve(fd.get("T")).(pstring); ok {
+		if t, ok := view.resolve(fd.get("T")).(pstring); ok {
 			if name != "" {
 				name += "."
 			}
 			name += decodeText(t.v)
 		}
 		ft := parentFT
-		if v := nameOf(e.fin.resolve(fd.get("FT"))); v != "" {
+		if v := nameOf(view.resolve(fd.get("FT"))); v != "" {
 			ft = v
 		}
-		if kids, ok := e.fin.resolve(fd.get("Kids")).(parray); ok {
+		if kids, ok := view.resolve(fd.get("Kids")).(parray); ok {
 			for _, k := range kids {
 				walk(k, name, ft, depth+1)
 			}
@@ -180,26 +199,28 @@ func (e *engine) findSignatures() {
 			return // an empty signature field
 		}
 		if r, ok := v.(pref); ok {
-			if val, err := e.fin.get(r.num); val == nil && err == nil {
+			if val, err := view.get(r.num); val == nil && err == nil {
 				return // a value that was freed: an empty field (a change the diff reports)
 			}
 		}
-		s := &sigState{rep: &SignatureReport{Field: name, Integrity: "unchecked", Indication: TotalPassed}, fieldNum: num}
+		s := &sigState{rep: &SignatureReport{Field: name, Integrity: "unchecked", Indication: TotalPassed},
+			fieldNum: num, view: view, removed: removed}
 		if r, ok := v.(pref); ok {
 			s.container, s.sigNum = r.num, r.num
 		} else {
 			s.container = num
 		}
-		s.dict = e.fin.dict(v)
+		loc := view.location(s.container)
+		key := [2]int64{int64(s.container), loc.off<<20 ^ loc.stmOff<<8 ^ int64(loc.idx)}
+		if s.container != 0 && seen[key] {
+			return
+		}
+		seen[key] = true
+		s.dict = view.dict(v)
 		e.sigs = append(e.sigs, s)
 	}
 	for _, f := range fields {
 		walk(f, "", "", 0)
-	}
-	if len(e.sigs) == 0 {
-		e.check("signatures", CheckFailed, "no signed signature field in the document")
-	} else {
-		e.check("signatures", CheckPassed, "%d signature(s) found", len(e.sigs))
 	}
 }
 
@@ -220,6 +241,8 @@ type sigState struct {
 	signed    *revision
 	// onlyValidationDataAfter: everything after this signature is allowed DSS data.
 	onlyValidationDataAfter bool
+	view                    *revision // the revision the signature was found in
+	removed                 bool      // found in an earlier revision, absent from the final one
 }
 
 func severity(ind string) int {
@@ -256,8 +279,8 @@ func (e *engine) checkSignature(s *sigState) {
 	if d.dup {
 		s.fail(TotalFailed, SubFormatFailure, "dictionary", "the signature dictionary repeats a key (readers disagree on which one counts)")
 	}
-	typ := nameOf(e.fin.resolve(d.get("Type")))
-	sub := string(nameOf(e.fin.resolve(d.get("SubFilter"))))
+	typ := nameOf(s.view.resolve(d.get("Type")))
+	sub := string(nameOf(s.view.resolve(d.get("SubFilter"))))
 	s.rep.SubFilter = sub
 	s.rep.Kind = "approval"
 	if typ == "DocTimeStamp" || sub == "ETSI.RFC3161" {
@@ -267,20 +290,23 @@ func (e *engine) checkSignature(s *sigState) {
 	if typ != "" && typ != "Sig" && typ != "DocTimeStamp" {
 		s.fail(TotalFailed, SubFormatFailure, "dictionary", "/Type is /%s, not /Sig", typ)
 	}
-	s.rep.Name = textOf(e.fin.resolve(d.get("Name")))
-	s.rep.Reason = textOf(e.fin.resolve(d.get("Reason")))
-	s.rep.Location = textOf(e.fin.resolve(d.get("Location")))
-	if m, ok := e.fin.resolve(d.get("M")).(pstring); ok {
+	s.rep.Name = textOf(s.view.resolve(d.get("Name")))
+	s.rep.Reason = textOf(s.view.resolve(d.get("Reason")))
+	s.rep.Location = textOf(s.view.resolve(d.get("Location")))
+	if m, ok := s.view.resolve(d.get("M")).(pstring); ok {
 		if t, err := parseDate(string(m.v)); err == nil {
 			s.rep.ClaimedSigningTime = &t
 		}
 	}
-	if p := e.docMDPOf(d); p > 0 {
+	if p := e.docMDPOf(s.view, d); p > 0 {
 		s.mdp = p
 		s.rep.Kind = "certification"
 		s.rep.DocMDP = &DocMDPInfo{P: p}
 	}
 
+	if s.removed {
+		s.fail(TotalFailed, SubModifiedAfterSigning, "removed", "a later revision removed this signature from the document")
+	}
 	if !e.checkByteRange(s) {
 		return
 	}
@@ -381,7 +407,7 @@ func (e *engine) checkByteRange(s *sigState) bool {
 	// The dictionary itself (with /ByteRange) must lie in the signed bytes and must be the
 	// one the signed revision has: a dictionary placed or replaced after signing could
 	// claim any range.
-	span, ok := e.fin.spans[s.container]
+	span, ok := s.view.spans[s.container]
 	if s.container == 0 || !ok {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary is not a plain object in the file")
 		return false
@@ -399,7 +425,7 @@ func (e *engine) checkByteRange(s *sigState) bool {
 		s.fail(TotalFailed, SubFormatFailure, "signed_revision", "the signed revision cannot be read: %v", err)
 		return false
 	}
-	if sr.location(s.container) != e.fin.location(s.container) {
+	if sr.location(s.container) != s.view.location(s.container) {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary was replaced after signing")
 		return false
 	}

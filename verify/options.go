@@ -1,0 +1,122 @@
+package verify
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// Defaults for the limits in Options.
+const (
+	DefaultMaxSize       = 64 << 20
+	DefaultMaxObjects    = 500_000
+	DefaultMaxStreamSize = 64 << 20
+	DefaultFetchTimeout  = 5 * time.Second
+)
+
+// Options configure one verification. The zero value verifies offline against no trust
+// anchor at all (every signature is then at best INDETERMINATE).
+type Options struct {
+	// Roots are the trust anchors. Signatures whose chain does not reach one of them are
+	// INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND).
+	Roots *x509.CertPool
+	// UseSystemRoots adds the operating system's pool to Roots. Off by default: a copy is
+	// certified by the State's CAs, not by any web CA.
+	UseSystemRoots bool
+	// Now is the validation time (default time.Now).
+	Now func() time.Time
+
+	// MaxSize is the largest file accepted (default DefaultMaxSize); larger → ETOOLARGE.
+	MaxSize int64
+	// MaxObjects bounds the objects of a revision and the entries of an xref section.
+	MaxObjects int
+	// MaxStreamSize bounds the decoded size of one stream (decompression bombs); the whole
+	// request may decode at most four times this.
+	MaxStreamSize int64
+
+	// Lookup, when set, finds the register entry of a file by its hex SHA-256. It returns
+	// a *chungthuc.Error with code ENOTFOUND when the hash is not registered.
+	Lookup func(ctx context.Context, sha256hex string) (*RegisterMatch, error)
+
+	// FetchRevocation allows fetching OCSP responses and CRLs named in certificates whose
+	// chain reached a trust anchor, when the file carries no revocation data for them.
+	FetchRevocation bool
+	// HTTPClient is used for those fetches (default: a client that refuses loopback,
+	// private and link-local addresses unless AllowPrivateAddresses).
+	HTTPClient *http.Client
+	// FetchTimeout bounds each fetch (default DefaultFetchTimeout).
+	FetchTimeout time.Duration
+	// AllowPrivateAddresses lets the default client reach loopback/private addresses
+	// (tests, closed networks).
+	AllowPrivateAddresses bool
+	// SoftFailRevocation turns "revocation status unknown" for a certificate that names
+	// OCSP or CRL locations from INDETERMINATE (TRY_LATER) into a warning.
+	SoftFailRevocation bool
+}
+
+// RegisterMatch is a register entry found by hash, as the caller's register reports it.
+type RegisterMatch struct {
+	Unit         string // name of the certifying unit
+	Number       int64
+	Book         string // book code, e.g. "01/2026-SCTĐT/BS"
+	CertifiedAt  time.Time
+	Status       chungthuc.Status
+	RevokeReason string
+	RevokedAt    *time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxSize <= 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = DefaultMaxObjects
+	}
+	if o.MaxStreamSize <= 0 {
+		o.MaxStreamSize = DefaultMaxStreamSize
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+}
+
+// LoadRoots reads trust anchors from a PEM bundle file or from every *.pem, *.crt and *.cer
+// file of a directory. It returns EINVALID when the path holds no certificate and
+// ENOTFOUND when it does not exist.
+func LoadRoots(path string) (*x509.CertPool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "trust anchors %s: %v", path, err)
+	}
+	files := []string{path}
+	if st.IsDir() {
+		files = nil
+		for _, pat := range []string{"*.pem", "*.crt", "*.cer"} {
+			m, _ := filepath.Glob(filepath.Join(path, pat))
+			files = append(files, m...)
+		}
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "trust anchors %s: %v", f, err)
+		}
+		if pool.AppendCertsFromPEM(b) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no PEM certificate in %s", path)
+	}
+	return pool, nil
+}

@@ -1,0 +1,438 @@
+package verify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// maxDepth bounds the nesting of arrays and dictionaries (deep-nesting attacks).
+const maxDepth = 64
+
+var errSyntax = errors.New("pdf syntax error")
+
+func syntaxErr(pos int64, format string, args ...any) error {
+	return fmt.Errorf("%w at byte %d: %s", errSyntax, pos, fmt.Sprintf(format, args...))
+}
+
+// parser reads PDF objects from buf. base is the absolute file offset of buf[0]; fromFile
+// is false for decoded object-stream data, whose positions are not file positions.
+type parser struct {
+	buf      []byte
+	pos      int
+	base     int64
+	fromFile bool
+	depth    int
+	// length resolves an indirect /Length of a stream; nil means indirect lengths are not
+	// followed (the data is then delimited by "endstream").
+	length func(pref) (int64, bool)
+}
+
+func isWhite(c byte) bool {
+	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
+}
+
+func isDelim(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return true
+	}
+	return false
+}
+
+func isRegular(c byte) bool { return !isWhite(c) && !isDelim(c) }
+
+func (p *parser) abs(i int) int64 {
+	if !p.fromFile {
+		return -1
+	}
+	return p.base + int64(i)
+}
+
+// skipWS skips white space and comments.
+func (p *parser) skipWS() {
+	for p.pos < len(p.buf) {
+		c := p.buf[p.pos]
+		if isWhite(c) {
+			p.pos++
+		} else if c == '%' {
+			for p.pos < len(p.buf) && p.buf[p.pos] != '\n' && p.buf[p.pos] != '\r' {
+				p.pos++
+			}
+		} else {
+			return
+		}
+	}
+}
+
+// keyword reads a run of regular characters without consuming it when it is not kw.
+func (p *parser) peekKeyword() []byte {
+	p.skipWS()
+	i := p.pos
+	for i < len(p.buf) && isRegular(p.buf[i]) {
+		i++
+	}
+	return p.buf[p.pos:i]
+}
+
+func (p *parser) acceptKeyword(kw string) bool {
+	if string(p.peekKeyword()) == kw {
+		p.pos += len(kw)
+		return true
+	}
+	return false
+}
+
+// readInt reads an unsigned decimal integer token; ok is false (and pos unchanged) otherwise.
+func (p *parser) readUint() (int64, bool) {
+	p.skipWS()
+	i := p.pos
+	for i < len(p.buf) && p.buf[i] >= '0' && p.buf[i] <= '9' {
+		i++
+	}
+	if i == p.pos || i-p.pos > 18 || (i < len(p.buf) && isRegular(p.buf[i])) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(p.buf[p.pos:i]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	p.pos = i
+	return v, true
+}
+
+// parseObject reads one direct object (a reference counts as one).
+func (p *parser) parseObject() (object, error) {
+	p.skipWS()
+	if p.pos >= len(p.buf) {
+		return nil, syntaxErr(p.abs(p.pos), "unexpected end of data")
+	}
+	c := p.buf[p.pos]
+	switch {
+	case c == '/':
+		return p.parseName()
+	case c == '(':
+		return p.parseLiteral()
+	case c == '<':
+		if p.pos+1 < len(p.buf) && p.buf[p.pos+1] == '<' {
+			return p.parseDict()
+		}
+		return p.parseHex()
+	case c == '[':
+		return p.parseArray()
+	case c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9'):
+		return p.parseNumberOrRef()
+	case isRegular(c):
+		kw := p.peekKeyword()
+		switch string(kw) {
+		case "true":
+			p.pos += 4
+			return pbool(true), nil
+		case "false":
+			p.pos += 5
+			return pbool(false), nil
+		case "null":
+			p.pos += 4
+			return nil, nil
+		}
+		return nil, syntaxErr(p.abs(p.pos), "unexpected keyword %.20q", kw)
+	}
+	return nil, syntaxErr(p.abs(p.pos), "unexpected character %q", c)
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return syntaxErr(p.abs(p.pos), "nesting deeper than %d", maxDepth)
+	}
+	return nil
+}
+
+func (p *parser) parseName() (object, error) {
+	p.pos++ // '/'
+	var b []byte
+	for p.pos < len(p.buf) && isRegular(p.buf[p.pos]) {
+		c := p.buf[p.pos]
+		if c == '#' && p.pos+2 < len(p.buf) {
+			if v, err := strconv.ParseUint(string(p.buf[p.pos+1:p.pos+3]), 16, 8); err == nil {
+				b = append(b, byte(v))
+				p.pos += 3
+				continue
+			}
+		}
+		b = append(b, c)
+		p.pos++
+	}
+	return pname(b), nil
+}
+
+func (p *parser) parseLiteral() (object, error) {
+	start := p.pos
+	p.pos++ // '('
+	var b []byte
+	depth := 1
+	for p.pos < len(p.buf) {
+		c := p.buf[p.pos]
+		p.pos++
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return pstring{v: b, off: p.abs(start), end: p.abs(p.pos)}, nil
+			}
+		case '\\':
+			if p.pos >= len(p.buf) {
+				continue
+			}
+			e := p.buf[p.pos]
+			p.pos++
+			switch e {
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case '\r':
+				if p.pos < len(p.buf) && p.buf[p.pos] == '\n' {
+					p.pos++
+				}
+				continue
+			case '\n':
+				continue
+			default:
+				if e >= '0' && e <= '7' {
+					v := int(e - '0')
+					for k := 0; k < 2 && p.pos < len(p.buf) && p.buf[p.pos] >= '0' && p.buf[p.pos] <= '7'; k++ {
+						v = v*8 + int(p.buf[p.pos]-'0')
+						p.pos++
+					}
+					c = byte(v)
+				} else {
+					c = e
+				}
+			}
+		}
+		b = append(b, c)
+	}
+	return nil, syntaxErr(p.abs(start), "unterminated string")
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func (p *parser) parseHex() (object, error) {
+	start := p.pos
+	p.pos++ // '<'
+	end := bytes.IndexByte(p.buf[p.pos:], '>')
+	if end < 0 {
+		return nil, syntaxErr(p.abs(start), "unterminated hex string")
+	}
+	raw := p.buf[p.pos : p.pos+end]
+	b := make([]byte, 0, len(raw)/2+1)
+	var hi byte
+	half := false
+	for _, c := range raw {
+		if isWhite(c) {
+			continue
+		}
+		v, ok := unhex(c)
+		if !ok {
+			return nil, syntaxErr(p.abs(start), "bad hex digit %q", c)
+		}
+		if half {
+			b = append(b, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if half {
+		b = append(b, hi<<4)
+	}
+	p.pos += end + 1
+	return pstring{v: b, hex: true, off: p.abs(start), end: p.abs(p.pos)}, nil
+}
+
+func (p *parser) parseArray() (object, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	p.pos++ // '['
+	var a parray
+	for {
+		p.skipWS()
+		if p.pos >= len(p.buf) {
+			return nil, syntaxErr(p.abs(p.pos), "unterminated array")
+		}
+		if p.buf[p.pos] == ']' {
+			p.pos++
+			if a == nil {
+				a = parray{}
+			}
+			return a, nil
+		}
+		v, err := p.parseObject()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+	}
+}
+
+func (p *parser) parseDict() (object, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	d := &pdict{off: p.abs(p.pos)}
+	p.pos += 2 // '<<'
+	for {
+		p.skipWS()
+		if p.pos >= len(p.buf) {
+			return nil, syntaxErr(p.abs(p.pos), "unterminated dictionary")
+		}
+		if p.buf[p.pos] == '>' {
+			if p.pos+1 < len(p.buf) && p.buf[p.pos+1] == '>' {
+				p.pos += 2
+				return d, nil
+			}
+			return nil, syntaxErr(p.abs(p.pos), "stray '>' in dictionary")
+		}
+		if p.buf[p.pos] != '/' {
+			return nil, syntaxErr(p.abs(p.pos), "dictionary key is not a name")
+		}
+		k, _ := p.parseName()
+		v, err := p.parseObject()
+		if err != nil {
+			return nil, err
+		}
+		d.set(k.(pname), v)
+	}
+}
+
+func (p *parser) parseNumberOrRef() (object, error) {
+	start := p.pos
+	i := p.pos
+	for i < len(p.buf) && isRegular(p.buf[i]) {
+		i++
+	}
+	tok := string(p.buf[p.pos:i])
+	p.pos = i
+	if v, err := strconv.ParseInt(tok, 10, 64); err == nil {
+		if v >= 0 && tok[0] != '+' {
+			// Possibly "num gen R".
+			save := p.pos
+			if g, ok := p.readUint(); ok {
+				p.skipWS()
+				if p.pos < len(p.buf) && p.buf[p.pos] == 'R' && (p.pos+1 == len(p.buf) || !isRegular(p.buf[p.pos+1])) {
+					p.pos++
+					if v > 1<<31 || g > 65535 {
+						return nil, syntaxErr(p.abs(start), "reference out of range")
+					}
+					return pref{num: int(v), gen: int(g)}, nil
+				}
+			}
+			p.pos = save
+		}
+		return pint(v), nil
+	}
+	if f, err := strconv.ParseFloat(tok, 64); err == nil {
+		return preal(f), nil
+	}
+	// Tolerate forms like "--5" or "5." that some writers produce.
+	if f, err := strconv.ParseFloat(string(bytes.TrimLeft([]byte(tok), "+-")), 64); err == nil {
+		return preal(-f), nil
+	}
+	return nil, syntaxErr(p.abs(start), "bad number %.20q", tok)
+}
+
+// parseIndirect reads "num gen obj <object> [stream…endstream] endobj" at p.pos and returns
+// the object number, generation and value, and the position just after the object.
+func (p *parser) parseIndirect() (num, gen int, v object, err error) {
+	start := p.pos
+	n, ok1 := p.readUint()
+	g, ok2 := p.readUint()
+	if !ok1 || !ok2 || !p.acceptKeyword("obj") || n > 1<<31 || g > 65535 {
+		return 0, 0, nil, syntaxErr(p.abs(start), "no object header")
+	}
+	v, err = p.parseObject()
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if d, ok := v.(*pdict); ok && p.acceptKeyword("stream") {
+		s, err := p.parseStreamData(d)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		v = s
+	}
+	p.acceptKeyword("endobj") // tolerated when missing
+	return int(n), int(g), v, nil
+}
+
+// parseStreamData reads the data of a stream whose dictionary is d; p.pos is just after
+// the "stream" keyword.
+func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
+	// The keyword is followed by CRLF or LF (a lone CR is tolerated).
+	if p.pos < len(p.buf) && p.buf[p.pos] == '\r' {
+		p.pos++
+	}
+	if p.pos < len(p.buf) && p.buf[p.pos] == '\n' {
+		p.pos++
+	}
+	start := p.pos
+	var n int64 = -1
+	switch l := d.get("Length").(type) {
+	case pint:
+		n = int64(l)
+	case pref:
+		if p.length != nil {
+			if v, ok := p.length(l); ok {
+				n = v
+			}
+		}
+	}
+	if n >= 0 && n <= int64(len(p.buf)-start) {
+		q := start + int(n)
+		j := q
+		for j < len(p.buf) && isWhite(p.buf[j]) && j-q < 4 {
+			j++
+		}
+		if bytes.HasPrefix(p.buf[j:], []byte("endstream")) {
+			p.pos = j + len("endstream")
+			return &pstream{dict: d, data: p.buf[start:q:q], off: p.abs(start)}, nil
+		}
+	}
+	// Length missing or wrong: the data ends at the first "endstream".
+	k := bytes.Index(p.buf[start:], []byte("endstream"))
+	if k < 0 {
+		return nil, syntaxErr(p.abs(start), "stream without endstream")
+	}
+	end := start + k
+	if end > start && p.buf[end-1] == '\n' {
+		end--
+	}
+	if end > start && p.buf[end-1] == '\r' {
+		end--
+	}
+	p.pos = start + k + len("endstream")
+	return &pstream{dict: d, data: p.buf[start:end:end], off: p.abs(start)}, nil
+}

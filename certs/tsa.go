@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -157,8 +158,15 @@ func (c *TSAClient) post(ctx context.Context, u *url.URL, req []byte, timeout ti
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, fmt.Errorf("HTTP %s", resp.Status)
+		retry := resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		// A TSA may explain a refusal in a TimeStampResp (status and failInfo).
+		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/timestamp-reply" {
+			if _, perr := timestamp.ParseResponse(b); perr != nil {
+				return nil, retry, fmt.Errorf("HTTP %s: %v", resp.Status, perr)
+			}
+		}
+		return nil, retry, fmt.Errorf("HTTP %s", resp.Status)
 	}
 	body, err = io.ReadAll(io.LimitReader(resp.Body, tsaMaxResponse+1))
 	if err != nil {

@@ -11,9 +11,27 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chungthuc/chungthuc"
 )
+
+const ktPIN = "pin-7f3a9c-secret"
+
+func ktWantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", code)
+	}
+	if c := chungthuc.ErrorCode(err); c != code {
+		t.Fatalf("error code %q (%v), want %q", c, err, code)
+	}
+	if strings.Contains(err.Error(), ktPIN) {
+		t.Fatalf("error contains the PIN: %v", err)
+	}
+}
 
 // ktCA is an in-memory test certification authority for the tests of the PKCS#11, TSA,
 // OCSP and CRL code (kt: "keys test", a prefix that keeps these helpers apart from the

@@ -344,6 +344,32 @@ func TestTSAClientRetries(t *testing.T) {
 	}
 }
 
+// TestTSAClientReportsRejection: a TSA's own reason for refusing reaches the error.
+func TestTSAClientReportsRejection(t *testing.T) {
+	tsa := ktNewTSA(t, false)
+	d := sha256.Sum256([]byte("x"))
+	// The dev TSA accepts no extensions; smuggle one into the query through a proxy.
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, err := timestamp.ParseRequest(body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req.ExtraExtensions = []pkix.Extension{{Id: []int{1, 2, 3}, Value: []byte{5, 0}}}
+		q, _ := req.Marshal()
+		r2 := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(q))
+		r2.Header.Set("Content-Type", "application/timestamp-query")
+		tsa.srv.Config.Handler.ServeHTTP(w, r2)
+	}))
+	defer proxy.Close()
+	_, err := (&TSAClient{URL: proxy.URL, Retries: 2}).Timestamp(context.Background(), d[:], crypto.SHA256)
+	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	if !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "extension") {
+		t.Fatalf("unclear: %v", err)
+	}
+}
+
 func TestTSAClientBadInput(t *testing.T) {
 	d := sha256.Sum256([]byte("x"))
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,4 +95,13 @@ func rawKey(t testing.TB, keyPath string) crypto.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// lookPathOrSkip finds a program; the error explains how to install it.
+func lookPathOrSkip(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not installed (apt-get install -y poppler-utils); skipping the independent check", name)
+	}
+	return path, nil
 }

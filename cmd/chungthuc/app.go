@@ -216,13 +216,24 @@ func (a *app) fsck(ctx context.Context, grace time.Duration) (*fsckReport, error
 	return rep, nil
 }
 
-// migrate applies pending migrations to the configured register.
+// migrate applies pending migrations to the configured register and returns the schema
+// version reached.
 func migrate(ctx context.Context, cfg *Config) (int, error) {
 	if cfg.Embedded() {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return 0, err
 		}
-		return sqlite.Migrate(ctx, filepath.Join(cfg.DataDir, "register.db"))
+		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
+		if err != nil {
+			return 0, err
+		}
+		defer db.Close()
+		return db.SchemaVersion(ctx)
 	}
-	return postgres.Migrate(ctx, cfg.DatabaseURL)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{AutoMigrate: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return db.SchemaVersion(ctx)
 }

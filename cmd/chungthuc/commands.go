@@ -266,7 +266,7 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schema up to date (%d migration(s) applied)\n", n)
+	fmt.Fprintf(stdout, "schema up to date (version %d)\n", n)
 	return nil
 }
 

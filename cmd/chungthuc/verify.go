@@ -93,7 +93,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	if !fileExists(path) {
 		return nil, nil, nil
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -267,12 +267,16 @@ func (db *DB) Certifications(ctx context.Context, f chungthuc.CertificationFilte
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	order := " ORDER BY year DESC, number DESC" // unique within a unit: the (unit_id, year, number) index gives the order
+	if f.UnitID == 0 {
+		order += ", unit_id DESC"
+	}
 	err = db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM certifications`+cond, args...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+certificationColumns+` FROM certifications`+cond+
-			` ORDER BY year DESC, number DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+certificationColumns+` FROM certifications`+cond+order+
+			` LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 		if err != nil {
 			return err
 		}

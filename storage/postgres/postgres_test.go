@@ -1,0 +1,163 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/storage/postgres"
+	"github.com/chungthuc/chungthuc/storage/registertest"
+)
+
+var ctx = context.Background()
+
+// adminURL is the URL of a database where the tests may CREATE and DROP databases:
+// CHUNGTHUC_TEST_DATABASE_URL, or the local trust-auth server.
+func adminURL() string {
+	if u := os.Getenv("CHUNGTHUC_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres"
+}
+
+// newDatabase creates an empty database chungthuc_test_<random>, drops it when the test ends,
+// and returns its URL. It skips the test when PostgreSQL is not reachable.
+func newDatabase(t testing.TB) string {
+	t.Helper()
+	admin, err := url.Parse(adminURL())
+	if err != nil {
+		t.Fatalf("CHUNGTHUC_TEST_DATABASE_URL: %v", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, admin.String())
+	if err != nil {
+		t.Skipf("PostgreSQL not reachable at %s: integration tests skipped (%v)", admin.Redacted(), err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "chungthuc_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("CREATE DATABASE: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, admin.String())
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u := *admin
+	u.Path = "/" + name
+	return u.String()
+}
+
+func openFresh(t testing.TB, opt postgres.Options) *postgres.DB {
+	t.Helper()
+	opt.AutoMigrate = true
+	db, err := postgres.Open(ctx, newDatabase(t), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	registertest.Run(t, func(t *testing.T) chungthuc.Register { return openFresh(t, postgres.Options{}) })
+}
+
+func TestOpenChecksSchemaVersion(t *testing.T) {
+	u := newDatabase(t)
+	_, err := postgres.Open(ctx, u, postgres.Options{})
+	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 1: run `chungthuc migrate`") {
+		t.Fatalf("Open of an empty database = %v", err)
+	}
+	db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate on a current database: %v", err)
+	}
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
+		t.Fatalf("SchemaVersion = %d, %v", v, err)
+	}
+	db.Close()
+	db, err = postgres.Open(ctx, u, postgres.Options{})
+	if err != nil {
+		t.Fatalf("Open of a current database: %v", err)
+	}
+	if err := db.ExecSQL(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (2, now())"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := postgres.Open(ctx, u, postgres.Options{}); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
+		!strings.Contains(err.Error(), "newer than this build") {
+		t.Fatalf("Open of a newer database = %v", err)
+	}
+}
+
+func TestConcurrentMigrate(t *testing.T) {
+	u := newDatabase(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent migration: %v", err)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	_, err := postgres.Open(ctx, "postgres://postgres:secret@127.0.0.1:1/x", postgres.Options{ConnectTimeout: time.Second})
+	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Open of a closed port = %v", err)
+	}
+	if _, err := postgres.Open(ctx, "postgres://u:secret@[::1", postgres.Options{}); chungthuc.ErrorCode(err) != chungthuc.EINVALID ||
+		strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Open of a bad URL = %v", err)
+	}
+}
+
+func TestClosedPool(t *testing.T) {
+	db := openFresh(t, postgres.Options{})
+	db.Close()
+	if _, err := db.UnitByID(ctx, 1); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("UnitByID on a closed pool = %v", err)
+	}
+	if err := db.CreateUnit(ctx, &chungthuc.Unit{Code: "PL", Name: "x", Place: "y"}); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("CreateUnit on a closed pool = %v", err)
+	}
+}
+
+func TestNoTruncate(t *testing.T) {
+	db := openFresh(t, postgres.Options{})
+	for _, q := range []string{"TRUNCATE audit_log", "TRUNCATE certifications CASCADE", "TRUNCATE books CASCADE"} {
+		if err := db.ExecSQL(ctx, q); err == nil || !strings.Contains(err.Error(), "permanent record") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}

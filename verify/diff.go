@@ -572,7 +572,8 @@ func accountAppended(f *revision, from, to int64) string {
 			if e.typ != 1 || e.off < from || e.off >= to {
 				continue
 			}
-			p := &parser{buf: data, pos: int(e.off), fromFile: true, length: f.lengthOf}
+			p := f.f.parser(e.off)
+			p.length = f.lengthOf
 			n, _, _, err := p.parseIndirect()
 			if err != nil || n != sec.nums[i] {
 				return fmt.Sprintf("the xref entry of object %d points at no such object", sec.nums[i])

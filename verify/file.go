@@ -22,12 +22,20 @@ type file struct {
 	data     []byte
 	lim      limits
 	decoded  int64
+	work     int64 // bytes scanned by parsers (see parser.work)
+	maxWork  int64
 	sections map[int64]*xrefSection
 	revs     map[int64]*revision
 }
 
 func newFile(data []byte, lim limits) *file {
-	return &file{data: data, lim: lim, sections: map[int64]*xrefSection{}, revs: map[int64]*revision{}}
+	return &file{data: data, lim: lim, sections: map[int64]*xrefSection{}, revs: map[int64]*revision{},
+		maxWork: 64*int64(len(data)) + 64<<20}
+}
+
+// parser returns a parser over the file at pos, charged against the file's work budget.
+func (f *file) parser(pos int64) *parser {
+	return &parser{buf: f.data, pos: int(pos), fromFile: true, work: &f.work, workLimit: f.maxWork}
 }
 
 // xrefEntry is one cross-reference entry: typ 0 free, 1 in use at off, 2 compressed in
@@ -79,7 +87,7 @@ func (f *file) section(off int64) *xrefSection {
 		s.err = fmt.Errorf("xref offset %d outside the file", off)
 		return s
 	}
-	p := &parser{buf: f.data, pos: int(off), fromFile: true}
+	p := f.parser(off)
 	if p.acceptKeyword("xref") {
 		s.err = f.parseTable(p, s)
 	} else {
@@ -313,6 +321,13 @@ func (f *file) revisionAt(end int64) (*revision, error) {
 	if r, ok := f.revs[end]; ok {
 		return r, nil
 	}
+	if len(f.revs) >= 1000 {
+		return nil, fmt.Errorf("%w: more than 1000 revisions", errLimit)
+	}
+	f.work += end / 16 // the backwards search for startxref
+	if f.work > f.maxWork {
+		return nil, errWork
+	}
 	sx, err := lastStartxref(f.data, end)
 	if err != nil {
 		return nil, err
@@ -427,7 +442,8 @@ func (r *revision) load(num int) (object, error) {
 		if e.off < 0 || e.off >= int64(len(r.f.data)) {
 			return nil, fmt.Errorf("object %d: offset %d outside the file", num, e.off)
 		}
-		p := &parser{buf: r.f.data, pos: int(e.off), fromFile: true, length: r.lengthOf}
+		p := r.f.parser(e.off)
+		p.length = r.lengthOf
 		n, g, v, err := p.parseIndirect()
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", num, err)
@@ -446,7 +462,7 @@ func (r *revision) load(num int) (object, error) {
 	if i < 0 || i >= len(stm.nums) || stm.nums[i] != num {
 		return nil, fmt.Errorf("object %d not at index %d of object stream %d", num, i, e.off)
 	}
-	p := &parser{buf: stm.data, pos: stm.first + stm.offs[i]}
+	p := &parser{buf: stm.data, pos: stm.first + stm.offs[i], work: &r.f.work, workLimit: r.f.maxWork}
 	if p.pos > len(stm.data) {
 		return nil, fmt.Errorf("object %d: bad offset in object stream", num)
 	}

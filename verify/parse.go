@@ -27,6 +27,24 @@ type parser struct {
 	// length resolves an indirect /Length of a stream; nil means indirect lengths are not
 	// followed (the data is then delimited by "endstream").
 	length func(pref) (int64, bool)
+	// work, when set, is charged with every byte scanned, and parsing fails once it
+	// exceeds workLimit: hostile files cannot make the engine rescan the file forever.
+	work      *int64
+	workLimit int64
+}
+
+var errWork = fmt.Errorf("%w: too much parsing work for this file", errLimit)
+
+// charge accounts for n scanned bytes.
+func (p *parser) charge(n int) error {
+	if p.work == nil {
+		return nil
+	}
+	*p.work += int64(n)
+	if *p.work > p.workLimit {
+		return errWork
+	}
+	return nil
 }
 
 func isWhite(c byte) bool {
@@ -241,7 +259,10 @@ func (p *parser) parseHex() (object, error) {
 	start := p.pos
 	p.pos++ // '<'
 	end := bytes.IndexByte(p.buf[p.pos:], '>')
-	if end < 0 {
+	if err := p.charge(max(end, len(p.buf)-p.pos)); end < 0 || err != nil {
+		if err != nil {
+			return nil, err
+		}
 		return nil, syntaxErr(p.abs(start), "unterminated hex string")
 	}
 	raw := p.buf[p.pos : p.pos+end]
@@ -385,6 +406,9 @@ func (p *parser) parseIndirect() (num, gen int, v object, err error) {
 		v = s
 	}
 	p.acceptKeyword("endobj") // tolerated when missing
+	if err := p.charge(p.pos - start); err != nil {
+		return 0, 0, nil, err
+	}
 	return int(n), int(g), v, nil
 }
 
@@ -424,7 +448,13 @@ func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
 	// Length missing or wrong: the data ends at the first "endstream".
 	k := bytes.Index(p.buf[start:], []byte("endstream"))
 	if k < 0 {
+		if err := p.charge(len(p.buf) - start); err != nil {
+			return nil, err
+		}
 		return nil, syntaxErr(p.abs(start), "stream without endstream")
+	}
+	if err := p.charge(k); err != nil {
+		return nil, err
 	}
 	end := start + k
 	if end > start && p.buf[end-1] == '\n' {

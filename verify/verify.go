@@ -61,6 +61,9 @@ func VerifyBytes(ctx context.Context, data []byte, opt Options) (rep *Report, er
 	return e.run(), nil
 }
 
+// maxSignatures bounds the signatures examined in one file.
+const maxSignatures = 100
+
 type engine struct {
 	ctx  context.Context
 	opt  Options
@@ -70,6 +73,7 @@ type engine struct {
 	rep  *Report
 	sigs []*sigState
 	dss  *dssData
+	ends []int64 // offsets just after every %%EOF
 }
 
 func (e *engine) check(name, status, format string, args ...any) {
@@ -84,6 +88,7 @@ func (e *engine) run() *Report {
 		maxDecodedTotal: 4 * e.opt.MaxStreamSize, maxSections: 4096})
 
 	ends := revisionEnds(e.data)
+	e.ends = ends
 	finalEnd := int64(len(e.data))
 	if len(ends) > 0 {
 		finalEnd = ends[len(ends)-1]
@@ -138,7 +143,7 @@ func (e *engine) run() *Report {
 func (e *engine) findSignatures() {
 	seen := map[[2]int64]bool{}
 	e.collectSignatures(e.fin, seen, false)
-	for _, end := range revisionEnds(e.data) {
+	for _, end := range e.ends {
 		if end >= e.fin.end {
 			continue
 		}
@@ -160,7 +165,7 @@ func (e *engine) collectSignatures(view *revision, seen map[[2]int64]bool, remov
 	visited := map[int]bool{}
 	var walk func(o object, parentName string, parentFT pname, depth int)
 	walk = func(o object, parentName string, parentFT pname, depth int) {
-		if depth > 32 || len(e.sigs) > 1000 {
+		if depth > 32 || len(e.sigs) >= maxSignatures {
 			return
 		}
 		num := 0
@@ -430,7 +435,7 @@ func (e *engine) checkByteRange(s *sigState) bool {
 		return false
 	}
 	s.signed = sr
-	for _, end := range revisionEnds(e.data) {
+	for _, end := range e.ends {
 		if end <= s.end {
 			s.rep.Revision++
 		}

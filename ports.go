@@ -244,3 +244,34 @@ type Accounts interface {
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
 }
+
+// Timestamper obtains RFC 3161 time-stamp tokens (certs.TSAClient over HTTP; the development
+// TSA in-process). Timestamp returns the DER TimeStampToken over digest, computed with h.
+type Timestamper interface {
+	Timestamp(ctx context.Context, digest []byte, h crypto.Hash) ([]byte, error)
+}
+
+// RevocationData is what a relying party needs to check a chain's status at signing time,
+// embedded in a copy's DSS (PAdES B-LT): DER OCSP responses and CRLs.
+type RevocationData struct {
+	OCSP [][]byte
+	CRLs [][]byte
+}
+
+// RevocationSource gathers revocation data for a certificate chain (leaf first). The
+// development PKI answers in-process; production fetches from the OCSP/CRL addresses in the
+// certificates. A chain with no revocation information yields empty data, not an error.
+type RevocationSource interface {
+	Revocation(ctx context.Context, chain []*x509.Certificate) (*RevocationData, error)
+}
+
+// PAdESLevel is the PAdES baseline level of certified copies.
+type PAdESLevel string
+
+// PAdES baseline levels (ETSI EN 319 142-1).
+const (
+	PAdESB   PAdESLevel = "B-B"   // signatures only
+	PAdEST   PAdESLevel = "B-T"   // + signature time-stamps
+	PAdESLT  PAdESLevel = "B-LT"  // + DSS with certificates and revocation data
+	PAdESLTA PAdESLevel = "B-LTA" // + a document time-stamp over all of it
+)

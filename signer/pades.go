@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"encoding"
@@ -77,9 +78,17 @@ type pendingSig struct {
 	contentsLen        int   // hex digits
 }
 
-// writeSig adds the signature dictionary as object ref of w.
-func writeSig(w *pdfdoc.Writer, ref pdfdoc.Ref, info sigInfo, key *chungthuc.SigningKey) pendingSig {
-	n := 2 * cms.MaxSize(cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
+// tokenRoom is the room kept in a signature for its time-stamp token (DER bytes).
+const tokenRoom = 8192
+
+// writeSig adds the signature dictionary as object ref of w, with room for a signature
+// time-stamp when stamped is set.
+func writeSig(w *pdfdoc.Writer, ref pdfdoc.Ref, info sigInfo, key *chungthuc.SigningKey, stamped bool) pendingSig {
+	extra := 0
+	if stamped {
+		extra = tokenRoom
+	}
+	n := 2 * cms.MaxSizeWithExtra(cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256}, extra)
 	body, br, co := sigDict(info, n)
 	off := w.PutRaw(ref, body)
 	return pendingSig{brOff: off + int64(br), contentsOff: off + int64(co), contentsLen: n}
@@ -95,7 +104,35 @@ type prefixHash struct {
 // sign fills the placeholders of p in the finished file: the ByteRange covers the whole file
 // but the /Contents hex string, whose digest is signed once with key. ph, when not nil, holds
 // (and is updated to) the hash state of a prefix of file that no later change touches.
-func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey, ph *prefixHash) error {
+func (p pendingSig) sign(ctx context.Context, file []byte, key *chungthuc.SigningKey, ph *prefixHash, ts chungthuc.Timestamper) error {
+	return p.fill(file, ph, func(digest []byte) ([]byte, error) {
+		der, err := cms.SignDetached(digest, cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
+		if err != nil {
+			return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing failed: %v", err)
+		}
+		if ts == nil {
+			return der, nil
+		}
+		// PAdES B-T: a time-stamp over the signature value, as an unsigned attribute.
+		sv, err := cms.SignatureValue(der)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.Sum256(sv)
+		token, err := ts.Timestamp(ctx, h[:], crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		if len(token) > tokenRoom {
+			return nil, fmt.Errorf("signer: time-stamp token of %d bytes exceeds the %d bytes kept for it", len(token), tokenRoom)
+		}
+		return cms.AddUnsignedAttribute(der, cms.OIDAttrTimeStampToken, token)
+	})
+}
+
+// fill fills the placeholders of p in the finished file: the ByteRange covers the whole file
+// but the /Contents hex string; contents computes what goes in it from the digest.
+func (p pendingSig) fill(file []byte, ph *prefixHash, contents func(digest []byte) ([]byte, error)) error {
 	a := p.contentsOff
 	b := p.contentsOff + int64(p.contentsLen) + 2 // past '>'
 	br := fmt.Sprintf("[0 %d %d %d]", a, b, int64(len(file))-b)
@@ -123,9 +160,9 @@ func (p pendingSig) sign(file []byte, key *chungthuc.SigningKey, ph *prefixHash)
 		ph.state, ph.n = st, a
 	}
 	h.Write(file[b:])
-	der, err := cms.SignDetached(h.Sum(nil), cms.SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA256})
+	der, err := contents(h.Sum(nil))
 	if err != nil {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing failed: %v", err)
+		return err
 	}
 	if 2*len(der) > p.contentsLen {
 		return fmt.Errorf("signer: signature of %d bytes exceeds its %d-byte placeholder", len(der), p.contentsLen/2)

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 // signOfficer appends the officer's certification signature (DocMDP P=2: later changes may
 // only fill in forms and sign) as an incremental update.
-func (d *document) signOfficer(req request) error {
+func (d *document) signOfficer(ctx context.Context, req request) error {
 	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
 	if err != nil {
 		return err
@@ -23,7 +24,7 @@ func (d *document) signOfficer(req request) error {
 		Reason:   req.Statement.Lines()[0] + " " + req.Statement.Lines()[1],
 		Location: req.Statement.Place,
 		Time:     req.Statement.Date,
-	}, req.Officer)
+	}, req.Officer, d.ts != nil)
 	d.officerWidget["V"] = sig
 	w.Put(d.officerField, d.officerWidget)
 	d.catalog["Perms"] = pdfdoc.Dict{"DocMDP": sig}
@@ -32,7 +33,7 @@ func (d *document) signOfficer(req request) error {
 	if err != nil {
 		return err
 	}
-	if err := p.sign(file, req.Officer, &d.prefix); err != nil {
+	if err := p.sign(ctx, file, req.Officer, &d.prefix, d.ts); err != nil {
 		return err
 	}
 	d.file, d.rev = file, rev
@@ -41,7 +42,7 @@ func (d *document) signOfficer(req request) error {
 
 // signSeal appends the unit's visible approval signature: the seal image with the unit's
 // name and the signing time in ISO 8601 with +07:00.
-func (d *document) signSeal(req request, at time.Time) error {
+func (d *document) signSeal(ctx context.Context, req request, at time.Time) error {
 	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
 	if err != nil {
 		return err
@@ -50,7 +51,7 @@ func (d *document) signSeal(req request, at time.Time) error {
 	p := writeSig(w, sig, sigInfo{
 		Kind: approval, Name: req.UnitName, Reason: "Chữ ký số của cơ quan, tổ chức chứng thực",
 		Location: req.Statement.Place, Time: at,
-	}, req.Seal)
+	}, req.Seal, d.ts != nil)
 	ap, err := d.sealAppearance(w, req, at)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (d *document) signSeal(req request, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := p.sign(file, req.Seal, &d.prefix); err != nil {
+	if err := p.sign(ctx, file, req.Seal, &d.prefix, d.ts); err != nil {
 		return err
 	}
 	d.file, d.rev = file, rev

@@ -19,6 +19,11 @@ import (
 // Options configure a Signer.
 type Options struct {
 	Limits intake.Limits // zero fields take intake's defaults
+	// Level is the PAdES baseline level of the copies (default B-B). B-T and above need
+	// Timestamper; B-LT and B-LTA use Revocation (without it the DSS holds certificates only).
+	Level       chungthuc.PAdESLevel
+	Timestamper chungthuc.Timestamper
+	Revocation  chungthuc.RevocationSource
 }
 
 // Signer makes certified copies. It prepares what does not change from copy to copy (font
@@ -26,6 +31,9 @@ type Options struct {
 type Signer struct {
 	regular, bold *font
 	limits        intake.Limits
+	level         chungthuc.PAdESLevel
+	ts            chungthuc.Timestamper
+	rev           chungthuc.RevocationSource
 }
 
 // New prepares a Signer.
@@ -38,7 +46,17 @@ func New(opt Options) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{regular: reg, bold: bold, limits: opt.Limits}, nil
+	switch opt.Level {
+	case "":
+		opt.Level = chungthuc.PAdESB
+	case chungthuc.PAdESB, chungthuc.PAdEST, chungthuc.PAdESLT, chungthuc.PAdESLTA:
+	default:
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "unknown PAdES level %q (B-B, B-T, B-LT or B-LTA)", opt.Level)
+	}
+	if opt.Level != chungthuc.PAdESB && opt.Timestamper == nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "PAdES %s needs a time-stamping authority", opt.Level)
+	}
+	return &Signer{regular: reg, bold: bold, limits: opt.Limits, level: opt.Level, ts: opt.Timestamper, rev: opt.Revocation}, nil
 }
 
 var _ chungthuc.CopyMaker = (*Signer)(nil)
@@ -104,14 +122,27 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	if err != nil {
 		return nil, err
 	}
-	if err := d.signOfficer(req); err != nil {
+	if s.level != chungthuc.PAdESB {
+		d.ts = s.ts
+	}
+	if err := d.signOfficer(ctx, req); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := d.signSeal(req, sealTime); err != nil {
+	if err := d.signSeal(ctx, req, sealTime); err != nil {
 		return nil, err
+	}
+	if s.level == chungthuc.PAdESLT || s.level == chungthuc.PAdESLTA {
+		if d.file, err = appendDSS(ctx, d.file, s.rev); err != nil {
+			return nil, err
+		}
+	}
+	if s.level == chungthuc.PAdESLTA {
+		if d.file, err = appendDocTimestamp(ctx, d.file, s.ts); err != nil {
+			return nil, err
+		}
 	}
 	sum := sha256.Sum256(d.file)
 	res := &chungthuc.Copy{PDF: d.file, SHA256: hex.EncodeToString(sum[:]), Pages: len(pages) + 1, OriginalPages: len(pages)}
@@ -142,7 +173,8 @@ type document struct {
 	sealRect      [4]float64
 	fontR, fontB  pdfdoc.Ref
 	regular, bold *embedding
-	prefix        prefixHash // hash state shared by the two signatures
+	prefix        prefixHash            // hash state shared by the two signatures
+	ts            chungthuc.Timestamper // nil below PAdES B-T
 }
 
 func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) (*document, error) {

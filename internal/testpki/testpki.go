@@ -3,6 +3,9 @@
 package testpki
 
 import (
+	"context"
+	"net/http"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,6 +15,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"github.com/chungthuc/chungthuc/certs"
 	"math/big"
 	"time"
 
@@ -71,4 +75,29 @@ func (p *PKI) Leaf(cn, org, alg string) *chungthuc.SigningKey {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	return &chungthuc.SigningKey{Signer: key, Chain: []*x509.Certificate{cert, p.Root}}
+}
+
+// TSA returns an RFC 3161 time-stamping authority certified by the root, as an HTTP handler.
+func (p *PKI) TSA() http.Handler {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, err := certs.IssueTSACert(p.Root, p.key, key.Public(), pkix.Name{CommonName: "Test TSA", Country: []string{"VN"}},
+		time.Now().AddDate(0, -1, 0), time.Now().AddDate(10, 0, 0))
+	if err != nil {
+		panic(err)
+	}
+	return certs.NewDevTSA(key, cert, []*x509.Certificate{p.Root}, time.Now)
+}
+
+// Revocation is a chungthuc.RevocationSource that answers every chain with a fresh, empty
+// CRL of the root.
+func (p *PKI) Revocation() chungthuc.RevocationSource { return revocation{p} }
+
+type revocation struct{ p *PKI }
+
+func (r revocation) Revocation(ctx context.Context, chain []*x509.Certificate) (*chungthuc.RevocationData, error) {
+	crl, err := certs.NewDevCRL(r.p.Root, r.p.key, big.NewInt(time.Now().Unix()), nil, time.Now(), time.Now().AddDate(0, 0, 7))
+	if err != nil {
+		return nil, err
+	}
+	return &chungthuc.RevocationData{CRLs: [][]byte{crl}}, nil
 }

@@ -56,6 +56,8 @@ Commands:
                           add an officer (prints the id; issues a dev certificate)
   unit add --code CODE --name NAME --place PLACE
                           add a certifying unit
+  book list|open --unit CODE [--year Y] | book close --id N
+                          list a unit's register books, open the next one, close one
   pki init                create the development PKI (done automatically on first use)
   pki export-root         print the development root certificate (PEM) for verifiers
   migrate                 apply database migrations
@@ -118,6 +120,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUnit(ctx, cfg, rest, stdout, logger)
 	case "pki":
 		return cmdPKI(ctx, cfg, rest, stdout, logger)
+	case "book":
+		return cmdBook(ctx, cfg, rest, stdout, logger)
 	case "migrate":
 		return cmdMigrate(ctx, cfg, rest, stdout, logger)
 	case "fsck":

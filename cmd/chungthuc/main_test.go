@@ -299,3 +299,39 @@ func TestBinary(t *testing.T) {
 func certifyInput(scan []byte) certify.Input {
 	return certify.Input{UnitCode: "PL", OfficerID: 1, DocTitle: "Giấy khai sinh", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true}
 }
+
+func TestBooks(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": dir}
+	scans := writeScans(t, dir, 1, 50<<10)
+	certifyOne := func() certified {
+		code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), scans[0])
+		var c certified
+		if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil {
+			t.Fatalf("certify: %d %s %s", code, stdout, stderr)
+		}
+		return c
+	}
+	first := certifyOne()
+	code, stdout, stderr := cli(t, env, "book", "open", "--unit", "PL")
+	var b map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &b) != nil || !strings.HasPrefix(b["code"].(string), "02/") {
+		t.Fatalf("book open: %d %s %s", code, stdout, stderr)
+	}
+	second := certifyOne()
+	if second.Number != first.Number+1 || !strings.HasPrefix(second.Book, "02/") {
+		t.Fatalf("numbering did not continue into the new book: %+v then %+v", first, second)
+	}
+	code, stdout, _ = cli(t, env, "book", "list", "--unit", "PL")
+	var books []map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &books) != nil || len(books) != 2 || books[0]["closed_at"] == nil {
+		t.Fatalf("book list: %d %s", code, stdout)
+	}
+	id := fmt.Sprint(books[1]["id"])
+	if code, stdout, _ = cli(t, env, "book", "close", "--id", id); code != 0 || !strings.Contains(stdout, `"closing_count": 2`) {
+		t.Fatalf("book close: %d %s", code, stdout)
+	}
+	if code, _, _ = cli(t, env, "book", "close", "--id", id); code != 1 {
+		t.Fatalf("closing twice: exit %d, want 1", code)
+	}
+}

@@ -242,6 +242,9 @@ func mb(n int64) string {
 
 func mp(px int64) string {
 	v := float64(px) / 1e6
+	if px < 100_000 {
+		return fmt.Sprintf("%d pixels", px)
+	}
 	if v >= 10 {
 		return fmt.Sprintf("%.0f MP", v)
 	}

@@ -422,8 +422,10 @@ func (g *graph) stream(sd types.StreamDict, r role, depth int) (pdfdoc.Object, e
 	st := sd.Dict.Subtype()
 	switch {
 	case st != nil && *st == "PS":
+		// Replaced by an empty form, so that "Do" still finds an XObject.
 		g.rep.add("%s: PostScript XObject removed", g.where)
-		return nil, errDrop
+		return &pdfdoc.Stream{Dict: pdfdoc.Dict{"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"),
+			"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0)}}}, nil
 	case st != nil && *st == "Image":
 		w, _ := g.xt.DereferenceInteger(sd.Dict["Width"])
 		h, _ := g.xt.DereferenceInteger(sd.Dict["Height"])

@@ -28,6 +28,8 @@ func TestLimits(t *testing.T) {
 
 	_, _, err := Pages([]File{{"a.jpg", j}, {"b.jpg", j}}, Limits{MaxTotalBytes: int64(len(j)) + 10})
 	wantError(t, err, chungthuc.ETOOLARGE, "2 files", "limit")
+	_, _, err = Pages([]File{{"big.jpg", j}}, Limits{MaxTotalBytes: 100})
+	wantError(t, err, chungthuc.ETOOLARGE, `"big.jpg"`, "limit of 100 bytes")
 
 	_, _, err = Pages([]File{{"a.jpg", j}, {"b.jpg", j}, {"c.jpg", j}}, Limits{MaxPages: 2})
 	wantError(t, err, chungthuc.ETOOLARGE, "3 images", "limit of 2")

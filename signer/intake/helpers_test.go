@@ -61,7 +61,7 @@ func assemble(t testing.TB, pages []Page) []byte {
 
 // render rasterises every page of pdf with pdftoppm at dpi and returns the images. It
 // fails the test if pdftoppm reports any error or warning.
-func render(t testing.TB, pdf []byte, dpi int) []image.Image {
+func render(t testing.TB, pdf []byte, dpi int, args ...string) []image.Image {
 	t.Helper()
 	tool, err := exec.LookPath("pdftoppm")
 	if err != nil {
@@ -72,7 +72,8 @@ func render(t testing.TB, pdf []byte, dpi int) []image.Image {
 	if err := os.WriteFile(in, pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(tool, "-r", fmt.Sprint(dpi), "-png", in, filepath.Join(dir, "p")).CombinedOutput()
+	args = append(args, "-r", fmt.Sprint(dpi), "-png", in, filepath.Join(dir, "p"))
+	out, err := exec.Command(tool, args...).CombinedOutput()
 	if err != nil || len(out) > 0 {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
@@ -368,4 +370,34 @@ func meanDiff(page, img image.Image, p Page) float64 {
 		}
 	}
 	return sum / float64(n)
+}
+
+// Every image of the PNG test suite (all colour types and bit depths, interlaced or not,
+// with and without transparency) renders like Go's decoding of it over white paper.
+func TestPNGSuite(t *testing.T) {
+	names, _ := filepath.Glob("testdata/pngsuite/*.png")
+	if len(names) == 0 {
+		t.Fatal("no test images")
+	}
+	var files []File
+	for _, n := range names {
+		files = append(files, File{filepath.Base(n), readFile(t, n)})
+	}
+	pages, _, err := Pages(files, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(t, assemble(t, pages), 72)
+	for i, f := range files {
+		m, err := png.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		onWhite := image.NewRGBA(m.Bounds())
+		draw.Draw(onWhite, onWhite.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(onWhite, onWhite.Bounds(), m, m.Bounds().Min, draw.Over)
+		if d := meanDiff(got[i], onWhite, pages[i]); d > 12 {
+			t.Errorf("%s: rendering differs by %.1f on average", f.Name, d)
+		}
+	}
 }

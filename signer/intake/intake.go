@@ -21,8 +21,8 @@
 package intake
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/signer/pdfdoc"
@@ -76,8 +76,8 @@ type Page struct {
 	// (/S0); the content is balanced (q…Q) and draws the page in [0 0 Width Height].
 	// Emit may be called once per Writer; it does not retain w. Pages of one PDF source
 	// emitted into the same Writer share their common objects (fonts, images). Emit is
-	// safe for concurrent use with different Writers. Its error is EINTERNAL-class only
-	// (all validation happens in Pages).
+	// safe for concurrent use with different Writers. All validation happens in Pages:
+	// Emit does not fail today (the error is for sources that may need it).
 	Emit func(w *pdfdoc.Writer) (resources pdfdoc.Dict, content []byte, err error)
 }
 
@@ -126,6 +126,10 @@ func Pages(files []File, lim Limits) ([]Page, *Report, error) {
 	var total int64
 	for _, f := range files {
 		total += int64(len(f.Data))
+	}
+	if total > lim.MaxTotalBytes && len(files) == 1 {
+		return nil, nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%q is %s, more than the limit of %s",
+			files[0].Name, mb(total), mb(lim.MaxTotalBytes))
 	}
 	if total > lim.MaxTotalBytes {
 		return nil, nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the %d files total %s, more than the limit of %s",
@@ -203,7 +207,7 @@ func sniff(f File) (kind, error) {
 		return kindJPEG, nil
 	case has(0, "\x89PNG\r\n\x1A\n"):
 		return kindPNG, nil
-	case strings.Contains(string(b[:min(len(b), 1024)]), "%PDF-"):
+	case bytes.Contains(b[:min(len(b), 1024)], []byte("%PDF-")):
 		return kindPDF, nil
 	}
 	what := "files of this type are"
@@ -234,6 +238,9 @@ func sniff(f File) (kind, error) {
 
 func mb(n int64) string {
 	const m = 1 << 20
+	if n < m/10 {
+		return fmt.Sprintf("%d bytes", n)
+	}
 	if n%m == 0 {
 		return fmt.Sprintf("%d MB", n/m)
 	}
@@ -242,6 +249,9 @@ func mb(n int64) string {
 
 func mp(px int64) string {
 	v := float64(px) / 1e6
+	if px < 100_000 {
+		return fmt.Sprintf("%d pixels", px)
+	}
 	if v >= 10 {
 		return fmt.Sprintf("%.0f MP", v)
 	}

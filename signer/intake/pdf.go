@@ -18,12 +18,16 @@ import (
 // Bounds for PDF scans, beyond Limits. They guard against files built to exhaust memory
 // or time: streams that inflate enormously, object graphs nested without end.
 const (
-	pdfMaxStreamDecode  = 32 << 20         // decoded size of any one stream pdfcpu inflates
-	pdfMaxContentDecode = 128 << 20        // decoded page content of one PDF, all pages together
-	pdfMaxDepth         = 48               // nesting of objects followed through references
-	pdfMaxObjects       = 200_000          // objects copied from one PDF
-	pdfReadTimeout      = 20 * time.Second // parsing one file (a backstop, not the main defence)
+	pdfMaxStreamDecode = 32 << 20 // decoded size of any one stream pdfcpu inflates
+
+	pdfMaxDepth    = 48               // nesting of objects followed through references
+	pdfMaxObjects  = 200_000          // objects copied from one PDF
+	pdfReadTimeout = 20 * time.Second // parsing one file (a backstop, not the main defence)
 )
+
+// pdfMaxContentDecode bounds the decoded page content of one PDF, all pages together
+// (a variable for tests).
+var pdfMaxContentDecode int64 = 128 << 20
 
 // pdfPage is a leaf of the page tree with its inherited attributes.
 type pdfPage struct {

@@ -46,9 +46,6 @@ func newGraph(xt *model.XRefTable, name string, lim Limits, rep *Report) *graph 
 	return &graph{xt: xt, name: name, lim: lim, rep: rep, index: map[nodeKey]int{}, budget: pdfMaxContentDecode}
 }
 
-// errDrop marks an object that is removed altogether (a PostScript XObject).
-var errDrop = errors.New("dropped")
-
 func (g *graph) invalid(detail string) error {
 	return chungthuc.Errorf(chungthuc.EINVALID, "%q: damaged PDF file (%s)", g.where, detail)
 }
@@ -89,21 +86,17 @@ func (g *graph) pageForm(p pdfPage, b [4]float64) (int, error) {
 	}
 	if p.resources != nil {
 		r, err := g.convert(p.resources, roleResources, 0)
-		if err != nil && err != errDrop {
+		if err != nil {
 			return 0, err
 		}
-		if err == nil {
-			d["Resources"] = r
-		}
+		d["Resources"] = r
 	}
 	if grp, ok := p.dict["Group"]; ok && grp != nil {
 		o, err := g.convert(grp, roleAny, 0)
-		if err != nil && err != errDrop {
+		if err != nil {
 			return 0, err
 		}
-		if err == nil {
-			d["Group"] = o
-		}
+		d["Group"] = o
 	}
 	// Contents: a stream or an array of streams, concatenated.
 	var parts []types.StreamDict
@@ -224,7 +217,7 @@ func (g *graph) rewrite(data []byte, d pdfdoc.Dict, raw []byte) (*pdfdoc.Stream,
 }
 
 // convert copies o for the role r, following references (each source object becomes one
-// node). errDrop means o is to be left out.
+// node).
 func (g *graph) convert(o types.Object, r role, depth int) (pdfdoc.Object, error) {
 	if depth > pdfMaxDepth {
 		return nil, g.invalid("objects nested too deeply")
@@ -235,13 +228,7 @@ func (g *graph) convert(o types.Object, r role, depth int) (pdfdoc.Object, error
 	}
 	key := nodeKey{ref.ObjectNumber.Value(), r}
 	if i, ok := g.index[key]; ok {
-		if g.nodes[i] == nil { // being converted: a cycle, which the placeholder closes
-			return placeholder(i), nil
-		}
-		if _, null := g.nodes[i].(pdfdoc.Null); null {
-			return nil, errDrop
-		}
-		return placeholder(i), nil
+		return placeholder(i), nil // also closes cycles: node i may still be in conversion
 	}
 	if len(g.nodes) >= pdfMaxObjects {
 		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%q: more than %d objects to copy", g.where, pdfMaxObjects)
@@ -253,10 +240,6 @@ func (g *graph) convert(o types.Object, r role, depth int) (pdfdoc.Object, error
 	i := g.add(nil)
 	g.index[key] = i
 	c, err := g.direct(v, r, depth)
-	if err == errDrop {
-		g.nodes[i] = pdfdoc.Null{}
-		return nil, errDrop
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -293,9 +276,6 @@ func (g *graph) direct(o types.Object, r role, depth int) (pdfdoc.Object, error)
 		a := make(pdfdoc.Array, 0, len(o))
 		for _, e := range o {
 			c, err := g.convert(e, roleAny, depth+1)
-			if err == errDrop {
-				c, err = pdfdoc.Null{}, nil
-			}
 			if err != nil {
 				return nil, err
 			}
@@ -337,20 +317,15 @@ func (g *graph) dict(o types.Dict, depth int) (pdfdoc.Dict, error) {
 			out := make(pdfdoc.Dict, len(cp))
 			for name, proc := range cp {
 				c, err := g.convert(proc, roleContent, depth+1)
-				if err != nil && err != errDrop {
+				if err != nil {
 					return nil, err
 				}
-				if err == nil {
-					out[pdfdoc.Name(name)] = c
-				}
+				out[pdfdoc.Name(name)] = c
 			}
 			d["CharProcs"] = out
 			continue
 		}
 		c, err := g.convert(v, r, depth+1)
-		if err == errDrop {
-			continue
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -384,9 +359,6 @@ func (g *graph) resources(o types.Dict, depth int) (pdfdoc.Dict, error) {
 		out := make(pdfdoc.Dict, len(cat))
 		for name, res := range cat {
 			c, err := g.convert(res, roleAny, depth+1)
-			if err == errDrop {
-				continue
-			}
 			if err != nil {
 				return nil, err
 			}
@@ -416,14 +388,16 @@ func (g *graph) hasOC(o types.Object) bool {
 
 // stream copies a stream. Streams of content operators (Form XObjects, tiling patterns,
 // Type 3 glyphs) are decoded and rewritten; everything else (images, fonts, functions) is
-// copied as encoded, filters and all, without being decoded. PostScript XObjects are
-// dropped; images are held to the pixel limit.
+// copied as encoded, filters and all, without being decoded. PostScript XObjects become
+// empty forms; images are held to the pixel limit.
 func (g *graph) stream(sd types.StreamDict, r role, depth int) (pdfdoc.Object, error) {
 	st := sd.Dict.Subtype()
 	switch {
 	case st != nil && *st == "PS":
+		// Replaced by an empty form, so that "Do" still finds an XObject.
 		g.rep.add("%s: PostScript XObject removed", g.where)
-		return nil, errDrop
+		return &pdfdoc.Stream{Dict: pdfdoc.Dict{"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"),
+			"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0)}}}, nil
 	case st != nil && *st == "Image":
 		w, _ := g.xt.DereferenceInteger(sd.Dict["Width"])
 		h, _ := g.xt.DereferenceInteger(sd.Dict["Height"])

@@ -236,8 +236,25 @@ func (db *DB) Certifications(ctx context.Context, f chungthuc.CertificationFilte
 	if err != nil {
 		return nil, 0, err
 	}
+	countSQL, listSQL, args := listQuery(f)
+	err = db.read(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, countSQL, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, listSQL, append(args, f.Limit, f.Offset)...)
+		if err != nil {
+			return err
+		}
+		cs, err = scanCertifications(rows)
+		return err
+	})
+	return cs, total, err
+}
+
+// listQuery returns the count and list statements of a normalised filter and their shared
+// arguments; the list statement takes two more, the limit and the offset.
+func listQuery(f chungthuc.CertificationFilter) (countSQL, listSQL string, args []any) {
 	var where []string
-	var args []any
 	add := func(cond string, arg any) {
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
@@ -271,20 +288,11 @@ func (db *DB) Certifications(ctx context.Context, f chungthuc.CertificationFilte
 	if f.UnitID == 0 {
 		order += ", unit_id DESC"
 	}
-	err = db.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM certifications`+cond, args...).Scan(&total); err != nil {
-			return err
-		}
-		n := len(args)
-		rows, err := tx.Query(ctx, `SELECT `+certificationColumns+` FROM certifications`+cond+order+
-			` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, f.Limit, f.Offset)...)
-		if err != nil {
-			return err
-		}
-		cs, err = scanCertifications(rows)
-		return err
-	})
-	return cs, total, err
+	n := len(args)
+	return `SELECT count(*) FROM certifications` + cond,
+		`SELECT ` + certificationColumns + ` FROM certifications` + cond + order +
+			` LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2),
+		args
 }
 
 // Pending lists the entries still Pending that were created before the given time, oldest

@@ -2,15 +2,9 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/storage/postgres"
@@ -19,56 +13,10 @@ import (
 
 var ctx = context.Background()
 
-// adminURL is the URL of a database where the tests may CREATE and DROP databases:
-// CHUNGTHUC_TEST_DATABASE_URL, or the local trust-auth server.
-func adminURL() string {
-	if u := os.Getenv("CHUNGTHUC_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres"
-}
-
-// newDatabase creates an empty database chungthuc_test_<random>, drops it when the test ends,
-// and returns its URL. It skips the test when PostgreSQL is not reachable.
-func newDatabase(t testing.TB) string {
-	t.Helper()
-	admin, err := url.Parse(adminURL())
-	if err != nil {
-		t.Fatalf("CHUNGTHUC_TEST_DATABASE_URL: %v", err)
-	}
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(cctx, admin.String())
-	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s: integration tests skipped (%v)", admin.Redacted(), err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "chungthuc_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("CREATE DATABASE: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin.String())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u := *admin
-	u.Path = "/" + name
-	return u.String()
-}
-
 func openFresh(t testing.TB, opt postgres.Options) *postgres.DB {
 	t.Helper()
 	opt.AutoMigrate = true
-	db, err := postgres.Open(ctx, newDatabase(t), opt)
+	db, err := postgres.Open(ctx, postgres.NewTestDatabase(t), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +29,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOpenChecksSchemaVersion(t *testing.T) {
-	u := newDatabase(t)
+	u := postgres.NewTestDatabase(t)
 	_, err := postgres.Open(ctx, u, postgres.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
 		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 1: run `chungthuc migrate`") {
@@ -113,7 +61,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 }
 
 func TestConcurrentMigrate(t *testing.T) {
-	u := newDatabase(t)
+	u := postgres.NewTestDatabase(t)
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {

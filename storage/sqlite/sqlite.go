@@ -237,11 +237,15 @@ func mapErr(err error) error {
 	return fmt.Errorf("sqlite: %w", err)
 }
 
-// sqliteMessage is the driver's message without the "(code)" decoration.
+// sqliteMessage is the driver's message without its decoration: "constraint failed: msg
+// (1811)" becomes "msg".
 func sqliteMessage(err error) string {
 	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "SQL logic error") {
-		return msg[i+2:]
+	if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:i]
+	}
+	for _, p := range []string{"constraint failed: ", "SQL logic error: "} {
+		msg = strings.TrimPrefix(msg, p)
 	}
 	return msg
 }

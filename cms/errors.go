@@ -1,7 +1,6 @@
 package cms
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/chungthuc/chungthuc"
@@ -121,13 +120,4 @@ func errorf(r Reason, format string, args ...any) *Error {
 
 func malformed(format string, args ...any) *Error {
 	return errorf(ReasonMalformed, format, args...)
-}
-
-// reasonOf returns the Reason of the first *Error in err's chain, "" if none.
-func reasonOf(err error) Reason {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"math/big"
 	"sync"
@@ -100,6 +101,7 @@ func makePKI(t testing.TB, leafKey crypto.Signer, cn string) *testPKI {
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		SubjectKeyId: []byte(fmt.Sprintf("ski-%d", serial.Add(1))),
 	}
 	leaf := mustCert(t, leafTmpl, inter, leafKey.Public(), interKey)
 	return &testPKI{root: root, inter: inter, leaf: leaf, key: leafKey, interKey: interKey}

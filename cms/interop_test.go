@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,4 +160,79 @@ func TestVerifyForeignSignatures(t *testing.T) {
 			t.Fatalf("got %v, want ErrWeakAlgorithm", err)
 		}
 	})
+}
+
+// TestVerifyOpenSSLSignatures verifies signatures made by `openssl cms -sign`: with its
+// default attributes (signing-time, S/MIME capabilities), without signed attributes, with
+// a subject key identifier, and with RSASSA-PSS.
+func TestVerifyOpenSSLSignatures(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed: apt-get install -y openssl to run this independent check")
+	}
+	data := []byte("Signed by openssl.\n")
+	cases := []struct {
+		kind  string
+		md    crypto.Hash
+		flags []string
+		check func(*SignerInfo) bool
+	}{
+		{"rsa2048", crypto.SHA256, nil, func(si *SignerInfo) bool { return si.SigningTime != nil }},
+		{"p384", crypto.SHA384, nil, func(si *SignerInfo) bool { return si.SigningTime != nil }},
+		{"rsa2048", crypto.SHA256, []string{"-noattr"}, func(si *SignerInfo) bool { return si.RawSignedAttrs == nil }},
+		{"p256", crypto.SHA256, []string{"-noattr"}, func(si *SignerInfo) bool { return si.RawSignedAttrs == nil }},
+		{"p256", crypto.SHA256, []string{"-keyid"}, func(si *SignerInfo) bool { return si.SID.SubjectKeyID != nil && si.Version == 3 }},
+		{"rsa3072", crypto.SHA384, []string{"-keyopt", "rsa_padding_mode:pss"}, func(si *SignerInfo) bool { return si.SignatureAlgorithm.Name == "RSASSA-PSS" }},
+		{"rsa2048", crypto.SHA512, []string{"-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:32"}, func(si *SignerInfo) bool { return si.SignatureAlgorithm.Name == "RSASSA-PSS" }},
+	}
+	for _, c := range cases {
+		t.Run(caseName(c.kind, c.md)+fmt.Sprint(c.flags), func(t *testing.T) {
+			p := getPKI(t, c.kind)
+			dir := t.TempDir()
+			keyDER, err := x509.MarshalPKCS8PrivateKey(p.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := func(name string, b []byte) string {
+				path := filepath.Join(dir, name)
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return path
+			}
+			key := file("key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+			leaf, inter := filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "inter.pem")
+			writePEM(t, leaf, p.leaf)
+			writePEM(t, inter, p.inter)
+			in, out := file("data.bin", data), filepath.Join(dir, "sig.der")
+			md := map[crypto.Hash]string{crypto.SHA256: "sha256", crypto.SHA384: "sha384", crypto.SHA512: "sha512"}[c.md]
+			args := append([]string{"cms", "-sign", "-binary", "-in", in, "-signer", leaf, "-inkey", key,
+				"-certfile", inter, "-md", md, "-outform", "DER", "-out", out}, c.flags...)
+			if msg, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+				t.Fatalf("openssl cms -sign: %v\n%s", err, msg)
+			}
+			der, _ := os.ReadFile(out)
+			sd, err := Parse(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, err := sd.Signer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(si) {
+				t.Fatalf("unexpected shape: %+v", si)
+			}
+			cert, err := si.Verify(sd, digestOf(c.md, data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cert.Equal(p.leaf) {
+				t.Fatal("wrong signer certificate")
+			}
+			if _, err := si.Verify(sd, digestOf(c.md, append(data, '!'))); !errors.Is(err, ErrDigestMismatch) && !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("other content: %v", err)
+			}
+		})
+	}
 }

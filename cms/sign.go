@@ -145,7 +145,7 @@ func SignDetached(contentDigest []byte, opt SignOptions) ([]byte, error) {
 	}
 	attrs, err := p.signedAttrs(contentDigest)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
 	}
 	h := p.hash.New()
 	h.Write(attrs)
@@ -157,7 +157,11 @@ func SignDetached(contentDigest []byte, opt SignOptions) ([]byte, error) {
 	if !verifyRaw(p.pub, p.hash, digest, sig) || len(sig) > p.maxSig {
 		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
 	}
-	return p.build(attrs, sig, nil)
+	der, err := p.build(attrs, sig, nil)
+	if err != nil {
+		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
+	}
+	return der, nil
 }
 
 func verifyRaw(pub crypto.PublicKey, h crypto.Hash, digest, sig []byte) bool {

@@ -73,11 +73,11 @@ func AddUnsignedAttribute(der []byte, oid asn1.ObjectIdentifier, value []byte) (
 	})
 	signer, err := b.Bytes()
 	if err != nil {
-		return nil, err
+		return nil, &Error{Reason: ReasonMalformed, Detail: "encoding failed", Err: err}
 	}
 	out, err := wrapContentInfo(sd.head, [][]byte{signer})
 	if err != nil {
-		return nil, err
+		return nil, &Error{Reason: ReasonMalformed, Detail: "encoding failed", Err: err}
 	}
 	if len(out) > MaxDERSize {
 		return nil, errorf(ReasonTooLarge, "result above %d bytes", MaxDERSize)

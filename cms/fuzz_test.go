@@ -1,0 +1,114 @@
+package cms
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/digitorus/pkcs7"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse, Verify, SignatureValue and
+// AddUnsignedAttribute: none may panic, every error must be a typed *Error, and adding an
+// unsigned attribute must keep the signed parts byte for byte. Run it with
+//
+//	go test -run '^$' -fuzz FuzzParse -fuzztime 30s -fuzzminimizetime 50x ./cms
+//
+// (the default minimisation, 60 s per new input of a few KiB, stalls the workers).
+func FuzzParse(f *testing.F) {
+	// Real signatures (ours, ours with a token, pkcs7's attached ones, RSA and ECDSA) are
+	// in testdata/fuzz/FuzzParse, written by TestWriteFuzzSeeds: generating keys here
+	// would run again in every fuzz worker, instrumented, and starve it.
+	f.Add([]byte{})
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Add(bytes.Repeat([]byte{0x30, 0x81, 0x7f}, 50))
+
+	f.Fuzz(func(t *testing.T, in []byte) {
+		typed := func(err error) {
+			var e *Error
+			if err != nil && !errors.As(err, &e) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+		}
+		sd, err := Parse(in)
+		typed(err)
+		if err != nil {
+			return
+		}
+		for i := range sd.Signers {
+			si := &sd.Signers[i]
+			d := []byte{1} // wrong length: every check before the message-digest one
+			if h := si.DigestAlgorithm; h != 0 && h.Available() {
+				d = make([]byte, h.Size())
+				if si.MessageDigest != nil && len(si.MessageDigest) == len(d) {
+					d = si.MessageDigest // reach the public-key operation
+				}
+			}
+			_, err := si.Verify(sd, d)
+			typed(err)
+		}
+		_, err = SignatureValue(in)
+		typed(err)
+		out, err := AddUnsignedAttribute(in, OIDAttrTimeStampToken, []byte{0x05, 0x00})
+		typed(err)
+		if err != nil {
+			return
+		}
+		sd2, err := Parse(out)
+		if err != nil {
+			t.Fatalf("AddUnsignedAttribute output does not parse: %v", err)
+		}
+		a, b := sd.Signers[0], sd2.Signers[0]
+		if !bytes.Equal(a.RawSignedAttrs, b.RawSignedAttrs) || !bytes.Equal(a.Signature, b.Signature) ||
+			!bytes.Equal(sd.head, sd2.head) || len(b.UnsignedAttrs) != len(a.UnsignedAttrs)+1 {
+			t.Fatal("AddUnsignedAttribute changed the signed parts")
+		}
+		if !hasAttr(b.UnsignedAttrs, OIDAttrTimeStampToken) {
+			t.Fatal("attribute not added")
+		}
+	})
+}
+
+// TestWriteFuzzSeeds regenerates the seed corpus when CMS_WRITE_FUZZ_SEEDS=1.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("CMS_WRITE_FUZZ_SEEDS") != "1" {
+		t.Skip("set CMS_WRITE_FUZZ_SEEDS=1 to rewrite testdata/fuzz/FuzzParse")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, kind := range []string{"p256", "rsa2048"} {
+		p := getPKI(t, kind)
+		der, err := SignDetached(digestOf(0, []byte("x")), p.opts(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(kind+"-ours", der)
+		write(kind+"-padded", append(bytes.Clone(der), 0, 0, 0))
+		withTS, err := AddUnsignedAttribute(der, OIDAttrTimeStampToken, []byte{0x30, 0x03, 0x02, 0x01, 0x05})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(kind+"-token", withTS)
+		sd, _ := pkcs7.NewSignedData([]byte("x"))
+		sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+		if err := sd.AddSignerChain(p.leaf, p.key, nil, pkcs7.SignerInfoConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		foreign, err := sd.Finish() // not detached: has eContent, and signing-time
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(kind+"-pkcs7", foreign)
+	}
+}

@@ -120,7 +120,12 @@ func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, 
 				}
 			}
 		case "stale":
-			st.status = "unknown"
+			if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
+				// Nobody could give a fresher answer: the certificate names no service.
+				st = revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL (" + st.detail + ")"}
+			} else {
+				st.status = "unknown"
+			}
 		}
 		ri := RevocationInfo{Subject: cert.Subject.String(), Status: st.status, Source: st.source, Detail: st.detail}
 		checkedAt := ref.at.UTC()

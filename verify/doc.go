@@ -12,6 +12,15 @@
 // never trusts a viewer library's repaired view of a file. Each signature's signed
 // revision is the file cut where its /ByteRange ends; the final revision is what a reader
 // shows. Their object graphs are compared (diff.go), so incremental-saving, shadow and
-// signature-wrapping attacks show up as changes to what is shown. The JSON report is
-// documented and versioned in REPORT.md.
+// signature-wrapping attacks show up as changes to what is shown. CMS signatures and
+// RFC 3161 time-stamp tokens are verified with the project's cms package (cms.go,
+// timestamp.go).
+//
+// Trust is decided at proven times (trust.go): document time-stamps from the last one
+// (checked at the validation time) back to the first (each checked at the time the next
+// one proves), then each signature at its best signature time, the earliest time a
+// trusted time-stamp proves it existed. Chains are validated at that time and revocation
+// data (the signature's own and the DSS; OCSP answers only from the issuer or its
+// delegated responder, ocsp.go) must speak for it, so a PAdES B-LTA copy stays valid
+// after its certificates expire. The JSON report is documented and versioned in REPORT.md.
 package verify

@@ -150,6 +150,24 @@ func TestLongTermValidation(t *testing.T) {
 		}
 	})
 
+	t.Run("revoked_evidence_cannot_be_hidden", func(t *testing.T) {
+		// An update after the document time-stamp replaces /DSS with an empty one (a DSS
+		// change is allowed): the OCSP response of the earlier revision still counts.
+		rev := w.pki.OCSP(testpki.OCSPOptions{Revoked: map[string]time.Time{w.officer.Chain[0].SerialNumber.String(): w.t0.Add(-time.Hour)}})
+		pdf := w.makeCopy(t, chungthuc.PAdESLTA, longTSA, rev)
+		r := docView(t, pdf)
+		n := sizeOf(r)
+		root := r.trailer.get("Root").(pref)
+		cat := r.root()
+		nc := &pdict{keys: append([]pname{}, cat.keys...), vals: append([]object{}, cat.vals...)}
+		nc.set("DSS", pref{num: n})
+		hidden := appendUpdate(t, pdf, map[int][]byte{n: []byte("<< /Type /DSS >>"), root.num: []byte(serialize(nc))}, updateOpts{})
+		rep := w.at(t, hidden, 0)
+		if s := rep.Signatures[0]; rep.Valid || s.SubIndication != SubRevoked {
+			t.Fatalf("want REVOKED despite the replaced DSS:\n%s", dump(t, rep))
+		}
+	})
+
 	t.Run("revoked_after_signing", func(t *testing.T) {
 		// The answer was given two hours after signing: revoked one hour after.
 		rev := w.pki.OCSP(testpki.OCSPOptions{Now: func() time.Time { return w.t0.Add(2 * time.Hour) },

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -25,7 +26,54 @@ type dssData struct {
 	crls  [][]byte
 }
 
-// readDSS reads /DSS of the final revision (nil when absent).
+// readAllDSS reads the DSS of every revision of the file and returns their union (nil
+// when none has one). Validation data, once in the file, stays evidence: a later
+// incremental update that replaces /DSS (an allowed change) cannot hide an OCSP response
+// or CRL that says a certificate was revoked.
+func (e *engine) readAllDSS() *dssData {
+	var out *dssData
+	seen := map[[32]byte]bool{}
+	add := func(list *[][]byte, b []byte) {
+		if h := sha256.Sum256(b); !seen[h] {
+			seen[h] = true
+			*list = append(*list, b)
+		}
+	}
+	for _, end := range e.ends {
+		if end > e.fin.end {
+			break
+		}
+		r := e.fin
+		if end != e.fin.end {
+			var err error
+			if r, err = e.f.revisionAt(end); err != nil {
+				continue
+			}
+		}
+		d := readDSS(r)
+		if d == nil {
+			continue
+		}
+		if out == nil {
+			out = &dssData{}
+		}
+		for _, c := range d.certs {
+			if h := sha256.Sum256(c.Raw); !seen[h] {
+				seen[h] = true
+				out.certs = append(out.certs, c)
+			}
+		}
+		for _, b := range d.ocsps {
+			add(&out.ocsps, b)
+		}
+		for _, b := range d.crls {
+			add(&out.crls, b)
+		}
+	}
+	return out
+}
+
+// readDSS reads /DSS of revision r (nil when absent).
 func readDSS(r *revision) *dssData {
 	dss := r.dict(r.root().get("DSS"))
 	if dss == nil {

@@ -60,6 +60,20 @@ func outcomePhrase(ind, sub string) (en, vi string) {
 	return "the signature could not be validated", "không xác thực được chữ ký"
 }
 
+// signaturePhrase is outcomePhrase with the wording of a document time-stamp when s is one.
+func signaturePhrase(s *SignatureReport) (en, vi string) {
+	if s.Kind == "document_timestamp" {
+		switch {
+		case s.Indication == TotalPassed:
+			return "valid: intact, trusted time-stamping authority", "hợp lệ: toàn vẹn, tổ chức cấp dấu thời gian được tin cậy"
+		case s.SubIndication == SubOutOfBoundsNoPOE:
+			return "the time-stamping authority's certificate has expired and no later document timestamp renews it",
+				"chứng thư số của tổ chức cấp dấu thời gian đã hết hạn và không có dấu thời gian tài liệu mới hơn gia hạn"
+		}
+	}
+	return outcomePhrase(s.Indication, s.SubIndication)
+}
+
 // summarize writes the per-signature summaries.
 func (s *sigState) summarize() {
 	who := "unknown signer"
@@ -72,6 +86,7 @@ func (s *sigState) summarize() {
 	kindEN, kindVI := "Signature", "Chữ ký"
 	if s.rep.Kind == "document_timestamp" {
 		kindEN, kindVI = "Document timestamp", "Dấu thời gian tài liệu"
+		en, vi = signaturePhrase(s.rep)
 	}
 	s.rep.SummaryEN = fmt.Sprintf("%s %d (%s): %s.", kindEN, s.rep.Index, who, en)
 	s.rep.SummaryVI = norm.NFC.String(fmt.Sprintf("%s %d (%s): %s.", kindVI, s.rep.Index, whoVI, vi))
@@ -103,7 +118,7 @@ func summarize(r *Report) (vi, en string) {
 	default:
 		en, vi := "the file was changed after the last signature", "tệp đã bị thay đổi sau chữ ký cuối cùng"
 		if s := primary(r); s != nil {
-			en, vi = outcomePhrase(s.Indication, s.SubIndication)
+			en, vi = signaturePhrase(s)
 			en = fmt.Sprintf("signature %d: %s", s.Index, en)
 			vi = fmt.Sprintf("chữ ký %d: %s", s.Index, vi)
 		}

@@ -115,7 +115,7 @@ func (e *engine) run() *Report {
 	if fin.trailer.has("Encrypt") {
 		e.check("encryption", CheckWarning, "the file is encrypted; object comparison works on encrypted bytes")
 	}
-	e.dss = readDSS(fin)
+	e.dss = e.readAllDSS()
 	e.findSignatures()
 	sort.SliceStable(e.sigs, func(i, j int) bool { return e.sigs[i].end < e.sigs[j].end })
 	for i, s := range e.sigs {

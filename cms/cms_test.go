@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/digitorus/pkcs7"
 )
 
 var signCases = []struct {
@@ -393,5 +394,45 @@ func TestAddUnsignedAttribute(t *testing.T) {
 				t.Fatalf("trailing byte in value: %v", err)
 			}
 		})
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	_, err := Parse([]byte{1, 2, 3})
+	if chungthuc.ErrorCode(err) != chungthuc.EINVALID || chungthuc.ErrorMessage(err) == "Internal error." {
+		t.Fatalf("malformed: code %q message %q", chungthuc.ErrorCode(err), chungthuc.ErrorMessage(err))
+	}
+	_, err = Parse(make([]byte, MaxDERSize+1))
+	if chungthuc.ErrorCode(err) != chungthuc.ETOOLARGE {
+		t.Fatalf("too large: %v", err)
+	}
+	if !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrMalformed) {
+		t.Fatal("sentinel matching is wrong")
+	}
+	var si SignerInfo
+	if _, err := si.Verify(&SignedData{}, nil); !errors.Is(err, ErrSignerNotFound) {
+		t.Fatalf("zero SignerInfo: %v", err)
+	}
+}
+
+// TestAttachedContentReported checks that an attached (non-detached) signature is
+// reported as such, so a PDF verifier can refuse it.
+func TestAttachedContentReported(t *testing.T) {
+	p := getPKI(t, "p256")
+	ps, _ := pkcs7.NewSignedData([]byte("inside"))
+	ps.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if err := ps.AddSigner(p.leaf, p.key, pkcs7.SignerInfoConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	der, err := ps.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sd.HasContent || string(sd.Content) != "inside" {
+		t.Fatalf("HasContent %v Content %q", sd.HasContent, sd.Content)
 	}
 }

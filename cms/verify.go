@@ -28,6 +28,9 @@ func (sd *SignedData) Signer() (*SignerInfo, error) {
 // names. Errors: ErrSignerNotFound when none does, ErrMalformed when two different
 // certificates do (an attacker could otherwise choose which one a verifier trusts).
 func (s *SignerInfo) Certificate(sd *SignedData) (*x509.Certificate, error) {
+	if sd == nil || (s.SID.SubjectKeyID == nil && (s.SID.Serial == nil || s.SID.Issuer == nil)) {
+		return nil, errorf(ReasonSignerNotFound, "no signer identifier")
+	}
 	var found *x509.Certificate
 	for _, c := range sd.Certificates {
 		var match bool
@@ -51,7 +54,8 @@ func (s *SignerInfo) Certificate(sd *SignedData) (*x509.Certificate, error) {
 }
 
 // Verify checks this SignerInfo cryptographically against contentDigest, the digest of
-// the signed content (the PDF ByteRange) computed with s.DigestAlgorithm. It does not
+// the signed content (the PDF ByteRange) computed with s.DigestAlgorithm; sd is the
+// SignedData s was parsed from. It does not
 // build or validate a certificate chain, check revocation or time: that is the caller's
 // job, with the certificate returned.
 //

@@ -2,7 +2,9 @@ package signer
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -30,6 +32,9 @@ func TestLTA(t *testing.T) {
 	res, err := s.MakeCopy(context.Background(), f.request(smallScans, "Trần Văn Nghĩa"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(res.PDF); hex.EncodeToString(sum[:]) != res.SHA256 {
+		t.Fatal("SHA256 is not the file's hash")
 	}
 	if n := strings.Count(string(res.PDF), "/Type /DocTimeStamp"); n != 1 {
 		t.Fatalf("%d document time-stamps", n)

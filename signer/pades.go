@@ -101,6 +101,21 @@ type prefixHash struct {
 	n     int64
 }
 
+// sum returns the hex SHA-256 of file, whose first ph.n bytes are those ph hashed (the
+// last signature's prefix: everything after it was appended or filled in later).
+func (ph *prefixHash) sum(file []byte) (string, error) {
+	h := sha256.New()
+	start := int64(0)
+	if ph.state != nil && ph.n <= int64(len(file)) {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(ph.state); err != nil {
+			return "", err
+		}
+		start = ph.n
+	}
+	h.Write(file[start:])
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // sign fills the placeholders of p in the finished file: the ByteRange covers the whole file
 // but the /Contents hex string, whose digest is signed once with key. ph, when not nil, holds
 // (and is updated to) the hash state of a prefix of file that no later change touches.

@@ -2,8 +2,6 @@ package signer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -144,8 +142,11 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 			return nil, err
 		}
 	}
-	sum := sha256.Sum256(d.file)
-	res := &chungthuc.Copy{PDF: d.file, SHA256: hex.EncodeToString(sum[:]), Pages: len(pages) + 1, OriginalPages: len(pages)}
+	sum, err := d.prefix.sum(d.file)
+	if err != nil {
+		return nil, err
+	}
+	res := &chungthuc.Copy{PDF: d.file, SHA256: sum, Pages: len(pages) + 1, OriginalPages: len(pages)}
 	if report != nil {
 		res.Dropped = report.Dropped
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"os"
@@ -317,5 +318,17 @@ func BenchmarkCertify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopyHash checks the reported hash is the SHA-256 of the file (computed incrementally).
+func TestCopyHash(t *testing.T) {
+	f := newFixture("Trần Văn Nghĩa")
+	res, err := testSigner.MakeCopy(context.Background(), f.request(smallScans, "Trần Văn Nghĩa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(res.PDF); hex.EncodeToString(sum[:]) != res.SHA256 {
+		t.Fatalf("SHA256 %s is not the file's hash", res.SHA256)
 	}
 }

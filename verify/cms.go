@@ -8,36 +8,24 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/digitorus/pkcs7"
+	"github.com/chungthuc/chungthuc/cms"
 )
 
-// This file is the one place where CMS is parsed and verified. It uses
-// github.com/digitorus/pkcs7 until the project's own cms package lands; the rest of the
-// engine sees only cmsOutcome.
-
-// CMS failure kinds.
-const (
-	cmsMalformed      = "malformed"
-	cmsSignerNotFound = "signer_not_found"
-	cmsDigest         = "digest_mismatch"
-	cmsSignature      = "bad_signature"
-	cmsUnsupported    = "unsupported"
-)
+// This file is the one place where a PDF signature's CMS is parsed and verified, with the
+// project's cms package. The signed bytes are never concatenated: the digest is computed
+// over the two byte ranges in place and handed to cms.SignerInfo.Verify.
 
 var (
-	oidSigningCertV2   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
-	oidSigningCertV1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
-	oidSigningTime     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
-	oidTimestampToken  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
-	oidAdbeRevocation  = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
-	oidContentTypeAttr = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidSigningCertV2  = cms.OIDAttrSigningCertV2
+	oidTimestampToken = cms.OIDAttrTimeStampToken
+	oidAdbeRevocation = cms.OIDAttrAdobeRevocation
+	// id-ri-ocsp-response (RFC 5940): an OCSP response in the CMS crls field.
+	oidRIOCSPResponse = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 16, 2}
 )
 
 // cmsOutcome is what the CMS step tells the engine about one signature.
@@ -50,13 +38,14 @@ type cmsOutcome struct {
 	sigValue    []byte
 	tsToken     []byte
 	crls        [][]byte // DER CRLs from the CMS and the Adobe revocation attribute
-	ocsps       [][]byte // DER OCSP responses from the Adobe revocation attribute
+	ocsps       [][]byte // DER OCSP responses from the CMS and the Adobe revocation attribute
 	// signingCert: 0 no ESS signing-certificate attribute, 1 present and matching the
-	// signer, -1 present and not matching.
+	// signer, -1 present and not matching, 2 present but not checked (an earlier failure).
 	signingCert int
 	weak        []string // weak algorithms found
 	err         error
-	kind        string
+	// reason classifies err (a cms.Reason); "" when the signature verified.
+	reason cms.Reason
 }
 
 var hashByOID = []struct {
@@ -81,185 +70,135 @@ func hashFor(oid asn1.ObjectIdentifier) crypto.Hash {
 }
 
 // checkCMS parses a detached (or, for adbe.pkcs7.sha1, enveloping) CMS signature and
-// verifies it over the signed bytes, whose digest digest computes.
-func checkCMS(der []byte, subFilter string, digest func(crypto.Hash) []byte, signed func() []byte) *cmsOutcome {
+// verifies it over the signed bytes, whose digest with a given hash digest computes.
+//
+// Failures are classified by the cms package's reasons; applyCMS turns them into
+// sub-indications (HASH_FAILURE, SIG_CRYPTO_FAILURE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+// NO_SIGNING_CERTIFICATE_FOUND, FORMAT_FAILURE).
+func checkCMS(der []byte, subFilter string, digest func(crypto.Hash) []byte) *cmsOutcome {
 	out := &cmsOutcome{}
-	fail := func(kind, format string, args ...any) *cmsOutcome {
-		out.kind, out.err = kind, fmt.Errorf(format, args...)
+	fail := func(err error) *cmsOutcome {
+		out.err = err
+		var ce *cms.Error
+		if errors.As(err, &ce) {
+			out.reason = ce.Reason
+		} else {
+			out.reason = cms.ReasonMalformed
+		}
 		return out
 	}
-	p7, err := safeParse(der)
+	sd, err := cms.Parse(der)
 	if err != nil {
-		return fail(cmsMalformed, "the CMS signature cannot be parsed: %v", err)
+		return fail(err)
 	}
-	out.certs = p7.Certificates
-	for _, c := range p7.CRLs {
-		if b, err := asn1.Marshal(c); err == nil {
-			out.crls = append(out.crls, b)
+	out.certs = sd.Certificates
+	for _, c := range sd.CRLs {
+		out.addRevocationChoice(c)
+	}
+	si, err := sd.Signer()
+	if err != nil {
+		return fail(err)
+	}
+	out.sigValue = si.Signature
+	out.hash = si.DigestAlgorithm
+	out.tsToken = si.TimestampToken
+	if si.SigningTime != nil {
+		out.signingTime = *si.SigningTime
+	}
+	if si.SigningCertificateV2 != nil || si.SigningCertificate != nil {
+		out.signingCert = 2
+	}
+	for _, a := range si.SignedAttrs {
+		if a.Type.Equal(oidAdbeRevocation) && len(a.Values) == 1 {
+			out.addAdobeRevocation(a.Values[0])
 		}
 	}
-	if len(p7.Signers) != 1 {
-		return fail(cmsMalformed, "the CMS signature has %d signers, not 1", len(p7.Signers))
+	if si.RawSignedAttrs == nil {
+		return fail(&cms.Error{Reason: cms.ReasonMalformed, Detail: "the CMS signature has no signed attributes"})
 	}
-	si := p7.Signers[0]
-	out.sigValue = si.EncryptedDigest
-	out.hash = hashFor(si.DigestAlgorithm.Algorithm)
-	if out.hash == 0 || !out.hash.Available() {
-		return fail(cmsUnsupported, "unknown digest algorithm %v", si.DigestAlgorithm.Algorithm)
+	if c, err := si.Certificate(sd); err == nil {
+		out.signer = c
+		out.sigAlg = sigAlgName(c, out.hash)
 	}
-	out.signer = p7.GetOnlySigner()
-	if out.signer == nil {
-		return fail(cmsSignerNotFound, "the signer's certificate is not in the signature")
+
+	var contentDigest []byte
+	if subFilter == "adbe.pkcs7.sha1" {
+		// The signed content is the SHA-1 of the byte range, encapsulated.
+		if !sd.HasContent || !bytes.Equal(sd.Content, digest(crypto.SHA1)) {
+			return fail(&cms.Error{Reason: cms.ReasonDigestMismatch, Detail: "the encapsulated SHA-1 does not match the signed bytes"})
+		}
+		out.weak = append(out.weak, "adbe.pkcs7.sha1 (SHA-1 document digest)")
+		if out.hash != 0 && out.hash.Available() {
+			hh := out.hash.New()
+			hh.Write(sd.Content)
+			contentDigest = hh.Sum(nil)
+		}
+	} else {
+		if sd.HasContent {
+			return fail(&cms.Error{Reason: cms.ReasonMalformed, Detail: "a detached signature carries encapsulated content"})
+		}
+		if !sd.ContentType.Equal(cms.OIDData) {
+			return fail(&cms.Error{Reason: cms.ReasonMalformed, Detail: fmt.Sprintf("the signed content type is %v, not id-data", sd.ContentType)})
+		}
+		if out.hash != 0 && out.hash.Available() {
+			contentDigest = digest(out.hash)
+		}
 	}
-	out.sigAlg = sigAlgName(out.signer, out.hash)
-	if out.hash == crypto.SHA1 || out.hash == crypto.MD5 {
-		out.weak = append(out.weak, "digest "+out.hash.String())
+	cert, err := si.Verify(sd, contentDigest)
+	if cert != nil {
+		out.signer = cert
+	}
+	if err != nil {
+		if errors.Is(err, cms.ErrSigningCertificate) {
+			out.signingCert = -1
+		}
+		return fail(err)
+	}
+	if out.signingCert == 2 {
+		out.signingCert = 1
 	}
 	if w := weakKey(out.signer); w != "" {
 		out.weak = append(out.weak, w)
 	}
-	for _, a := range si.AuthenticatedAttributes {
-		switch {
-		case a.Type.Equal(oidSigningTime):
-			var t time.Time
-			if _, err := asn1.Unmarshal(a.Value.Bytes, &t); err == nil {
-				out.signingTime = t
-			}
-		case a.Type.Equal(oidSigningCertV2):
-			out.signingCert = essMatches(a.Value.Bytes, out.signer, true)
-		case a.Type.Equal(oidSigningCertV1):
-			if out.signingCert == 0 {
-				out.signingCert = essMatches(a.Value.Bytes, out.signer, false)
-			}
-		case a.Type.Equal(oidAdbeRevocation):
-			var ra struct {
-				CRL   []asn1.RawValue `asn1:"explicit,optional,tag:0"`
-				OCSP  []asn1.RawValue `asn1:"explicit,optional,tag:1"`
-				Other asn1.RawValue   `asn1:"explicit,optional,tag:2"`
-			}
-			if _, err := asn1.Unmarshal(a.Value.Bytes, &ra); err == nil {
-				for _, c := range ra.CRL {
-					out.crls = append(out.crls, c.FullBytes)
-				}
-				for _, o := range ra.OCSP {
-					out.ocsps = append(out.ocsps, o.FullBytes)
-				}
-			}
-		}
-	}
-	for _, a := range si.UnauthenticatedAttributes {
-		if a.Type.Equal(oidTimestampToken) {
-			var tok asn1.RawValue
-			if _, err := asn1.Unmarshal(a.Value.Bytes, &tok); err == nil {
-				out.tsToken = tok.FullBytes
-			}
-		}
-	}
-	if len(si.AuthenticatedAttributes) == 0 {
-		return fail(cmsMalformed, "the CMS signature has no signed attributes")
-	}
-
-	if subFilter == "adbe.pkcs7.sha1" {
-		// The signed content is the SHA-1 of the byte range, encapsulated.
-		if !bytes.Equal(p7.Content, digest(crypto.SHA1)) {
-			return fail(cmsDigest, "the encapsulated SHA-1 does not match the signed bytes")
-		}
-		out.weak = append(out.weak, "adbe.pkcs7.sha1 (SHA-1 document digest)")
-	} else {
-		if len(p7.Content) != 0 {
-			return fail(cmsMalformed, "a detached signature carries encapsulated content")
-		}
-		p7.Content = signed()
-	}
-	if err := safeVerify(p7); err != nil {
-		var dm *pkcs7.MessageDigestMismatchError
-		switch {
-		case errors.As(err, &dm):
-			return fail(cmsDigest, "the message digest does not match the signed bytes: the document was changed")
-		case strings.Contains(err.Error(), "signing time"):
-			// pkcs7 refuses a signingTime outside the certificate validity; the engine
-			// judges times itself, so retry without the attribute's influence.
-			return fail(cmsSignature, "%v", err)
-		default:
-			return fail(cmsSignature, "the signature value does not verify: %v", err)
-		}
-	}
 	return out
 }
 
-func safeParse(der []byte) (p *pkcs7.PKCS7, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("malformed CMS (%v)", r)
-		}
-	}()
-	return pkcs7.Parse(der)
+// addRevocationChoice adds one RevocationInfoChoice of the CMS crls field: a CRL, or an
+// OCSP response in OtherRevocationInfoFormat (RFC 5940).
+func (o *cmsOutcome) addRevocationChoice(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if b[0] == 0x30 {
+		o.crls = append(o.crls, b)
+		return
+	}
+	var other struct {
+		Format asn1.ObjectIdentifier
+		Info   asn1.RawValue
+	}
+	if _, err := asn1.UnmarshalWithParams(b, &other, "tag:1"); err == nil && other.Format.Equal(oidRIOCSPResponse) {
+		o.ocsps = append(o.ocsps, other.Info.FullBytes)
+	}
 }
 
-func safeVerify(p *pkcs7.PKCS7) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed CMS (%v)", r)
-		}
-	}()
-	return p.Verify()
-}
-
-// essMatches checks an ESS signing-certificate(-v2) attribute value against the signer.
-func essMatches(b []byte, signer *x509.Certificate, v2 bool) int {
-	type essCertID struct {
-		HashAlgorithm pkix.AlgorithmIdentifier `asn1:"optional"`
-		CertHash      []byte
-		IssuerSerial  asn1.RawValue `asn1:"optional"`
+// addAdobeRevocation adds the CRLs and OCSP responses of Adobe's signed
+// revocationInfoArchival attribute (PDF 2.0, 12.8.3.3.2).
+func (o *cmsOutcome) addAdobeRevocation(v []byte) {
+	var ra struct {
+		CRL   []asn1.RawValue `asn1:"explicit,optional,tag:0"`
+		OCSP  []asn1.RawValue `asn1:"explicit,optional,tag:1"`
+		Other asn1.RawValue   `asn1:"explicit,optional,tag:2"`
 	}
-	type essCertIDv1 struct {
-		CertHash     []byte
-		IssuerSerial asn1.RawValue `asn1:"optional"`
+	if _, err := asn1.Unmarshal(v, &ra); err != nil {
+		return
 	}
-	var seq asn1.RawValue
-	if _, err := asn1.Unmarshal(b, &seq); err != nil {
-		return -1
+	for _, c := range ra.CRL {
+		o.crls = append(o.crls, c.FullBytes)
 	}
-	var certs asn1.RawValue
-	if _, err := asn1.Unmarshal(seq.Bytes, &certs); err != nil {
-		return -1
+	for _, r := range ra.OCSP {
+		o.ocsps = append(o.ocsps, r.FullBytes)
 	}
-	rest := certs.Bytes
-	if len(rest) == 0 {
-		return -1
-	}
-	var first asn1.RawValue
-	if _, err := asn1.Unmarshal(rest, &first); err != nil {
-		return -1
-	}
-	var h crypto.Hash
-	var want []byte
-	if v2 {
-		var id essCertID
-		if _, err := asn1.Unmarshal(first.FullBytes, &id); err != nil {
-			return -1
-		}
-		h = crypto.SHA256
-		if len(id.HashAlgorithm.Algorithm) > 0 {
-			h = hashFor(id.HashAlgorithm.Algorithm)
-		}
-		want = id.CertHash
-	} else {
-		var id essCertIDv1
-		if _, err := asn1.Unmarshal(first.FullBytes, &id); err != nil {
-			return -1
-		}
-		h, want = crypto.SHA1, id.CertHash
-	}
-	if h == 0 || !h.Available() {
-		return -1
-	}
-	hh := h.New()
-	hh.Write(signer.Raw)
-	if bytes.Equal(hh.Sum(nil), want) {
-		return 1
-	}
-	return -1
 }
 
 func keyInfo(c *x509.Certificate) (string, int) {

@@ -8,7 +8,7 @@ import (
 
 // ReportVersion names the JSON report format described in REPORT.md. It changes when a
 // field is removed or changes meaning; added fields keep the version.
-const ReportVersion = "chungthuc-verify/1"
+const ReportVersion = "chungthuc-verify/2"
 
 // Indications (ETSI EN 319 102-1 §5.1.3).
 const (
@@ -102,7 +102,16 @@ type SignatureReport struct {
 
 	// ClaimedSigningTime is the signer's own claim (/M, or the CMS signingTime attribute);
 	// it proves nothing.
-	ClaimedSigningTime *time.Time       `json:"claimed_signing_time,omitempty"`
+	ClaimedSigningTime *time.Time `json:"claimed_signing_time,omitempty"`
+	// BestSignatureTime is the earliest time a trusted time-stamp proves the signature
+	// (or document time-stamp) existed; POESource names that time-stamp:
+	// "signature_timestamp" or "document_timestamp:<index>". Absent without proof.
+	BestSignatureTime *time.Time `json:"best_signature_time,omitempty"`
+	POESource         string     `json:"poe_source,omitempty"`
+	// ValidationTime is the time the chain was validated at: the best signature time
+	// when there is one (and it is not in the future), else the validation time; for a
+	// document time-stamp, the time proven by the next one, else the validation time.
+	ValidationTime     *time.Time       `json:"validation_time,omitempty"`
 	Timestamp          *TimestampInfo   `json:"timestamp,omitempty"`
 	Name               string           `json:"name,omitempty"`
 	Reason             string           `json:"reason,omitempty"`
@@ -140,8 +149,12 @@ type TimestampInfo struct {
 	Time    time.Time `json:"time"`
 	TSA     *CertInfo `json:"tsa,omitempty"`
 	Valid   bool      `json:"valid"`   // imprint matches and the token's signature verifies
-	Trusted bool      `json:"trusted"` // the TSA chains to a trust anchor
-	Problem string    `json:"problem,omitempty"`
+	Trusted bool      `json:"trusted"` // the TSA chains to a trust anchor at ValidatedAt, not revoked then
+	// ValidatedAt is when the TSA's chain was checked: the time proven by a later
+	// document time-stamp (ProvenBy, its index), else the validation time.
+	ValidatedAt *time.Time `json:"validated_at,omitempty"`
+	ProvenBy    int        `json:"proven_by,omitempty"`
+	Problem     string     `json:"problem,omitempty"`
 }
 
 // DocMDPInfo describes the permissions of a certification signature.
@@ -156,7 +169,13 @@ type RevocationInfo struct {
 	Status    string     `json:"status"` // "good", "revoked", "unknown", "not_applicable"
 	Source    string     `json:"source,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Detail    string     `json:"detail,omitempty"`
+	Reason    int        `json:"reason,omitempty"` // CRL reason code (RFC 5280 5.3.1) of a revocation
+	// CheckedAt is the time the status was needed for (best signature time or
+	// validation time); ThisUpdate and NextUpdate are those of the answer used.
+	CheckedAt  *time.Time `json:"checked_at,omitempty"`
+	ThisUpdate *time.Time `json:"this_update,omitempty"`
+	NextUpdate *time.Time `json:"next_update,omitempty"`
+	Detail     string     `json:"detail,omitempty"`
 }
 
 // Change is one object changed after a signature.

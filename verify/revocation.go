@@ -62,27 +62,55 @@ func readDSS(r *revision) *dssData {
 
 // revStatus is the revocation status of one certificate.
 type revStatus struct {
-	status    string
-	source    string
-	revokedAt time.Time
-	detail    string
+	status     string
+	source     string
+	revokedAt  time.Time
+	reason     int
+	thisUpdate time.Time
+	nextUpdate time.Time
+	detail     string
+}
+
+// revRef is the time a certificate's status matters at.
+type revRef struct {
+	// at is the time to prove the status for: the best signature time (a proven time)
+	// or the validation time. A "good" answer counts only if it was issued at or after
+	// at, or was current at at (thisUpdate ≤ at ≤ nextUpdate).
+	at time.Time
+	// proven is true when at is a time proven by a trusted time-stamp.
+	proven bool
+	// claimed is the time the signer or TSA itself claims (/M, genTime), zero if none.
+	// A revocation between claimed and at leaves the result open (REVOKED_NO_POE).
+	claimed time.Time
 }
 
 // checkRevocation finds the status of every certificate of chain (except the anchor) in
-// the embedded data, then online when allowed, and records the outcome on s. poe is the
-// trusted time the signature is proven to have existed (zero when none).
-func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, crls [][]byte, poe time.Time) {
+// the embedded data (the signature's own, then the DSS), then online when allowed, and
+// records the outcome on s.
+//
+// Revoked at or before ref.at: TOTAL_FAILED/REVOKED when ref.at is a proven time and the
+// revocation is not after the claimed time, else INDETERMINATE/REVOKED_NO_POE. Revoked
+// after a proven time: a warning (the signature was made while the certificate was good).
+func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, crls [][]byte, ref revRef) {
+	var extra []*x509.Certificate
 	if e.dss != nil {
 		ocsps = append(append([][]byte{}, ocsps...), e.dss.ocsps...)
 		crls = append(append([][]byte{}, crls...), e.dss.crls...)
+		extra = e.dss.certs
 	}
+	at := ref.at.UTC().Format(time.RFC3339)
 	for i := 0; i+1 < len(chain); i++ {
 		cert, issuer := chain[i], chain[i+1]
-		st := embeddedStatus(cert, issuer, ocsps, crls, "embedded")
-		if st.status == "" && e.opt.FetchRevocation {
-			st = e.fetchStatus(cert, issuer)
+		st := embeddedStatus(cert, issuer, ocsps, crls, extra, ref.at, "embedded")
+		if (st.status == "" || st.status == "stale") && e.opt.FetchRevocation {
+			if f := e.fetchStatus(cert, issuer, ref.at); f.status == "good" || f.status == "revoked" {
+				st = f
+			} else if st.status == "" {
+				st = f
+			}
 		}
-		if st.status == "" {
+		switch st.status {
+		case "":
 			if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
 				st = revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL"}
 			} else {
@@ -91,50 +119,94 @@ func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, 
 					st.detail = "no revocation data in the file and online checking is off"
 				}
 			}
+		case "stale":
+			if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
+				// Nobody could give a fresher answer: the certificate names no service.
+				st = revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL (" + st.detail + ")"}
+			} else {
+				st.status = "unknown"
+			}
 		}
 		ri := RevocationInfo{Subject: cert.Subject.String(), Status: st.status, Source: st.source, Detail: st.detail}
+		checkedAt := ref.at.UTC()
+		ri.CheckedAt = &checkedAt
 		if !st.revokedAt.IsZero() {
 			t := st.revokedAt.UTC()
 			ri.RevokedAt = &t
+			ri.Reason = st.reason
+		}
+		if !st.thisUpdate.IsZero() {
+			t := st.thisUpdate.UTC()
+			ri.ThisUpdate = &t
+		}
+		if !st.nextUpdate.IsZero() {
+			t := st.nextUpdate.UTC()
+			ri.NextUpdate = &t
 		}
 		s.rep.Revocation = append(s.rep.Revocation, ri)
 		name := fmt.Sprintf("revocation[%d]", i)
+		cn := cert.Subject.CommonName
 		switch st.status {
 		case "good":
-			s.check(name, CheckPassed, "%s: good (%s)", cert.Subject.CommonName, st.source)
+			s.check(name, CheckPassed, "%s: good at %s (%s issued %s)", cn, at, st.source, st.thisUpdate.UTC().Format(time.RFC3339))
 		case "not_applicable":
-			s.check(name, CheckSkipped, "%s: %s", cert.Subject.CommonName, st.detail)
+			s.check(name, CheckSkipped, "%s: %s", cn, st.detail)
 		case "revoked":
+			rev := st.revokedAt.UTC().Format(time.RFC3339)
 			switch {
-			case !poe.IsZero() && st.revokedAt.After(poe):
-				s.check(name, CheckWarning, "%s: revoked on %s, after the trusted timestamp", cert.Subject.CommonName, st.revokedAt.Format(time.RFC3339))
-			case !poe.IsZero():
-				s.fail(TotalFailed, SubRevoked, name, "%s: revoked on %s, before the trusted timestamp", cert.Subject.CommonName, st.revokedAt.Format(time.RFC3339))
+			case ref.proven && st.revokedAt.After(ref.at):
+				s.check(name, CheckWarning, "%s: revoked on %s, after the proven time %s; the signature was made while the certificate was valid", cn, rev, at)
+			case !ref.proven:
+				s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s; no trusted time-stamp proves the signature older", cn, rev)
+			case !ref.claimed.IsZero() && st.revokedAt.After(ref.claimed):
+				s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s, after the claimed time %s but before the proven time %s", cn, rev, ref.claimed.UTC().Format(time.RFC3339), at)
 			default:
-				s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s; no trusted timestamp proves the signature older", cert.Subject.CommonName, st.revokedAt.Format(time.RFC3339))
+				s.fail(TotalFailed, SubRevoked, name, "%s: revoked on %s, before the proven time %s", cn, rev, at)
 			}
 		default:
 			if e.opt.SoftFailRevocation {
-				s.check(name, CheckWarning, "%s: status unknown: %s", cert.Subject.CommonName, st.detail)
+				s.check(name, CheckWarning, "%s: status at %s unknown: %s", cn, at, st.detail)
 			} else {
-				s.fail(Indeterminate, SubTryLater, name, "%s: status unknown: %s", cert.Subject.CommonName, st.detail)
+				s.fail(Indeterminate, SubTryLater, name, "%s: status at %s unknown: %s", cn, at, st.detail)
 			}
 		}
 	}
 }
 
-// embeddedStatus looks for cert's status in OCSP responses, then CRLs.
-func embeddedStatus(cert, issuer *x509.Certificate, ocsps, crls [][]byte, where string) revStatus {
+// fresh reports whether an answer issued at thisUpdate (valid until nextUpdate, zero if
+// open) tells the status at at.
+func fresh(at, thisUpdate, nextUpdate time.Time) bool {
+	return !thisUpdate.Before(at) || (!nextUpdate.IsZero() && !at.After(nextUpdate))
+}
+
+// embeddedStatus looks for cert's status at time at in OCSP responses, then CRLs. Only
+// answers whose signature checks out count (see ocspFor and the CRL checks). A revocation
+// found in any of them wins; otherwise a fresh "good"; otherwise "stale" (good answers
+// that are all older than at) or "" (no answer for cert at all).
+func embeddedStatus(cert, issuer *x509.Certificate, ocsps, crls [][]byte, extra []*x509.Certificate, at time.Time, where string) revStatus {
+	var good, stale revStatus
+	note := func(st revStatus) {
+		if fresh(at, st.thisUpdate, st.nextUpdate) {
+			if good.status == "" {
+				good = st
+			}
+		} else if stale.status == "" || st.thisUpdate.After(stale.thisUpdate) {
+			stale = st
+		}
+	}
 	for _, b := range ocsps {
-		resp, err := parseOCSP(b, cert, issuer)
-		if err != nil || resp.SerialNumber == nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+		resp, err := ocspFor(b, cert, issuer, extra)
+		if err != nil {
 			continue
 		}
+		st := revStatus{source: where + " OCSP", thisUpdate: resp.ThisUpdate, nextUpdate: resp.NextUpdate}
 		switch resp.Status {
 		case ocsp.Good:
-			return revStatus{status: "good", source: where + " OCSP"}
+			st.status = "good"
+			note(st)
 		case ocsp.Revoked:
-			return revStatus{status: "revoked", source: where + " OCSP", revokedAt: resp.RevokedAt}
+			st.status, st.revokedAt, st.reason = "revoked", resp.RevokedAt, resp.RevocationReason
+			return st
 		}
 	}
 	for _, b := range crls {
@@ -142,27 +214,30 @@ func embeddedStatus(cert, issuer *x509.Certificate, ocsps, crls [][]byte, where 
 		if err != nil || !bytes.Equal(rl.RawIssuer, issuer.RawSubject) || rl.CheckSignatureFrom(issuer) != nil {
 			continue
 		}
+		st := revStatus{source: where + " CRL", thisUpdate: rl.ThisUpdate, nextUpdate: rl.NextUpdate}
 		for _, ent := range rl.RevokedCertificateEntries {
 			if ent.SerialNumber != nil && ent.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				return revStatus{status: "revoked", source: where + " CRL", revokedAt: ent.RevocationTime}
+				st.status, st.revokedAt, st.reason = "revoked", ent.RevocationTime, ent.ReasonCode
+				return st
 			}
 		}
-		return revStatus{status: "good", source: where + " CRL"}
+		st.status = "good"
+		note(st)
+	}
+	if good.status != "" {
+		return good
+	}
+	if stale.status != "" {
+		stale.status = "stale"
+		stale.detail = fmt.Sprintf("the newest revocation data (%s, issued %s, valid until %s) is older than %s",
+			stale.source, stale.thisUpdate.UTC().Format(time.RFC3339), stale.nextUpdate.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+		return stale
 	}
 	return revStatus{}
 }
 
-func parseOCSP(b []byte, cert, issuer *x509.Certificate) (resp *ocsp.Response, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			resp, err = nil, fmt.Errorf("malformed OCSP response")
-		}
-	}()
-	return ocsp.ParseResponseForCert(b, cert, issuer)
-}
-
 // fetchStatus asks the certificate's OCSP responder, then its CRL distribution points.
-func (e *engine) fetchStatus(cert, issuer *x509.Certificate) revStatus {
+func (e *engine) fetchStatus(cert, issuer *x509.Certificate, at time.Time) revStatus {
 	var problems []string
 	for _, u := range cert.OCSPServer {
 		req, err := ocsp.CreateRequest(cert, issuer, nil)
@@ -174,7 +249,7 @@ func (e *engine) fetchStatus(cert, issuer *x509.Certificate) revStatus {
 			problems = append(problems, err.Error())
 			continue
 		}
-		if st := embeddedStatus(cert, issuer, [][]byte{b}, nil, "online"); st.status != "" {
+		if st := embeddedStatus(cert, issuer, [][]byte{b}, nil, nil, at, "online"); st.status != "" {
 			return st
 		}
 		problems = append(problems, "OCSP "+u+": no usable answer")
@@ -185,7 +260,7 @@ func (e *engine) fetchStatus(cert, issuer *x509.Certificate) revStatus {
 			problems = append(problems, err.Error())
 			continue
 		}
-		if st := embeddedStatus(cert, issuer, nil, [][]byte{b}, "online"); st.status != "" {
+		if st := embeddedStatus(cert, issuer, nil, [][]byte{b}, nil, at, "online"); st.status != "" {
 			return st
 		}
 		problems = append(problems, "CRL "+u+": not a CRL of this issuer")

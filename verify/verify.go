@@ -128,6 +128,9 @@ func (e *engine) run() *Report {
 		}
 		e.checkSignature(s)
 	}
+	if e.ctx.Err() == nil {
+		e.validateTimes()
+	}
 	e.checkModifications()
 	e.checkDocMDP()
 	for _, s := range e.sigs {
@@ -243,7 +246,11 @@ type sigState struct {
 	docTS     bool
 	mdp       int // DocMDP P of a certification signature, 0 otherwise
 	cms       *cmsOutcome
-	signed    *revision
+	token     *tsTok // the token of an intact document time-stamp
+	// ltvOK: a document time-stamp whose TSA was valid at the time proven for it, so it
+	// proves that everything it covers existed at its time.
+	ltvOK  bool
+	signed *revision
 	// onlyValidationDataAfter: everything after this signature is allowed DSS data.
 	onlyValidationDataAfter bool
 	view                    *revision // the revision the signature was found in
@@ -340,17 +347,10 @@ func (e *engine) checkSignature(s *sigState) {
 		e.checkDocTimestamp(s, der, digest)
 		return
 	}
-	signed := func() []byte {
-		b := make([]byte, 0, s.br[1]+s.br[3])
-		b = append(b, e.data[s.br[0]:s.br[0]+s.br[1]]...)
-		return append(b, e.data[s.br[2]:s.br[2]+s.br[3]]...)
-	}
-	s.cms = checkCMS(der, sub, digest, signed)
+	s.cms = checkCMS(der, sub, digest)
 	e.applyCMS(s)
-	if !s.intact {
-		return
-	}
-	e.checkTrust(s)
+	// Trust (time-stamps, chain, revocation) is decided by validateTimes once every
+	// signature and document time-stamp of the file has been read.
 }
 
 // checkByteRange checks the /ByteRange and /Contents of a signature against the file.

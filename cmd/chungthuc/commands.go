@@ -314,3 +314,32 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 }
 
 func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
+
+// cmdRevoke revokes an issued copy: it stays in the register, marked revoked with the reason,
+// and verification reports it as revoked from then on.
+func cmdRevoke(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("revoke")
+	id := fs.Int64("id", 0, "certification id")
+	reason := fs.String("reason", "", "why the copy is revoked")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *id <= 0 || strings.TrimSpace(*reason) == "" {
+		return usagef("revoke: --id and --reason are required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c, err := a.reg.CertificationByID(ctx, *id)
+	if err != nil {
+		return err
+	}
+	c, err = a.svc.Revoke(ctx, c.UnitID, c.ID, *reason)
+	if err != nil {
+		return err
+	}
+	return printJSON(stdout, map[string]any{"id": c.ID, "number": c.Number, "book": c.BookCode, "status": c.Status,
+		"revoke_reason": c.RevokeReason, "revoked_at": c.RevokedAt.In(chungthuc.Vietnam).Format(time.RFC3339)})
+}

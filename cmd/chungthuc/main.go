@@ -53,6 +53,8 @@ Commands:
                           certify scans (JPEG, PNG, PDF) into a signed copy; prints JSON
   verify [--trust ROOT.pem] FILE.pdf
                           check a copy's signatures (and the register when one is here); prints JSON
+  revoke --id N --reason TEXT
+                          revoke an issued copy (it stays in the register, marked revoked)
   officer add --unit CODE --name NAME --title TITLE
                           add an officer (prints the id; issues a dev certificate)
   unit add --code CODE --name NAME --place PLACE
@@ -135,6 +137,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdPKI(ctx, cfg, rest, stdout, logger)
 	case "renew":
 		return cmdRenew(ctx, cfg, rest, stdout, logger)
+	case "revoke":
+		return cmdRevoke(ctx, cfg, rest, stdout, logger)
 	case "book":
 		return cmdBook(ctx, cfg, rest, stdout, logger)
 	case "migrate":

@@ -76,7 +76,7 @@ func TestCertifyAndVerify(t *testing.T) {
 
 	// verify: valid, with the register consulted.
 	code, stdout, stderr = cli(t, env, "verify", out)
-	if code != 0 || !strings.Contains(stdout, `"valid": true`) {
+	if code != 0 || !strings.Contains(stdout, `"valid": true`) || !strings.Contains(stdout, `"status": "certified"`) {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
@@ -91,6 +91,9 @@ func TestCertifyAndVerify(t *testing.T) {
 	code, stdout, stderr = cli(t, elsewhere, "verify", "--trust", root, out)
 	if code != 0 || !strings.Contains(stdout, `"valid": true`) {
 		t.Fatalf("offline verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, `"status": "not_consulted"`) {
+		t.Fatalf("offline verify does not say the register was not consulted:\n%s", stdout)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nowhere")); !os.IsNotExist(err) {
 		t.Fatal("verify created a data directory")
@@ -109,6 +112,14 @@ func TestCertifyAndVerify(t *testing.T) {
 		if code != 1 || !strings.Contains(stdout, `"valid": false`) {
 			t.Errorf("%s: verify exit %d, want 1\n%s", name, code, stdout)
 		}
+	}
+	// A revoked copy no longer verifies, and the report says why.
+	if code, stdout, stderr := cli(t, env, "revoke", "--id", "1", "--reason", "Bản chính bị tẩy xóa"); code != 0 || !strings.Contains(stdout, `"status": "revoked"`) {
+		t.Fatalf("revoke: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = cli(t, env, "verify", out)
+	if code != 1 || !strings.Contains(stdout, `"status": "revoked"`) || !strings.Contains(stdout, "Bản chính bị tẩy xóa") {
+		t.Fatalf("verify of a revoked copy: exit %d\n%s", code, stdout)
 	}
 	// Usage errors exit 2.
 	if code, _, _ := cli(t, env, "verify"); code != 2 {

@@ -65,6 +65,11 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	if err != nil {
 		return err
 	}
+	if rep.Register == nil {
+		rep.Register = &verify.RegisterReport{Status: "not_consulted",
+			MessageVI: "Không tra cứu sổ chứng thực (không có sổ trên máy này): chỉ kiểm tra chữ ký số.",
+			MessageEN: "The certification register was not consulted (none on this machine): only the signatures were checked."}
+	}
 	if err := printJSON(stdout, rep); err != nil {
 		return err
 	}

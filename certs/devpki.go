@@ -55,6 +55,11 @@ type Options struct {
 	Algorithm string
 	// Now is the clock used for validity periods; time.Now when nil.
 	Now func() time.Time
+	// BaseURL, when set (e.g. "https://chungthuc.example"), is written into certificates
+	// issued from now on: OCSP at {BaseURL}/pki/ocsp (authority information access) and
+	// the CRL at {BaseURL}/pki/root.crl (CRL distribution point), both served by Handler.
+	// Certificates issued earlier are left as they are.
+	BaseURL string
 }
 
 // DevPKI is a development PKI on disk, meant for the embedded default and tests, never for
@@ -76,6 +81,9 @@ type DevPKI struct {
 	root    *x509.Certificate
 	rootKey crypto.Signer
 	rootPEM []byte
+
+	baseURL string // without a trailing slash; "" = no OCSP/CRL locations in certificates
+	ltv     devLTV // revocation records, CRL cache and TSA (devpki_revocation.go)
 
 	mu      sync.Mutex // serialises issuance and loading from disk
 	cacheMu sync.RWMutex
@@ -102,10 +110,15 @@ func OpenDevPKI(dir string, opt Options) (*DevPKI, error) {
 	if now == nil {
 		now = time.Now
 	}
+	baseURL, err := checkBaseURL(opt.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	p := &DevPKI{
 		Dir:     dir,
 		alg:     alg,
 		now:     now,
+		baseURL: baseURL,
 		cache:   map[string]*chungthuc.SigningKey{},
 		certPEM: map[string][]byte{},
 	}
@@ -536,6 +549,8 @@ func (p *DevPKI) leafTemplate(subject []byte, pub crypto.PublicKey) (*x509.Certi
 		BasicConstraintsValid: true,
 		SubjectKeyId:          ski,
 		AuthorityKeyId:        p.root.SubjectKeyId,
+		OCSPServer:            p.ocspURLs(),
+		CRLDistributionPoints: p.crlURLs(),
 	}, nil
 }
 

@@ -34,6 +34,14 @@ type app struct {
 	fsStore *fs.Store // the embedded object store, when used
 	pki     *certs.DevPKI
 	svc     *certify.Service
+
+	// Keys, trusted time and long-term validation (keys.go): what signs, who time-stamps,
+	// where revocation data comes from, and the PAdES level of new copies.
+	keys  chungthuc.KeyStore
+	ltv   *ltv
+	ts    chungthuc.Timestamper      // nil: no TSA (B-B only)
+	rev   chungthuc.RevocationSource // never nil once opened
+	level chungthuc.PAdESLevel
 }
 
 // The demo unit and officer a fresh embedded data directory is seeded with.
@@ -88,15 +96,19 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		}
 		a.objects = st
 	}
-	a.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now})
+	a.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
 	if err != nil {
 		return nil, err
 	}
-	mk, err := signer.New(signer.Options{})
+	if a.ltv, err = wireKeys(cfg, a.pki, now); err != nil {
+		return nil, err
+	}
+	a.keys, a.ts, a.rev, a.level = a.ltv.keys, a.ltv.ts, a.ltv.rev, a.ltv.level
+	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev})
 	if err != nil {
 		return nil, err
 	}
-	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.pki, Maker: mk, Now: now, BaseURL: cfg.BaseURL, Logger: logger}
+	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL, Logger: logger}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err
@@ -128,7 +140,7 @@ func (a *app) seed(ctx context.Context) error {
 }
 
 func (a *app) issueSeal(ctx context.Context, u *chungthuc.Unit) error {
-	if a.pki == nil {
+	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
 		return nil
 	}
 	_, err := a.pki.IssueSeal(u)
@@ -136,7 +148,10 @@ func (a *app) issueSeal(ctx context.Context, u *chungthuc.Unit) error {
 }
 
 func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungthuc.Unit) error {
-	if a.pki == nil {
+	if certPEM := a.configuredOfficerCert(ctx, o); certPEM != nil {
+		return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
+	}
+	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
 		return nil
 	}
 	_, certPEM, err := a.pki.IssueOfficer(o, u)
@@ -146,8 +161,11 @@ func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungth
 	return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 }
 
-// Close releases the register.
+// Close releases the register and the keys.
 func (a *app) Close() {
+	if a.ltv != nil {
+		a.ltv.close()
+	}
 	if a.reg != nil {
 		a.reg.Close()
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/chungthuc/chungthuc"
 )
 
 // Config is the whole configuration, read from the environment once at start-up. Every
@@ -27,6 +30,16 @@ type Config struct {
 	S3RetentionYears int    // CHUNGTHUC_S3_RETENTION_YEARS, default 0 (no Object Lock)
 
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
+
+	// Keys, trusted time and long-term validation (keys.go).
+	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI
+	TSAURL       string               // CHUNGTHUC_TSA_URL: RFC 3161 TSA; empty = the dev TSA when the dev PKI is used
+	TSAUsername  string               // CHUNGTHUC_TSA_USERNAME
+	TSAPassword  string               // CHUNGTHUC_TSA_PASSWORD (or _FILE)
+	PAdESLevel   chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
+	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots revocation data is fetched for
+
+	getenv func(string) string // for the PIN/password variables a key configuration names
 }
 
 // LoadConfig reads the configuration from getenv and validates it.
@@ -60,7 +73,15 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		S3SecretKey:  get("CHUNGTHUC_S3_SECRET_KEY", ""),
 		S3Region:     get("CHUNGTHUC_S3_REGION", ""),
 		KeyAlgorithm: get("CHUNGTHUC_KEY_ALGORITHM", "ecdsa-p256"),
+		KeysFile:     get("CHUNGTHUC_KEYS_FILE", ""),
+		TSAURL:       get("CHUNGTHUC_TSA_URL", ""),
+		TSAUsername:  get("CHUNGTHUC_TSA_USERNAME", ""),
+		TSAPassword:  get("CHUNGTHUC_TSA_PASSWORD", ""),
+		PAdESLevel:   chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
+		TrustAnchors: get("CHUNGTHUC_TRUST_ANCHORS", ""),
+		getenv:       getenv,
 	}
+	errs = append(errs, c.checkLTV()...)
 	var err error
 	if c.S3UseSSL, err = strconv.ParseBool(get("CHUNGTHUC_S3_USE_SSL", "true")); err != nil {
 		errs = append(errs, "CHUNGTHUC_S3_USE_SSL must be true or false")
@@ -86,3 +107,29 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 
 // Embedded reports whether the register is the embedded SQLite one.
 func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// checkLTV validates the key, TSA and PAdES settings (what can be checked without opening
+// anything; keys.go checks the rest at start-up).
+func (c *Config) checkLTV() []string {
+	var errs []string
+	switch c.PAdESLevel {
+	case "", chungthuc.PAdESB, chungthuc.PAdEST, chungthuc.PAdESLT, chungthuc.PAdESLTA:
+	default:
+		errs = append(errs, "CHUNGTHUC_PADES_LEVEL must be B-B, B-T, B-LT or B-LTA")
+	}
+	if c.TSAURL != "" {
+		u, err := url.Parse(c.TSAURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, "CHUNGTHUC_TSA_URL must be an http(s) URL")
+		} else if u.User != nil {
+			errs = append(errs, "CHUNGTHUC_TSA_URL must not carry credentials; use CHUNGTHUC_TSA_USERNAME and CHUNGTHUC_TSA_PASSWORD(_FILE)")
+		}
+	}
+	if (c.TSAUsername != "" || c.TSAPassword != "") && c.TSAURL == "" {
+		errs = append(errs, "CHUNGTHUC_TSA_USERNAME/PASSWORD are set but CHUNGTHUC_TSA_URL is not")
+	}
+	if c.TSAPassword != "" && c.TSAUsername == "" {
+		errs = append(errs, "CHUNGTHUC_TSA_PASSWORD is set but CHUNGTHUC_TSA_USERNAME is not")
+	}
+	return errs
+}

@@ -3,7 +3,8 @@
 //	chungthuc certify --unit CODE --officer ID --title TEXT --out FILE SCAN...
 //	chungthuc verify [--trust ROOT.pem] FILE.pdf
 //	chungthuc officer add --unit CODE --name NAME --title TITLE
-//	chungthuc pki init | pki export-root
+//	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
+//	chungthuc renew [--before 2y] [--dry-run]
 //	chungthuc migrate | fsck | audit verify
 //	chungthuc serve
 //
@@ -62,6 +63,11 @@ Commands:
                           list a unit's register books, open the next one, close one
   pki init                create the development PKI (done automatically on first use)
   pki export-root         print the development root certificate (PEM) for verifiers
+  pki revoke --officer ID [--reason N]
+                          revoke an officer's development certificate (OCSP/CRL say so)
+  renew [--before 2y] [--dry-run]
+                          add a new document time-stamp to stored copies whose newest one
+                          expires within --before (archive renewal, PAdES B-LTA); prints JSON
   migrate                 apply database migrations
   fsck                    repair entries a crash left half-done; report leftovers
   audit verify            check the audit log's hash chain
@@ -70,6 +76,10 @@ Commands:
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
 CHUNGTHUC_DATABASE_URL, CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL
 (secrets also as NAME_FILE).
+Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12),
+CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PADES_LEVEL
+(B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
+default), CHUNGTHUC_TRUST_ANCHORS (roots revocation data is fetched for).
 `
 
 // Main runs the command line and returns the exit code. It is what main calls and what the
@@ -121,7 +131,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "unit":
 		return cmdUnit(ctx, cfg, rest, stdout, logger)
 	case "pki":
+		if len(rest) > 0 && rest[0] == "revoke" {
+			return cmdPKIRevoke(ctx, cfg, rest[1:], stdout, logger)
+		}
 		return cmdPKI(ctx, cfg, rest, stdout, logger)
+	case "renew":
+		return cmdRenew(ctx, cfg, rest, stdout, logger)
 	case "revoke":
 		return cmdRevoke(ctx, cfg, rest, stdout, logger)
 	case "book":

@@ -149,6 +149,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAudit(ctx, cfg, rest, stdout, logger)
 	case "serve":
 		return cmdServe(ctx, cfg, rest, stdout, logger)
+	case "token":
+		return cmdToken(ctx, cfg, rest, stdout, logger)
 	}
 	return usagef("unknown command %q", cmd)
 }

@@ -1,0 +1,160 @@
+package api
+
+// messages are the interface texts: Vietnamese (the default, NFC) and English.
+var messages = map[string][2]string{
+	"app.name":     {"Chứng thực bản sao điện tử", "Electronic certified copies"},
+	"skip":         {"Bỏ qua, đến nội dung chính", "Skip to main content"},
+	"nav.label":    {"Điều hướng chính", "Main navigation"},
+	"nav.home":     {"Tổng quan", "Overview"},
+	"nav.new":      {"Chứng thực mới", "New certification"},
+	"nav.register": {"Sổ chứng thực", "Register"},
+	"nav.refuse":   {"Từ chối", "Refuse"},
+	"nav.stats":    {"Thống kê", "Statistics"},
+	"nav.verify":   {"Kiểm tra bản sao", "Check a copy"},
+	"nav.login":    {"Đăng nhập cán bộ", "Officer login"},
+	"nav.logout":   {"Đăng xuất", "Log out"},
+	"footer":       {"Bản sao điện tử được chứng thực từ bản chính theo Nghị định 23/2015/NĐ-CP và Nghị định 45/2020/NĐ-CP.", "Electronic copies certified from originals under Decrees 23/2015/NĐ-CP and 45/2020/NĐ-CP."},
+
+	"error.code":         {"Mã lỗi", "Error"},
+	"error.back":         {"Quay lại", "Go back"},
+	"error.home":         {"Trang chủ", "Home"},
+	"error.conflict":     {"Không thể thực hiện", "Not possible now"},
+	"error.internal":     {"Đã có lỗi xảy ra", "Something went wrong"},
+	"error.invalid":      {"Thông tin chưa hợp lệ", "Please check the input"},
+	"error.not_found":    {"Không tìm thấy", "Not found"},
+	"error.unauthorized": {"Cần đăng nhập", "Login required"},
+	"error.forbidden":    {"Không có quyền", "Not allowed"},
+	"error.too_large":    {"Tệp quá lớn", "Too large"},
+	"error.unsupported":  {"Loại tệp không được hỗ trợ", "File type not accepted"},
+	"error.rate_limited": {"Quá nhiều yêu cầu", "Too many requests"},
+	"error.unavailable":  {"Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable"},
+
+	"home.title":        {"Chứng thực bản sao điện tử từ bản chính", "Electronic copies certified from originals"},
+	"home.lead":         {"Kiểm tra một bản sao đã được chứng thực, tải bản sao của bạn bằng mã truy cập, hoặc đăng nhập để làm việc.", "Check a certified copy, download yours with its access code, or log in to work."},
+	"home.check":        {"Kiểm tra bản sao", "Check a copy"},
+	"home.check.text":   {"Quét mã QR trên bản sao, hoặc tải tệp PDF lên để đối chiếu chữ ký số và sổ chứng thực.", "Scan the QR code on the copy, or upload the PDF to check its digital signatures and the register."},
+	"home.officer":      {"Cán bộ chứng thực", "Certifying officers"},
+	"home.officer.text": {"Tải bản scan, chứng thực, ký số và cấp biên nhận cho công dân.", "Upload scans, certify, sign and give the citizen a receipt."},
+
+	"login.title":    {"Đăng nhập", "Log in"},
+	"login.username": {"Tên đăng nhập", "Username"},
+	"login.password": {"Mật khẩu", "Password"},
+	"login.submit":   {"Đăng nhập", "Log in"},
+	"login.help":     {"Sau 5 lần nhập sai, tài khoản bị tạm khóa 15 phút.", "After 5 wrong attempts the account is locked for 15 minutes."},
+	"login.failed":   {"Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị tạm khóa.", "Wrong username or password, or the account is temporarily locked."},
+
+	"status.valid":        {"Bản sao hợp lệ", "Valid certified copy"},
+	"status.valid.text":   {"Bản sao này đã được chứng thực và ghi trong sổ chứng thực.", "This copy was certified and is recorded in the certification register."},
+	"status.revoked":      {"Bản sao đã bị thu hồi", "This copy was revoked"},
+	"status.revoked.text": {"Bản sao này đã bị thu hồi lúc", "This copy was revoked on"},
+	"status.reason":       {"Lý do", "Reason"},
+	"status.privacy":      {"Trang này chỉ hiển thị thông tin chứng thực, không hiển thị nội dung giấy tờ. Để đối chiếu, hãy so sánh mã SHA-256 của tệp bạn có.", "This page shows the certification only, never the document's content. To compare, check the SHA-256 of the file you hold."},
+	"status.compare":      {"Đối chiếu tệp PDF bạn đang có", "Compare a PDF you hold"},
+	"f.unit":              {"Cơ quan chứng thực", "Certifying unit"},
+	"f.number":            {"Số chứng thực", "Certification number"},
+	"f.book":              {"Quyển số", "Book"},
+	"f.date":              {"Ngày chứng thực", "Date"},
+	"f.officer":           {"Người thực hiện chứng thực", "Certifying officer"},
+	"f.pages":             {"Số trang bản chính", "Pages of the original"},
+	"f.fee":               {"Lệ phí", "Fee"},
+	"f.doctitle":          {"Tên giấy tờ", "Document title"},
+	"f.issuer":            {"Cơ quan cấp bản chính", "Issued by"},
+	"f.requester":         {"Người yêu cầu", "Requester"},
+	"f.officertitle":      {"Chức danh in trên bản sao", "Title printed on the copy"},
+
+	"download.title":     {"Tải bản sao (dành cho người được cấp)", "Download the copy (for its holder)"},
+	"download.code":      {"Mã truy cập trên biên nhận", "Access code on your receipt"},
+	"download.submit":    {"Tải tệp PDF", "Download PDF"},
+	"download.wrongcode": {"Mã truy cập không đúng. Vui lòng kiểm tra lại mã trên biên nhận.", "The access code is not right. Please check the code on your receipt."},
+
+	"verify.title":         {"Kiểm tra bản sao điện tử", "Check an electronic copy"},
+	"verify.lead":          {"Tải tệp PDF lên để kiểm tra chữ ký số và đối chiếu với sổ chứng thực; hoặc chỉ gửi mã băm (tệp không rời khỏi máy của bạn).", "Upload the PDF to check its signatures and the register; or send only its hash (the file never leaves your device)."},
+	"verify.file":          {"Tệp PDF", "PDF file"},
+	"verify.upload":        {"Kiểm tra đầy đủ", "Full check"},
+	"verify.hashonly":      {"Chỉ đối chiếu mã băm", "Check by hash only"},
+	"verify.hashonly.help": {"Đối chiếu mã băm chỉ cho biết tệp có trùng với bản đã cấp hay không.", "A hash check only tells whether the file is exactly a copy that was issued."},
+	"verify.notregistered": {"Không có bản sao nào trong sổ trùng với tệp này.", "No copy in the register matches this file."},
+	"verify.hashing":       {"Đang tính mã băm…", "Computing the hash…"},
+	"verify.error":         {"Không kiểm tra được. Vui lòng thử lại.", "The check failed. Please try again."},
+	"verify.valid":         {"Tệp hợp lệ", "The file is valid"},
+	"verify.invalid":       {"Tệp không hợp lệ", "The file is not valid"},
+	"verify.register":      {"Sổ chứng thực", "Register"},
+	"verify.signatures":    {"Chữ ký số", "Signatures"},
+	"verify.signer":        {"Người ký", "Signer"},
+	"verify.result":        {"Kết quả", "Result"},
+
+	"dash.today":   {"Hôm nay", "Today"},
+	"dash.month":   {"Tháng này", "This month"},
+	"dash.copies":  {"bản sao", "copies"},
+	"dash.revoked": {"đã thu hồi", "revoked"},
+	"dash.recent":  {"Chứng thực gần đây", "Recent certifications"},
+	"dash.all":     {"Xem toàn bộ sổ", "See the whole register"},
+
+	"new.title":     {"Chứng thực bản sao mới", "New certified copy"},
+	"new.scans":     {"Bản chụp bản chính", "Scans of the original"},
+	"new.drop":      {"Kéo thả các tệp vào đây", "Drop the files here"},
+	"new.choose":    {"Chọn tệp…", "Choose files…"},
+	"new.drop.help": {"JPEG, PNG hoặc PDF; sắp xếp đúng thứ tự trang", "JPEG, PNG or PDF; put them in page order"},
+	"new.order":     {"Thứ tự trang", "Page order"},
+	"new.up":        {"Lên", "Up"},
+	"new.down":      {"Xuống", "Down"},
+	"new.remove":    {"Bỏ", "Remove"},
+	"new.signer":    {"Người ký", "Signed by"},
+	"new.submit":    {"Chứng thực và ký số", "Certify and sign"},
+
+	"result.done":    {"Đã chứng thực. Số chứng thực", "Certified. Number"},
+	"result.dropped": {"Đã loại bỏ khỏi tệp PDF", "Removed from the PDF scans"},
+	"result.print":   {"In biên nhận", "Print the receipt"},
+	"result.pdf":     {"Tải bản sao PDF", "Download the PDF"},
+	"result.another": {"Chứng thực tiếp", "Certify another"},
+	"result.preview": {"Bản sao đã ký", "The signed copy"},
+	"receipt.title":  {"BIÊN NHẬN BẢN SAO ĐIỆN TỬ", "RECEIPT FOR AN ELECTRONIC COPY"},
+	"receipt.qr":     {"Mã QR của đường dẫn kiểm tra", "QR code of the verification link"},
+	"receipt.link":   {"Đường dẫn", "Link"},
+	"receipt.code":   {"Mã truy cập", "Access code"},
+	"receipt.howto":  {"Mở đường dẫn hoặc quét mã QR, nhập mã truy cập để tải bản sao. Giữ kín mã truy cập.", "Open the link or scan the QR code and enter the access code to download the copy. Keep the code private."},
+
+	"reg.title":   {"Sổ chứng thực bản sao điện tử", "Register of electronic copies"},
+	"reg.search":  {"Tìm (tên giấy tờ, người yêu cầu…)", "Search (title, requester…)"},
+	"reg.status":  {"Trạng thái", "Status"},
+	"reg.any":     {"Tất cả", "Any"},
+	"reg.from":    {"Từ ngày", "From"},
+	"reg.to":      {"Đến ngày", "To"},
+	"reg.filter":  {"Lọc", "Filter"},
+	"reg.entries": {"mục", "entries"},
+	"reg.pages":   {"Trang", "Pages"},
+	"reg.prev":    {"Trước", "Previous"},
+	"reg.next":    {"Sau", "Next"},
+	"st.issued":   {"Đã cấp", "Issued"},
+	"st.revoked":  {"Đã thu hồi", "Revoked"},
+	"st.void":     {"Hủy số", "Void"},
+	"st.pending":  {"Đang xử lý", "Pending"},
+
+	"revoke.title":   {"Thu hồi bản sao", "Revoke this copy"},
+	"revoke.confirm": {"Thu hồi bản sao này? Thao tác không thể hoàn tác.", "Revoke this copy? This cannot be undone."},
+	"revoke.reason":  {"Lý do thu hồi", "Reason"},
+	"revoke.submit":  {"Thu hồi", "Revoke"},
+
+	"refuse.title":  {"Từ chối chứng thực", "Refuse a request"},
+	"refuse.lead":   {"Ghi nhận việc từ chối theo Điều 22 Nghị định 23/2015/NĐ-CP.", "Record a refusal under article 22 of Decree 23/2015/NĐ-CP."},
+	"refuse.reason": {"Lý do từ chối", "Reason"},
+	"refuse.note":   {"Ghi chú", "Note"},
+	"refuse.submit": {"Ghi nhận từ chối", "Record the refusal"},
+	"refuse.done":   {"Đã ghi nhận việc từ chối.", "The refusal was recorded."},
+
+	"stats.title": {"Thống kê chứng thực và lệ phí", "Certifications and fees"},
+	"stats.total": {"Tổng cộng", "Total"},
+}
+
+// translate returns the text of key in lang ("vi" or "en"); an unknown key is returned as is
+// (a test checks that every key used by a template exists).
+func translate(lang, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if lang == "en" {
+		return m[1]
+	}
+	return m[0]
+}

@@ -1,0 +1,299 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// Login policy.
+const (
+	sessionCookie   = "ct_session"
+	loginCSRFCookie = "ct_login_csrf"
+	sessionTTL      = 12 * time.Hour
+	maxFailures     = 5
+	lockout         = 15 * time.Minute
+)
+
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns the argon2id hash of password in PHC string format.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches a hash from HashPassword (constant time).
+func CheckPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 10 || p == 0 {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash is checked against when a username does not exist, so that unknown and known
+// usernames take the same time.
+var dummyHash, _ = HashPassword("chungthuc-dummy-password")
+
+// TokenHash is how session cookies and API tokens are stored: hex SHA-256.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a random URL-safe token of 32 bytes (256 bits).
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// principal is who is making a request.
+type principal struct {
+	Account   *chungthuc.Account // nil for an API token
+	Token     *chungthuc.APIToken
+	Session   *chungthuc.Session
+	UnitID    int64
+	OfficerID int64
+	Role      chungthuc.Role
+}
+
+func (p *principal) actor() string {
+	if p.Token != nil {
+		return fmt.Sprintf("token:%d", p.Token.ID)
+	}
+	return fmt.Sprintf("account:%d", p.Account.ID)
+}
+
+func who(r *http.Request) *principal {
+	p, _ := r.Context().Value(keyAuth).(*principal)
+	return p
+}
+
+// sessionFrom returns the principal of a valid session cookie, or nil.
+func (s *Server) sessionFrom(r *http.Request) *principal {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	sess, err := s.Accounts.SessionByHash(r.Context(), TokenHash(c.Value))
+	if err != nil || !s.Now().Before(sess.ExpiresAt) {
+		return nil
+	}
+	acct, err := s.Accounts.AccountByID(r.Context(), sess.AccountID)
+	if err != nil || acct.Disabled {
+		return nil
+	}
+	return &principal{Account: acct, Session: sess, UnitID: acct.UnitID, OfficerID: acct.OfficerID, Role: acct.Role}
+}
+
+// sessionRequired sends visitors without a valid session to the login page.
+func (s *Server) sessionRequired(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := s.sessionFrom(r)
+		if p == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại. (Please log in again.)"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
+	})
+}
+
+// withSession runs h with the session's principal (nil when there is none).
+func (s *Server) withSession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p := s.sessionFrom(r); p != nil {
+			r = r.WithContext(context.WithValue(r.Context(), keyAuth, p))
+		}
+		h(w, r)
+	}
+}
+
+// csrf checks the form's csrf field against the session's token on every state-changing
+// request (the cookie is SameSite=Lax too).
+func (s *Server) csrf(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			p := who(r)
+			got := r.Header.Get("X-CSRF-Token")
+			if got == "" && isMultipart(r) {
+				// Uploads are streamed: the handler reads the csrf field from the stream and
+				// checks it before acting (certify does; no other multipart route exists).
+				next.ServeHTTP(w, r)
+				return
+			}
+			if got == "" {
+				got = r.FormValue("csrf")
+			}
+			if p == nil || p.Session == nil || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRFToken)) != 1 {
+				s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang. (Invalid CSRF token; reload the page.)"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerRequired authenticates API requests by an API token.
+func (s *Server) bearerRequired(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc"`)
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "an API token is required (Authorization: Bearer …)"))
+			return
+		}
+		t, err := s.Accounts.APITokenByHash(r.Context(), TokenHash(strings.TrimSpace(tok)))
+		if err != nil || !t.RevokedAt.IsZero() {
+			if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+				s.Error(w, r, err)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc", error="invalid_token"`)
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
+			return
+		}
+		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
+	})
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	tok := NewToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks a username and password. Failures count per account; after maxFailures the
+// account is locked for lockout. Unknown usernames cost the same hashing time.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.FormValue("csrf"))) != 1 {
+		s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang đăng nhập. (Reload the login page.)"))
+		return
+	}
+	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
+	password := r.FormValue("password")
+	next := safeNext(r.FormValue("next"))
+	fail := func(msg string) {
+		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: "username:" + username,
+			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+		tok := NewToken()
+		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "Username": username})
+	}
+	acct, err := s.Accounts.AccountByUsername(r.Context(), username)
+	if err != nil {
+		if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		CheckPassword(dummyHash, password)
+		fail(s.t(r, "login.bad"))
+		return
+	}
+	now := s.Now()
+	if acct.Disabled {
+		CheckPassword(dummyHash, password)
+		fail(s.t(r, "login.bad"))
+		return
+	}
+	if now.Before(acct.LockedUntil) {
+		CheckPassword(dummyHash, password)
+		fail(s.t(r, "login.locked"))
+		return
+	}
+	if !CheckPassword(acct.PasswordHash, password) {
+		failed := acct.FailedLogins + 1
+		var until time.Time
+		if failed >= maxFailures {
+			until, failed = now.Add(lockout), 0
+		}
+		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, failed, until); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if !until.IsZero() {
+			fail(s.t(r, "login.locked"))
+			return
+		}
+		fail(s.t(r, "login.bad"))
+		return
+	}
+	if acct.FailedLogins != 0 || !acct.LockedUntil.IsZero() {
+		s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{})
+	}
+	tok := NewToken()
+	sess := &chungthuc.Session{TokenHash: TokenHash(tok), AccountID: acct.ID, CSRFToken: NewToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
+	if err := s.Accounts.CreateSession(r.Context(), sess); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
+		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if p := who(r); p != nil && p.Session != nil {
+		if subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(p.Session.CSRFToken)) != 1 {
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
+			return
+		}
+		s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// safeNext keeps redirects after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/app/"
+	}
+	return next
+}

@@ -1,0 +1,276 @@
+package api
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
+)
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	setLang(w, r)
+	if s.sessionFrom(r) != nil {
+		http.Redirect(w, r, "/app/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "home.html", nil)
+}
+
+var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22,128}$`)
+
+// lookupToken finds an issued or revoked entry by its token; anything else (malformed,
+// unknown, pending, void) is ENOTFOUND — one answer for every way of guessing wrong.
+func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certification, *chungthuc.Unit, error) {
+	notFound := chungthuc.Errorf(chungthuc.ENOTFOUND, "no certified copy has this link")
+	if !tokenRE.MatchString(token) {
+		return nil, nil, notFound
+	}
+	c, err := s.Register.CertificationByToken(r.Context(), token)
+	if err != nil {
+		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
+			return nil, nil, notFound
+		}
+		return nil, nil, err
+	}
+	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
+		return nil, nil, notFound
+	}
+	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, u, nil
+}
+
+// verifyToken is the QR target: the copy's status and public facts, never its content.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
+	setLang(w, r)
+	token := chi.URLParam(r, "token")
+	c, u, err := s.lookupToken(r, token)
+	if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+		s.Error(w, r, err)
+		return
+	}
+	if c == nil {
+		s.metrics.count("chungthuc_verifications_total", `kind="link",outcome="not_found"`)
+		w.WriteHeader(http.StatusNotFound)
+		s.render(w, r, "token.html", map[string]any{})
+		return
+	}
+	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
+	s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token})
+}
+
+// publicStatus is "valid" or "revoked".
+func publicStatus(c *chungthuc.Certification) string {
+	if c.Status == chungthuc.StatusRevoked {
+		return "revoked"
+	}
+	return "valid"
+}
+
+// download gives the citizen the PDF for the link and the access code. A wrong code and an
+// unknown link get the same answer; each attempt is rate limited and every download audited.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	token := chi.URLParam(r, "token")
+	code := r.FormValue("code")
+	c, u, err := s.lookupToken(r, token)
+	if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+		s.Error(w, r, err)
+		return
+	}
+	ok := c != nil && c.Status == chungthuc.StatusIssued &&
+		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(c.AccessCodeHash)) == 1
+	if !ok {
+		if c == nil {
+			certify.HashAccessCode(token, code) // same work either way
+		}
+		s.metrics.count("chungthuc_downloads_total", `outcome="refused"`)
+		w.WriteHeader(http.StatusForbidden)
+		msg := "Mã truy cập không đúng. (Wrong access code.)"
+		if c == nil {
+			s.render(w, r, "token.html", map[string]any{"Error": msg})
+			return
+		}
+		s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Error": msg})
+		return
+	}
+	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`})
+	s.metrics.count("chungthuc_downloads_total", `outcome="ok"`)
+	s.streamPDF(w, r, c)
+}
+
+// streamPDF streams a stored copy.
+func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.Certification) {
+	rc, info, err := s.Objects.Get(r.Context(), c.ObjectKey)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Length", fmt.Sprint(info.Size))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ban-sao-%d-%d.pdf"`, c.Year, c.Number))
+	w.Header().Set("Cache-Control", "no-store")
+	io.Copy(w, rc)
+}
+
+func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
+	setLang(w, r)
+	s.render(w, r, "verify.html", nil)
+}
+
+// verifyUpload checks an uploaded PDF and shows the report.
+func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.verifyRequest(w, r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, "verify.html", map[string]any{"Report": rep})
+}
+
+// verifyRequest runs the verification engine on the PDF of a request: a multipart field
+// "file" or the raw body (application/pdf).
+func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, error) {
+	limit := s.MaxUpload
+	var path string
+	if isMultipart(r) {
+		u, err := s.readUpload(w, r, "file", "pdf", limit)
+		if err != nil {
+			return nil, err
+		}
+		defer u.cleanup()
+		if len(u.files) != 1 {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "send exactly one PDF in the field \"file\"")
+		}
+		path = u.files[0].path
+	} else {
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/pdf") && !strings.HasPrefix(ct, "application/octet-stream") {
+			return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "send a PDF (application/pdf) or a multipart form with the field \"file\"")
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		f, err := os.CreateTemp("", "chungthuc-verify-*")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(f.Name())
+		_, err = io.Copy(f, r.Body)
+		f.Close()
+		if err != nil {
+			return nil, uploadErr(err, limit)
+		}
+		path = f.Name()
+		if err := checkMagic(path, "upload", "pdf"); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.Verify(r.Context(), f, st.Size())
+	if err != nil {
+		s.metrics.count("chungthuc_verifications_total", `kind="upload",outcome="error"`)
+		return nil, err
+	}
+	outcome := "invalid"
+	if rep.Valid {
+		outcome = "valid"
+	}
+	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="upload",outcome=%q`, outcome))
+	return rep, nil
+}
+
+func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.verifyRequest(w, r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// publicJSON is what anyone may learn about a copy from its link or its hash.
+func publicJSON(c *chungthuc.Certification, u *chungthuc.Unit) map[string]any {
+	m := map[string]any{
+		"status": publicStatus(c), "unit": u.Name, "number": c.Number, "book": c.BookCode,
+		"certified_at":  c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
+		"officer_title": c.OfficerTitle, "officer_name": c.OfficerName, "pages": c.Pages, "sha256": c.SHA256,
+	}
+	if c.Status == chungthuc.StatusRevoked {
+		m["revoke_reason"] = c.RevokeReason
+		if c.RevokedAt != nil {
+			m["revoked_at"] = c.RevokedAt.In(chungthuc.Vietnam).Format(time.RFC3339)
+		}
+		m["message_vi"] = fmt.Sprintf("Bản sao số %d đã bị thu hồi: %s", c.Number, c.RevokeReason)
+		m["message_en"] = fmt.Sprintf("Copy number %d was revoked: %s", c.Number, c.RevokeReason)
+	} else {
+		m["message_vi"] = fmt.Sprintf("Được chứng thực bởi %s ngày %s, số %d", u.Name, c.CertifiedAt.In(chungthuc.Vietnam).Format("02/01/2006"), c.Number)
+		m["message_en"] = fmt.Sprintf("Certified by %s on %s, number %d", u.Name, c.CertifiedAt.In(chungthuc.Vietnam).Format("2006-01-02"), c.Number)
+	}
+	return m
+}
+
+func (s *Server) apiVerifyToken(w http.ResponseWriter, r *http.Request) {
+	c, u, err := s.lookupToken(r, chi.URLParam(r, "token"))
+	if err != nil {
+		s.metrics.count("chungthuc_verifications_total", `kind="api_link",outcome="not_found"`)
+		s.Error(w, r, err)
+		return
+	}
+	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="api_link",outcome=%q`, publicStatus(c)))
+	writeJSON(w, http.StatusOK, publicJSON(c, u))
+}
+
+var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// apiVerifyHash answers "was a file with this SHA-256 certified?" for holders of the file
+// who prefer not to upload it.
+func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
+	sum := strings.ToLower(chi.URLParam(r, "sum"))
+	notFound := map[string]any{"status": "not_registered", "sha256": sum,
+		"message_vi": "Không có bản sao nào với mã băm này trong sổ chứng thực.",
+		"message_en": "No certified copy with this hash is in the register."}
+	if !sha256RE.MatchString(sum) {
+		s.Error(w, r, chungthuc.Errorf(chungthuc.EINVALID, "a SHA-256 is 64 hexadecimal digits"))
+		return
+	}
+	c, err := s.Register.CertificationBySHA256(r.Context(), sum)
+	if err != nil {
+		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
+			s.metrics.count("chungthuc_verifications_total", `kind="hash",outcome="not_registered"`)
+			writeJSON(w, http.StatusNotFound, notFound)
+			return
+		}
+		s.Error(w, r, err)
+		return
+	}
+	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
+		writeJSON(w, http.StatusNotFound, notFound)
+		return
+	}
+	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="hash",outcome=%q`, publicStatus(c)))
+	writeJSON(w, http.StatusOK, publicJSON(c, u))
+}

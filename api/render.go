@@ -1,0 +1,127 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// parseTemplates parses each page with the layout.
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(chungthuc.Vietnam).Format("02/01/2006 15:04")
+		},
+		"day": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format("02/01/2006") },
+		"iso": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format(time.RFC3339) },
+		"vnd": formatVND,
+		"add": func(a, b int) int { return a + b },
+		"deref": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
+	}
+	pages, err := templateFS.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		name := p.Name()
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("api: template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// render executes a page with the layout. Data gets T (translations for the request's
+// language), Lang, Me (the signed-in principal) and CSRF (the session's token).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	t := s.tmpl[name]
+	if t == nil {
+		http.Error(w, "template "+name+" missing", http.StatusInternalServerError)
+		return
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	lang := langOf(r)
+	data["Lang"] = lang
+	data["T"] = messages[lang]
+	data["Path"] = r.URL.Path
+	if p := who(r); p != nil {
+		data["Me"] = p
+		if p.Session != nil {
+			data["CSRF2"] = p.Session.CSRFToken
+		}
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+}
+
+// formatVND formats an amount in đồng with dot thousands separators: 200.000 ₫.
+func formatVND(v int64) string {
+	s := fmt.Sprint(v)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, '.')
+		}
+		out = append(out, s[i])
+	}
+	return string(out) + " ₫"
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// langOf is the request's UI language: ?lang=, then the lang cookie, else Vietnamese.
+func langOf(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "vi") {
+		return c.Value
+	}
+	return "vi"
+}
+
+// t translates a message key for the request's language.
+func (s *Server) t(r *http.Request, key string) string {
+	if m, ok := messages[langOf(r)][key]; ok {
+		return m
+	}
+	return key
+}
+
+// setLang remembers an explicit ?lang= choice.
+func setLang(w http.ResponseWriter, r *http.Request) {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+func trim(s string) string { return strings.TrimSpace(s) }

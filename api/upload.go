@@ -1,0 +1,156 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// upload is a multipart request read to the end: its fields and its files, spooled to
+// temporary files as they stream in (never whole in memory while reading).
+type upload struct {
+	fields map[string]string
+	files  []spooled
+}
+
+type spooled struct {
+	name string
+	path string
+	size int64
+}
+
+func (u *upload) cleanup() {
+	for _, f := range u.files {
+		os.Remove(f.path)
+	}
+}
+
+// scans reads the spooled files (their total is bounded by the request limit).
+func (u *upload) scans() ([]chungthuc.Scan, error) {
+	out := make([]chungthuc.Scan, 0, len(u.files))
+	for _, f := range u.files {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chungthuc.Scan{Name: f.name, Data: b})
+	}
+	return out, nil
+}
+
+// Magic numbers of the accepted upload types.
+var magics = map[string][][]byte{
+	"scan": {{0xFF, 0xD8, 0xFF}, {0x89, 'P', 'N', 'G'}, []byte("%PDF-")},
+	"pdf":  {[]byte("%PDF-")},
+}
+
+// readUpload streams a multipart/form-data request: files of the field fileField go to
+// temporary files (checked by content against kind: "scan" or "pdf"); other fields are kept
+// (at most 64 KiB each). The whole body may be at most limit bytes. Errors: EUNSUPPORTED
+// (not multipart, or a file of another type), ETOOLARGE, EINVALID.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, kind string, limit int64) (*upload, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "expected multipart/form-data")
+	}
+	if r.ContentLength > limit {
+		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload is %d bytes; the limit is %d MB", r.ContentLength, limit>>20)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "malformed multipart body")
+	}
+	u := &upload{fields: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			u.cleanup()
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, uploadErr(err, limit)
+		}
+		name := part.FormName()
+		if part.FileName() == "" {
+			b, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
+			if err != nil {
+				return nil, uploadErr(err, limit)
+			}
+			if len(b) > 64<<10 {
+				return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the field %q is too long", name)
+			}
+			u.fields[name] = string(b)
+			continue
+		}
+		if name != fileField {
+			io.Copy(io.Discard, part)
+			continue
+		}
+		f, err := os.CreateTemp("", "chungthuc-upload-*")
+		if err != nil {
+			return nil, err
+		}
+		sp := spooled{name: filepath.Base(part.FileName()), path: f.Name()}
+		u.files = append(u.files, sp)
+		n, err := io.Copy(f, part)
+		f.Close()
+		if err != nil {
+			return nil, uploadErr(err, limit)
+		}
+		u.files[len(u.files)-1].size = n
+		if err := checkMagic(sp.path, sp.name, kind); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return u, nil
+}
+
+func uploadErr(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload exceeds the limit of %d MB", limit>>20)
+	}
+	return chungthuc.Errorf(chungthuc.EINVALID, "the upload was interrupted or malformed")
+}
+
+func checkMagic(path, name, kind string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	for _, m := range magics[kind] {
+		if bytes.HasPrefix(head, m) {
+			return nil
+		}
+	}
+	what := "JPEG, PNG or PDF"
+	if kind == "pdf" {
+		what = "PDF"
+	}
+	if n == 0 {
+		return chungthuc.Errorf(chungthuc.EINVALID, "%q is empty", name)
+	}
+	return chungthuc.Errorf(chungthuc.EUNSUPPORTED, "%q is not a %s file", name, what)
+}
+
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+}

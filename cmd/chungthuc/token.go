@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/api"
+)
+
+// cmdToken creates an API token for the one-stop-shop software, acting as an officer of a
+// unit. The token is printed once; only its hash is stored.
+func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("token: expected 'token create'")
+	}
+	fs := newFlags("token create")
+	unit := fs.String("unit", "", "unit code")
+	officer := fs.Int64("officer", 0, "officer id the token acts as")
+	name := fs.String("name", "one-stop shop", "what the token is for")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *unit == "" || *officer <= 0 {
+		return usagef("token create: --unit and --officer are required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
+	if err != nil {
+		return err
+	}
+	o, err := a.reg.OfficerByID(ctx, *officer)
+	if err != nil {
+		return err
+	}
+	if o.UnitID != u.ID {
+		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", o.ID, u.Code)
+	}
+	tok := api.NewToken()
+	t := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: *name, TokenHash: api.TokenHash(tok)}
+	if err := a.reg.CreateAPIToken(ctx, t); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

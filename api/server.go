@@ -104,6 +104,9 @@ func (s *Server) routes() http.Handler {
 	r.Get("/metrics", s.metrics.handler)
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	if s.PKI != nil {
 		r.Mount("/pki", s.PKI)
 	}

@@ -152,6 +152,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, logger)
 	case "serve":
+		// The service logs every request as JSON; the CLI only warnings.
+		logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		return cmdServe(ctx, cfg, rest, stdout, logger)
 	}
 	return usagef("unknown command %q", cmd)

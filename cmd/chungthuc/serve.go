@@ -31,7 +31,6 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if fs.NArg() != 0 {
 		return usagef("serve takes no arguments")
 	}
-	logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	h, err := api.New(api.Deps{
 		Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
-		Ready: a.ready,
+		Ready: a.ready, RateLimit: cfg.RateLimit,
 	})
 	if err != nil {
 		return err

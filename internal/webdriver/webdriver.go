@@ -114,7 +114,9 @@ func (s *Session) call(method, path string, body, out any) error {
 }
 
 // Navigate opens url.
-func (s *Session) Navigate(url string) error { return s.call("POST", "/url", map[string]any{"url": url}, nil) }
+func (s *Session) Navigate(url string) error {
+	return s.call("POST", "/url", map[string]any{"url": url}, nil)
+}
 
 // URL is the current page's address.
 func (s *Session) URL() (string, error) {

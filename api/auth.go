@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -67,8 +68,12 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked against when a username does not exist, so that unknown and known
-// usernames take the same time.
-var dummyHash, _ = HashPassword("chungthuc-dummy-password")
+// usernames take the same time. Computed on first use, not at start-up (argon2id is slow
+// on purpose, and every CLI command would pay for it).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("chungthuc-dummy-password")
+	return h
+})
 
 // TokenHash is how session cookies and API tokens are stored: hex SHA-256.
 func TokenHash(token string) string {
@@ -230,18 +235,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		fail(s.t(r, "login.bad"))
 		return
 	}
 	now := s.Now()
 	if acct.Disabled {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		fail(s.t(r, "login.bad"))
 		return
 	}
 	if now.Before(acct.LockedUntil) {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		fail(s.t(r, "login.locked"))
 		return
 	}

@@ -9,281 +9,296 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
+	"sync"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/chungthuc/chungthuc"
 )
 
-// Login lock-out: after maxFailedLogins wrong passwords in a row an account is locked for
-// lockDuration (and again after each further failure).
+// Login policy.
 const (
-	maxFailedLogins = 5
-	lockDuration    = 15 * time.Minute
+	sessionCookie   = "ct_session"
+	loginCSRFCookie = "ct_login_csrf"
+	sessionTTL      = 12 * time.Hour
+	maxFailures     = 5
+	lockout         = 15 * time.Minute
 )
 
-// principal is who makes a request: a logged-in account or an API token.
-type principal struct {
-	AccountID   int64
-	TokenID     int64
-	UnitID      int64 // 0 only for a system administrator
-	OfficerID   int64 // 0 when not a certifying officer
-	Role        chungthuc.Role
-	Name        string
-	CSRF        string
-	sessionHash string
-}
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
 
-// actor is the audit log's name of the principal.
-func (p *principal) actor() string {
-	if p.TokenID != 0 {
-		return fmt.Sprintf("token:%d", p.TokenID)
+// HashPassword returns the argon2id hash of password in PHC string format.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("account:%d", p.AccountID)
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// canCertify: officers linked to an Officer record (and API tokens, which act as one).
-func (p *principal) canCertify() bool { return p.OfficerID != 0 && p.UnitID != 0 }
-
-// canRevoke: the unit's officers and its administrator.
-func (p *principal) canRevoke() bool {
-	return p.UnitID != 0 && (p.canCertify() || p.Role == chungthuc.RoleUnitAdmin)
-}
-
-// canStats: unit administrators (their unit) and the system administrator (every unit).
-func (p *principal) canStats() bool {
-	return p.Role == chungthuc.RoleUnitAdmin || p.Role == chungthuc.RoleSystemAdmin
-}
-
-// sees reports whether the principal may read an entry of unitID: only its own unit, and
-// every unit for the system administrator.
-func (p *principal) sees(unitID int64) bool {
-	return p.Role == chungthuc.RoleSystemAdmin || (p.UnitID != 0 && p.UnitID == unitID)
-}
-
-func principalFrom(ctx context.Context) *principal {
-	p, _ := ctx.Value(ctxPrincipal).(*principal)
-	return p
-}
-
-// NewSecret returns a random secret with a prefix (e.g. "ctk_" for API tokens) and the
-// hash under which it is stored (hex SHA-256 of the whole string).
-func NewSecret(prefix string) (secret, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
+// CheckPassword reports whether password matches a hash from HashPassword (constant time).
+func CheckPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
 	}
-	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, HashSecret(secret), nil
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 10 || p == 0 {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// HashSecret is the stored form of a session cookie value or an API token.
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
+// dummyHash is checked against when a username does not exist, so that unknown and known
+// usernames take the same time. Computed on first use, not at start-up (argon2id is slow
+// on purpose, and every CLI command would pay for it).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("chungthuc-dummy-password")
+	return h
+})
+
+// TokenHash is how session cookies and API tokens are stored: hex SHA-256.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *Server) cookieName() string {
-	if s.secure {
-		return "__Host-chungthuc"
-	}
-	return "chungthuc_session"
+// NewToken returns a random URL-safe token of 32 bytes (256 bits).
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// session loads the logged-in account from the session cookie; nil when there is none or
-// it expired (expired sessions are deleted).
-func (s *Server) session(r *http.Request) (*principal, error) {
-	c, err := r.Cookie(s.cookieName())
-	if err != nil || c.Value == "" || len(c.Value) > 200 {
-		return nil, nil
-	}
-	h := HashSecret(c.Value)
-	sess, err := s.accounts.SessionByHash(r.Context(), h)
-	if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if !s.now().Before(sess.ExpiresAt) {
-		s.accounts.DeleteSession(r.Context(), h)
-		return nil, nil
-	}
-	a, err := s.accounts.AccountByID(r.Context(), sess.AccountID)
-	if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if a.Disabled {
-		return nil, nil
-	}
-	return &principal{AccountID: a.ID, UnitID: a.UnitID, OfficerID: a.OfficerID, Role: a.Role, Name: a.Username, CSRF: sess.CSRFToken, sessionHash: h}, nil
+// principal is who is making a request.
+type principal struct {
+	Account   *chungthuc.Account // nil for an API token
+	Token     *chungthuc.APIToken
+	Session   *chungthuc.Session
+	UnitID    int64
+	OfficerID int64
+	Role      chungthuc.Role
 }
 
-// requireLogin admits requests with a valid session (else redirects to the login page) and
-// checks the CSRF token of every state-changing request: the form field "csrf" or the
-// X-CSRF-Token header must equal the session's token.
-func (s *Server) requireLogin(next http.Handler) http.Handler {
+func (p *principal) actor() string {
+	if p.Token != nil {
+		return fmt.Sprintf("token:%d", p.Token.ID)
+	}
+	return fmt.Sprintf("account:%d", p.Account.ID)
+}
+
+func who(r *http.Request) *principal {
+	p, _ := r.Context().Value(keyAuth).(*principal)
+	return p
+}
+
+// sessionFrom returns the principal of a valid session cookie, or nil.
+func (s *Server) sessionFrom(r *http.Request) *principal {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	sess, err := s.Accounts.SessionByHash(r.Context(), TokenHash(c.Value))
+	if err != nil || !s.Now().Before(sess.ExpiresAt) {
+		return nil
+	}
+	acct, err := s.Accounts.AccountByID(r.Context(), sess.AccountID)
+	if err != nil || acct.Disabled {
+		return nil
+	}
+	return &principal{Account: acct, Session: sess, UnitID: acct.UnitID, OfficerID: acct.OfficerID, Role: acct.Role}
+}
+
+// sessionRequired sends visitors without a valid session to the login page.
+func (s *Server) sessionRequired(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.session(r)
-		if err != nil {
-			Error(w, r, err)
-			return
-		}
+		p := s.sessionFrom(r)
 		if p == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "Your session has ended; please log in again."))
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại. (Please log in again.)"))
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			tok := r.Header.Get("X-CSRF-Token")
-			if tok == "" {
-				tok = csrfFromQueryOrForm(r)
-			}
-			if subtle.ConstantTimeCompare([]byte(tok), []byte(p.CSRF)) != 1 {
-				Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "The form has expired; please reload the page and try again."))
-				return
-			}
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
 	})
 }
 
-// csrfFromQueryOrForm reads the csrf field of an url-encoded form; multipart uploads carry it
-// in the query string (the page's script and form action put it there) so that the token is
-// checked before the body is read.
-func csrfFromQueryOrForm(r *http.Request) string {
-	if v := r.URL.Query().Get("csrf"); v != "" {
-		return v
+// withSession runs h with the session's principal (nil when there is none).
+func (s *Server) withSession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p := s.sessionFrom(r); p != nil {
+			r = r.WithContext(context.WithValue(r.Context(), keyAuth, p))
+		}
+		h(w, r)
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
-		return r.PostFormValue("csrf")
-	}
-	return ""
 }
 
-// requireToken admits API requests with a valid bearer token; it acts as the token's
-// officer within the token's unit.
-func (s *Server) requireToken(next http.Handler) http.Handler {
+// csrf checks the form's csrf field against the session's token on every state-changing
+// request (the cookie is SameSite=Lax too).
+func (s *Server) csrf(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			p := who(r)
+			got := r.Header.Get("X-CSRF-Token")
+			if got == "" && isMultipart(r) {
+				// Uploads are streamed: the handler reads the csrf field from the stream and
+				// checks it before acting (certify does; no other multipart route exists).
+				next.ServeHTTP(w, r)
+				return
+			}
+			if got == "" {
+				got = r.FormValue("csrf")
+			}
+			if p == nil || p.Session == nil || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRFToken)) != 1 {
+				s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang. (Invalid CSRF token; reload the page.)"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerRequired authenticates API requests by an API token.
+func (s *Server) bearerRequired(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" || len(tok) > 200 {
+		if !ok || tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc"`)
-			Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "A bearer token is required (Authorization: Bearer …)."))
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "an API token is required (Authorization: Bearer …)"))
 			return
 		}
-		t, err := s.accounts.APITokenByHash(r.Context(), HashSecret(strings.TrimSpace(tok)))
-		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND || (err == nil && !t.RevokedAt.IsZero()) {
+		t, err := s.Accounts.APITokenByHash(r.Context(), TokenHash(strings.TrimSpace(tok)))
+		if err != nil || !t.RevokedAt.IsZero() {
+			if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+				s.Error(w, r, err)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc", error="invalid_token"`)
-			Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "The bearer token is not valid."))
-			return
-		} else if err != nil {
-			Error(w, r, err)
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
 			return
 		}
-		p := &principal{TokenID: t.ID, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer, Name: t.Name}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
+		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
 	})
 }
 
-// auditEvent appends a security event to the audit log (and always to the log).
-func (s *Server) auditEvent(ctx context.Context, action string, unitID int64, actor, subject, detail string) {
-	loggerFrom(ctx).Info("audit", "action", action, "unit", unitID, "actor", actor, "subject", subject, "request_id", requestID(ctx))
-	if s.audit == nil {
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	tok := NewToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks a username and password. Failures count per account; after maxFailures the
+// account is locked for lockout. Unknown usernames cost the same hashing time.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.FormValue("csrf"))) != 1 {
+		s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang đăng nhập. (Reload the login page.)"))
 		return
 	}
-	if detail == "" {
-		detail = "{}"
+	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
+	password := r.FormValue("password")
+	next := safeNext(r.FormValue("next"))
+	fail := func(msg string) {
+		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: "username:" + username,
+			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+		tok := NewToken()
+		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "Username": username})
 	}
-	e := &chungthuc.AuditEntry{Action: action, UnitID: unitID, Actor: actor, Subject: subject, Detail: detail}
-	if err := s.audit.Append(context.WithoutCancel(ctx), e); err != nil {
-		loggerFrom(ctx).Error("audit append failed", "action", action, "err", err)
+	acct, err := s.Accounts.AccountByUsername(r.Context(), username)
+	if err != nil {
+		if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		CheckPassword(dummyHash(), password)
+		fail(s.t(r, "login.bad"))
+		return
 	}
-}
-
-// errLogin is the one answer to every failed login: wrong username, wrong password,
-// disabled or locked account look the same to the client.
-var errLogin = chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "login failed")
-
-// login checks a username and password, applying the lock-out, and returns the account.
-func (s *Server) login(ctx context.Context, username, password string) (*chungthuc.Account, error) {
-	username = strings.ToLower(strings.TrimSpace(norm.NFC.String(username)))
-	if username == "" || password == "" || len(username) > 100 || len(password) > 1000 {
-		return nil, errLogin
+	now := s.Now()
+	if acct.Disabled {
+		CheckPassword(dummyHash(), password)
+		fail(s.t(r, "login.bad"))
+		return
 	}
-	a, err := s.accounts.AccountByUsername(ctx, username)
-	if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
-		CheckPassword(dummyHash, password) // same cost as a real check
-		s.Metrics.login("failed")
-		s.auditEvent(ctx, "login.failed", 0, "anonymous", "username:"+hashPrefix(username), "")
-		return nil, errLogin
-	} else if err != nil {
-		return nil, err
+	if now.Before(acct.LockedUntil) {
+		CheckPassword(dummyHash(), password)
+		fail(s.t(r, "login.locked"))
+		return
 	}
-	now := s.now()
-	if a.Disabled || now.Before(a.LockedUntil) {
-		CheckPassword(dummyHash, password)
-		s.Metrics.login("locked")
-		s.auditEvent(ctx, "login.failed", a.UnitID, fmt.Sprintf("account:%d", a.ID), fmt.Sprintf("account:%d", a.ID), `{"reason":"locked_or_disabled"}`)
-		return nil, errLogin
-	}
-	if !CheckPassword(a.PasswordHash, password) {
-		failed := a.FailedLogins + 1
+	if !CheckPassword(acct.PasswordHash, password) {
+		failed := acct.FailedLogins + 1
 		var until time.Time
-		if failed >= maxFailedLogins {
-			until = now.Add(lockDuration)
+		if failed >= maxFailures {
+			until, failed = now.Add(lockout), 0
 		}
-		if err := s.accounts.SetLoginState(ctx, a.ID, failed, until); err != nil {
-			return nil, err
+		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, failed, until); err != nil {
+			s.Error(w, r, err)
+			return
 		}
-		s.Metrics.login("failed")
-		s.auditEvent(ctx, "login.failed", a.UnitID, fmt.Sprintf("account:%d", a.ID), fmt.Sprintf("account:%d", a.ID), fmt.Sprintf(`{"failed":%d,"locked":%t}`, failed, !until.IsZero()))
-		return nil, errLogin
+		if !until.IsZero() {
+			fail(s.t(r, "login.locked"))
+			return
+		}
+		fail(s.t(r, "login.bad"))
+		return
 	}
-	if a.FailedLogins != 0 || !a.LockedUntil.IsZero() {
-		if err := s.accounts.SetLoginState(ctx, a.ID, 0, time.Time{}); err != nil {
-			return nil, err
-		}
+	if acct.FailedLogins != 0 || !acct.LockedUntil.IsZero() {
+		s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{})
 	}
-	s.Metrics.login("ok")
-	s.auditEvent(ctx, "login", a.UnitID, fmt.Sprintf("account:%d", a.ID), fmt.Sprintf("account:%d", a.ID), "")
-	return a, nil
+	tok := NewToken()
+	sess := &chungthuc.Session{TokenHash: TokenHash(tok), AccountID: acct.ID, CSRFToken: NewToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
+	if err := s.Accounts.CreateSession(r.Context(), sess); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
+		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// hashPrefix names an unknown username in the audit log without storing what was typed
-// (which is sometimes a password).
-func hashPrefix(s string) string { return HashSecret(s)[:12] }
-
-// startSession creates a session for a and sets its cookie.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a *chungthuc.Account) error {
-	secret, hash, err := NewSecret("")
-	if err != nil {
-		return err
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if p := who(r); p != nil && p.Session != nil {
+		if subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(p.Session.CSRFToken)) != 1 {
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
+			return
+		}
+		s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash)
 	}
-	csrf, _, err := NewSecret("")
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	if err := s.accounts.CreateSession(r.Context(), &chungthuc.Session{TokenHash: hash, AccountID: a.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}); err != nil {
-		return err
-	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds())})
-	return nil
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p *principal) {
-	if p != nil && p.sessionHash != "" {
-		s.accounts.DeleteSession(r.Context(), p.sessionHash)
-		s.auditEvent(r.Context(), "logout", p.UnitID, p.actor(), p.actor(), "")
+// safeNext keeps redirects after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/app/"
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return next
 }

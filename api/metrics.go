@@ -2,174 +2,97 @@ package api
 
 import (
 	"fmt"
-	"io"
-	"math"
 	"net/http"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Metrics are the service's Prometheus metrics, written in the text exposition format by
-// hand (a few counters and one histogram do not need a client library).
-type Metrics struct {
+// metrics is a small Prometheus registry: counters with one label set each, and a request
+// latency histogram by method, route and status class. Exposed in the text format.
+type metrics struct {
 	mu       sync.Mutex
-	requests map[[3]string]uint64      // route, method, code → count
-	latency  map[string]*histogram     // route → request duration
-	certs    map[string]uint64         // outcome → count
-	verifs   map[[2]string]uint64      // kind, outcome → count
-	downs    map[string]uint64         // outcome → count
-	logins   map[string]uint64         // outcome → count
-	gauges   map[string]func() float64 // name → value
+	counters map[string]float64 // "name{labels}" → value
+	hist     map[string]*histogram
 }
 
-// Latency buckets in seconds: certification takes tens of milliseconds, verification a few.
-var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 type histogram struct {
-	counts []uint64 // per bucket, cumulative at output
+	counts []uint64
 	sum    float64
 	n      uint64
 }
 
-func newMetrics() *Metrics {
-	return &Metrics{
-		requests: map[[3]string]uint64{}, latency: map[string]*histogram{},
-		certs: map[string]uint64{}, verifs: map[[2]string]uint64{}, downs: map[string]uint64{},
-		logins: map[string]uint64{}, gauges: map[string]func() float64{},
-	}
+func newMetrics() *metrics {
+	return &metrics{counters: map[string]float64{}, hist: map[string]*histogram{}}
 }
 
-func (m *Metrics) observeRequest(route, method string, code int, d time.Duration) {
+// count adds one to counter name with labels (already formatted: `outcome="valid"`).
+func (m *metrics) count(name, labels string) {
+	m.mu.Lock()
+	m.counters[name+"{"+labels+"}"]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	labels := fmt.Sprintf(`method=%q,route=%q,status="%dxx"`, method, route, status/100)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[[3]string{route, method, fmt.Sprint(code)}]++
-	h := m.latency[route]
+	h := m.hist[labels]
 	if h == nil {
-		h = &histogram{counts: make([]uint64, len(buckets))}
-		m.latency[route] = h
+		h = &histogram{counts: make([]uint64, len(latencyBuckets))}
+		m.hist[labels] = h
 	}
 	sec := d.Seconds()
-	for i, b := range buckets {
+	for i, b := range latencyBuckets {
 		if sec <= b {
 			h.counts[i]++
-			break
 		}
 	}
 	h.sum += sec
 	h.n++
 }
 
-// certification counts a certification attempt by outcome ("issued", "refused_input",
-// "failed").
-func (m *Metrics) certification(outcome string) { m.inc(m.certs, outcome) }
-
-// download counts a citizen download attempt ("ok", "denied").
-func (m *Metrics) download(outcome string) { m.inc(m.downs, outcome) }
-
-// login counts a login attempt ("ok", "failed", "locked", "throttled").
-func (m *Metrics) login(outcome string) { m.inc(m.logins, outcome) }
-
-// verification counts a verification by kind ("token", "file", "hash") and outcome
-// ("valid", "revoked", "invalid", "not_found", "error").
-func (m *Metrics) verification(kind, outcome string) {
-	m.mu.Lock()
-	m.verifs[[2]string{kind, outcome}]++
-	m.mu.Unlock()
-}
-
-func (m *Metrics) inc(c map[string]uint64, k string) {
-	m.mu.Lock()
-	c[k]++
-	m.mu.Unlock()
-}
-
-// Gauge registers a value read at every scrape (e.g. certifications in progress).
-func (m *Metrics) Gauge(name string, fn func() float64) {
-	m.mu.Lock()
-	m.gauges[name] = fn
-	m.mu.Unlock()
-}
-
-// ServeHTTP writes the metrics in the Prometheus text exposition format 0.0.4.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	m.write(w)
-}
-
-func (m *Metrics) write(w io.Writer) {
+func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fmt.Fprintln(w, "# HELP chungthuc_http_requests_total HTTP requests by route, method and status code.")
-	fmt.Fprintln(w, "# TYPE chungthuc_http_requests_total counter")
-	for _, k := range sortedKeys3(m.requests) {
-		fmt.Fprintf(w, "chungthuc_http_requests_total{route=%q,method=%q,code=%q} %d\n", k[0], k[1], k[2], m.requests[k])
-	}
-	fmt.Fprintln(w, "# HELP chungthuc_http_request_duration_seconds HTTP request latency by route.")
-	fmt.Fprintln(w, "# TYPE chungthuc_http_request_duration_seconds histogram")
-	routes := make([]string, 0, len(m.latency))
-	for r := range m.latency {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	for _, r := range routes {
-		h := m.latency[r]
-		var cum uint64
-		for i, b := range buckets {
-			cum += h.counts[i]
-			fmt.Fprintf(w, "chungthuc_http_request_duration_seconds_bucket{route=%q,le=%q} %d\n", r, fmtFloat(b), cum)
-		}
-		fmt.Fprintf(w, "chungthuc_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r, h.n)
-		fmt.Fprintf(w, "chungthuc_http_request_duration_seconds_sum{route=%q} %s\n", r, fmtFloat(h.sum))
-		fmt.Fprintf(w, "chungthuc_http_request_duration_seconds_count{route=%q} %d\n", r, h.n)
-	}
-	counter := func(name, help, label string, c map[string]uint64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
-		keys := make([]string, 0, len(c))
-		for k := range c {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "%s{%s=%q} %d\n", name, label, k, c[k])
-		}
-	}
-	counter("chungthuc_certifications_total", "Certification attempts by outcome.", "outcome", m.certs)
-	counter("chungthuc_downloads_total", "Citizen download attempts by outcome.", "outcome", m.downs)
-	counter("chungthuc_logins_total", "Login attempts by outcome.", "outcome", m.logins)
-	fmt.Fprintln(w, "# HELP chungthuc_verifications_total Verifications by kind and outcome.")
-	fmt.Fprintln(w, "# TYPE chungthuc_verifications_total counter")
-	vk := make([][2]string, 0, len(m.verifs))
-	for k := range m.verifs {
-		vk = append(vk, k)
-	}
-	sort.Slice(vk, func(i, j int) bool { return vk[i][0]+"\x00"+vk[i][1] < vk[j][0]+"\x00"+vk[j][1] })
-	for _, k := range vk {
-		fmt.Fprintf(w, "chungthuc_verifications_total{kind=%q,outcome=%q} %d\n", k[0], k[1], m.verifs[k])
-	}
-	names := make([]string, 0, len(m.gauges))
-	for n := range m.gauges {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "# TYPE %s gauge\n%s %s\n", n, n, fmtFloat(m.gauges[n]()))
-	}
-}
-
-func sortedKeys3(m map[[3]string]uint64) [][3]string {
-	keys := make([][3]string, 0, len(m))
-	for k := range m {
+	var b strings.Builder
+	b.WriteString("# HELP chungthuc_http_request_duration_seconds HTTP request latency.\n# TYPE chungthuc_http_request_duration_seconds histogram\n")
+	keys := make([]string, 0, len(m.hist))
+	for k := range m.hist {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return strings.Join(keys[i][:], "\x00") < strings.Join(keys[j][:], "\x00") })
-	return keys
-}
-
-func fmtFloat(f float64) string {
-	if math.IsInf(f, 1) {
-		return "+Inf"
+	slices.Sort(keys)
+	for _, k := range keys {
+		h := m.hist[k]
+		for i, le := range latencyBuckets {
+			fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_bucket{%s,le=\"%s\"} %d\n", k, strconv.FormatFloat(le, 'g', -1, 64), h.counts[i])
+		}
+		fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", k, h.n)
+		fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_sum{%s} %g\n", k, h.sum)
+		fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_count{%s} %d\n", k, h.n)
 	}
-	return fmt.Sprintf("%g", f)
+	keys = keys[:0]
+	for k := range m.counters {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	typed := map[string]bool{}
+	for _, k := range keys {
+		name := k[:strings.IndexByte(k, '{')]
+		if !typed[name] {
+			fmt.Fprintf(&b, "# TYPE %s counter\n", name)
+			typed[name] = true
+		}
+		series := k
+		if strings.HasSuffix(k, "{}") {
+			series = name
+		}
+		fmt.Fprintf(&b, "%s %g\n", series, m.counters[k])
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Write([]byte(b.String()))
 }

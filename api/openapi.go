@@ -1,18 +1,92 @@
 package api
 
 import (
-	_ "embed"
 	"net/http"
 )
 
-// openAPIDoc is the OpenAPI 3 document of the JSON API; a test keeps its paths in sync with
-// the routes.
-//
-//go:embed openapi.json
-var openAPIDoc []byte
+// openAPIDoc is the OpenAPI 3 description of the JSON API. A test walks the router and
+// checks that every /api/ route is described here and every path here is routed.
+func openAPIDoc(baseURL string) map[string]any {
+	errResp := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	jsonOK := func(desc, schema string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}}}
+	}
+	idParam := map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}}
+	bearer := []any{map[string]any{"bearer": []any{}}}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "chungthuc API", "version": "1",
+			"description": "Electronic copy certification (chứng thực bản sao điện tử): certify scans, fetch and revoke copies, verify copies."},
+		"servers": []any{map[string]any{"url": baseURL}},
+		"paths": map[string]any{
+			"/api/v1/certifications": map[string]any{"post": map[string]any{
+				"summary": "Certify scans of an original", "security": bearer,
+				"requestBody": map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{
+					"type": "object", "required": []any{"file", "title"},
+					"properties": map[string]any{
+						"file":          map[string]any{"type": "array", "items": map[string]any{"type": "string", "format": "binary"}, "description": "JPEG, PNG or PDF scans, in order (repeat the field)"},
+						"title":         map[string]any{"type": "string", "description": "what the original is, e.g. Giấy khai sinh"},
+						"issuer":        map[string]any{"type": "string"},
+						"requester":     map[string]any{"type": "string"},
+						"officer_title": map[string]any{"type": "string", "description": "title printed for the officer; default: the officer's"},
+					}}}}},
+				"responses": map[string]any{"201": jsonOK("certified", "NewCertification"), "400": errResp, "401": errResp, "403": errResp, "413": errResp, "415": errResp, "503": errResp},
+			}},
+			"/api/v1/certifications/{id}": map[string]any{"get": map[string]any{
+				"summary": "An entry of the caller's unit", "security": bearer, "parameters": []any{idParam},
+				"responses": map[string]any{"200": jsonOK("the entry", "Certification"), "401": errResp, "404": errResp}}},
+			"/api/v1/certifications/{id}/pdf": map[string]any{"get": map[string]any{
+				"summary": "The certified PDF", "security": bearer, "parameters": []any{idParam},
+				"responses": map[string]any{"200": map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{}}}, "401": errResp, "404": errResp}}},
+			"/api/v1/certifications/{id}/revoke": map[string]any{"post": map[string]any{
+				"summary": "Revoke a copy", "security": bearer, "parameters": []any{idParam},
+				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+					"type": "object", "required": []any{"reason"}, "properties": map[string]any{"reason": map[string]any{"type": "string"}}}}}},
+				"responses": map[string]any{"200": jsonOK("revoked", "Certification"), "400": errResp, "404": errResp, "409": errResp}}},
+			"/api/v1/verify": map[string]any{"post": map[string]any{
+				"summary": "Verify a PDF (signatures and register)",
+				"requestBody": map[string]any{"required": true, "content": map[string]any{
+					"application/pdf":     map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+					"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}},
+				"responses": map[string]any{"200": map[string]any{"description": "the verification report (verify/REPORT.md)", "content": map[string]any{"application/json": map[string]any{}}}, "413": errResp, "415": errResp, "429": errResp}}},
+			"/api/v1/verify/{token}": map[string]any{"get": map[string]any{
+				"summary":    "Status of a copy by its verification token",
+				"parameters": []any{map[string]any{"name": "token", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}},
+				"responses":  map[string]any{"200": jsonOK("public facts", "PublicStatus"), "404": errResp, "429": errResp}}},
+			"/api/v1/verify/sha256/{sum}": map[string]any{"get": map[string]any{
+				"summary":    "Was a file with this SHA-256 certified?",
+				"parameters": []any{map[string]any{"name": "sum", "in": "path", "required": true, "schema": map[string]any{"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}},
+				"responses":  map[string]any{"200": jsonOK("public facts", "PublicStatus"), "404": map[string]any{"description": "not registered"}, "400": errResp}}},
+			"/api/openapi.json": map[string]any{"get": map[string]any{"summary": "This document",
+				"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3 document"}}}},
+		},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a token from `chungthuc token create`"}},
+			"schemas": map[string]any{
+				"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object", "properties": map[string]any{
+					"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}, "request_id": map[string]any{"type": "string"}}},
+				"Certification": map[string]any{"type": "object", "properties": map[string]any{
+					"id": map[string]any{"type": "integer"}, "number": map[string]any{"type": "integer"}, "book": map[string]any{"type": "string"},
+					"year": map[string]any{"type": "integer"}, "status": map[string]any{"type": "string", "enum": []any{"pending", "issued", "void", "revoked"}},
+					"title": map[string]any{"type": "string"}, "issuer": map[string]any{"type": "string"}, "requester": map[string]any{"type": "string"},
+					"officer_name": map[string]any{"type": "string"}, "officer_title": map[string]any{"type": "string"},
+					"pages": map[string]any{"type": "integer"}, "fee_vnd": map[string]any{"type": "integer"}, "sha256": map[string]any{"type": "string"},
+					"verify_url": map[string]any{"type": "string"}, "certified_at": map[string]any{"type": "string", "format": "date-time"},
+					"revoke_reason": map[string]any{"type": "string"}, "revoked_at": map[string]any{"type": "string", "format": "date-time"}}},
+				"NewCertification": map[string]any{"allOf": []any{map[string]any{"$ref": "#/components/schemas/Certification"}, map[string]any{"type": "object", "properties": map[string]any{
+					"access_code": map[string]any{"type": "string", "description": "the citizen's download code; shown only once"},
+					"dropped":     map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}}}},
+				"PublicStatus": map[string]any{"type": "object", "properties": map[string]any{
+					"status": map[string]any{"type": "string", "enum": []any{"valid", "revoked"}}, "unit": map[string]any{"type": "string"},
+					"number": map[string]any{"type": "integer"}, "book": map[string]any{"type": "string"}, "certified_at": map[string]any{"type": "string"},
+					"officer_title": map[string]any{"type": "string"}, "officer_name": map[string]any{"type": "string"}, "pages": map[string]any{"type": "integer"},
+					"sha256": map[string]any{"type": "string"}, "revoke_reason": map[string]any{"type": "string"}, "revoked_at": map[string]any{"type": "string"},
+					"message_vi": map[string]any{"type": "string"}, "message_en": map[string]any{"type": "string"}}},
+			},
+		},
+	}
+}
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(openAPIDoc)
+	writeJSON(w, http.StatusOK, openAPIDoc(s.BaseURL))
 }

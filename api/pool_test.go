@@ -1,9 +1,13 @@
 package api
 
-import "crypto/x509"
+import (
+	"crypto/x509"
 
-func newPool(root *x509.Certificate) *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(root)
-	return p
+	"github.com/chungthuc/chungthuc/internal/testpki"
+)
+
+func x509Pool(p *testpki.PKI) *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.Root)
+	return pool
 }

@@ -2,142 +2,126 @@ package api
 
 import (
 	"bytes"
-	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed static
-var staticFS embed.FS
-
-// staticFiles is the static/ folder, served under /static/.
-var staticFiles, _ = fs.Sub(staticFS, "static")
-
-var templateFuncs = template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(chungthuc.Vietnam).Format("02/01/2006")
-	},
-	"datetime": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(chungthuc.Vietnam).Format("02/01/2006 15:04")
-	},
-	"isodate": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(chungthuc.Vietnam).Format("2006-01-02")
-	},
-	"vnd": formatVND,
-	"add": func(a, b int) int { return a + b },
-	"deref": func(t *time.Time) time.Time {
-		if t == nil {
-			return time.Time{}
-		}
-		return *t
-	},
-}
-
-// formatVND writes an amount the Vietnamese way: 1.234.000 ₫.
-func formatVND(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && c != '-' && s[i-1] != '-' {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
+// parseTemplates parses each page with the layout.
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(chungthuc.Vietnam).Format("02/01/2006 15:04")
+		},
+		"day": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format("02/01/2006") },
+		"iso": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format(time.RFC3339) },
+		"vnd": formatVND,
+		"add": func(a, b int) int { return a + b },
+		"deref": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
 	}
-	return b.String() + " ₫"
-}
-
-// pages are the templates, each parsed together with the layout.
-var pages = func() map[string]*template.Template {
-	names, err := fs.Glob(templateFS, "templates/*.html")
+	pages, err := templateFS.ReadDir("templates")
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	m := map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		name := p.Name()
+		if name == "layout.html" {
 			continue
 		}
-		m[base] = template.Must(template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", n))
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("api: template %s: %w", name, err)
+		}
+		out[name] = t
 	}
-	return m
-}()
-
-// page is what every template receives.
-type page struct {
-	Lang    string
-	Title   string
-	P       *principal
-	CSRF    string
-	Path    string
-	Data    any
-	Notice  string
-	Problem string
+	return out, nil
 }
 
-// T translates a message key into the page's language (Vietnamese when unknown).
-func (p *page) T(key string) string { return translate(p.Lang, key) }
-
-// render writes a page with status.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, title string, data any) {
-	p := newPage(r, title, data)
-	renderPage(w, r, status, name, p)
-}
-
-func newPage(r *http.Request, title string, data any) *page {
-	p := &page{Lang: lang(r), Title: title, P: principalFrom(r.Context()), Path: r.URL.RequestURI(), Data: data}
-	if p.P != nil {
-		p.CSRF = p.P.CSRF
+// render executes a page with the layout. Data gets T (translations for the request's
+// language), Lang, Me (the signed-in principal) and CSRF (the session's token).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	t := s.tmpl[name]
+	if t == nil {
+		http.Error(w, "template "+name+" missing", http.StatusInternalServerError)
+		return
 	}
-	return p
-}
-
-func renderPage(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	t, ok := pages[name]
-	if !ok {
-		panic("api: no template " + name)
+	if data == nil {
+		data = map[string]any{}
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, p); err != nil {
-		loggerFrom(r.Context()).Error("template failed", "template", name, "err", err, "request_id", requestID(r.Context()))
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	lang := langOf(r)
+	data["Lang"] = lang
+	data["T"] = messages[lang]
+	data["Path"] = r.URL.Path
+	if p := who(r); p != nil {
+		data["Me"] = p
+		if p.Session != nil {
+			data["CSRF2"] = p.Session.CSRFToken
+		}
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b.Bytes())
 }
 
-// renderError is the friendly HTML page of an error.
-func renderError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	p := newPage(r, "", map[string]any{"Status": status, "Code": code, "Message": msg, "RequestID": requestID(r.Context())})
-	p.Title = p.T("error." + code)
-	renderPage(w, r, status, "error", p)
+// formatVND formats an amount in đồng with dot thousands separators: 200.000 ₫.
+func formatVND(v int64) string {
+	s := fmt.Sprint(v)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, '.')
+		}
+		out = append(out, s[i])
+	}
+	return string(out) + " ₫"
 }
 
-// lang is the language of the request: the "lang" cookie, else Vietnamese.
-func lang(r *http.Request) string {
-	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
-		return "en"
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// langOf is the request's UI language: ?lang=, then the lang cookie, else Vietnamese.
+func langOf(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "vi") {
+		return c.Value
 	}
 	return "vi"
 }
+
+// t translates a message key for the request's language.
+func (s *Server) t(r *http.Request, key string) string {
+	if m, ok := messages[langOf(r)][key]; ok {
+		return m
+	}
+	return key
+}
+
+// setLang remembers an explicit ?lang= choice.
+func setLang(w http.ResponseWriter, r *http.Request) {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+func trim(s string) string { return strings.TrimSpace(s) }

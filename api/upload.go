@@ -1,176 +1,156 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/chungthuc/chungthuc"
 )
 
-// maxFieldBytes bounds one text field of a form.
-const maxFieldBytes = 4 << 10
-
-// upload is a parsed multipart request: its text fields and its files, each streamed to a
-// temporary file (never held whole in memory while the request is read).
+// upload is a multipart request read to the end: its fields and its files, spooled to
+// temporary files as they stream in (never whole in memory while reading).
 type upload struct {
 	fields map[string]string
-	files  []*tempFile
+	files  []spooled
 }
 
-// tempFile is one uploaded file on disk.
-type tempFile struct {
-	Name string // the client's file name (base name only)
-	Type string // sniffed: image/jpeg, image/png or application/pdf
-	Size int64
-	f    *os.File
+type spooled struct {
+	name string
+	path string
+	size int64
 }
 
-// Close removes every temporary file.
-func (u *upload) Close() {
+func (u *upload) cleanup() {
 	for _, f := range u.files {
-		f.f.Close()
-		os.Remove(f.f.Name())
+		os.Remove(f.path)
 	}
 }
 
-func (u *upload) field(name string) string {
-	return strings.TrimSpace(norm.NFC.String(u.fields[name]))
-}
-
-// sniff returns the accepted type of a file from its first bytes, "" when not accepted.
-func sniff(head []byte, accept []string) string {
-	t := http.DetectContentType(head)
-	if i := strings.IndexByte(t, ';'); i >= 0 {
-		t = t[:i]
-	}
-	for _, a := range accept {
-		if t == a {
-			return t
+// scans reads the spooled files (their total is bounded by the request limit).
+func (u *upload) scans() ([]chungthuc.Scan, error) {
+	out := make([]chungthuc.Scan, 0, len(u.files))
+	for _, f := range u.files {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, chungthuc.Scan{Name: f.name, Data: b})
 	}
-	return ""
+	return out, nil
 }
 
-var errNotMultipart = chungthuc.Errorf(chungthuc.EUNSUPPORTED, "The request must be multipart/form-data with the files in fields named \"file\".")
+// Magic numbers of the accepted upload types.
+var magics = map[string][][]byte{
+	"scan": {{0xFF, 0xD8, 0xFF}, {0x89, 'P', 'N', 'G'}, []byte("%PDF-")},
+	"pdf":  {[]byte("%PDF-")},
+}
 
-// readUpload streams a multipart request: file parts named fileField go to temporary files
-// (at most maxFiles, of the accepted types), other parts are text fields of at most 4 KiB.
-// The whole request is bounded by the server's upload limit. Errors: ETOOLARGE (413),
-// EUNSUPPORTED (415) for another content type or a file of a type not accepted, EINVALID.
-func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField string, maxFiles int, accept []string) (*upload, error) {
-	if r.ContentLength > s.maxUpload {
-		return nil, tooLarge(s.maxUpload)
-	}
+// readUpload streams a multipart/form-data request: files of the field fileField go to
+// temporary files (checked by content against kind: "scan" or "pdf"); other fields are kept
+// (at most 64 KiB each). The whole body may be at most limit bytes. Errors: EUNSUPPORTED
+// (not multipart, or a file of another type), ETOOLARGE, EINVALID.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, kind string, limit int64) (*upload, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, errNotMultipart
+		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "expected multipart/form-data")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxUpload)
+	if r.ContentLength > limit {
+		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload is %d bytes; the limit is %d MB", r.ContentLength, limit>>20)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errNotMultipart
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "malformed multipart body")
 	}
 	u := &upload{fields: map[string]string{}}
 	ok := false
 	defer func() {
 		if !ok {
-			u.Close()
+			u.cleanup()
 		}
 	}()
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
-		} else if err != nil {
-			return nil, uploadErr(err, s.maxUpload)
+		}
+		if err != nil {
+			return nil, uploadErr(err, limit)
 		}
 		name := part.FormName()
-		if part.FileName() == "" && name != fileField {
-			b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+		if part.FileName() == "" {
+			b, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
 			if err != nil {
-				return nil, uploadErr(err, s.maxUpload)
+				return nil, uploadErr(err, limit)
 			}
-			if len(b) > maxFieldBytes || !utf8.Valid(b) {
-				return nil, chungthuc.Errorf(chungthuc.EINVALID, "The field %q is too long or not valid text.", name)
+			if len(b) > 64<<10 {
+				return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the field %q is too long", name)
 			}
 			u.fields[name] = string(b)
 			continue
 		}
 		if name != fileField {
-			part.Close()
+			io.Copy(io.Discard, part)
 			continue
 		}
-		if len(u.files) >= maxFiles {
-			return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "At most %d files can be uploaded at once.", maxFiles)
-		}
-		tf, err := s.saveFile(part, accept)
+		f, err := os.CreateTemp("", "chungthuc-upload-*")
 		if err != nil {
 			return nil, err
 		}
-		if tf == nil {
-			continue // an empty file input
+		sp := spooled{name: filepath.Base(part.FileName()), path: f.Name()}
+		u.files = append(u.files, sp)
+		n, err := io.Copy(f, part)
+		f.Close()
+		if err != nil {
+			return nil, uploadErr(err, limit)
 		}
-		u.files = append(u.files, tf)
+		u.files[len(u.files)-1].size = n
+		if err := checkMagic(sp.path, sp.name, kind); err != nil {
+			return nil, err
+		}
 	}
 	ok = true
 	return u, nil
 }
 
-func (s *Server) saveFile(part *multipart.Part, accept []string) (*tempFile, error) {
-	head := make([]byte, 512)
-	n, err := io.ReadFull(part, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, uploadErr(err, s.maxUpload)
-	}
-	head = head[:n]
-	if n == 0 {
-		return nil, nil
-	}
-	typ := sniff(head, accept)
-	name := filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
-	if typ == "" {
-		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "%q is not a file type accepted here (%s).", name, strings.Join(accept, ", "))
-	}
-	f, err := os.CreateTemp(s.tempDir, "chungthuc-upload-*")
-	if err != nil {
-		return nil, err
-	}
-	size, err := io.Copy(f, io.MultiReader(bytesReader(head), part))
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, uploadErr(err, s.maxUpload)
-	}
-	return &tempFile{Name: name, Type: typ, Size: size, f: f}, nil
-}
-
 func uploadErr(err error, limit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return tooLarge(limit)
+		return chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload exceeds the limit of %d MB", limit>>20)
 	}
-	return chungthuc.Errorf(chungthuc.EINVALID, "The upload could not be read: it was interrupted or is malformed.")
+	return chungthuc.Errorf(chungthuc.EINVALID, "the upload was interrupted or malformed")
 }
 
-func tooLarge(limit int64) error {
-	return chungthuc.Errorf(chungthuc.ETOOLARGE, "The upload is too large: at most %d MB per request.", limit>>20)
+func checkMagic(path, name, kind string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	for _, m := range magics[kind] {
+		if bytes.HasPrefix(head, m) {
+			return nil
+		}
+	}
+	what := "JPEG, PNG or PDF"
+	if kind == "pdf" {
+		what = "PDF"
+	}
+	if n == 0 {
+		return chungthuc.Errorf(chungthuc.EINVALID, "%q is empty", name)
+	}
+	return chungthuc.Errorf(chungthuc.EUNSUPPORTED, "%q is not a %s file", name, what)
 }
 
-// readAll reads a temporary file back (after the limits were checked).
-func (t *tempFile) readAll() ([]byte, error) {
-	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	b := make([]byte, t.Size)
-	_, err := io.ReadFull(t.f, b)
-	return b, err
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }

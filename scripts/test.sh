@@ -9,7 +9,7 @@ root=$PWD
 log() { printf '== %s\n' "$*" >&2; }
 
 # 1. Debian packages used as independent checkers and test services.
-pkgs=(poppler-utils qpdf libnss3-tools softhsm2 opensc openssl)
+pkgs=(poppler-utils qpdf libnss3-tools softhsm2 opensc openssl chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -22,6 +22,7 @@ import (
 type register interface {
 	chungthuc.Register
 	chungthuc.AuditLog
+	chungthuc.Accounts
 }
 
 // app is the wired application: register, objects, keys and the workflow.

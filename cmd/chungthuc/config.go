@@ -29,6 +29,8 @@ type Config struct {
 	S3UseSSL         bool   // CHUNGTHUC_S3_USE_SSL, default true
 	S3RetentionYears int    // CHUNGTHUC_S3_RETENTION_YEARS, default 0 (no Object Lock)
 
+	RateLimit int // CHUNGTHUC_RATE_LIMIT: public requests per minute per client address (default 60)
+
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
 	// Keys, trusted time and long-term validation (keys.go).
@@ -88,6 +90,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.S3RetentionYears, err = strconv.Atoi(get("CHUNGTHUC_S3_RETENTION_YEARS", "0")); err != nil || c.S3RetentionYears < 0 {
 		errs = append(errs, "CHUNGTHUC_S3_RETENTION_YEARS must be a whole number ≥ 0")
+	}
+	if c.RateLimit, err = strconv.Atoi(get("CHUNGTHUC_RATE_LIMIT", "60")); err != nil || c.RateLimit < 1 {
+		errs = append(errs, "CHUNGTHUC_RATE_LIMIT must be a whole number ≥ 1")
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		errs = append(errs, "CHUNGTHUC_S3_ENDPOINT is set but CHUNGTHUC_S3_ACCESS_KEY or CHUNGTHUC_S3_SECRET_KEY is missing")

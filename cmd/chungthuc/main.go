@@ -71,6 +71,10 @@ Commands:
   migrate                 apply database migrations
   fsck                    repair entries a crash left half-done; report leftovers
   audit verify            check the audit log's hash chain
+  account add --username U --role R [--unit CODE] [--officer ID]
+                          create a login; prints the username and a generated password once
+  token create --unit CODE --officer ID [--name TEXT]
+                          create an API token for integrations (printed once)
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
@@ -147,10 +151,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdFsck(ctx, cfg, rest, stdout, logger)
 	case "audit":
 		return cmdAudit(ctx, cfg, rest, stdout, logger)
-	case "serve":
-		return cmdServe(ctx, cfg, rest, stdout, logger)
+	case "account":
+		return cmdAccount(ctx, cfg, rest, stdout, logger)
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, logger)
+	case "serve":
+		// The service logs every request as JSON; the CLI only warnings.
+		logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		return cmdServe(ctx, cfg, rest, stdout, logger)
 	}
 	return usagef("unknown command %q", cmd)
 }

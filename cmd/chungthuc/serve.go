@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,128 +15,176 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
+	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
-// demoUsername is the login created for the demo unit's officer on a fresh data directory.
-const demoUsername = "pl.canbo"
-
-// cmdServe runs the web service on cfg.Addr until ctx is cancelled (SIGINT/SIGTERM), then
-// stops accepting requests, lets in-flight requests — certifications above all — finish
-// (up to 60 s) and closes the register.
+// cmdServe runs the web service until ctx is cancelled (SIGINT/SIGTERM), then shuts down
+// gracefully: in-flight requests — certifications included — get up to 60 s to finish.
+// At start-up it repairs what a crash left half-done (fsck), and on a fresh register it
+// creates the demo logins and prints them once.
 func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := newFlags("serve")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	// The service logs requests at Info: a logger of its own, JSON on stderr.
-	slogger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := openApp(ctx, cfg, slogger)
+	if fs.NArg() != 0 {
+		return usagef("serve takes no arguments")
+	}
+	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	accounts, ok := a.reg.(chungthuc.Accounts)
-	if !ok {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "this register does not store accounts yet (storage without the accounts migration)")
+	if rep, err := a.fsck(ctx, 2*time.Minute); err != nil {
+		logger.Error("start-up fsck failed", "err", err)
+	} else if len(rep.Issued)+len(rep.Voided)+len(rep.Removed) > 0 {
+		logger.Warn("start-up fsck repaired entries", "issued", rep.Issued, "voided", rep.Voided, "removed", rep.Removed)
 	}
-	if err := firstLogin(ctx, a, accounts, stdout); err != nil {
+	if err := a.seedLogins(ctx, stdout); err != nil {
 		return err
 	}
-	roots := a.trustPool()
-	lookup := registerLookup(a.reg)
-	mounts := map[string]http.Handler{}
-	if a.pki != nil {
-		mounts["/pki"] = http.StripPrefix("/pki", a.pki.Handler())
-	}
-	tmp := filepath.Join(cfg.DataDir, "tmp")
-	if err := os.MkdirAll(tmp, 0o750); err != nil {
-		return err
-	}
-	srv := api.New(api.Deps{
-		Register: a.reg, Accounts: accounts, Objects: a.objects, Audit: a.audit, Certifier: a.svc,
-		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
-			return verify.Verify(ctx, r, size, verify.Options{Roots: roots, Lookup: lookup})
-		},
-		BaseURL: cfg.BaseURL, Logger: slogger, TempDir: tmp, Mounts: mounts,
+	h, err := api.New(api.Deps{
+		Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
+		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
+		Ready: a.ready, RateLimit: cfg.RateLimit,
 	})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot listen on %s: %v", cfg.Addr, err)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
+	srv := &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // a 50 MB upload over a slow ward connection
+		ReadTimeout:       5 * time.Minute, // a 50 MB upload on a slow ward connection
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(slogger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	fmt.Fprintf(stdout, "chungthuc: serving on http://%s (public links: %s)\n", ln.Addr(), cfg.BaseURL)
+	fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL)
+	go a.renewLoop(ctx, logger)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	// Expired sessions are swept hourly.
-	go func() {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				accounts.DeleteExpiredSessions(ctx, time.Now())
-			}
-		}
-	}()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	slogger.Info("shutting down: waiting for requests in progress")
+	logger.Info("shutting down: waiting for requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err = hs.Shutdown(sctx)
-	if werr := srv.Wait(sctx); err == nil {
-		err = werr
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
 	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "chungthuc: stopped")
+	return nil
+}
+
+// verifier is the verification engine with the register and the trust anchors wired in: the
+// development root (when the dev PKI is used) and CHUNGTHUC_TRUST_ANCHORS.
+func (a *app) verifier() api.Verifier {
+	pool := x509.NewCertPool()
+	if a.pki != nil {
+		pool.AddCert(a.pki.Root())
+	}
+	if a.cfg.TrustAnchors != "" {
+		if _, roots, err := certs.LoadTrustAnchors(a.cfg.TrustAnchors); err == nil {
+			for _, c := range roots {
+				pool.AddCert(c)
+			}
+		}
+	}
+	lookup := registerLookup(a.reg)
+	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
+		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20})
+	}
+}
+
+// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/.
+func (a *app) pkiHandler() http.Handler {
+	if a.pki == nil {
+		return nil
+	}
+	return a.pki.Handler()
+}
+
+// ready checks that the register and the object store answer.
+func (a *app) ready(ctx context.Context) error {
+	if _, err := a.reg.Units(ctx); err != nil {
+		return err
+	}
+	if _, err := a.objects.Stat(ctx, "readyz/probe"); err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		return err
 	}
 	return nil
 }
 
-// firstLogin creates, on a register whose demo unit and officer exist but that has no
-// demo login yet, the demo officer's login, and prints its password once.
-func firstLogin(ctx context.Context, a *app, accounts chungthuc.Accounts, stdout io.Writer) error {
-	if _, err := accounts.AccountByUsername(ctx, demoUsername); err == nil {
+// renewLoop renews archived copies whose last time-stamp nears expiry, once a day.
+func (a *app) renewLoop(ctx context.Context, logger *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := renewDue(ctx, a, 2*365*24*time.Hour)
+			if err != nil {
+				logger.Error("archive renewal", "err", err)
+			} else if n > 0 {
+				logger.Info("archive renewal", "renewed", n)
+			}
+		}
+	}
+}
+
+// Demo logins created on a fresh register.
+const (
+	demoOfficerLogin = "canbo"
+	demoAdminLogin   = "quantri"
+)
+
+// seedLogins creates, when no demo login exists yet, a login for the demo officer (officer 1
+// of unit PL) and a system administrator, and prints their passwords once. Only the
+// embedded default is seeded.
+func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
+	if !a.cfg.Embedded() {
 		return nil
-	} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+	}
+	if _, err := a.reg.AccountByUsername(ctx, demoOfficerLogin); err == nil || chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		return err
 	}
 	u, err := a.reg.UnitByCode(ctx, demoUnit.Code)
-	if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	o, err := a.reg.OfficerByID(ctx, 1)
-	if err != nil || o.UnitID != u.ID {
-		return nil
-	}
-	password, _, err := api.NewSecret("")
 	if err != nil {
 		return err
 	}
-	password = password[:16]
-	hash, err := api.HashPassword(password)
-	if err != nil {
-		return err
+	officerPW, adminPW := api.NewToken()[:16], api.NewToken()[:16]
+	for _, acct := range []struct {
+		a  chungthuc.Account
+		pw string
+	}{
+		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
+		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
+	} {
+		h, err := api.HashPassword(acct.pw)
+		if err != nil {
+			return err
+		}
+		acct.a.PasswordHash = h
+		if err := a.reg.CreateAccount(ctx, &acct.a); err != nil {
+			return err
+		}
 	}
-	if err := accounts.CreateAccount(ctx, &chungthuc.Account{UnitID: u.ID, OfficerID: o.ID, Username: demoUsername, PasswordHash: hash, Role: chungthuc.RoleOfficer}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "chungthuc: first start — login of %s (%s): username %s, password %s (shown once; store it now)\n", o.Name, u.Name, demoUsername, password)
-	return nil
+	fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
+		filepath.Join(a.cfg.DataDir, "first-login.txt"), u.Name, demoOfficerLogin, officerPW, demoAdminLogin, adminPW)
+	note := fmt.Sprintf("%s / %s (officer, %s)\n%s / %s (system administrator)\nDelete this file after you have changed the passwords.\n",
+		demoOfficerLogin, officerPW, u.Name, demoAdminLogin, adminPW)
+	return os.WriteFile(filepath.Join(a.cfg.DataDir, "first-login.txt"), []byte(note), 0o600)
 }

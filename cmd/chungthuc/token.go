@@ -11,16 +11,15 @@ import (
 	"github.com/chungthuc/chungthuc/api"
 )
 
-// cmdToken: `token create --unit CODE --officer ID [--name NAME]` prints a new API token for
-// the one-stop-shop software; it acts as that officer of that unit. Only its hash is stored:
-// the token is shown once.
+// cmdToken creates an API token for the one-stop-shop software, acting as an officer of a
+// unit. The token is printed once; only its hash is stored.
 func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("token: expected 'token create --unit CODE --officer ID'")
+		return usagef("token: expected 'token create'")
 	}
 	fs := newFlags("token create")
 	unit := fs.String("unit", "", "unit code")
-	officer := fs.Int64("officer", 0, "officer id")
+	officer := fs.Int64("officer", 0, "officer id the token acts as")
 	name := fs.String("name", "one-stop shop", "what the token is for")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -33,10 +32,6 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	defer a.Close()
-	accounts, ok := a.reg.(chungthuc.Accounts)
-	if !ok {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "this register does not store API tokens yet")
-	}
 	u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
 	if err != nil {
 		return err
@@ -46,19 +41,13 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	if o.UnitID != u.ID {
-		return chungthuc.Errorf(chungthuc.EINVALID, "officer %d does not belong to unit %s", o.ID, u.Code)
+		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", o.ID, u.Code)
 	}
-	secret, hash, err := api.NewSecret("ctk_")
-	if err != nil {
+	tok := api.NewToken()
+	t := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: *name, TokenHash: api.TokenHash(tok)}
+	if err := a.reg.CreateAPIToken(ctx, t); err != nil {
 		return err
 	}
-	t := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: *name, TokenHash: hash}
-	if err := accounts.CreateAPIToken(ctx, t); err != nil {
-		return err
-	}
-	if err := a.audit.Append(ctx, &chungthuc.AuditEntry{Action: "token.create", UnitID: u.ID, Actor: "cli", Subject: fmt.Sprintf("token:%d", t.ID), Detail: fmt.Sprintf(`{"officer":%d}`, o.ID)}); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, secret)
+	fmt.Fprintln(stdout, tok)
 	return nil
 }

@@ -6,6 +6,7 @@ package testpki
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -52,7 +53,7 @@ func (p *PKI) RootPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})
 }
 
-var serial int64 = 100
+var serial = func() *atomic.Int64 { var n atomic.Int64; n.Store(100); return &n }()
 
 // Leaf issues a document-signing certificate for cn (organisation org) with a new key:
 // "ecdsa" for P-256, "rsa" for RSA-2048.
@@ -63,21 +64,26 @@ func (p *PKI) Leaf(cn, org, alg string) *chungthuc.SigningKey {
 	} else {
 		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	serial++
+	cert := p.Certify(cn, org, key.Public())
+	return &chungthuc.SigningKey{Signer: key, Chain: []*x509.Certificate{cert, p.Root}}
+}
+
+// Certify issues a document-signing certificate for a public key held elsewhere (a token).
+func (p *PKI) Certify(cn, org string, pub crypto.PublicKey) *x509.Certificate {
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{org}, Country: []string{"VN"}},
+		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: cn, Organization: []string{org}, Country: []string{"VN"}},
 		NotBefore: time.Now().AddDate(0, -1, 0), NotAfter: time.Now().AddDate(3, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 36}},
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Root, key.Public(), p.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Root, pub, p.key)
 	if err != nil {
 		panic(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	return &chungthuc.SigningKey{Signer: key, Chain: []*x509.Certificate{cert, p.Root}}
+	return cert
 }
 
 // TSA returns an RFC 3161 time-stamping authority certified by the root, as an HTTP handler.
@@ -158,10 +164,9 @@ func (p *PKI) OCSP(o OCSPOptions) chungthuc.RevocationSource {
 	src := &ocspSource{p: p, o: o, signer: p.key, cert: p.Root}
 	if o.Delegated {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		serial++
 		now := o.Now()
 		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "Test OCSP Responder", Country: []string{"VN"}},
+			SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: "Test OCSP Responder", Country: []string{"VN"}},
 			NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(1, 0, 0),
 			KeyUsage: x509.KeyUsageDigitalSignature, BasicConstraintsValid: true,
 		}

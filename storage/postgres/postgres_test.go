@@ -32,7 +32,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	u := postgres.NewTestDatabase(t)
 	_, err := postgres.Open(ctx, u, postgres.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 1: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 2: run `chungthuc migrate`") {
 		t.Fatalf("Open of an empty database = %v", err)
 	}
 	db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
@@ -42,7 +42,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate on a current database: %v", err)
 	}
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	db.Close()
@@ -50,7 +50,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open of a current database: %v", err)
 	}
-	if err := db.ExecSQL(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (2, now())"); err != nil {
+	if err := db.ExecSQL(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (99, now())"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// certificationJSON is the API's view of an entry of the caller's own unit.
+func (s *Server) certificationJSON(c *chungthuc.Certification) map[string]any {
+	m := map[string]any{
+		"id": c.ID, "number": c.Number, "book": c.BookCode, "year": c.Year, "status": c.Status,
+		"title": c.Title, "issuer": c.Issuer, "requester": c.Requester,
+		"officer_name": c.OfficerName, "officer_title": c.OfficerTitle,
+		"pages": c.Pages, "fee_vnd": c.FeeVND, "sha256": c.SHA256,
+		"verify_url":   s.Certify.VerifyURL(c.Token),
+		"certified_at": c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
+	}
+	if c.Status == chungthuc.StatusRevoked {
+		m["revoke_reason"] = c.RevokeReason
+		if c.RevokedAt != nil {
+			m["revoked_at"] = c.RevokedAt.In(chungthuc.Vietnam).Format(time.RFC3339)
+		}
+	}
+	if c.Status == chungthuc.StatusVoid {
+		m["void_reason"] = c.VoidReason
+	}
+	return m
+}
+
+// apiCertify: POST /api/v1/certifications (multipart: file…, title, issuer, requester,
+// officer_title) → 201 with the entry and the citizen's access code (shown only here).
+func (s *Server) apiCertify(w http.ResponseWriter, r *http.Request) {
+	out, err := s.certify(w, r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	m := s.certificationJSON(out.Certification)
+	m["access_code"] = out.AccessCode
+	m["dropped"] = append([]string{}, out.Dropped...)
+	w.Header().Set("Location", "/api/v1/certifications/"+itoa(out.Certification.ID))
+	writeJSON(w, http.StatusCreated, m)
+}
+
+func (s *Server) apiCertification(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.certificationJSON(c))
+}
+
+func (s *Server) apiCertificationPDF(w http.ResponseWriter, r *http.Request) {
+	s.certificationPDF(w, r)
+}
+
+// apiRevoke: POST /api/v1/certifications/{id}/revoke with JSON {"reason": "…"} or a form.
+func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	reason, err := jsonOrForm(w, r, "reason")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	c, err = s.Certify.Revoke(r.Context(), c.UnitID, c.ID, reason)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.certificationJSON(c))
+}

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/verify"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Verifier checks an uploaded PDF with the verification engine (the same one `chungthuc
+// verify` uses), consulting the register.
+type Verifier func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error)
+
+// Deps is what the server needs. Register, Accounts, Audit, Objects, Certify and Verify are
+// required.
+type Deps struct {
+	Register chungthuc.Register
+	Accounts chungthuc.Accounts
+	Audit    chungthuc.AuditLog
+	Objects  chungthuc.ObjectStore
+	Certify  *certify.Service
+	Verify   Verifier
+	BaseURL  string       // e.g. https://chungthuc.example.vn (cookies are Secure when https)
+	Logger   *slog.Logger // default slog.Default()
+	Now      chungthuc.Clock
+	// MaxUpload bounds one request's uploaded files (default 50 MiB + 1 MiB of form).
+	MaxUpload int64
+	// PKI, when set, is mounted at /pki/ (the development PKI's OCSP, CRL, TSA, root).
+	PKI http.Handler
+	// Ready checks the register and the object store for /readyz (nil: always ready).
+	Ready func(ctx context.Context) error
+	// RateLimit is the number of public requests per minute per client address for the
+	// verification and download endpoints (default 60); logins get a fifth of it.
+	RateLimit int
+}
+
+// Server holds the handlers.
+type Server struct {
+	Deps
+	log     *slog.Logger
+	tmpl    map[string]*template.Template
+	metrics *metrics
+	public  *limiter
+	logins  *limiter
+	secure  bool
+}
+
+// New returns the service's HTTP handler.
+func New(d Deps) (http.Handler, error) {
+	if d.Register == nil || d.Accounts == nil || d.Audit == nil || d.Objects == nil || d.Certify == nil || d.Verify == nil {
+		return nil, errors.New("api: missing dependency")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.MaxUpload <= 0 {
+		d.MaxUpload = 51 << 20
+	}
+	if d.RateLimit <= 0 {
+		d.RateLimit = 60
+	}
+	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://")}
+	s.public = newLimiter(d.RateLimit, time.Minute)
+	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
+	var err error
+	if s.tmpl, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	return s.routes(), nil
+}
+
+// routes declares every route of the service.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "Không tìm thấy trang. (Page not found.)"))
+	})
+
+	// Operations.
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/metrics", s.metrics.handler)
+	static, _ := fs.Sub(staticFS, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
+	if s.PKI != nil {
+		r.Mount("/pki", s.PKI)
+	}
+
+	// Public pages and JSON: read-only, rate limited.
+	r.Group(func(r chi.Router) {
+		r.Use(s.rateLimit(s.public))
+		r.Get("/", s.home)
+		r.Get("/v/{token}", s.verifyToken)
+		r.Post("/v/{token}/download", s.download)
+		r.Get("/verify", s.verifyPage)
+		r.Post("/verify", s.verifyUpload)
+		r.Post("/api/v1/verify", s.apiVerify)
+		r.Get("/api/v1/verify/{token}", s.apiVerifyToken)
+		r.Get("/api/v1/verify/sha256/{sum}", s.apiVerifyHash)
+		r.Get("/api/openapi.json", s.openAPI)
+	})
+
+	// Login.
+	r.Group(func(r chi.Router) {
+		r.Use(s.rateLimit(s.logins))
+		r.Get("/login", s.loginPage)
+		r.Post("/login", s.login)
+	})
+	r.Post("/logout", s.withSession(s.logout))
+
+	// The officer workspace: a session, CSRF on every POST, unit-scoped.
+	r.Route("/app", func(r chi.Router) {
+		r.Use(s.sessionRequired, s.csrf)
+		r.Get("/", s.dashboard)
+		r.Get("/certify", s.certifyPage)
+		r.Post("/certify", s.certifyForm)
+		r.Get("/register", s.registerPage)
+		r.Get("/c/{id}", s.certificationPage)
+		r.Get("/c/{id}/pdf", s.certificationPDF)
+		r.Get("/c/{id}/receipt", s.receipt)
+		r.Post("/c/{id}/revoke", s.revokeForm)
+		r.Get("/refuse", s.refusePage)
+		r.Post("/refuse", s.refuseForm)
+		r.Get("/stats", s.stats)
+	})
+
+	// The JSON API for integrations: bearer tokens, unit-scoped.
+	r.Route("/api/v1/certifications", func(r chi.Router) {
+		r.Use(s.bearerRequired)
+		r.Post("/", s.apiCertify)
+		r.Get("/{id}", s.apiCertification)
+		r.Get("/{id}/pdf", s.apiCertificationPDF)
+		r.Post("/{id}/revoke", s.apiRevoke)
+	})
+	return r
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready: "+chungthuc.ErrorMessage(err)+"\n")
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ready\n")
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}

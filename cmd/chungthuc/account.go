@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/api"
+)
+
+// cmdAccount creates a login: `account add --username U --role R [--unit CODE] [--officer ID]`.
+// The generated password is printed once (only its argon2id hash is stored).
+func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usagef("account: expected 'account add'")
+	}
+	fs := newFlags("account add")
+	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
+	role := fs.String("role", string(chungthuc.RoleOfficer), "officer, clerk, unit_admin or system_admin")
+	unit := fs.String("unit", "", "unit code (not for system_admin)")
+	officer := fs.Int64("officer", 0, "officer id the login certifies as (officers)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("account add: --username is required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct := &chungthuc.Account{Username: *username, Role: chungthuc.Role(*role), OfficerID: *officer}
+	if *unit != "" {
+		u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
+		if err != nil {
+			return err
+		}
+		acct.UnitID = u.ID
+	}
+	password := api.NewToken()[:16]
+	if acct.PasswordHash, err = api.HashPassword(password); err != nil {
+		return err
+	}
+	if err := a.reg.CreateAccount(ctx, acct); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return nil
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chungthuc/chungthuc/internal/webdriver"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startServe runs `chungthuc serve` in-process on a free loopback port with env and returns
+// its base URL; the server stops when the test ends.
+func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	env["CHUNGTHUC_ADDR"], env["CHUNGTHUC_BASE_URL"] = addr, base
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"serve"}, strings.NewReader(""), out, &syncBuffer{}, func(k string) string { return env[k] })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(70 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	for i := 0; i < 200; i++ {
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return base, out
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("serve did not become ready:\n%s", out.String())
+	return "", nil
+}
+
+// demoPassword reads the demo officer's password from the first-start note.
+func demoPassword(t *testing.T, dataDir string) string {
+	b, err := os.ReadFile(filepath.Join(dataDir, "first-login.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`canbo / (\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no demo login in %s", b)
+	}
+	return string(m[1])
+}
+
+// TestBrowser drives headless Chromium (through chromedriver) through the whole officer flow:
+// log in, upload a scan, certify, open the verification link from the result and see
+// "valid". It saves screenshots (to $CHUNGTHUC_SCREENSHOTS when set) for a person to look at.
+func TestBrowser(t *testing.T) {
+	if _, err := exec.LookPath("chromedriver"); err != nil {
+		t.Skip("chromium/chromedriver not installed: browser test skipped")
+	}
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	base, _ := startServe(t, env)
+	password := demoPassword(t, env["CHUNGTHUC_DATA"])
+	scans := writeScans(t, dir, 1, 200<<10)
+	b, err := webdriver.Start(filepath.Join(dir, "profile"))
+	if err != nil {
+		t.Fatalf("starting the browser: %v", err)
+	}
+	defer b.Close()
+	shots := os.Getenv("CHUNGTHUC_SCREENSHOTS")
+	if shots == "" {
+		shots = dir
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.Navigate(base + "/login"))
+	must(b.Type("#username", "canbo"))
+	must(b.Type("#password", password))
+	must(b.Click("button[type=submit]"))
+	_, err = b.Find(".tiles")
+	must(err)
+	must(b.Screenshot(filepath.Join(shots, "1-dashboard.png")))
+	must(b.Navigate(base + "/app/certify"))
+	must(b.Type("#files", scans[0]))
+	_, err = b.Find("#file-list li")
+	must(err)
+	must(b.Type("#title", "Giấy khai sinh"))
+	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
+	must(b.Screenshot(filepath.Join(shots, "2-certify-form.png")))
+	must(b.Click("#certify-button"))
+	notice, err := b.Text(".notice")
+	must(err)
+	must(b.Screenshot(filepath.Join(shots, "3-result.png")))
+	href, err := b.Attr(`dl.facts a[href*="/v/"]`, "href")
+	must(err)
+	if href == "" || !strings.Contains(notice, "Mã truy cập") {
+		t.Fatalf("result page: notice %q, link %q", notice, href)
+	}
+	must(b.Navigate(href))
+	status, err := b.Text(".badge")
+	must(err)
+	must(b.Screenshot(filepath.Join(shots, "4-verify.png")))
+	if !strings.Contains(status, "Bản sao hợp lệ") {
+		t.Fatalf("verification page says %q, want valid (link %s)", status, href)
+	}
+	t.Logf("screenshots in %s", shots)
+}

@@ -27,12 +27,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 
 var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22,128}$`)
 
+// noToken is looked up in place of a malformed token: it matches no entry (tokens never
+// contain '.'), so a malformed token costs the same database round trip as an unknown one.
+const noToken = "....................."
+
 // lookupToken finds an issued or revoked entry by its token; anything else (malformed,
-// unknown, pending, void) is ENOTFOUND — one answer for every way of guessing wrong.
+// unknown, pending, void) is ENOTFOUND — one answer, after the same work, for every way of
+// guessing wrong.
 func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certification, *chungthuc.Unit, error) {
 	notFound := chungthuc.Errorf(chungthuc.ENOTFOUND, "no certified copy has this link")
 	if !tokenRE.MatchString(token) {
-		return nil, nil, notFound
+		token = noToken
 	}
 	c, err := s.Register.CertificationByToken(r.Context(), token)
 	if err != nil {

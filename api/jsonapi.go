@@ -69,7 +69,7 @@ func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	c, err = s.Certify.Revoke(r.Context(), c.UnitID, c.ID, reason)
+	c, err = s.revoke(r, c, reason)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/subtle"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -49,6 +50,36 @@ func canCertify(p *principal) error {
 		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "only a certifying officer can certify")
 	}
 	return nil
+}
+
+// canRevoke reports whether the principal may revoke c: only within c's own unit, and only
+// its certifying officers (API tokens act as one) and its administrator — not its records
+// clerks, and not the system administrator, who reads every unit's register but acts on none.
+func canRevoke(p *principal, c *chungthuc.Certification) error {
+	if p == nil || p.UnitID == 0 || p.UnitID != c.UnitID ||
+		!(p.Role == chungthuc.RoleUnitAdmin || (p.Role == chungthuc.RoleOfficer && p.OfficerID != 0)) {
+		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "only a certifying officer or the administrator of the unit can revoke its copies")
+	}
+	return nil
+}
+
+// revoke revokes c for the principal, with a reason, and audit-logs who asked (the
+// register's own audit entry of the revocation cannot know the caller).
+func (s *Server) revoke(r *http.Request, c *chungthuc.Certification, reason string) (*chungthuc.Certification, error) {
+	p := who(r)
+	if err := canRevoke(p, c); err != nil {
+		return nil, err
+	}
+	out, err := s.Certify.Revoke(r.Context(), c.UnitID, c.ID, reason)
+	if err != nil {
+		return nil, err
+	}
+	detail, _ := json.Marshal(map[string]string{"reason": out.RevokeReason})
+	if err := s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "revoke.request", UnitID: c.UnitID, Actor: p.actor(),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: string(detail)}); err != nil {
+		s.log.Error("audit append failed", "action", "revoke.request", "err", err)
+	}
+	return out, nil
 }
 
 // period sums a unit's entries certified in [from, to).
@@ -244,7 +275,8 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certification.html", map[string]any{"C": c, "Unit": u, "VerifyURL": s.Certify.VerifyURL(c.Token)})
+	s.render(w, r, "certification.html", map[string]any{"C": c, "Unit": u, "VerifyURL": s.Certify.VerifyURL(c.Token),
+		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil})
 }
 
 func (s *Server) certificationPDF(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +316,7 @@ func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if _, err := s.Certify.Revoke(r.Context(), c.UnitID, c.ID, r.FormValue("reason")); err != nil {
+	if _, err := s.revoke(r, c, r.FormValue("reason")); err != nil {
 		s.Error(w, r, err)
 		return
 	}

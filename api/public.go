@@ -117,6 +117,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamPDF streams a stored copy.
+// With ?inline=1 the browser shows it (the officer's preview of the stamped result).
 func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.Certification) {
 	rc, info, err := s.Objects.Get(r.Context(), c.ObjectKey)
 	if err != nil {
@@ -126,7 +127,11 @@ func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Length", fmt.Sprint(info.Size))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ban-sao-%d-%d.pdf"`, c.Year, c.Number))
+	disposition := "attachment"
+	if r.URL.Query().Get("inline") == "1" {
+		disposition = "inline"
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="ban-sao-%d-%d.pdf"`, disposition, c.Year, c.Number))
 	w.Header().Set("Cache-Control", "no-store")
 	io.Copy(w, rc)
 }

@@ -2,6 +2,7 @@ package certify
 
 import (
 	"context"
+	"crypto"
 	"io"
 	"path/filepath"
 	"strings"
@@ -236,5 +237,35 @@ func TestRevokeAndRefuse(t *testing.T) {
 	}
 	if err := e.svc.Refuse(ctx, &chungthuc.Refusal{UnitID: e.unit.ID, OfficerID: e.off.ID, Reason: chungthuc.RefuseClassified, Note: "Đóng dấu MẬT"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failingSigner is a key whose token was pulled out.
+type failingSigner struct{ crypto.Signer }
+
+func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing token not available: removed")
+}
+
+// TestTokenRemovedMidRun: a key that fails to sign voids the reserved number with the reason
+// and stores nothing.
+func TestTokenRemovedMidRun(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k := e.svc.Keys.(keys)
+	seal := *k.seal
+	seal.Signer = failingSigner{k.seal.Signer}
+	e.svc.Keys = keys{officer: k.officer, seal: &seal}
+	if _, err := e.svc.Certify(ctx, e.input()); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("err = %v, want EUNAVAILABLE", err)
+	}
+	list, total, _ := e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID})
+	if total != 1 || list[0].Status != chungthuc.StatusVoid || !strings.Contains(list[0].VoidReason, "token") {
+		t.Fatalf("entries after a failed signature: %+v", list)
+	}
+	n := 0
+	e.store.List(ctx, "", func(chungthuc.ObjectInfo) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d objects stored for a failed certification", n)
 	}
 }

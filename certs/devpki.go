@@ -31,9 +31,11 @@ const (
 	AlgRSA3072   = "rsa-3072"   // for relying parties that want RSA
 )
 
-// Validity periods of the development PKI.
+// Validity periods of the development PKI. The root and the TSA outlive the signers by
+// decades, so that a B-LTA copy still verifies 20 years on, after every officer and seal
+// certificate has expired (production relies on archive renewal with real TSAs).
 const (
-	RootValidity = 20 * 365 * 24 * time.Hour
+	RootValidity = 30 * 365 * 24 * time.Hour
 	LeafValidity = 3 * 365 * 24 * time.Hour
 	// backdate absorbs clock differences between this machine and a verifier's.
 	backdate = 5 * time.Minute

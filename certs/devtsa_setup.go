@@ -22,7 +22,7 @@ import (
 // TSAValidity is the validity of the development TSA certificate (never beyond the root).
 // Archive renewal looks at it: a document time-stamp is renewed before its TSA certificate
 // expires.
-const TSAValidity = 10 * 365 * 24 * time.Hour
+const TSAValidity = 25 * 365 * 24 * time.Hour
 
 // devTSAKey is the development TSA's key and certificate.
 type devTSAKey struct {

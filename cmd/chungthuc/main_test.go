@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
@@ -97,6 +98,15 @@ func TestCertifyAndVerify(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nowhere")); !os.IsNotExist(err) {
 		t.Fatal("verify created a data directory")
+	}
+	// Twenty years on, after every certificate has expired, the B-LTA copy still verifies
+	// offline: its time-stamps prove when it was signed.
+	later := time.Now().AddDate(20, 0, 1).Format("2006-01-02")
+	if code, stdout, _ = cli(t, elsewhere, "verify", "--trust", root, "--at", later, out); code != 0 {
+		t.Fatalf("verify --at %s: exit %d\n%s", later, code, stdout)
+	}
+	if code, _, _ = cli(t, elsewhere, "verify", "--trust", root, "--at", "tomorrow", out); code != 2 {
+		t.Fatalf("verify --at tomorrow: exit %d, want 2", code)
 	}
 	// Without any trust anchor the copy cannot be valid.
 	if code, _, _ = cli(t, elsewhere, "verify", out); code != 1 {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
@@ -22,6 +23,7 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	fs := newFlags("verify")
 	trust := fs.String("trust", "", "trust anchors: a PEM bundle or a directory of certificates")
 	system := fs.Bool("system-roots", false, "also trust the operating system's roots")
+	at := fs.String("at", "", "validate as of this time (RFC 3339 or YYYY-MM-DD), e.g. years after every certificate expired")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +55,15 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 		return err
 	}
 	opt := verify.Options{Roots: pool, UseSystemRoots: *system}
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			if t, err = time.ParseInLocation("2006-01-02", *at, chungthuc.Vietnam); err != nil {
+				return usagef("verify: --at wants RFC 3339 or YYYY-MM-DD, not %q", *at)
+			}
+		}
+		opt.Now = func() time.Time { return t }
+	}
 	reg, closeReg, err := openRegisterReadOnly(ctx, cfg)
 	if err != nil {
 		return err

@@ -221,8 +221,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
 	password := r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
+	var known *chungthuc.Account
 	fail := func(msg string) {
-		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: "username:" + username,
+		// A known account is named by id; an unknown name only by a short hash of it (people
+		// sometimes type their password into the username field: it must not reach the log).
+		subject := "username-sha256:" + TokenHash(username)[:12]
+		if known != nil {
+			subject = fmt.Sprintf("account:%d", known.ID)
+		}
+		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
 			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
 		tok := NewToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
@@ -239,6 +246,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(s.t(r, "login.bad"))
 		return
 	}
+	known = acct
 	now := s.Now()
 	if acct.Disabled {
 		CheckPassword(dummyHash(), password)

@@ -91,19 +91,19 @@ func TestRenew(t *testing.T) {
 		}
 		return r
 	}
-	// The dev TSA certificate is valid ten years: nothing is due within two.
+	// The dev TSA certificate is valid 25 years: nothing is due within two.
 	if r := run(); r.Checked != 2 || r.Due != 0 {
 		t.Fatalf("default renew: %+v", r)
 	}
-	if r := run("--before", "20y", "--dry-run"); r.Due != 2 || r.Renewed != 0 || r.Items[0].NewKey != "" {
+	if r := run("--before", "30y", "--dry-run"); r.Due != 2 || r.Renewed != 0 || r.Items[0].NewKey != "" {
 		t.Fatalf("dry run: %+v", r)
 	}
-	r1 := run("--before", "20y")
+	r1 := run("--before", "30y")
 	if r1.Due != 2 || r1.Renewed != 2 {
 		t.Fatalf("renew: %+v", r1)
 	}
 	// Renewing again extends the newest version, never the original again.
-	r2 := run("--before", "20y")
+	r2 := run("--before", "30y")
 	if r2.Renewed != 2 {
 		t.Fatalf("second renew: %+v", r2)
 	}

@@ -81,6 +81,23 @@ func TokenHash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// NewPassword returns a random 16-character password of letters and digits (about 95 bits),
+// easy to type and never starting with a dash.
+func NewPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" // 56 letters, no look-alikes
+	out := make([]byte, 0, 16)
+	b := make([]byte, 32)
+	for len(out) < 16 {
+		rand.Read(b)
+		for _, c := range b {
+			if int(c) < 256/len(alphabet)*len(alphabet) && len(out) < 16 {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
 // NewToken returns a random URL-safe token of 32 bytes (256 bits).
 func NewToken() string {
 	b := make([]byte, 32)

@@ -534,3 +534,14 @@ func TestOperations(t *testing.T) {
 		t.Fatalf("API 404: %d %s", res.StatusCode, body)
 	}
 }
+
+func TestNewPassword(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		p := NewPassword()
+		if len(p) != 16 || strings.ContainsAny(p, "-_0O1lI") || seen[p] {
+			t.Fatalf("bad password %q", p)
+		}
+		seen[p] = true
+	}
+}

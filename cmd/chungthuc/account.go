@@ -41,7 +41,7 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		}
 		acct.UnitID = u.ID
 	}
-	password := api.NewToken()[:16]
+	password := api.NewPassword()
 	if acct.PasswordHash, err = api.HashPassword(password); err != nil {
 		return err
 	}

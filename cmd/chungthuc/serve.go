@@ -165,7 +165,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	officerPW, adminPW := api.NewToken()[:16], api.NewToken()[:16]
+	officerPW, adminPW := api.NewPassword(), api.NewPassword()
 	for _, acct := range []struct {
 		a  chungthuc.Account
 		pw string

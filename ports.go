@@ -58,8 +58,14 @@ type Register interface {
 
 	CertificationByID(ctx context.Context, id int64) (*Certification, error)
 	CertificationByToken(ctx context.Context, token string) (*Certification, error)
-	// CertificationBySHA256 finds the entry whose signed copy has this hex SHA-256.
+	// CertificationBySHA256 finds the entry whose signed copy — or a later version of it
+	// recorded with AddVersion — has this hex SHA-256.
 	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
+	// AddVersion records a later version of an Issued or Revoked entry's copy (archive
+	// renewal: the same file with validation data and a new document time-stamp appended),
+	// stored under objectKey. EINVALID for a malformed hash or key, ENOTFOUND for an unknown
+	// entry, ECONFLICT when the entry has no stored copy or the hash is already registered.
+	AddVersion(ctx context.Context, id int64, sha256, objectKey string) error
 	// Certifications lists entries matching f, newest number first, and the total count.
 	Certifications(ctx context.Context, f CertificationFilter) ([]*Certification, int, error)
 	// Pending lists entries still Pending that were created before the given time.

@@ -81,8 +81,8 @@ func TokenHash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewPassword returns a random 16-character password of letters and digits (about 95 bits),
-// easy to type and never starting with a dash.
+// NewPassword returns a random 16-character password of letters and digits,
+// easy to type and never starting with a dash (about 93 bits).
 func NewPassword() string {
 	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" // 56 letters, no look-alikes
 	out := make([]byte, 0, 16)

@@ -29,8 +29,9 @@ import (
 // Renewed versions are stored under renewals/{sha256 of the registered copy}/{sha256 of
 // the version}.pdf: content-addressed, out of fsck's way (fsck looks at copies/), and found
 // again by listing that prefix. Every version extends the one before it byte for byte, so
-// the newest is the longest and starts with the registered copy. The register has no
-// column for versions yet; each renewal is recorded in the audit log ("archive.renew").
+// the newest is the longest and starts with the registered copy. Each version is recorded in
+// the register (AddVersion: a renewed file is found by its own hash, so verification of it
+// reads "certified") and in the audit log ("archive.renew").
 
 // renewPrefix is where renewed versions live.
 const renewPrefix = "renewals/"
@@ -176,6 +177,12 @@ func (a *app) renewOne(ctx context.Context, u *chungthuc.Unit, c *chungthuc.Cert
 	it.NewSHA256 = hex.EncodeToString(nsum[:])
 	it.NewKey = renewPrefix + c.SHA256 + "/" + it.NewSHA256 + ".pdf"
 	if err := a.objects.Put(ctx, it.NewKey, bytes.NewReader(out), int64(len(out)), it.NewSHA256); err != nil {
+		return fail(err)
+	}
+	// Register the version, so that the renewed file is recognised by its hash (an
+	// interrupted renewal leaves a stored but unregistered object; the next run finds it by
+	// listing and registers its successor).
+	if err := a.reg.AddVersion(ctx, c.ID, it.NewSHA256, it.NewKey); err != nil {
 		return fail(err)
 	}
 	detail, _ := json.Marshal(map[string]any{

@@ -130,6 +130,12 @@ func TestRenew(t *testing.T) {
 		if !rep.Valid || len(rep.Signatures) != 5 {
 			t.Fatalf("renewed copy: valid=%v, %d signatures: %s", rep.Valid, len(rep.Signatures), rep.SummaryEN)
 		}
+		// The renewed file is known to the register by its own hash.
+		p := filepath.Join(t.TempDir(), "renewed.pdf")
+		os.WriteFile(p, pdf, 0o644)
+		if code, stdout, _ := cli(t, env, "verify", p); code != 0 || !strings.Contains(stdout, `"status": "certified"`) {
+			t.Fatalf("verify of a renewed copy with the register: exit %d\n%s", code, stdout)
+		}
 	}
 	// The originals are untouched and still what the register says; fsck leaves renewals alone.
 	code, stdout, _ := cli(t, env, "fsck", "--grace", "0s")

@@ -209,14 +209,26 @@ func (db *DB) CertificationByToken(ctx context.Context, token string) (*chungthu
 	return db.certificationBy(ctx, "token", token, "no certification has this token")
 }
 
-// CertificationBySHA256 returns the entry whose signed copy has this hex SHA-256 (upper or
-// lower case); ENOTFOUND if none, EINVALID when sha256 is not a SHA-256.
+// CertificationBySHA256 returns the entry whose signed copy, or a later version of it
+// (AddVersion), has this hex SHA-256 (upper or lower case); ENOTFOUND if none, EINVALID when
+// sha256 is not a SHA-256.
 func (db *DB) CertificationBySHA256(ctx context.Context, sha256 string) (*chungthuc.Certification, error) {
 	sha256 = strings.ToLower(strings.TrimSpace(sha256))
 	if err := ledger.CheckSHA256(sha256); err != nil {
 		return nil, err
 	}
-	return db.certificationBy(ctx, "sha256", sha256, "no certification has this SHA-256")
+	c, err := db.certificationBy(ctx, "sha256", sha256, "no certification has this SHA-256")
+	if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
+		var id int64
+		err := db.pool.QueryRow(ctx, `SELECT certification_id FROM certification_versions WHERE sha256 = $1`, sha256).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "no certification has this SHA-256")
+		} else if err != nil {
+			return nil, db.mapErr(err)
+		}
+		return db.CertificationByID(ctx, id)
+	}
+	return c, err
 }
 
 func (db *DB) certificationBy(ctx context.Context, column string, value any, notFound string) (*chungthuc.Certification, error) {

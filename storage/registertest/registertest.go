@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("Reserve", func(t *testing.T) { testReserve(t, fresh(t)) })
 	t.Run("Transitions", func(t *testing.T) { testTransitions(t, fresh(t)) })
 	t.Run("Lookups", func(t *testing.T) { testLookups(t, fresh(t)) })
+	t.Run("Versions", func(t *testing.T) { testVersions(t, fresh(t)) })
 	t.Run("YearBoundary", func(t *testing.T) { testYearBoundary(t, fresh(t)) })
 	t.Run("Books", func(t *testing.T) { testBooks(t, fresh(t)) })
 	t.Run("ConcurrentReserve", func(t *testing.T) { testConcurrentReserve(t, fresh(t)) })
@@ -888,4 +889,44 @@ func testTamperDelete(t *testing.T, r chungthuc.Register) {
 	if broken != 4 {
 		t.Fatalf("after deleting entry 3: first broken %d, want 4", broken)
 	}
+}
+
+// testVersions: a renewed version of a copy is found by its own hash; versions need a stored
+// copy, hashes stay unique across copies and versions, and each addition is audited.
+func testVersions(t *testing.T, r chungthuc.Register) {
+	u := newUnit(t, r, "PL")
+	o := newOfficer(t, r, u.ID)
+	c := reserve(t, r, entry(u, o, vn(2026, 1, 5, 14, 0)))
+	code(t, "AddVersion of a pending entry", r.AddVersion(ctx, c.ID, SHA("v1"), "renewals/x/v1.pdf"), chungthuc.ECONFLICT)
+	issue(t, r, c)
+	code(t, "AddVersion unknown entry", r.AddVersion(ctx, c.ID+1000, SHA("v1"), "renewals/x/v1.pdf"), chungthuc.ENOTFOUND)
+	code(t, "AddVersion malformed hash", r.AddVersion(ctx, c.ID, "xyz", "renewals/x/v1.pdf"), chungthuc.EINVALID)
+	code(t, "AddVersion without a key", r.AddVersion(ctx, c.ID, SHA("v1"), " "), chungthuc.EINVALID)
+	code(t, "AddVersion with the copy's own hash", r.AddVersion(ctx, c.ID, SHA(c.Token), "renewals/x/v0.pdf"), chungthuc.ECONFLICT)
+	var before int64
+	if a, ok := r.(chungthuc.AuditLog); ok {
+		_, before, _ = a.VerifyChain(ctx)
+	}
+	must(t, "AddVersion", r.AddVersion(ctx, c.ID, strings.ToUpper(SHA("v1")), "renewals/x/v1.pdf"))
+	must(t, "AddVersion second", r.AddVersion(ctx, c.ID, SHA("v2"), "renewals/x/v2.pdf"))
+	code(t, "AddVersion twice", r.AddVersion(ctx, c.ID, SHA("v2"), "renewals/x/v2b.pdf"), chungthuc.ECONFLICT)
+	for _, v := range []string{"v1", "v2"} {
+		got, err := r.CertificationBySHA256(ctx, SHA(v))
+		must(t, "CertificationBySHA256 of a version", err)
+		if got.ID != c.ID || got.SHA256 != SHA(c.Token) {
+			t.Fatalf("version %s found %+v", v, got)
+		}
+	}
+	// A revoked entry can still be renewed (it stays stored and visible as revoked).
+	must(t, "Revoke", r.Revoke(ctx, c.ID, "sai sót", time.Time{}))
+	must(t, "AddVersion of a revoked entry", r.AddVersion(ctx, c.ID, SHA("v3"), "renewals/x/v3.pdf"))
+	if a, ok := r.(chungthuc.AuditLog); ok {
+		broken, after, err := a.VerifyChain(ctx)
+		must(t, "VerifyChain", err)
+		if broken != 0 || after != before+4 {
+			t.Fatalf("audit after versions: broken %d, %d entries (was %d, want +4: three versions and a revocation)", broken, after, before)
+		}
+	}
+	_, err := r.CertificationBySHA256(ctx, SHA("nothing"))
+	code(t, "CertificationBySHA256 unknown", err, chungthuc.ENOTFOUND)
 }

@@ -54,6 +54,7 @@ const (
 	ActionOfficerCert   = "officer.cert"
 	ActionReserve       = "certify.reserve"
 	ActionSeal          = "certify.seal"
+	ActionAddVersion    = "archive.version"
 	ActionIssue         = "certify.issue"
 	ActionVoid          = "certify.void"
 	ActionRevoke        = "revoke"

@@ -275,14 +275,14 @@ func (p *DevPKI) SealKey(ctx context.Context, u *chungthuc.Unit) (*chungthuc.Sig
 	}
 	key := "seal/" + u.Code
 	if sk, _ := p.cached(key); sk != nil {
-		return sk, nil
+		return sk, p.notRevoked(sk, "unit "+u.Code)
 	}
 	certPath, keyPath := p.sealPaths(u.Code)
 	sk, _, err := p.loadOnce(key, "seal of unit "+u.Code, certPath, keyPath)
 	if err != nil {
 		return nil, err
 	}
-	return sk, nil
+	return sk, p.notRevoked(sk, "unit "+u.Code)
 }
 
 // OfficerKey implements chungthuc.KeyStore: the key of o issued earlier by IssueOfficer.
@@ -312,7 +312,23 @@ func (p *DevPKI) OfficerKey(ctx context.Context, o *chungthuc.Officer) (*chungth
 		return nil, chungthuc.Errorf(chungthuc.ECONFLICT,
 			"officer %d's certificate in the register is not the one of the key store (%q)", o.ID, sk.Chain[0].Subject.String())
 	}
-	return sk, nil
+	return sk, p.notRevoked(sk, fmt.Sprintf("officer %d", o.ID))
+}
+
+// notRevoked refuses a key whose certificate this PKI has revoked: nothing is signed with it
+// any more (EFORBIDDEN, naming the revocation date).
+func (p *DevPKI) notRevoked(sk *chungthuc.SigningKey, what string) error {
+	revoked, err := p.Revoked()
+	if err != nil {
+		return err
+	}
+	for _, r := range revoked {
+		if r.SerialNumber.Cmp(sk.Chain[0].SerialNumber) == 0 {
+			return chungthuc.Errorf(chungthuc.EFORBIDDEN, "the signing certificate of %s was revoked on %s; issue a new one before certifying",
+				what, r.RevocationTime.In(chungthuc.Vietnam).Format("2006-01-02 15:04"))
+		}
+	}
+	return nil
 }
 
 func officerKey(id int64) string { return "officer/" + strconv.FormatInt(id, 10) }

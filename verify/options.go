@@ -43,6 +43,12 @@ type Options struct {
 	// a *chungthuc.Error with code ENOTFOUND when the hash is not registered.
 	Lookup func(ctx context.Context, sha256hex string) (*RegisterMatch, error)
 
+	// Revocation, when set, is asked for the status of certificates the file carries no
+	// usable revocation data for, before any online fetch (the service passes its own
+	// source: the development PKI answers in-process, production fetches safely). Its OCSP
+	// responses and CRLs are checked exactly like embedded ones.
+	Revocation chungthuc.RevocationSource
+
 	// FetchRevocation allows fetching OCSP responses and CRLs named in certificates whose
 	// chain reached a trust anchor, when the file carries no revocation data for them.
 	FetchRevocation bool

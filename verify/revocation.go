@@ -150,6 +150,13 @@ func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, 
 	for i := 0; i+1 < len(chain); i++ {
 		cert, issuer := chain[i], chain[i+1]
 		st := embeddedStatus(cert, issuer, ocsps, crls, extra, ref.at, "embedded")
+		if (st.status == "" || st.status == "stale") && e.opt.Revocation != nil {
+			if data, err := e.opt.Revocation.Revocation(e.ctx, chain[i:]); err == nil && data != nil {
+				if f := embeddedStatus(cert, issuer, data.OCSP, data.CRLs, extra, ref.at, "revocation service"); f.status == "good" || f.status == "revoked" {
+					st = f
+				}
+			}
+		}
 		if (st.status == "" || st.status == "stale") && e.opt.FetchRevocation {
 			if f := e.fetchStatus(cert, issuer, ref.at); f.status == "good" || f.status == "revoked" {
 				st = f

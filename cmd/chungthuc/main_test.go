@@ -356,3 +356,36 @@ func TestBooks(t *testing.T) {
 		t.Fatalf("closing twice: exit %d, want 1", code)
 	}
 }
+
+// TestRevocationThroughTheDevPKI: a B-B copy carries no revocation data; the local
+// development PKI answers for its certificates in-process, so verify passes; once the
+// officer's certificate is revoked the copy no longer verifies and the officer cannot certify.
+func TestRevocationThroughTheDevPKI(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_PADES_LEVEL": "B-B"}
+	scans := writeScans(t, dir, 1, 50<<10)
+	certifyTo := func(out string) {
+		if code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", out, scans[0]); code != 0 {
+			t.Fatalf("certify: %d %s %s", code, stdout, stderr)
+		}
+	}
+	before := filepath.Join(dir, "before.pdf")
+	certifyTo(before)
+	code, stdout, _ := cli(t, env, "verify", before)
+	if code != 0 || !strings.Contains(stdout, `"source": "revocation service OCSP"`) || !strings.Contains(stdout, `"status": "good"`) {
+		t.Fatalf("verify of a B-B copy: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, stderr := cli(t, env, "pki", "revoke", "--officer", "1"); code != 0 {
+		t.Fatalf("pki revoke: %d %s %s", code, stdout, stderr)
+	}
+	// Without a time-stamp nothing proves the copy was signed before the revocation.
+	code, stdout, _ = cli(t, env, "verify", before)
+	if code != 1 || !strings.Contains(stdout, `"status": "revoked"`) {
+		t.Fatalf("verify of a B-B copy after its certificate was revoked: exit %d\n%s", code, stdout)
+	}
+	// A revoked certificate signs nothing more.
+	code, _, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "after.pdf"), scans[0])
+	if code != 1 || !strings.Contains(stderr, "revoked") {
+		t.Fatalf("certify with a revoked certificate: exit %d %s", code, stderr)
+	}
+}

@@ -187,10 +187,19 @@ func TestPKIRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, err := pki.OfficerKey(context.Background(), &chungthuc.Officer{ID: 1})
+	// The revoked key signs nothing more.
+	if _, err := pki.OfficerKey(context.Background(), &chungthuc.Officer{ID: 1}); chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
+		t.Fatalf("OfficerKey of a revoked certificate: %v", err)
+	}
+	pemBytes, err := os.ReadFile(filepath.Join(data, "pki", "officers", "1.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	leaf, err := certs.ParseCertificatePEM(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := &chungthuc.SigningKey{Chain: []*x509.Certificate{leaf[0], pki.Root()}}
 	rd, err := pki.Revocation(context.Background(), sk.Chain)
 	if err != nil {
 		t.Fatal(err)

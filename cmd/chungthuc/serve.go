@@ -103,7 +103,7 @@ func (a *app) verifier() api.Verifier {
 	}
 	lookup := registerLookup(a.reg)
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
-		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20})
+		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20, Revocation: a.rev})
 	}
 }
 

@@ -44,6 +44,14 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 			return err
 		}
 	}
+	// The local development PKI answers for the status of its own certificates in-process
+	// (its OCSP address is this machine's service, which a verifier may not reach).
+	var rev chungthuc.RevocationSource
+	if fileExists(filepath.Join(cfg.DataDir, "pki", "root.pem")) {
+		if pki, err := certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{}); err == nil {
+			rev = pki
+		}
+	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
@@ -54,7 +62,7 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	if err != nil {
 		return err
 	}
-	opt := verify.Options{Roots: pool, UseSystemRoots: *system}
+	opt := verify.Options{Roots: pool, UseSystemRoots: *system, Revocation: rev}
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
@@ -109,7 +117,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	if !fileExists(path) {
 		return nil, nil, nil
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true}) // the embedded register migrates itself, as on every other command
 	if err != nil {
 		return nil, nil, err
 	}

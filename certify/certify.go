@@ -138,8 +138,7 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	objects := []object{{copyKey, cp.SHA256, cp.PDF}}
 	if in.KeepScans {
 		for _, sc := range in.Scans {
-			sum := sha256.Sum256(sc.Data)
-			h := hex.EncodeToString(sum[:])
+			h := sha256hex(sc.Data)
 			k := "scans/" + h + extOf(sc.Name)
 			scanKeys = append(scanKeys, k)
 			objects = append(objects, object{k, h, sc.Data})

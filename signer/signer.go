@@ -93,11 +93,9 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	}
 	req := request{CopyRequest: in}
 	req.UnitName = norm.NFC.String(in.UnitName)
-	req.Statement = Statement{
-		BookCode: "-", Number: 1, Date: time.Unix(1, 0), // checked before allocating
-		Place: norm.NFC.String(in.Place), Title: norm.NFC.String(in.OfficerTitle), Name: norm.NFC.String(in.OfficerName),
-	}
-	if err := req.Statement.Validate(); err != nil {
+	req.Statement = Statement{Place: norm.NFC.String(in.Place), Title: norm.NFC.String(in.OfficerTitle), Name: norm.NFC.String(in.OfficerName)}
+	// The signer's fields are checked before a number is allocated; the rest after.
+	if err := req.Statement.validateSigner(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -28,10 +28,17 @@ func (s Statement) Validate() error {
 		return chungthuc.Errorf(chungthuc.EINVALID, "the certification number is missing")
 	case strings.TrimSpace(s.BookCode) == "":
 		return chungthuc.Errorf(chungthuc.EINVALID, "the book code is missing")
-	case strings.TrimSpace(s.Place) == "":
-		return chungthuc.Errorf(chungthuc.EINVALID, "the place name is missing")
 	case s.Date.IsZero():
 		return chungthuc.Errorf(chungthuc.EINVALID, "the certification date is missing")
+	}
+	return s.validateSigner()
+}
+
+// validateSigner checks the fields that come from the unit and the officer.
+func (s Statement) validateSigner() error {
+	switch {
+	case strings.TrimSpace(s.Place) == "":
+		return chungthuc.Errorf(chungthuc.EINVALID, "the place name is missing")
 	case strings.TrimSpace(s.Title) == "":
 		return chungthuc.Errorf(chungthuc.EINVALID, "the officer's title is missing")
 	case strings.TrimSpace(s.Name) == "":

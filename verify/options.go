@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -92,37 +90,4 @@ func (o *Options) defaults() {
 	if o.FetchTimeout <= 0 {
 		o.FetchTimeout = DefaultFetchTimeout
 	}
-}
-
-// LoadRoots reads trust anchors from a PEM bundle file or from every *.pem, *.crt and *.cer
-// file of a directory. It returns EINVALID when the path holds no certificate and
-// ENOTFOUND when it does not exist.
-func LoadRoots(path string) (*x509.CertPool, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "trust anchors %s: %v", path, err)
-	}
-	files := []string{path}
-	if st.IsDir() {
-		files = nil
-		for _, pat := range []string{"*.pem", "*.crt", "*.cer"} {
-			m, _ := filepath.Glob(filepath.Join(path, pat))
-			files = append(files, m...)
-		}
-	}
-	pool := x509.NewCertPool()
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, chungthuc.Errorf(chungthuc.EINVALID, "trust anchors %s: %v", f, err)
-		}
-		if pool.AppendCertsFromPEM(b) {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no PEM certificate in %s", path)
-	}
-	return pool, nil
 }

@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -260,23 +258,5 @@ func TestErrors(t *testing.T) {
 	rep = mustVerify(t, []byte("%PDF-1.7\n1 0 obj << >> endobj\nstartxref\n999\n%%EOF\n"), testOptions())
 	if rep.Valid || rep.Indication != TotalFailed {
 		t.Errorf("broken:\n%s", dump(t, rep))
-	}
-}
-
-func TestLoadRoots(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "root.pem"), getPKI().rootPEM, 0o600)
-	if _, err := LoadRoots(dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadRoots(filepath.Join(dir, "root.pem")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadRoots(filepath.Join(dir, "none")); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		t.Errorf("missing: %v", err)
-	}
-	os.WriteFile(filepath.Join(dir, "junk.pem"), []byte("junk"), 0o600)
-	if _, err := LoadRoots(filepath.Join(dir, "junk.pem")); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
-		t.Errorf("junk: %v", err)
 	}
 }

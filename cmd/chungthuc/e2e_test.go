@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -312,5 +311,4 @@ func TestLoad(t *testing.T) {
 	if fives > 0 {
 		t.Fatalf("%d responses were 5xx or failed", fives)
 	}
-	_ = fmt.Sprint
 }

@@ -34,22 +34,24 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	if err != nil {
 		return err
 	}
+	// The local development PKI, when there is one: its root is trusted unless --trust says
+	// otherwise, and it answers for the status of its own certificates in-process (their OCSP
+	// address is this machine's service, which a verifier may not reach).
 	var pool *x509.CertPool
+	var rev chungthuc.RevocationSource
+	pkiDir := filepath.Join(cfg.DataDir, "pki")
+	if fileExists(filepath.Join(pkiDir, "root.pem")) {
+		pki, err := certs.OpenDevPKI(pkiDir, certs.Options{})
+		if err != nil {
+			return err
+		}
+		rev = pki
+		pool = x509.NewCertPool()
+		pool.AddCert(pki.Root())
+	}
 	if *trust != "" {
 		if pool, _, err = certs.LoadTrustAnchors(*trust); err != nil {
 			return err
-		}
-	} else if root := filepath.Join(cfg.DataDir, "pki", "root.pem"); fileExists(root) {
-		if pool, _, err = certs.LoadTrustAnchors(root); err != nil {
-			return err
-		}
-	}
-	// The local development PKI answers for the status of its own certificates in-process
-	// (its OCSP address is this machine's service, which a verifier may not reach).
-	var rev chungthuc.RevocationSource
-	if fileExists(filepath.Join(cfg.DataDir, "pki", "root.pem")) {
-		if pki, err := certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{}); err == nil {
-			rev = pki
 		}
 	}
 	path := fs.Arg(0)

@@ -39,7 +39,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if !tokenRE.MatchString(token) {
 		token = noToken
 	}
-	c, err := s.Register.CertificationByToken(r.Context(), token)
+	c, err := s.Public.CertificationByToken(r.Context(), token)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			return nil, nil, notFound
@@ -49,7 +49,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
 		return nil, nil, notFound
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -262,7 +262,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.EINVALID, "a SHA-256 is 64 hexadecimal digits"))
 		return
 	}
-	c, err := s.Register.CertificationBySHA256(r.Context(), sum)
+	c, err := s.Public.CertificationBySHA256(r.Context(), sum)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			s.metrics.count("chungthuc_verifications_total", `kind="hash",outcome="not_registered"`)
@@ -276,7 +276,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, notFound)
 		return
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		s.Error(w, r, err)
 		return

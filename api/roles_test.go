@@ -20,7 +20,7 @@ import (
 // unit's register but revokes nothing. Every revocation names its requester in the audit log.
 func TestRevokeRoles(t *testing.T) {
 	audit := &recordingAudit{}
-	e := newEnv(t, func(d *Deps) { audit.AuditLog = d.Audit; d.Audit = audit })
+	e := newEnv(t, func(d *Deps) { audit.Auditor = d.Audit; d.Audit = audit })
 	ctx := context.Background()
 	hash, _ := HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
@@ -107,7 +107,7 @@ func (e *env) loginAny(user string) *http.Client {
 
 // recordingAudit keeps a copy of every entry appended through the API.
 type recordingAudit struct {
-	chungthuc.AuditLog
+	Auditor
 	mu      sync.Mutex
 	entries []chungthuc.AuditEntry
 }
@@ -116,7 +116,7 @@ func (r *recordingAudit) Append(ctx context.Context, e *chungthuc.AuditEntry) er
 	r.mu.Lock()
 	r.entries = append(r.entries, *e)
 	r.mu.Unlock()
-	return r.AuditLog.Append(ctx, e)
+	return r.Auditor.Append(ctx, e)
 }
 
 func (r *recordingAudit) of(action string) []chungthuc.AuditEntry {

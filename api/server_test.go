@@ -123,7 +123,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 		}
 	}
 	pool := x509Pool(p)
-	d := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Register: reg, Accounts: reg, Audit: reg, Objects: objs, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Objects: objs, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)

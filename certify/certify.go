@@ -1,6 +1,8 @@
 // Package certify is the certification workflow: certify a copy (allocate a number, make the
 // signed copy, store it, issue it), refuse a request, revoke a copy, and repair what a crash
-// left half-done. It talks to the rest only through the root package's interfaces.
+// left half-done. It talks to the rest only through small interfaces: Register and Objects
+// (defined here, met by any chungthuc.Register and chungthuc.ObjectStore) and the root
+// package's KeyStore and CopyMaker.
 //
 // The order of steps is what keeps the register gapless and honest: the number is reserved
 // (intent recorded, Pending) only after the scans were accepted; the copy's hash and object
@@ -16,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"path"
 	"strings"
@@ -26,10 +29,32 @@ import (
 	"github.com/chungthuc/chungthuc"
 )
 
+// Register is what the workflow needs of the register: the ledger of entries and the
+// lookups around it. Any chungthuc.Register is one.
+type Register interface {
+	chungthuc.Ledger
+	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
+	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
+	CertificationByID(ctx context.Context, id int64) (*chungthuc.Certification, error)
+	Pending(ctx context.Context, before time.Time) ([]*chungthuc.Certification, error)
+}
+
+// Objects is what the workflow needs of the object store: writing copies and scans, and
+// checking they are there. Any chungthuc.ObjectStore is one.
+type Objects interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) error
+	Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, error)
+}
+
+var (
+	_ Register = chungthuc.Register(nil)
+	_ Objects  = chungthuc.ObjectStore(nil)
+)
+
 // Service runs the workflow. All fields are required except Logger.
 type Service struct {
-	Register chungthuc.Register
-	Objects  chungthuc.ObjectStore
+	Register Register
+	Objects  Objects
 	Keys     chungthuc.KeyStore
 	Maker    chungthuc.CopyMaker
 	Now      chungthuc.Clock

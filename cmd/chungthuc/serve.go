@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	h, err := api.New(api.Deps{
-		Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
+		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit,
 	})

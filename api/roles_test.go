@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/credentials"
 )
 
 // TestRevokeRoles: within a unit only its certifying officers and its administrator may
@@ -22,7 +23,7 @@ func TestRevokeRoles(t *testing.T) {
 	audit := &recordingAudit{}
 	e := newEnv(t, func(d *Deps) { audit.Auditor = d.Audit; d.Audit = audit })
 	ctx := context.Background()
-	hash, _ := HashPassword(e.password)
+	hash, _ := credentials.HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
 		{UnitID: e.pl.ID, Username: "vanthu", Role: chungthuc.RoleClerk, PasswordHash: hash},
 		{UnitID: e.pl.ID, Username: "quantri.pl", Role: chungthuc.RoleUnitAdmin, PasswordHash: hash},

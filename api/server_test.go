@@ -22,6 +22,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/internal/testpki"
 	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/signer"
@@ -103,7 +104,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 			t.Fatal(err)
 		}
 	}
-	hash, _ := HashPassword(e.password)
+	hash, _ := credentials.HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
 		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Username: "canbo", Role: chungthuc.RoleOfficer, PasswordHash: hash},
 		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Username: "canbo.tm", Role: chungthuc.RoleOfficer, PasswordHash: hash},
@@ -113,10 +114,10 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 			t.Fatal(err)
 		}
 	}
-	e.plToken, e.tmToken = NewToken(), NewToken()
+	e.plToken, e.tmToken = credentials.NewToken(), credentials.NewToken()
 	for _, tk := range []*chungthuc.APIToken{
-		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: TokenHash(e.plToken)},
-		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: TokenHash(e.tmToken)},
+		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: credentials.TokenHash(e.plToken)},
+		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: credentials.TokenHash(e.tmToken)},
 	} {
 		if err := reg.CreateAPIToken(ctx, tk); err != nil {
 			t.Fatal(err)
@@ -315,7 +316,7 @@ func TestLoginThrottlingAndCSRF(t *testing.T) {
 		t.Fatalf("revoke with CSRF: %d", res.StatusCode)
 	}
 	// Five failures lock the account: even the right password is refused for a while.
-	for i := 0; i < maxFailures; i++ {
+	for i := 0; i < throttle.MaxFailures; i++ {
 		e.login("canbo.tm", "wrong")
 	}
 	if _, _, code := e.login("canbo.tm", e.password); code != 401 {
@@ -532,16 +533,5 @@ func TestOperations(t *testing.T) {
 	}
 	if res, body := e.get("/api/v1/nothing"); res.StatusCode != 404 || !strings.Contains(body, `"error"`) {
 		t.Fatalf("API 404: %d %s", res.StatusCode, body)
-	}
-}
-
-func TestNewPassword(t *testing.T) {
-	seen := map[string]bool{}
-	for i := 0; i < 200; i++ {
-		p := NewPassword()
-		if len(p) != 16 || strings.ContainsAny(p, "-_0O1lI") || seen[p] {
-			t.Fatalf("bad password %q", p)
-		}
-		seen[p] = true
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -165,7 +166,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	officerPW, adminPW := api.NewPassword(), api.NewPassword()
+	officerPW, adminPW := credentials.NewPassword(), credentials.NewPassword()
 	for _, acct := range []struct {
 		a  chungthuc.Account
 		pw string
@@ -173,7 +174,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
 		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
 	} {
-		h, err := api.HashPassword(acct.pw)
+		h, err := credentials.HashPassword(acct.pw)
 		if err != nil {
 			return err
 		}

@@ -101,3 +101,37 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	}
 	return certs, nil
 }
+
+// TrustPool builds the service's one trust pool, once at start-up, from the configuration:
+// the anchors at anchorsPath (LoadTrustAnchors; "" for none), the roots given (the
+// development root, when the development PKI is in use) and the self-signed top of each of
+// chains (the configured keys' chains, so that the service trusts the copies it signs). The
+// same pool is given to the verifier, to archive renewal and to the revocation fetcher.
+//
+// Errors: those of LoadTrustAnchors — a trust anchor that cannot be loaded stops start-up.
+func TrustPool(anchorsPath string, roots []*x509.Certificate, chains [][]*x509.Certificate) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if anchorsPath != "" {
+		_, anchors, err := LoadTrustAnchors(anchorsPath)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range anchors {
+			pool.AddCert(c)
+		}
+	}
+	for _, c := range roots {
+		if c != nil {
+			pool.AddCert(c)
+		}
+	}
+	for _, chain := range chains {
+		if len(chain) == 0 {
+			continue
+		}
+		if top := chain[len(chain)-1]; bytes.Equal(top.RawIssuer, top.RawSubject) && top.CheckSignatureFrom(top) == nil {
+			pool.AddCert(top)
+		}
+	}
+	return pool, nil
+}

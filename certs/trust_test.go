@@ -85,3 +85,46 @@ func TestLoadTrustAnchors(t *testing.T) {
 	_, _, err = LoadTrustAnchors(empty)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 }
+
+// TestTrustPool: the pool holds the anchors, the roots given and the self-signed tops of the
+// chains — not a chain's leaf or an intermediate — and an anchor file that cannot be loaded
+// is an error, not a smaller pool.
+func TestTrustPool(t *testing.T) {
+	a, b, c := openTestPKI(t, Options{}), openTestPKI(t, Options{}), openTestPKI(t, Options{})
+	anchors := filepath.Join(t.TempDir(), "anchors.pem")
+	if err := os.WriteFile(anchors, a.RootPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seal, err := c.IssueSeal(unitPL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafOnly := []*x509.Certificate{seal.Chain[0]}
+	pool, err := TrustPool(anchors, []*x509.Certificate{b.Root(), nil}, [][]*x509.Certificate{seal.Chain, leafOnly, nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := x509.NewCertPool()
+	for _, p := range []*DevPKI{a, b, c} {
+		want.AddCert(p.Root())
+	}
+	if !pool.Equal(want) {
+		t.Error("the pool is not exactly the anchors, the roots given and the chains' roots")
+	}
+	if pool, err := TrustPool("", nil, [][]*x509.Certificate{leafOnly}); err != nil || !pool.Equal(x509.NewCertPool()) {
+		t.Errorf("a chain without its root adds an anchor: %v", err)
+	}
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.pem"), writeTemp(t, "garbage")} {
+		if _, err := TrustPool(bad, []*x509.Certificate{b.Root()}, nil); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "f.pem")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

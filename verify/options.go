@@ -76,3 +76,31 @@ func (o *Options) defaults() {
 		o.MaxStreamSize = DefaultMaxStreamSize
 	}
 }
+
+// RegisterEntries is what LookupIn needs of a register (any chungthuc.Register is one).
+type RegisterEntries interface {
+	CertificationBySHA256(ctx context.Context, sha256 string) (*chungthuc.Certification, error)
+	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
+}
+
+var _ RegisterEntries = chungthuc.Register(nil)
+
+// LookupIn adapts a register to Options.Lookup: the entry whose copy (or a later version of
+// it) has the hash, with its unit's name. Errors: the register's (ENOTFOUND when the hash is
+// not registered).
+func LookupIn(reg RegisterEntries) func(ctx context.Context, sha256hex string) (*RegisterMatch, error) {
+	return func(ctx context.Context, sum string) (*RegisterMatch, error) {
+		c, err := reg.CertificationBySHA256(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		u, err := reg.UnitByID(ctx, c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		return &RegisterMatch{
+			Unit: u.Name, Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt,
+			Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt,
+		}, nil
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/postgres"
@@ -32,14 +34,16 @@ type app struct {
 	reg     register
 	audit   chungthuc.AuditLog
 	objects chungthuc.ObjectStore
-	fsStore *fs.Store // the embedded object store, when used
-	pki     *certs.DevPKI
+	fsStore *fs.Store     // the embedded object store, when used
+	pki     *certs.DevPKI // nil in production key mode (keys.go)
 	svc     *certify.Service
 
-	// Keys, trusted time and long-term validation (keys.go): what signs, who time-stamps,
-	// where revocation data comes from, and the PAdES level of new copies.
+	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is
+	// trusted, who time-stamps, where revocation data comes from, and the PAdES level of
+	// new copies.
 	keys  chungthuc.KeyStore
 	ltv   *ltv
+	trust *x509.CertPool             // the one trust pool: verifier, renewal, revocation
 	ts    chungthuc.Timestamper      // nil: no TSA (B-B only)
 	rev   chungthuc.RevocationSource // never nil once opened
 	level chungthuc.PAdESLevel
@@ -52,8 +56,8 @@ var (
 )
 
 // openApp opens the register and the object store the configuration names (the embedded
-// defaults under cfg.DataDir when unset), the development PKI, and seeds a fresh embedded
-// register with the demo unit and officer.
+// defaults under cfg.DataDir when unset), the keys (the development PKI only when it is in
+// use: wireKeys), and seeds a fresh embedded register with the demo unit and officer.
 func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: logger}
 	ok := false
@@ -97,14 +101,10 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		}
 		a.objects = st
 	}
-	a.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
-	if err != nil {
+	if a.ltv, err = wireKeys(cfg, now); err != nil {
 		return nil, err
 	}
-	if a.ltv, err = wireKeys(cfg, a.pki, now); err != nil {
-		return nil, err
-	}
-	a.keys, a.ts, a.rev, a.level = a.ltv.keys, a.ltv.ts, a.ltv.rev, a.ltv.level
+	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
 	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev})
 	if err != nil {
 		return nil, err
@@ -140,19 +140,23 @@ func (a *app) seed(ctx context.Context) error {
 	return a.issueOfficer(ctx, &o, &u)
 }
 
+// issueSeal issues u's seal certificate when the development PKI is in use (in production
+// key mode seals come from the key configuration).
 func (a *app) issueSeal(ctx context.Context, u *chungthuc.Unit) error {
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, err := a.pki.IssueSeal(u)
 	return err
 }
 
+// issueOfficer records o's certificate: that of the configured key, else one issued by the
+// development PKI when it is in use, else none (o cannot sign until a key is configured).
 func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungthuc.Unit) error {
 	if certPEM := a.configuredOfficerCert(ctx, o); certPEM != nil {
 		return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 	}
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, certPEM, err := a.pki.IssueOfficer(o, u)
@@ -160,6 +164,16 @@ func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungth
 		return err
 	}
 	return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
+}
+
+// renewer is archive renewal wired to this app: its register, objects, audit log, trust
+// pool, time-stamping authority and revocation source.
+func (a *app) renewer() *renew.Service {
+	s := &renew.Service{Register: a.reg, Objects: a.objects, Audit: a.audit, Inspector: renew.Verifier{Roots: a.trust}, Logger: a.log}
+	if a.ts != nil {
+		s.Stamper = renew.Signer{TSA: a.ts, Revocation: a.rev}
+	}
+	return s
 }
 
 // Close releases the register and the keys.

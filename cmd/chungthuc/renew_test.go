@@ -17,6 +17,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -66,7 +67,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 type renewOut struct {
 	Checked, Due, Renewed, Failed int
-	Items                         []renewItem
+	Items                         []renew.Item
 }
 
 func TestRenew(t *testing.T) {
@@ -112,7 +113,7 @@ func TestRenew(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, it := range r2.Items {
-		var prev renewItem
+		var prev renew.Item
 		for _, p := range r1.Items {
 			if p.ID == it.ID {
 				prev = p
@@ -295,15 +296,15 @@ func TestRenewDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	n, err := renewDue(context.Background(), a, 50*365*24*time.Hour)
+	n, err := a.renewer().Due(context.Background(), 50*365*24*time.Hour)
 	if err != nil || n != 1 {
 		t.Fatalf("renewDue: %d, %v", n, err)
 	}
-	if n, err = renewDue(context.Background(), a, 0); err != nil || n != 0 {
+	if n, err = a.renewer().Due(context.Background(), 0); err != nil || n != 0 {
 		t.Fatalf("renewDue with nothing due: %d, %v", n, err)
 	}
 	a.ts = nil
-	if _, err := renewDue(context.Background(), a, time.Hour); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
+	if _, err := a.renewer().Due(context.Background(), time.Hour); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
 		t.Fatalf("renewDue without TSA: %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
-	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/verify"
 )
@@ -88,27 +86,17 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	return nil
 }
 
-// verifier is the verification engine with the register and the trust anchors wired in: the
-// development root (when the dev PKI is used) and CHUNGTHUC_TRUST_ANCHORS.
+// verifier is the verification engine with the register, the trust pool and the
+// revocation source wired in.
 func (a *app) verifier() api.Verifier {
-	pool := x509.NewCertPool()
-	if a.pki != nil {
-		pool.AddCert(a.pki.Root())
-	}
-	if a.cfg.TrustAnchors != "" {
-		if _, roots, err := certs.LoadTrustAnchors(a.cfg.TrustAnchors); err == nil {
-			for _, c := range roots {
-				pool.AddCert(c)
-			}
-		}
-	}
-	lookup := registerLookup(a.reg)
+	opt := verify.Options{Roots: a.trust, Lookup: verify.LookupIn(a.reg), MaxSize: 64 << 20, Revocation: a.rev}
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
-		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20, Revocation: a.rev})
+		return verify.Verify(ctx, r, size, opt)
 	}
 }
 
-// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/.
+// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/; nil (nothing
+// mounted: /pki/* is 404) in production key mode.
 func (a *app) pkiHandler() http.Handler {
 	if a.pki == nil {
 		return nil
@@ -136,7 +124,7 @@ func (a *app) renewLoop(ctx context.Context, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := renewDue(ctx, a, 2*365*24*time.Hour)
+			n, err := a.renewer().Due(ctx, 2*365*24*time.Hour)
 			if err != nil {
 				logger.Error("archive renewal", "err", err)
 			} else if n > 0 {

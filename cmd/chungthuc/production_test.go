@@ -176,7 +176,7 @@ type uploadReport struct {
 	Signatures []struct {
 		SubIndication string `json:"sub_indication"`
 	} `json:"signatures"`
-	Register  struct {
+	Register struct {
 		Status string `json:"status"`
 	} `json:"register"`
 }

@@ -59,7 +59,7 @@ func TestVietnameseSubjectsRoundTrip(t *testing.T) {
 			if !slices.Equal(c.Subject.Country, []string{"VN"}) {
 				t.Errorf("C = %q", c.Subject.Country)
 			}
-			if got := TitleOf(c.Subject); got != tc.title {
+			if got := titleOf(c.Subject); got != tc.title {
 				t.Errorf("title = %q, want %q", got, tc.title)
 			}
 			checkStringTags(t, c.RawSubject)

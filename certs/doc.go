@@ -7,8 +7,8 @@
 //     one personal certificate per officer) that the embedded default creates on first
 //     start. It implements chungthuc.KeyStore.
 //   - LoadPEM and LoadPKCS12: production keys and chains from files, checked against their
-//     certificates (CheckKeyMatchesCert) before use; FileKeyStore maps units and officers to
-//     such files.
+//     certificates (CheckKeyMatchesCert) before use; a key configuration (ReadKeyConfig,
+//     KeyConfig.Open) maps units and officers to such files and to PKCS#11 tokens.
 //   - PKCS#11 tokens, OCSP/CRL fetching and the timestamp client live in their own files of
 //     this package.
 //

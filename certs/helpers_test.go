@@ -3,8 +3,10 @@ package certs
 import (
 	"context"
 	"crypto"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,4 +106,34 @@ func lookPathOrSkip(name string) (string, error) {
 		return "", fmt.Errorf("%s not installed (apt-get install -y poppler-utils); skipping the independent check", name)
 	}
 	return path, nil
+}
+
+// titleOf returns the title attribute (2.5.4.12) of a certificate subject, "" if absent.
+func titleOf(subject pkix.Name) string {
+	for _, a := range subject.Names {
+		if a.Type.Equal(OIDTitle) {
+			if s, ok := a.Value.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// loadKeyConfig reads the key configuration at path and opens its keys with getenv and
+// the first fallback store, if any, as the service does.
+func loadKeyConfig(path string, getenv func(string) string, fallback ...chungthuc.KeyStore) (chungthuc.KeyStore, io.Closer, error) {
+	c, err := ReadKeyConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fb chungthuc.KeyStore
+	if len(fallback) > 0 {
+		fb = fallback[0]
+	}
+	s, err := c.Open(getenv, fb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s, nil
 }

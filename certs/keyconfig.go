@@ -354,25 +354,6 @@ func (c *KeyConfig) open(src KeySource, getenv func(string) string, s *Configure
 	return nil, chungthuc.Errorf(chungthuc.EINVALID, "no key source")
 }
 
-// LoadKeyConfig reads the key configuration at path (ReadKeyConfig) and opens its keys
-// (KeyConfig.Open) with getenv and the first fallback store, if any. The io.Closer
-// releases the keys. Errors: those of ReadKeyConfig and KeyConfig.Open.
-func LoadKeyConfig(path string, getenv func(string) string, fallback ...chungthuc.KeyStore) (chungthuc.KeyStore, io.Closer, error) {
-	c, err := ReadKeyConfig(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var fb chungthuc.KeyStore
-	if len(fallback) > 0 {
-		fb = fallback[0]
-	}
-	s, err := c.Open(getenv, fb)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, s, nil
-}
-
 // SealKey implements chungthuc.KeyStore. Errors: ENOTFOUND when no seal is configured for
 // u's code and there is no fallback (else the fallback's errors); EINVALID for a nil unit;
 // the context's error when ctx is done.

@@ -77,7 +77,7 @@ func TestKeyConfigPEMAndPKCS12(t *testing.T) {
 		"units":    map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "PL_P12_PASSWORD"}}},
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "o1.pem", "key": filepath.Join(f.dir, "o1.key")}}},
 	})
-	ks, closer, err := LoadKeyConfig(path, f.getenv, f.pki)
+	ks, closer, err := loadKeyConfig(path, f.getenv, f.pki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestKeyConfigFallback(t *testing.T) {
 		"fallback": "dev",
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "o1.pem", "key": "o1.key"}}},
 	})
-	ks, closer, err := LoadKeyConfig(path, f.getenv, f.pki)
+	ks, closer, err := loadKeyConfig(path, f.getenv, f.pki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestKeyConfigFallback(t *testing.T) {
 		t.Fatal("Configured/UsesFallback wrong")
 	}
 	// "fallback": "dev" without a fallback store refuses to start.
-	if _, _, err := LoadKeyConfig(path, f.getenv); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+	if _, _, err := loadKeyConfig(path, f.getenv); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Fatalf("no fallback store: %v", err)
 	}
 }
@@ -142,7 +142,7 @@ func TestKeyConfigRefusesMismatch(t *testing.T) {
 	path := f.write(t, map[string]any{
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "wrong.pem", "key": "o1.key"}}},
 	})
-	_, _, err := LoadKeyConfig(path, f.getenv)
+	_, _, err := loadKeyConfig(path, f.getenv)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "officer 1") {
 		t.Fatalf("error does not name the officer: %v", err)
@@ -161,7 +161,7 @@ func TestKeyConfigSecretsNotLeaked(t *testing.T) {
 			"module": "/nonexistent.so", "token_label": "t", "key_label": "k", "pin": secret, "cert": "o1.pem"}}}},
 	} {
 		path := f.write(t, cfg)
-		_, _, err := LoadKeyConfig(path, func(n string) string {
+		_, _, err := loadKeyConfig(path, func(n string) string {
 			if n == "WRONG_PW" {
 				return secret
 			}

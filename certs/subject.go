@@ -84,15 +84,3 @@ func checkUnitCode(code string) error {
 	}
 	return nil
 }
-
-// TitleOf returns the title attribute (2.5.4.12) of a certificate subject, "" if absent.
-func TitleOf(subject pkix.Name) string {
-	for _, a := range subject.Names {
-		if a.Type.Equal(OIDTitle) {
-			if s, ok := a.Value.(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
-}

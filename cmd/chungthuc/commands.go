@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -312,8 +311,6 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	return nil
 }
-
-func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 
 // cmdRevoke revokes an issued copy: it stays in the register, marked revoked with the reason,
 // and verification reports it as revoked from then on.

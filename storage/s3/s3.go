@@ -83,12 +83,6 @@ type Config struct {
 	Transport http.RoundTripper
 }
 
-// String describes the configuration without the secret key.
-func (c Config) String() string {
-	return fmt.Sprintf("s3 endpoint=%s bucket=%s region=%s ssl=%t access_key=%s retention=%dy %s",
-		c.Endpoint, c.Bucket, c.Region, c.UseSSL, c.AccessKey, c.RetentionYears, c.RetentionMode)
-}
-
 // Store is an ObjectStore on one S3 bucket. It is safe for concurrent use.
 type Store struct {
 	client   *minio.Client

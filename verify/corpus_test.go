@@ -551,9 +551,10 @@ func corpusNow(t testing.TB, e corpusEntry, data []byte, roots *x509.CertPool) t
 		}
 		t.Fatalf("%s: bad now %q", e.ID, e.Now)
 	}
-	rep, err := verify.VerifyBytes(context.Background(), data, verify.Options{Roots: roots, SoftFailRevocation: true})
+	rep, err := verify.VerifyBytes(context.Background(), data, verify.Options{Roots: roots, SoftFailRevocation: true,
+		Now: func() time.Time { return corpusFallbackNow }})
 	if err != nil {
-		return time.Now()
+		return corpusFallbackNow
 	}
 	var latest time.Time
 	for _, s := range rep.Signatures {
@@ -565,7 +566,15 @@ func corpusNow(t testing.TB, e corpusEntry, data []byte, roots *x509.CertPool) t
 		}
 	}
 	if latest.IsZero() {
-		return time.Now()
+		// No claimed time at all: just after the newest signer certificate was issued.
+		for _, s := range rep.Signatures {
+			if s.Signer != nil && s.Signer.NotBefore.After(latest) {
+				latest = s.Signer.NotBefore
+			}
+		}
+	}
+	if latest.IsZero() {
+		return corpusFallbackNow
 	}
 	latest = latest.Add(time.Minute)
 	// Keep the time inside the signers' and anchors' validity: some test files claim a
@@ -577,6 +586,10 @@ func corpusNow(t testing.TB, e corpusEntry, data []byte, roots *x509.CertPool) t
 	}
 	return latest
 }
+
+// corpusFallbackNow is the validation time of a file that names no time at all; fixed, so
+// that the outcome does not change as the years pass.
+var corpusFallbackNow = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 
 // knownFailure is one line of known_failures.txt: id, category, cause tag, diagnosis.
 type knownFailure struct {
@@ -650,28 +663,12 @@ func runCorpus(t *testing.T) []corpusResult {
 func TestCorpus(t *testing.T) {
 	res := runCorpus(t)
 	known := readKnownFailures(t)
-	strict := os.Getenv("CORPUS_STRICT") != ""
-	ids := map[string]bool{}
-	for _, r := range res {
-		ids[r.e.ID] = true
-		kf, listed := known[r.e.ID]
-		ok := r.out.cat == catAgree || r.out.cat == catPolicy
-		switch {
-		case ok && listed && !strict:
-			t.Errorf("%s: now %s (%s) but known_failures.txt still lists it as %s: remove the line",
-				r.e.ID, r.out.cat, r.out.detail, kf.cat)
-		case !ok && (!listed || strict):
-			t.Errorf("%s: %s: %s [expect %s; %s]", r.e.ID, r.out.cat, r.out.detail, r.e.Expect, r.e.Test)
-		case !ok && listed && kf.cat != r.out.cat:
-			t.Errorf("%s: now %s (%s), known_failures.txt says %s", r.e.ID, r.out.cat, r.out.detail, kf.cat)
-		}
-		if testing.Verbose() {
-			t.Logf("%-70s %-12s %s", r.e.ID, r.out.cat, r.out.detail)
-		}
+	for _, msg := range listProblems(res, known, os.Getenv("CORPUS_STRICT") != "") {
+		t.Error(msg)
 	}
-	for id := range known {
-		if !ids[id] {
-			t.Errorf("known_failures.txt lists %s, which is not in the manifest", id)
+	if testing.Verbose() {
+		for _, r := range res {
+			t.Logf("%-70s %-12s %s", r.e.ID, r.out.cat, r.out.detail)
 		}
 	}
 	table := corpusTable(res, known)
@@ -679,6 +676,36 @@ func TestCorpus(t *testing.T) {
 	if p := os.Getenv("CORPUS_TABLE"); p != "" {
 		os.WriteFile(p, []byte(table), 0o644)
 	}
+}
+
+// listProblems compares the outcomes with known_failures.txt: a disagreement not listed
+// (or listed under another category) and a listed entry that now agrees are problems; in
+// strict mode every disagreement is.
+func listProblems(res []corpusResult, known map[string]knownFailure, strict bool) []string {
+	var out []string
+	ids := map[string]bool{}
+	for _, r := range res {
+		ids[r.e.ID] = true
+		kf, listed := known[r.e.ID]
+		ok := r.out.cat == catAgree || r.out.cat == catPolicy
+		switch {
+		case ok && listed && !strict:
+			out = append(out, fmt.Sprintf("%s: now %s (%s) but known_failures.txt still lists it as %s: remove the line",
+				r.e.ID, r.out.cat, r.out.detail, kf.cat))
+		case !ok && (!listed || strict):
+			out = append(out, fmt.Sprintf("%s: %s: %s [expect %s; %s]", r.e.ID, r.out.cat, r.out.detail, r.e.Expect, r.e.Test))
+		case !ok && listed && kf.cat != r.out.cat:
+			out = append(out, fmt.Sprintf("%s: now %s (%s), known_failures.txt says %s", r.e.ID, r.out.cat, r.out.detail, kf.cat))
+		}
+	}
+	var stale []string
+	for id := range known {
+		if !ids[id] {
+			stale = append(stale, fmt.Sprintf("known_failures.txt lists %s, which is not in the manifest", id))
+		}
+	}
+	sort.Strings(stale)
+	return append(out, stale...)
 }
 
 // corpusTable counts outcomes per source, and the known failures per cause.
@@ -912,4 +939,104 @@ func nssFor(t testing.TB, roots []*x509.Certificate) string {
 		}
 	}
 	return "sql:" + dir
+}
+
+// TestCorpusJudge checks the classifier on hand-made reports: each category is reachable
+// and the boundaries (trust asserted or not, policy named or not) are where REPORT.md says.
+func TestCorpusJudge(t *testing.T) {
+	sig := func(ind, sub string, mods ...bool) verify.SignatureReport {
+		s := verify.SignatureReport{Index: 1, Field: "Sig1", Indication: ind, SubIndication: sub, Integrity: "intact"}
+		if len(mods) > 0 && mods[0] {
+			s.ModifiedAfterSigning = true
+		}
+		if ind == verify.TotalFailed && sub != verify.SubModifiedAfterSigning {
+			s.Integrity = "broken"
+		}
+		return s
+	}
+	rep := func(valid bool, sigs ...verify.SignatureReport) *verify.Report {
+		r := &verify.Report{Valid: valid, Indication: verify.TotalPassed, Signatures: sigs}
+		for i := range r.Signatures {
+			r.Signatures[i].Index = i + 1
+			if r.Signatures[i].Indication != verify.TotalPassed {
+				r.Indication, r.SubIndication = r.Signatures[i].Indication, r.Signatures[i].SubIndication
+			}
+		}
+		return r
+	}
+	passed := sig(verify.TotalPassed, "")
+	untrusted := sig(verify.Indeterminate, verify.SubNoCertificateChain)
+	modified := sig(verify.TotalFailed, verify.SubModifiedAfterSigning, true)
+	hash := sig(verify.TotalFailed, verify.SubHashFailure)
+	crypto := sig(verify.Indeterminate, verify.SubCryptoConstraints)
+	untrustedFlagged := sig(verify.Indeterminate, verify.SubNoCertificateChain, true)
+	for _, c := range []struct {
+		name   string
+		e      corpusEntry
+		r      *verify.Report
+		expect string
+	}{
+		{"intact passed", corpusEntry{Expect: "1=intact"}, rep(true, passed), catAgree},
+		{"intact untrusted, trust not asserted", corpusEntry{Expect: "all=intact"}, rep(false, untrusted), catAgree},
+		{"intact untrusted, trust asserted", corpusEntry{Expect: "all=intact", TrustAsserted: true}, rep(false, untrusted), catFalseReject},
+		{"intact failed", corpusEntry{Expect: "1=intact"}, rep(false, modified), catFalseReject},
+		{"intact weak, policy named", corpusEntry{Expect: "1=intact", Policy: []string{"unsupported-algorithm"}}, rep(false, crypto), catPolicy},
+		{"intact weak, no policy", corpusEntry{Expect: "1=intact"}, rep(false, crypto), catFalseReject},
+		{"intact but signature missing", corpusEntry{Expect: "2=intact"}, rep(true, passed), catFalseReject},
+		{"modified passed", corpusEntry{Expect: "1=modified"}, rep(false, passed), catFalseAccept},
+		{"modified, file valid", corpusEntry{Expect: "1=modified"}, rep(true, modified), catFalseAccept},
+		{"modified failed", corpusEntry{Expect: "1=modified"}, rep(false, modified), catAgree},
+		{"modified untrusted, unnoticed", corpusEntry{Expect: "1=modified"}, rep(false, untrusted), catMissed},
+		{"modified untrusted, flagged", corpusEntry{Expect: "1=modified"}, rep(false, untrustedFlagged), catAgree},
+		{"invalid, no signature, file failed", corpusEntry{Expect: "1=invalid"},
+			&verify.Report{Indication: verify.TotalFailed, SubIndication: verify.SubFormatFailure}, catAgree},
+		{"unmodified, integrity broken", corpusEntry{Expect: "doc=unmodified"}, rep(false, hash), catAgree},
+		{"unmodified, modification", corpusEntry{Expect: "doc=unmodified"}, rep(false, modified), catFalseReject},
+		{"doc modified, one failed", corpusEntry{Expect: "doc=modified"}, rep(false, passed, modified), catAgree},
+		{"doc modified, all passed", corpusEntry{Expect: "doc=modified"}, rep(false, passed, passed), catFalseAccept},
+		{"doc modified, untrusted", corpusEntry{Expect: "doc=modified"}, rep(false, untrusted), catMissed},
+		{"indeterminate passed", corpusEntry{Expect: "last=indeterminate"}, rep(true, passed), catFalseAccept},
+		{"indeterminate failed", corpusEntry{Expect: "last=indeterminate"}, rep(false, hash), catAgree},
+		{"worst clause wins", corpusEntry{Expect: "1=intact;2=modified"}, rep(false, modified, passed), catFalseAccept},
+		{"field scope", corpusEntry{Expect: "field:Sig1=intact"}, rep(true, passed), catAgree},
+	} {
+		if got := judge(c.e, c.r); got.cat != c.expect {
+			t.Errorf("%s: %s (%s), want %s", c.name, got.cat, got.detail, c.expect)
+		}
+	}
+	for _, bad := range []string{"1", "x=intact", "1=fine", "0=intact", "doc=intact;"} {
+		if _, err := parseExpect(bad); err == nil {
+			t.Errorf("parseExpect(%q): no error", bad)
+		}
+	}
+}
+
+func TestCorpusKnownFailuresList(t *testing.T) {
+	res := []corpusResult{
+		{e: corpusEntry{ID: "a"}, out: outcome{cat: catAgree}},
+		{e: corpusEntry{ID: "b"}, out: outcome{cat: catFalseReject}},
+		{e: corpusEntry{ID: "c"}, out: outcome{cat: catFalseAccept}},
+		{e: corpusEntry{ID: "d"}, out: outcome{cat: catPolicy}},
+	}
+	known := map[string]knownFailure{
+		"a":    {cat: catFalseReject}, // now agrees: must be removed
+		"b":    {cat: catFalseReject}, // still fails the same way: fine
+		"c":    {cat: catFalseReject}, // fails differently now: reported
+		"gone": {cat: catMissed},      // not in the manifest
+	}
+	got := listProblems(res, known, false)
+	want := []string{"a: now agree", "c: now false_accept", "lists gone"}
+	if len(got) != len(want) {
+		t.Fatalf("problems %q, want %d", got, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("problem %d = %q, want it to contain %q", i, got[i], w)
+		}
+	}
+	// Strict: every disagreement counts, listed or not; agreeing entries are not reported.
+	got = listProblems(res, known, true)
+	if len(got) != 3 || !strings.HasPrefix(got[0], "b: false_reject") || !strings.HasPrefix(got[1], "c: false_accept") {
+		t.Errorf("strict problems %q", got)
+	}
 }

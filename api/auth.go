@@ -164,7 +164,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if known != nil {
 			subject = fmt.Sprintf("account:%d", known.ID)
 		}
-		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
+		// A failure to record a failed login is logged (s.audit); the refusal stands either way.
+		_ = s.audit(r, &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
 			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
 		tok := credentials.NewToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
@@ -218,8 +219,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
-		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+	// No login without its audit record: the session, never handed out, is ended again.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
+		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))}); err != nil {
+		if derr := s.Accounts.DeleteSession(r.Context(), sess.TokenHash); derr != nil {
+			s.log.Error("cannot end an unaudited session", "request_id", requestID(r), "err", derr)
+		}
+		s.Error(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -231,7 +239,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
 			return
 		}
-		s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash)
+		// The session must end on the server, not only in this browser: if it cannot be
+		// deleted, say so (and keep the cookie, so that logging out can be tried again).
+		if err := s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

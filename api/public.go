@@ -110,8 +110,12 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Error": msg})
 		return
 	}
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
-		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`})
+	// No download without its audit record.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`}); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.metrics.count("chungthuc_downloads_total", `outcome="ok"`)
 	s.streamPDF(w, r, c)
 }
@@ -133,7 +137,10 @@ func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="ban-sao-%d-%d.pdf"`, disposition, c.Year, c.Number))
 	w.Header().Set("Cache-Control", "no-store")
-	io.Copy(w, rc)
+	if _, err := io.Copy(w, rc); err != nil {
+		// The headers are sent: the client sees a short file (Content-Length says so).
+		s.log.Warn("download interrupted", "request_id", requestID(r), "key", c.ObjectKey, "err", err)
+	}
 }
 
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +184,9 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 		}
 		defer os.Remove(f.Name())
 		_, err = io.Copy(f, r.Body)
-		f.Close()
+		if cerr := f.Close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
 		if err != nil {
 			return nil, uploadErr(err, limit)
 		}
@@ -190,7 +199,7 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -251,7 +251,7 @@ func TestPublicVerificationAndDownload(t *testing.T) {
 	if _, err := e.svc.Revoke(context.Background(), e.pl.ID, c.ID, "Bản chính giả mạo"); err != nil {
 		t.Fatal(err)
 	}
-	res, body = e.get("/api/v1/verify/" + c.Token)
+	_, body = e.get("/api/v1/verify/" + c.Token)
 	if !strings.Contains(body, `"status": "revoked"`) || !strings.Contains(body, "Bản chính giả mạo") {
 		t.Fatalf("revoked status: %s", body)
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"strings"
@@ -56,7 +57,12 @@ func TestCheckKeyMatchesCert(t *testing.T) {
 	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") {
 		t.Errorf("error %q does not name the certificate subject", err)
 	}
-	if strings.Contains(err.Error(), other.D.String()) || strings.Contains(strings.ToLower(err.Error()), "private key:") {
+	raw, berr := other.Bytes()
+	if berr != nil {
+		t.Fatal(berr)
+	}
+	if strings.Contains(err.Error(), new(big.Int).SetBytes(raw).String()) || strings.Contains(err.Error(), fmt.Sprintf("%x", raw)) ||
+		strings.Contains(strings.ToLower(err.Error()), "private key:") {
 		t.Errorf("error %q leaks key material", err)
 	}
 

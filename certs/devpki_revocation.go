@@ -415,15 +415,15 @@ func writeReplace(path string, data []byte, mode fs.FileMode) error {
 	name := tmp.Name()
 	defer os.Remove(name)
 	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: %w", err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: sync %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -32,15 +32,15 @@ func writeExclusive(path string, data []byte, mode fs.FileMode) (err error) {
 	name := tmp.Name()
 	defer os.Remove(name) // after the link succeeded this drops the temporary name only
 	if err := tmp.Chmod(mode); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: %w", err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: sync %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -68,7 +68,7 @@ func writeExclusive(path string, data []byte, mode fs.FileMode) (err error) {
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close() // read only
 	}
 }
 

@@ -233,7 +233,7 @@ func (c *KeyConfig) Open(getenv func(string) string, fallback chungthuc.KeyStore
 	ok := false
 	defer func() {
 		if !ok {
-			s.Close()
+			_ = s.Close() // always nil
 		}
 	}()
 	codes := make([]string, 0, len(c.Units))

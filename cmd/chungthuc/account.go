@@ -48,6 +48,6 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err := a.reg.CreateAccount(ctx, acct); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
-	return nil
+	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return err
 }

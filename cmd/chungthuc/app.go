@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -176,16 +177,21 @@ func (a *app) renewer() *renew.Service {
 	return s
 }
 
-// Close releases the register and the keys.
+// Close releases the register and the keys; failures are logged (the command's own result
+// is already decided).
 func (a *app) Close() {
 	if a.ltv != nil {
 		a.ltv.close()
 	}
 	if a.reg != nil {
-		a.reg.Close()
+		if err := a.reg.Close(); err != nil {
+			a.log.Warn("closing the register", "err", err)
+		}
 	}
 	if a.fsStore != nil {
-		a.fsStore.Close()
+		if err := a.fsStore.Close(); err != nil {
+			a.log.Warn("closing the object store", "err", err)
+		}
 	}
 }
 
@@ -251,22 +257,30 @@ func (a *app) fsck(ctx context.Context, grace time.Duration) (*fsckReport, error
 
 // migrate applies pending migrations to the configured register and returns the schema
 // version reached.
-func migrate(ctx context.Context, cfg *Config) (int, error) {
+func migrate(ctx context.Context, cfg *Config) (version int, err error) {
 	if cfg.Embedded() {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return 0, err
 		}
-		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
-		if err != nil {
-			return 0, err
+		db, oerr := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
+		if oerr != nil {
+			return 0, oerr
 		}
-		defer db.Close()
+		defer closeInto(db, &err)
 		return db.SchemaVersion(ctx)
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{AutoMigrate: true})
-	if err != nil {
-		return 0, err
+	db, oerr := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{AutoMigrate: true})
+	if oerr != nil {
+		return 0, oerr
 	}
-	defer db.Close()
+	defer closeInto(db, &err)
 	return db.SchemaVersion(ctx)
+}
+
+// closeInto closes c and, when *err is nil, stores Close's error there (for a deferred
+// Close whose failure must not go unnoticed).
+func closeInto(c io.Closer, err *error) {
+	if cerr := c.Close(); *err == nil {
+		*err = cerr
+	}
 }

@@ -99,13 +99,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
+		// Writes to stderr: if they fail there is nowhere left to report it; the exit code stands.
+		_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
 		return 2
 	default:
 		if chungthuc.ErrorCode(err) == chungthuc.EINTERNAL {
-			fmt.Fprintf(stderr, "chungthuc: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %v\n", err)
 		} else {
-			fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
 		}
 		return 1
 	}
@@ -118,8 +119,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		_, err := fmt.Fprint(stdout, usage)
+		return err
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, getenv)
 	}

@@ -64,7 +64,9 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL)
+	if _, err := fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL); err != nil {
+		logger.Warn("cannot write to standard output", "err", err)
+	}
 	go a.renewLoop(ctx, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -82,8 +84,8 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	fmt.Fprintln(stdout, "chungthuc: stopped")
-	return nil
+	_, err = fmt.Fprintln(stdout, "chungthuc: stopped")
+	return err
 }
 
 // verifier is the verification engine with the register, the trust pool and the
@@ -171,7 +173,8 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
+	// The passwords are also written to first-login.txt below: a failed print loses nothing.
+	_, _ = fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
 		filepath.Join(a.cfg.DataDir, "first-login.txt"), u.Name, demoOfficerLogin, officerPW, demoAdminLogin, adminPW)
 	note := fmt.Sprintf("%s / %s (officer, %s)\n%s / %s (system administrator)\nDelete this file after you have changed the passwords.\n",
 		demoOfficerLogin, officerPW, u.Name, demoAdminLogin, adminPW)

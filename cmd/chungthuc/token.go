@@ -48,6 +48,6 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := a.reg.CreateAPIToken(ctx, t); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, tok)
-	return nil
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
 }

@@ -43,7 +43,7 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	if err != nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "cannot read %q: %v", path, errorsUnwrapPath(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 		if err != nil {
 			return nil, nil, err
 		}
-		return db, func() { db.Close() }, nil
+		return db, func() { _ = db.Close() }, nil
 	}
 	path := filepath.Join(cfg.DataDir, "register.db")
 	if !fileExists(path) {
@@ -107,7 +107,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	if err != nil {
 		return nil, nil, err
 	}
-	return db, func() { db.Close() }, nil
+	return db, func() { _ = db.Close() }, nil
 }
 
 // verifyTrust is the trust of `chungthuc verify`: the anchors of --trust alone when given,

@@ -272,7 +272,7 @@ func (s *Store) existing(ctx context.Context, key, want string) error {
 		if err != nil {
 			return s.fail("get", key, err)
 		}
-		defer obj.Close()
+		defer func() { _ = obj.Close() }() // read only
 		h := sha256.New()
 		if _, err := io.Copy(h, obj); err != nil {
 			return s.fail("get", key, err)
@@ -299,7 +299,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.
 	}
 	st, err := obj.Stat()
 	if err != nil {
-		obj.Close()
+		_ = obj.Close() // read only
 		return nil, nil, s.fail("get", key, err)
 	}
 	info := &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata), ModTime: st.LastModified}

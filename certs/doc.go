@@ -12,8 +12,16 @@
 //   - PKCS#11 tokens, OCSP/CRL fetching and the timestamp client live in their own files of
 //     this package.
 //
-// Trust: LoadTrustAnchors reads the configured trust anchors (a PEM bundle or a directory)
-// that verification checks against; the service never trusts "any CA".
+// Trust: TrustPool builds the service's one trust pool at start-up from the configured
+// trust anchors (LoadTrustAnchors: a PEM bundle or a directory), the development root when
+// the development PKI is in use, and the roots of the configured keys' chains; the same
+// pool serves verification, archive renewal and revocation fetching. The service never
+// trusts "any CA".
+//
+// Revocation data: RevocationRouter answers for the development PKI's certificates
+// in-process and fetches the others' OCSP responses and CRLs with RevocationFetcher, whose
+// connections pass the one address guard (PublicAddress, checked at dial time) — the
+// addresses come from certificates, so they are not trusted.
 //
 // Names in certificates are Vietnamese: every DirectoryString attribute this package writes
 // is an NFC-normalised UTF8String, so "Trần Văn Nghĩa" or "Lê Thị Ĩ" read back byte for byte.

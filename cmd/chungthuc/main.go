@@ -10,7 +10,10 @@
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
 // for objects and a development PKI under $CHUNGTHUC_DATA (./chungthuc-data), seeded on first
-// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. Exit codes: 0 success,
+// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. With a key configuration
+// (CHUNGTHUC_KEYS_FILE) it runs in production key mode: no development PKI, unless the
+// configuration asks for it as a fallback. This package only reads the configuration, wires
+// the packages together (keys.go: keys, trust pool, TSA, revocation) and prints. Exit codes: 0 success,
 // 1 failure (or an invalid copy for verify), 2 usage error.
 package main
 

@@ -83,10 +83,12 @@ Commands:
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
 CHUNGTHUC_DATABASE_URL, CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL
 (secrets also as NAME_FILE).
-Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12),
+Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12;
+with it there is no development PKI unless it says "fallback": "dev"),
 CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PADES_LEVEL
 (B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
-default), CHUNGTHUC_TRUST_ANCHORS (roots revocation data is fetched for).
+default), CHUNGTHUC_TRUST_ANCHORS (roots trusted for verification, renewal and revocation
+fetching, besides the development root and the configured keys' roots).
 `
 
 // Main runs the command line and returns the exit code. It is what main calls and what the

@@ -29,7 +29,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	// A bundle file.
 	bundle := filepath.Join(t.TempDir(), "anchors.pem")
 	writeTestFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
-	pool, anchors, err := LoadTrustAnchors(bundle)
+	anchors, err := LoadTrustAnchors(bundle)
+	pool := poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.pem"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	pool, anchors, err = LoadTrustAnchors(dir)
+	anchors, err = LoadTrustAnchors(dir)
+	pool = poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	// Only a's root: b's seal does not verify.
 	only := filepath.Join(t.TempDir(), "a.pem")
 	writeTestFile(t, only, a.RootPEM())
-	pool, _, err = LoadTrustAnchors(only)
+	anchors, err = LoadTrustAnchors(only)
+	pool = poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,23 +69,23 @@ func TestLoadTrustAnchors(t *testing.T) {
 	}
 
 	// Errors name the file.
-	_, _, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
+	_, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	bad := filepath.Join(dir, "d.pem")
 	writeTestFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
-	_, _, err = LoadTrustAnchors(dir)
+	_, err = LoadTrustAnchors(dir)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	writeTestFile(t, bad, []byte("garbage"))
-	_, _, err = LoadTrustAnchors(dir)
+	_, err = LoadTrustAnchors(dir)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	empty := t.TempDir()
-	_, _, err = LoadTrustAnchors(empty)
+	_, err = LoadTrustAnchors(empty)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 }
 
@@ -127,4 +130,12 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func poolOf(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
 }

@@ -135,7 +135,7 @@ func verifyTrust(cfg *Config, trust string) (*x509.CertPool, chungthuc.Revocatio
 		roots = append(roots, pki.Root())
 	}
 	if trust != "" {
-		pool, _, err := certs.LoadTrustAnchors(trust)
+		pool, err := certs.TrustPool(trust, nil, nil)
 		return pool, rev, err
 	}
 	pool, err := certs.TrustPool(cfg.TrustAnchors, roots, nil)

@@ -473,3 +473,67 @@ func TestFaultOutageBurnsFewNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoRoles: `migrate` runs as the schema's owner (CHUNGTHUC_MIGRATE_DATABASE_URL) and
+// grants the serving role (CHUNGTHUC_DATABASE_URL) what the service needs; the service and
+// its commands then work as that role, which cannot alter the tables or disable triggers.
+func TestTwoRoles(t *testing.T) {
+	db := postgresEnv(t)
+	admin := os.Getenv("CHUNGTHUC_TEST_DATABASE_URL")
+	b := make([]byte, 4)
+	rand.Read(b)
+	owner, serve := "ct_owner_"+hex.EncodeToString(b), "ct_serve_"+hex.EncodeToString(b)
+	u, _ := url.Parse(db)
+	name := strings.TrimPrefix(u.Path, "/")
+	adminQuery(t, admin, "CREATE ROLE "+owner+" LOGIN")
+	adminQuery(t, admin, "CREATE ROLE "+serve+" LOGIN")
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		for _, r := range []string{owner, serve} {
+			c.Exec(context.Background(), "DROP OWNED BY "+r)
+			c.Exec(context.Background(), "DROP ROLE "+r)
+		}
+	})
+	adminQuery(t, admin, "ALTER DATABASE "+name+" OWNER TO "+owner)
+	u.User = url.User(owner)
+	ownerURL := u.String()
+	u.User = url.User(serve)
+	serveURL := u.String()
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_DATABASE_URL": serveURL,
+		"CHUNGTHUC_MIGRATE_DATABASE_URL": ownerURL}
+	run := func(args ...string) string {
+		code, out, errs := cli(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+	run("migrate")
+	run("unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm")
+	run("officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "PHÓ CHỦ TỊCH")
+	scans := writeScans(t, dir, 1, 100<<10)
+	run(append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf")}, scans...)...)
+	run("fsck", "--deep")
+	run("audit", "verify")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, serveURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{"ALTER TABLE certifications DISABLE TRIGGER USER", "TRUNCATE audit_log",
+		"DELETE FROM certifications", "UPDATE certifications SET fee_vnd = 0"} {
+		if _, err := conn.Exec(ctx, q); err == nil {
+			t.Errorf("as the serving role, %s: allowed", q)
+		}
+	}
+	// Migrating again (a new release) keeps the grants right.
+	run("migrate")
+	run(append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c2.pdf")}, scans...)...)
+}

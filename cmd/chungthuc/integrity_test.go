@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	_ "modernc.org/sqlite"
@@ -318,5 +319,50 @@ func TestOrphansAreKept(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "data", "objects", k)); err != nil {
 			t.Fatalf("serve deleted %s: %v", k, err)
 		}
+	}
+}
+
+// TestServeRepairsPeriodically: an entry left Pending by a request that died is voided by
+// serve itself once older than the grace, with the repair reason — never issued.
+func TestServeRepairsPeriodically(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_REPAIR_GRACE": "1s",
+		"CHUNGTHUC_REPAIR_INTERVAL": "200ms", "CHUNGTHUC_CHECK_SAMPLE": "5"}
+	startServe(t, env)
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := openApp(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	u, _ := a.reg.UnitByCode(ctx, "PL")
+	c := &chungthuc.Certification{UnitID: u.ID, OfficerID: 1, Token: "died-mid-request-aaaaaaaaaa", AccessCodeHash: "x",
+		Title: "Giấy khai sinh", Pages: 1, FeeVND: 2000}
+	if err := a.reg.Reserve(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Repeat("ab", 32)
+	if err := a.reg.Seal(ctx, c.ID, sum, copyKey(sum), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		got, err := a.reg.CertificationByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == chungthuc.StatusVoid {
+			if !strings.HasPrefix(got.VoidReason, "Bị gián đoạn") {
+				t.Fatalf("void reason %q", got.VoidReason)
+			}
+			break
+		}
+		if got.Status != chungthuc.StatusPending || i > 300 {
+			t.Fatalf("entry is %s after %d polls", got.Status, i)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

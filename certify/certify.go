@@ -211,8 +211,11 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	for i, o := range objects {
 		info, err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum)
 		if err != nil {
-			s.void(entry, voidReason(o.step, err))
-			return nil, err
+			reason := voidReason(o.step, err)
+			s.log().Error("storing an object failed", "certification", entry.ID, "number", entry.Number, "key", o.key, "err", err)
+			s.void(entry, reason)
+			// The store's message names keys and endpoints: the caller gets the plain words.
+			return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: reason}
 		}
 		if i == 0 {
 			stored = info

@@ -236,3 +236,19 @@ func emit(out []byte, n *berNode, altered *[]int) []byte {
 	}
 	return out
 }
+
+// NormalizeBER returns the first BER element of in with definite, minimal lengths and
+// primitive OCTET STRINGs, as Parse does before reading BER (see above for what changes
+// and what is kept), and the number of bytes of in it used. A DER element comes back
+// byte for byte. For the other structures of a CMS exchange (an RFC 3161 TimeStampResp,
+// a TSTInfo) read with DER parsers.
+//
+// Errors: ErrTooLarge (in above MaxDERSize, or the result above it by more than a
+// sixteenth), ErrMalformed (not BER, nesting deeper than 48, more than 131072 elements).
+func NormalizeBER(in []byte) ([]byte, int, error) {
+	if len(in) > MaxDERSize {
+		return nil, 0, errorf(ReasonTooLarge, "%d bytes (at most %d)", len(in), MaxDERSize)
+	}
+	out, n, _, err := normalizeBER(in)
+	return out, n, err
+}

@@ -213,3 +213,35 @@ func (o *openssl) pubkey(certPath string) string {
 
 // in returns o reporting to t (a subtest).
 func (o *openssl) in(t *testing.T) *openssl { return &openssl{t: t, bin: o.bin, dir: o.dir} }
+
+// TestSignatureHashDiffersFromDigest: digestAlgorithm SHA-384 (the message-digest) with
+// sha256WithRSAEncryption (the signed attributes hashed with SHA-256), as iText's
+// revDataInTheSignatureContainer has it and BouncyCastle verifies it.
+func TestSignatureHashDiffersFromDigest(t *testing.T) {
+	p := getPKI(t, "rsa2048")
+	data := []byte("content")
+	md, _ := asn1.Marshal(digestOf(crypto.SHA384, data))
+	set, _ := derSetOf(attr(t, OIDAttrContentType, OIDData), attr(t, OIDAttrMessageDigest, md), attr(t, OIDAttrSigningCertV2, certIDv2(t, p.leaf)))
+	sig, err := p.key.Sign(rand.Reader, digestOf(crypto.SHA256, set), crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der := assemble(t, p.leaf, set, sig, func(b *cryptobyte.Builder) { addAlgorithm(b, oidSHA384, false) }, oidSHA256WithRSA)
+	sd, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sd.Signers[0].Verify(sd, digestOf(crypto.SHA384, data)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sd.Signers[0].Verify(sd, digestOf(crypto.SHA384, []byte("other"))); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("other content: %v", err)
+	}
+	// Without signed attributes the content digest would have to be SHA-256: not
+	// verifiable from the SHA-384 one the caller gives.
+	si := sd.Signers[0]
+	si.RawSignedAttrs = nil
+	if _, err := si.Verify(sd, digestOf(crypto.SHA384, data)); !errors.Is(err, ErrUnsupportedAlg) {
+		t.Fatalf("without signed attributes: %v", err)
+	}
+}

@@ -222,7 +222,10 @@ func TestVerifyFailures(t *testing.T) {
 		{"MD5 digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = crypto.MD5 }, digest, ErrWeakAlgorithm},
 		{"unknown digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = 0 }, digest, ErrUnsupportedAlg},
 		{"ecdsa-with-SHA1", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA1 }, digest, ErrWeakAlgorithm},
-		{"signature hash differs", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA384 }, digest, ErrMalformed},
+		// The signature algorithm is not signed: relabelled with another strong hash, the
+		// signature still verifies over the same attributes with digestAlgorithm (iText's
+		// rule, tried after BouncyCastle's).
+		{"signature hash differs", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA384 }, digest, nil},
 		{"RSA algorithm on EC key", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidSHA256WithRSA }, digest, ErrBadSignature},
 		{"unknown signature algorithm", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidDSA }, digest, ErrUnsupportedAlg},
 	}

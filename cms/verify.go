@@ -109,8 +109,8 @@ func (s *SignerInfo) unparsedSigner(raw []byte) error {
 // digests.
 //
 // The certificate is returned whenever it was found, even with an error, so a report can
-// name the signer. Errors: ErrSignerNotFound, ErrMalformed (ambiguous signer, a
-// signature algorithm whose hash differs from the digest algorithm), ErrWeakAlgorithm
+// name the signer. Errors: ErrSignerNotFound, ErrMalformed (ambiguous signer),
+// ErrWeakAlgorithm
 // (MD5 or SHA-1, RSA below MinRSABits, ECDSA below MinECDSABits), ErrUnsupportedAlg (a
 // digest, signature or key algorithm, or algorithm parameters, this package cannot
 // verify: DSA, Ed448, brainpool curves, unknown OIDs, PSS variants), ErrSigningCertificate,
@@ -140,11 +140,22 @@ func (s *SignerInfo) verifyWith(cert *x509.Certificate, contentDigest []byte) er
 		}
 		sigHash = pss.Hash
 	}
+	// When the signature algorithm names another hash than digestAlgorithm (which the
+	// message-digest attribute uses), verifiers disagree on which one hashes the signed
+	// attributes: BouncyCastle, hence EU DSS, takes the signature algorithm's
+	// (sha256WithRSAEncryption: SHA-256), iText takes digestAlgorithm. Both are tried, in
+	// that order; both hashes are held to the same strength rules, so neither choice lets
+	// a weaker hash in. Without signed attributes the signature would be over a content
+	// digest made with the other hash, which the caller did not compute.
+	attrHashes := []crypto.Hash{h}
 	switch {
 	case weakHash(sigHash):
 		return errorf(ReasonWeakAlgorithm, "signature algorithm %s", name)
 	case sigHash != 0 && sigHash != h:
-		return malformed("signature algorithm %s does not use the digest algorithm %v", name, h)
+		if s.RawSignedAttrs == nil || !sigHash.Available() {
+			return errorf(ReasonUnsupportedAlg, "signature algorithm %s over a %v content digest without signed attributes", name, h)
+		}
+		attrHashes = []crypto.Hash{sigHash, h}
 	}
 	if err := checkKey(kind, cert.PublicKey); err != nil {
 		return err
@@ -161,38 +172,45 @@ func (s *SignerInfo) verifyWith(cert *x509.Certificate, contentDigest []byte) er
 	if len(contentDigest) != h.Size() {
 		return errorf(ReasonDigestMismatch, "content digest has %d bytes, %v has %d", len(contentDigest), h, h.Size())
 	}
-	var digest, message []byte
-	if s.RawSignedAttrs != nil {
-		if !bytes.Equal(s.MessageDigest, contentDigest) {
-			return errorf(ReasonDigestMismatch, "message-digest does not match the content")
-		}
-		hh := h.New()
-		hh.Write(s.RawSignedAttrs)
-		digest, message = hh.Sum(nil), s.RawSignedAttrs
-	} else {
-		digest = contentDigest
+	_, edKey := cert.PublicKey.(ed25519.PublicKey)
+	if edKey && (s.RawSignedAttrs == nil || h != crypto.SHA512) {
+		return errorf(ReasonUnsupportedAlg, "Ed25519 needs signed attributes and SHA-512 (RFC 8419)")
 	}
-	var ok bool
-	switch pub := cert.PublicKey.(type) {
+	if s.RawSignedAttrs == nil {
+		if !verifyValue(cert.PublicKey, h, pss, contentDigest, nil, s.Signature) {
+			return errorf(ReasonBadSignature, "%s signature does not verify", name)
+		}
+		return nil
+	}
+	if !bytes.Equal(s.MessageDigest, contentDigest) {
+		return errorf(ReasonDigestMismatch, "message-digest does not match the content")
+	}
+	for _, ah := range attrHashes {
+		hh := ah.New()
+		hh.Write(s.RawSignedAttrs)
+		if verifyValue(cert.PublicKey, ah, pss, hh.Sum(nil), s.RawSignedAttrs, s.Signature) {
+			return nil
+		}
+	}
+	return errorf(ReasonBadSignature, "%s signature does not verify", name)
+}
+
+// verifyValue checks a signature value over digest (the h hash of message; message is
+// nil when the signature is over a content digest, which Ed25519 cannot verify).
+func verifyValue(pub crypto.PublicKey, h crypto.Hash, pss *rsa.PSSOptions, digest, message, sig []byte) bool {
+	switch pub := pub.(type) {
 	case *rsa.PublicKey:
 		if pss != nil {
-			ok = rsa.VerifyPSS(pub, h, digest, s.Signature, pss) == nil
-		} else {
-			ok = rsa.VerifyPKCS1v15(pub, h, digest, s.Signature) == nil
+			return rsa.VerifyPSS(pub, h, digest, sig, pss) == nil
 		}
+		return rsa.VerifyPKCS1v15(pub, h, digest, sig) == nil
 	case *ecdsa.PublicKey:
-		ok = ecdsa.VerifyASN1(pub, digest, s.Signature)
+		return ecdsa.VerifyASN1(pub, digest, sig)
 	case ed25519.PublicKey:
-		// RFC 8419: PureEdDSA over the signed attributes themselves, with SHA-512.
-		if message == nil || h != crypto.SHA512 {
-			return errorf(ReasonUnsupportedAlg, "Ed25519 needs signed attributes and SHA-512")
-		}
-		ok = ed25519.Verify(pub, message, s.Signature)
+		// RFC 8419: PureEdDSA over the signed attributes themselves.
+		return message != nil && ed25519.Verify(pub, message, sig)
 	}
-	if !ok {
-		return errorf(ReasonBadSignature, "%s signature does not verify", name)
-	}
-	return nil
+	return false
 }
 
 // checkKey checks that the certificate key fits the signature algorithm and is strong

@@ -130,8 +130,9 @@ type SignerInfo struct {
 	SigningTime          *time.Time
 	SigningCertificateV2 *CertID
 	SigningCertificate   *CertID // the older SHA-1 signing-certificate attribute
-	// certIDs holds the first cert ID of every signing-certificate(-v2) instance.
-	certIDs []*CertID
+	// moreCertIDs holds the first cert ID of the repeated signing-certificate(-v2)
+	// instances after the first of each type.
+	moreCertIDs []*CertID
 	// TimestampToken is the value of the first signature-time-stamp unsigned attribute
 	// (a DER ContentInfo holding an RFC 3161 TimeStampToken), nil if none.
 	TimestampToken []byte
@@ -565,12 +566,13 @@ func (si *SignerInfo) interpretSigned() error {
 			if err != nil {
 				return err
 			}
-			si.certIDs = append(si.certIDs, id)
 			switch {
 			case v2 && si.SigningCertificateV2 == nil:
 				si.SigningCertificateV2 = id
 			case !v2 && si.SigningCertificate == nil:
 				si.SigningCertificate = id
+			default:
+				si.moreCertIDs = append(si.moreCertIDs, id)
 			}
 		}
 	}

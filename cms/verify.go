@@ -160,11 +160,12 @@ func (s *SignerInfo) verifyWith(cert *x509.Certificate, contentDigest []byte) er
 	if err := checkKey(kind, cert.PublicKey); err != nil {
 		return err
 	}
-	ids := s.certIDs
-	if len(ids) == 0 { // a SignerInfo built by hand rather than parsed
-		ids = []*CertID{s.SigningCertificateV2, s.SigningCertificate}
+	for _, id := range [2]*CertID{s.SigningCertificateV2, s.SigningCertificate} {
+		if err := id.matches(cert); err != nil {
+			return err
+		}
 	}
-	for _, id := range ids {
+	for _, id := range s.moreCertIDs {
 		if err := id.matches(cert); err != nil {
 			return err
 		}

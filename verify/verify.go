@@ -445,8 +445,12 @@ func (e *engine) checkByteRange(s *sigState) bool {
 }
 
 // trimDER returns the DER object at the start of b, refusing anything but zero padding
-// after it.
+// after it. A BER object of indefinite length (30 80 …) is returned with its padding:
+// cms.Parse finds where it ends and checks that only zeros follow.
 func trimDER(b []byte) ([]byte, error) {
+	if len(b) > 2 && b[0] == 0x30 && b[1] == 0x80 {
+		return b, nil
+	}
 	n, err := derLen(b)
 	if err != nil {
 		return nil, fmt.Errorf("/Contents is not a DER object: %v", err)

@@ -176,7 +176,7 @@ func (a *app) renewOne(ctx context.Context, u *chungthuc.Unit, c *chungthuc.Cert
 	nsum := sha256.Sum256(out)
 	it.NewSHA256 = hex.EncodeToString(nsum[:])
 	it.NewKey = renewPrefix + c.SHA256 + "/" + it.NewSHA256 + ".pdf"
-	if err := a.objects.Put(ctx, it.NewKey, bytes.NewReader(out), int64(len(out)), it.NewSHA256); err != nil {
+	if _, err := a.objects.Put(ctx, it.NewKey, bytes.NewReader(out), int64(len(out)), it.NewSHA256); err != nil {
 		return fail(err)
 	}
 	// Register the version, so that the renewed file is recognised by its hash (an
@@ -206,7 +206,7 @@ func (a *app) latestVersion(ctx context.Context, c *chungthuc.Certification) ([]
 	if c.ObjectKey == "" || c.SHA256 == "" {
 		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "certification %d has no stored copy", c.ID)
 	}
-	orig, err := a.readObject(ctx, c.ObjectKey)
+	orig, err := a.readObject(ctx, c.ObjectKey, c.ObjectVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (a *app) latestVersion(ctx context.Context, c *chungthuc.Certification) ([]
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].Size > versions[j].Size })
 	for _, v := range versions {
-		b, err := a.readObject(ctx, v.Key)
+		b, err := a.readObject(ctx, v.Key, "")
 		if err != nil {
 			return nil, err
 		}
@@ -236,8 +236,8 @@ func (a *app) latestVersion(ctx context.Context, c *chungthuc.Certification) ([]
 	return orig, nil
 }
 
-func (a *app) readObject(ctx context.Context, key string) ([]byte, error) {
-	rc, _, err := a.objects.Get(ctx, key)
+func (a *app) readObject(ctx context.Context, key, version string) ([]byte, error) {
+	rc, _, err := a.objects.Get(ctx, key, version)
 	if err != nil {
 		return nil, err
 	}

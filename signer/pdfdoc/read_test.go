@@ -7,7 +7,7 @@ import (
 
 func TestReadBack(t *testing.T) {
 	b, rev, page := onePage(t)
-	w, _ := Update(b, rev, 0)
+	w, _ := UpdateInPlace(bytes.Clone(b), rev)
 	w.Put(page, Dict{"Type": Name("Page"), "Parent": Ref{Num: 1}, "Annots": Array{Ref{Num: 3}, Ref{Num: 4, Gen: 0}}, "T": Text("Lê Thị Ĩ (x)"), "N": Real(1.5), "S": String("a(b)\\c\n")})
 	b2, rev2, err := w.Finish(rev.Root, rev.Info)
 	if err != nil {

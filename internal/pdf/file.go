@@ -144,6 +144,9 @@ func (f *File) charge(n int) error {
 // Limits.MaxStream bytes (else ErrBomb) and is charged against Limits.MaxDecoded (else
 // ErrLimit). The result may alias s.Raw when s has no filter.
 func (f *File) Decode(s *Stream) ([]byte, error) {
+	if err := f.charge(0); err != nil { // the budget is spent: decode nothing more
+		return nil, err
+	}
 	b, err := DecodeStream(s, f.lim.MaxStream)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -403,11 +404,12 @@ func (p *parser) parseNumberOrRef() (Object, error) {
 		}
 		return Int(v), nil
 	}
-	if f, err := strconv.ParseFloat(tok, 64); err == nil {
+	// Non-finite values ("+inf", "-nan", which strconv accepts) are not PDF numbers.
+	if f, err := strconv.ParseFloat(tok, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 		return Real(f), nil
 	}
 	// Tolerate forms like "--5" or "5." that some writers produce.
-	if f, err := strconv.ParseFloat(string(bytes.TrimLeft([]byte(tok), "+-")), 64); err == nil {
+	if f, err := strconv.ParseFloat(string(bytes.TrimLeft([]byte(tok), "+-")), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 		return Real(-f), nil
 	}
 	return nil, syntaxErr(p.abs(start), "bad number %.20q", tok)

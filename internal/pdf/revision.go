@@ -246,7 +246,16 @@ func (r *Revision) load(num int) (Object, error) {
 	if p.pos > len(stm.data) {
 		return nil, fmt.Errorf("object %d: bad offset in object stream", num)
 	}
+	if err := p.charge(0); err != nil {
+		return nil, fmt.Errorf("object %d: %w", num, err)
+	}
+	start := p.pos
 	v, err := p.parseObject()
+	if err == nil {
+		// Charged like objects in the file: entries that all point at one large object
+		// must not make the reader parse it again and again for free.
+		err = p.charge(p.pos - start)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("object %d: %w", num, err)
 	}
@@ -263,6 +272,9 @@ func (r *Revision) ObjectAt(off int64) (num, gen int, v Object, end int64, err e
 	}
 	p := r.f.parser(off)
 	p.length = r.lengthOf
+	if err := p.charge(0); err != nil { // the budget is spent: parse nothing more
+		return 0, 0, nil, 0, err
+	}
 	num, gen, v, err = p.parseIndirect()
 	if err != nil {
 		return 0, 0, nil, 0, err

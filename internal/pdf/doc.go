@@ -42,8 +42,11 @@
 // decoded size of one stream (DefaultMaxStream, ErrBomb beyond), the decoded bytes of all
 // streams of the File together (4 × MaxStream, ErrLimit beyond), and the parse work: the
 // bytes of every object parsed (in the file or in an object stream), of every search for
-// "endstream" and of every backward search for "startxref" are charged, and once 64 bytes
-// per byte of file plus 64 MiB are spent, nothing more is parsed (ErrWork). Nesting is bounded by MaxDepth, page
+// "endstream" and of every backward search for "startxref", and every cross-reference
+// entry a revision merges are charged, and once 64 bytes per byte of file plus 64 MiB are
+// spent, nothing more is parsed (ErrWork). A File parses the object at any one offset
+// once (only a stream's data is read again, with each revision's /Length), so entries or
+// revisions that all point at one large object cannot multiply the work. Nesting is bounded by MaxDepth, page
 // trees by MaxPageTreeDepth, content by MaxContentNesting, revisions per File by 1000.
 // Errors about limits wrap ErrLimit; syntax errors wrap ErrSyntax; malformed content
 // streams are ErrContent. Nothing here panics on any input (FuzzReader).

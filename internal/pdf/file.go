@@ -69,12 +69,14 @@ type File struct {
 	work     int64 // bytes scanned by parsers (see parser.work)
 	sections map[int64]*Section
 	revs     map[int64]*Revision
+	heads    map[int64]objectHead // by file offset, see Revision.ObjectAt
 }
 
 // Open returns a File over data (which is neither copied nor modified, and must not be
 // modified while the File is used). Nothing is read until a revision is asked for.
 func Open(data []byte, lim Limits) *File {
-	return &File{data: data, lim: lim.withDefaults(len(data)), sections: map[int64]*Section{}, revs: map[int64]*Revision{}}
+	return &File{data: data, lim: lim.withDefaults(len(data)), sections: map[int64]*Section{}, revs: map[int64]*Revision{},
+		heads: map[int64]objectHead{}}
 }
 
 // Data returns the file's bytes.

@@ -415,31 +415,71 @@ func (p *parser) parseNumberOrRef() (Object, error) {
 	return nil, syntaxErr(p.abs(start), "bad number %.20q", tok)
 }
 
-// parseIndirect reads "num gen obj <object> [stream…endstream] endobj" at p.pos and returns
-// the object number, generation and value, and the position just after the object.
-func (p *parser) parseIndirect() (num, gen int, v Object, err error) {
+// objectHead is the part of an indirect object that does not depend on the revision
+// reading it: its number, generation and value (for a stream, its dictionary), and where
+// the parse stopped. A stream's data does depend on it (an indirect /Length).
+type objectHead struct {
+	num, gen int
+	v        Object
+	stream   bool // v is the dictionary of a stream whose data starts at pos
+	pos      int  // just after the object, or after the "stream" keyword
+	err      error
+}
+
+// parseHead reads "num gen obj <object>" and, after a dictionary, the "stream" keyword.
+func (p *parser) parseHead() objectHead {
 	start := p.pos
 	n, ok1 := p.readUint()
 	g, ok2 := p.readUint()
 	if !ok1 || !ok2 || !p.acceptKeyword("obj") || n > 1<<31 || g > 65535 {
-		return 0, 0, nil, syntaxErr(p.abs(start), "no object header")
+		return objectHead{err: syntaxErr(p.abs(start), "no object header")}
 	}
-	v, err = p.parseObject()
+	v, err := p.parseObject()
 	if err != nil {
-		return 0, 0, nil, err
+		return objectHead{err: err}
 	}
-	if d, ok := v.(*Dict); ok && p.acceptKeyword("stream") {
-		s, err := p.parseStreamData(d)
+	h := objectHead{num: int(n), gen: int(g), v: v}
+	if _, ok := v.(*Dict); ok && p.acceptKeyword("stream") {
+		h.stream = true
+	}
+	h.pos = p.pos
+	if err := p.charge(p.pos - start); err != nil {
+		return objectHead{err: err}
+	}
+	return h
+}
+
+// parseTail reads what follows head h: a stream's data, then "endobj" (tolerated when
+// missing). It returns the object's value.
+func (p *parser) parseTail(h objectHead) (Object, error) {
+	p.pos = h.pos
+	v := h.v
+	if h.stream {
+		s, err := p.parseStreamData(v.(*Dict))
 		if err != nil {
-			return 0, 0, nil, err
+			return nil, err
 		}
 		v = s
 	}
 	p.acceptKeyword("endobj") // tolerated when missing
-	if err := p.charge(p.pos - start); err != nil {
+	if err := p.charge(p.pos - h.pos); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// parseIndirect reads "num gen obj <object> [stream…endstream] endobj" at p.pos and returns
+// the object number, generation and value; p.pos is then just after the object.
+func (p *parser) parseIndirect() (num, gen int, v Object, err error) {
+	h := p.parseHead()
+	if h.err != nil {
+		return 0, 0, nil, h.err
+	}
+	v, err = p.parseTail(h)
+	if err != nil {
 		return 0, 0, nil, err
 	}
-	return int(n), int(g), v, nil
+	return h.num, h.gen, v, nil
 }
 
 // parseStreamData reads the data of a stream whose dictionary is d; p.pos is just after

@@ -27,17 +27,19 @@ type Revision struct {
 }
 
 type objStm struct {
-	data  []byte
-	nums  []int
-	offs  []int
-	first int
-	err   error
+	data   []byte
+	nums   []int
+	offs   []int
+	first  int
+	err    error
+	parsed map[int]parsedValue // by offset in data: entries that share an offset parse once
 }
 
 // Revision returns the revision that ends at end (cached per end). It fails when the
 // chain is unreadable, loops, starts or reaches a section at or after end, has no trailer
 // naming /Root, or breaks a limit (more than Limits.MaxSections sections or
-// Limits.MaxObjects objects, more than 1000 revisions per File, the work budget).
+// Limits.MaxObjects objects, more than 1000 revisions per File, the work budget: the
+// backward search for "startxref" and every entry merged from the chain are charged).
 func (f *File) Revision(end int64) (*Revision, error) {
 	if r, ok := f.revs[end]; ok {
 		return r, nil
@@ -75,6 +77,12 @@ func (f *File) Revision(end int64) (*Revision, error) {
 		if s.Off >= end {
 			return nil, fmt.Errorf("xref section at %d lies after the revision end", s.Off)
 		}
+		// Merging the section's entries is work too (charged as the 20 bytes of a table
+		// entry each): many revisions over one large section must not be free.
+		f.work += 20 * int64(len(s.Nums))
+		if f.work > f.lim.MaxWork {
+			return nil, ErrWork
+		}
 		r.chain = append(r.chain, s)
 		if r.trailer == nil && s.Trailer.Has("Root") {
 			r.trailer = s.Trailer // the newest trailer that names the catalog
@@ -91,6 +99,10 @@ func (f *File) Revision(end int64) (*Revision, error) {
 			xs := f.section(s.XRefStm)
 			if xs.err != nil {
 				return nil, fmt.Errorf("hybrid /XRefStm: %w", xs.err)
+			}
+			f.work += 20 * int64(len(xs.Nums))
+			if f.work > f.lim.MaxWork {
+				return nil, ErrWork
 			}
 			r.chain = append(r.chain, xs)
 			for i, n := range xs.Nums {
@@ -246,40 +258,66 @@ func (r *Revision) load(num int) (Object, error) {
 	if p.pos > len(stm.data) {
 		return nil, fmt.Errorf("object %d: bad offset in object stream", num)
 	}
-	if err := p.charge(0); err != nil {
-		return nil, fmt.Errorf("object %d: %w", num, err)
+	c, ok := stm.parsed[p.pos]
+	if !ok {
+		start := p.pos
+		if c.err = p.charge(0); c.err == nil {
+			c.v, c.err = p.parseObject()
+		}
+		if c.err == nil {
+			// Charged like objects in the file.
+			c.err = p.charge(p.pos - start)
+		}
+		if c.err != nil {
+			c.v = nil
+		}
+		if stm.parsed == nil {
+			stm.parsed = map[int]parsedValue{}
+		}
+		stm.parsed[start] = c
 	}
-	start := p.pos
-	v, err := p.parseObject()
-	if err == nil {
-		// Charged like objects in the file: entries that all point at one large object
-		// must not make the reader parse it again and again for free.
-		err = p.charge(p.pos - start)
+	if c.err != nil {
+		return nil, fmt.Errorf("object %d: %w", num, c.err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("object %d: %w", num, err)
-	}
-	return v, nil
+	return c.v, nil
 }
 
 // ObjectAt parses the indirect object "num gen obj … endobj" at file offset off (a stream's
-// indirect /Length is resolved in r), without consulting or filling r's cache. It returns
-// the number and generation written there, the value, and the offset just after the
-// object. The bytes scanned are charged against the File's work budget.
+// indirect /Length is resolved in r), without consulting or filling r's cache of objects by
+// number. It returns the number and generation written there, the value, and the offset
+// just after the object. The bytes scanned are charged against the File's work budget.
+//
+// The File remembers what it parsed at each offset — all of an object but a stream's data,
+// which depends on the revision's /Length — so cross-reference entries or revisions that
+// all point at one large object cost one parse, not one each. Values are therefore shared
+// between the revisions of a File and must not be modified.
 func (r *Revision) ObjectAt(off int64) (num, gen int, v Object, end int64, err error) {
 	if off < 0 || off >= int64(len(r.f.data)) {
 		return 0, 0, nil, 0, fmt.Errorf("offset %d outside the file", off)
 	}
 	p := r.f.parser(off)
-	p.length = r.lengthOf
-	if err := p.charge(0); err != nil { // the budget is spent: parse nothing more
-		return 0, 0, nil, 0, err
+	h, ok := r.f.heads[off]
+	if !ok {
+		if h.err = p.charge(0); h.err == nil { // else the budget is spent: parse nothing more
+			h = p.parseHead()
+		}
+		r.f.heads[off] = h
 	}
-	num, gen, v, err = p.parseIndirect()
+	if h.err != nil {
+		return 0, 0, nil, 0, h.err
+	}
+	p.length = r.lengthOf
+	v, err = p.parseTail(h)
 	if err != nil {
 		return 0, 0, nil, 0, err
 	}
-	return num, gen, v, int64(p.pos), nil
+	return h.num, h.gen, v, int64(p.pos), nil
+}
+
+// parsedValue is the result of parsing the object at one offset of an object stream.
+type parsedValue struct {
+	v   Object
+	err error
 }
 
 func (r *Revision) lengthOf(ref Ref) (int64, bool) {

@@ -118,7 +118,8 @@ func (p *parser) skipWS() {
 	}
 }
 
-// keyword reads a run of regular characters without consuming it when it is not kw.
+// peekKeyword returns the run of regular characters after white space, without consuming
+// it.
 func (p *parser) peekKeyword() []byte {
 	p.skipWS()
 	i := p.pos
@@ -128,6 +129,7 @@ func (p *parser) peekKeyword() []byte {
 	return p.buf[p.pos:i]
 }
 
+// acceptKeyword consumes keyword kw when it comes next.
 func (p *parser) acceptKeyword(kw string) bool {
 	if string(p.peekKeyword()) == kw {
 		p.pos += len(kw)
@@ -136,7 +138,8 @@ func (p *parser) acceptKeyword(kw string) bool {
 	return false
 }
 
-// readInt reads an unsigned decimal integer token; ok is false (and pos unchanged) otherwise.
+// readUint reads an unsigned decimal integer token after white space; ok is false
+// otherwise (and only the white space was consumed).
 func (p *parser) readUint() (int64, bool) {
 	p.skipWS()
 	i := p.pos

@@ -45,8 +45,9 @@
 // "endstream" and of every backward search for "startxref", and every cross-reference
 // entry a revision merges are charged, and once 64 bytes per byte of file plus 64 MiB are
 // spent, nothing more is parsed (ErrWork). A File parses the object at any one offset
-// once (only a stream's data is read again, with each revision's /Length), so entries or
-// revisions that all point at one large object cannot multiply the work. Nesting is bounded by MaxDepth, page
+// once (only a stream's data is read again, with each revision's /Length) and decodes an
+// object stream that revisions share once, so entries or revisions that all point at one
+// large object cannot multiply the work. Nesting is bounded by MaxDepth, page
 // trees by MaxPageTreeDepth, content by MaxContentNesting, revisions per File by 1000.
 // Errors about limits wrap ErrLimit; syntax errors wrap ErrSyntax; malformed content
 // streams are ErrContent. Nothing here panics on any input (FuzzReader).

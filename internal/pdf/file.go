@@ -70,13 +70,14 @@ type File struct {
 	sections map[int64]*Section
 	revs     map[int64]*Revision
 	heads    map[int64]objectHead // by file offset, see Revision.ObjectAt
+	objstms  map[[2]int64]*objStm // object streams by file offset and raw length
 }
 
 // Open returns a File over data (which is neither copied nor modified, and must not be
 // modified while the File is used). Nothing is read until a revision is asked for.
 func Open(data []byte, lim Limits) *File {
 	return &File{data: data, lim: lim.withDefaults(len(data)), sections: map[int64]*Section{}, revs: map[int64]*Revision{},
-		heads: map[int64]objectHead{}}
+		heads: map[int64]objectHead{}, objstms: map[[2]int64]*objStm{}}
 }
 
 // Data returns the file's bytes.

@@ -405,3 +405,24 @@ func TestManyRevisionsOverOneTable(t *testing.T) {
 		t.Fatalf("%d revisions read, then %v", n, err)
 	}
 }
+
+// TestObjectStreamSharedByRevisions: revisions that keep an object stream where it was
+// decode and parse it once.
+func TestObjectStreamSharedByRevisions(t *testing.T) {
+	one := modern("/Root 1 0 R", onePage()...)
+	two := update(t, one, 9, "/Root 1 0 R", map[int]string{8: "(new)"})
+	// The update's table continues an xref stream chain: classic /Prev to a stream.
+	f := Open(two, Limits{})
+	ends := RevisionEnds(two)
+	r1, err1 := f.Revision(ends[0])
+	r2, err2 := f.Revision(ends[1])
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	v1, _ := r1.Object(2)
+	decoded := f.decoded
+	v2, _ := r2.Object(2)
+	if v1 == nil || v1 != v2 || f.decoded != decoded {
+		t.Fatalf("object 2: %v / %v, decoded %d then %d", v1, v2, decoded, f.decoded)
+	}
+}

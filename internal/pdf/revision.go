@@ -271,9 +271,6 @@ func (r *Revision) load(num int) (Object, error) {
 		if c.err != nil {
 			c.v = nil
 		}
-		if stm.parsed == nil {
-			stm.parsed = map[int]parsedValue{}
-		}
 		stm.parsed[start] = c
 	}
 	if c.err != nil {
@@ -333,10 +330,11 @@ func (r *Revision) objStream(num int) (*objStm, error) {
 	if s, ok := r.objstm[num]; ok {
 		return s, s.err
 	}
-	s := &objStm{}
+	s := &objStm{parsed: map[int]parsedValue{}}
 	r.objstm[num] = s
 	s.err = func() error {
-		if e, ok := r.entries[num]; !ok || e.Type != InUse {
+		e, ok := r.entries[num]
+		if !ok || e.Type != InUse {
 			return fmt.Errorf("object stream %d is not a plain object", num)
 		}
 		v, err := r.Object(num)
@@ -347,6 +345,14 @@ func (r *Revision) objStream(num int) (*objStm, error) {
 		if !ok || NameOf(st.Dict.Get("Type")) != "ObjStm" {
 			return fmt.Errorf("object %d is not an object stream", num)
 		}
+		// The same object at the same offset with the same data in another revision:
+		// decoded and parsed once per File.
+		key := [2]int64{e.Off, int64(len(st.Raw))}
+		if shared, ok := r.f.objstms[key]; ok {
+			*s = *shared // shares the data and the cache of parsed objects
+			return shared.err
+		}
+		r.f.objstms[key] = s
 		n, ok1 := IntOf(st.Dict.Get("N"))
 		first, ok2 := IntOf(st.Dict.Get("First"))
 		if !ok1 || !ok2 || n < 0 || n > int64(r.f.lim.MaxObjects) || first < 0 {

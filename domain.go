@@ -105,6 +105,17 @@ type Certification struct {
 	SHA256    string   // hex SHA-256 of the signed PDF (set before the object is stored)
 	ObjectKey string   // key of the signed PDF in the object store
 	ScanKeys  []string // keys of the original scans in the object store
+	// ObjectVersion and ObjectETag are what the store reported when the copy was written
+	// (recorded at Issue): reads fetch that version and check it against SHA256.
+	ObjectVersion string
+	ObjectETag    string
+
+	// IdempotencyKey is the client's Idempotency-Key of the request that created the entry
+	// (unique per unit; empty when none was sent) and RequestHash the fingerprint of that
+	// request, so a retry gets the first outcome and a reused key with another request is
+	// refused.
+	IdempotencyKey string
+	RequestHash    string
 
 	Status       Status
 	VoidReason   string

@@ -28,6 +28,10 @@ var messages = map[string]map[string]string{
 		"RefuseTitle": "Từ chối chứng thực", "RefuseDo": "Ghi nhận từ chối", "Refused": "Đã ghi nhận việc từ chối.",
 		"Period": "Kỳ", "PerUnit": "Theo đơn vị", "Total": "Tổng cộng", "Home": "Trang chủ", "Hash": "Mã băm SHA-256",
 		"ReportTitle": "Kết quả kiểm tra", "Preview": "Xem bản sao đã chứng thực", "Signatures": "Chữ ký số", "Signer": "Người ký", "SignedAt": "Thời điểm ký",
+		"RequestID": "Mã yêu cầu", "StoredCopyWarn": "Lưu ý về bản lưu trữ", "Findings": "Sự cố kho lưu trữ cần kiểm tra",
+		"FindingsHelp": "Các tệp dưới đây được phát hiện khi kiểm tra kho lưu trữ (chungthuc fsck). Không tệp nào bị xóa: hãy xem README, mục “Kiểm tra và sửa chữa”.",
+		"Kind":         "Loại", "Key": "Tệp", "Detail": "Chi tiết", "Since": "Phát hiện lúc",
+		"Replayed": "Yêu cầu này đã được xử lý trước đó; mã truy cập chỉ hiển thị một lần, ở lần đầu.",
 	},
 	"en": {
 		"AppName": "Electronic certified copies", "Tagline": "Electronic copies certified from the original",
@@ -54,5 +58,9 @@ var messages = map[string]map[string]string{
 		"RefuseTitle": "Refuse to certify", "RefuseDo": "Record the refusal", "Refused": "The refusal was recorded.",
 		"Period": "Period", "PerUnit": "Per unit", "Total": "Total", "Home": "Home", "Hash": "SHA-256 hash",
 		"ReportTitle": "Verification result", "Preview": "View the certified copy", "Signatures": "Digital signatures", "Signer": "Signer", "SignedAt": "Signed at",
+		"RequestID": "Request ID", "StoredCopyWarn": "About the stored copy", "Findings": "Stored-object problems to look at",
+		"FindingsHelp": "These objects were found by the storage check (chungthuc fsck). None was deleted: see the README, section “Checks and repair”.",
+		"Kind":         "Kind", "Key": "Object", "Detail": "Detail", "Since": "Found at",
+		"Replayed": "This request was already handled; the access code is shown only once, the first time.",
 	},
 }

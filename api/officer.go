@@ -197,13 +197,24 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if err != nil {
 		return nil, err
 	}
+	// An idempotency key makes a retried submission return the first outcome: the
+	// Idempotency-Key header (the JSON API) or the form field "idempotency_key" (a one-time
+	// submission key a web form can carry).
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		key = up.fields["idempotency_key"]
+	}
 	out, err := s.Certify.Certify(r.Context(), certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
+		IdempotencyKey: key,
 	})
 	outcome := "ok"
-	if err != nil {
+	switch {
+	case err != nil:
 		outcome = chungthuc.ErrorCode(err)
+	case out.Replayed:
+		outcome = "replayed"
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err
@@ -216,8 +227,8 @@ func (s *Server) certifyForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.unitOf(r)
-	s.render(w, r, "certification.html", map[string]any{"C": out.Certification, "Unit": u, "Fresh": true,
-		"AccessCode": out.AccessCode, "Dropped": out.Dropped, "VerifyURL": out.VerifyURL, "QR": qrSVG(out.VerifyURL)})
+	s.render(w, r, "certification.html", map[string]any{"C": out.Certification, "Unit": u, "Fresh": !out.Replayed,
+		"Replayed": out.Replayed, "AccessCode": out.AccessCode, "Dropped": out.Dropped, "VerifyURL": out.VerifyURL, "QR": qrSVG(out.VerifyURL)})
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
@@ -409,5 +420,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.render(w, r, "stats.html", map[string]any{"Rows": rows, "Sum": sum, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")})
+	data := map[string]any{"Rows": rows, "Sum": sum, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")}
+	if p.Role == chungthuc.RoleSystemAdmin {
+		// What the storage checks found, for the one who can act on it.
+		if fs, err := s.Certify.RefreshFindings(r.Context()); err != nil {
+			s.log.Error("reading findings", "request_id", requestID(r), "err", err)
+		} else if len(fs) > 0 {
+			data["Findings"] = fs[:min(len(fs), 100)]
+		}
+	}
+	s.render(w, r, "stats.html", data)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -48,18 +47,20 @@ type Auditor interface {
 	Append(ctx context.Context, e *chungthuc.AuditEntry) error
 }
 
-// CopyReader streams stored copies.
-type CopyReader interface {
-	Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.ObjectInfo, error)
-}
-
 // Certifier is the certification workflow (certify.Service): the only way handlers change
-// the register.
+// the register, and the only way they read stored copies (checked against the register).
 type Certifier interface {
 	Certify(ctx context.Context, in certify.Input) (*certify.Output, error)
 	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
 	Refuse(ctx context.Context, r *chungthuc.Refusal) error
 	VerifyURL(token string) string
+	ReadCopy(ctx context.Context, c *chungthuc.Certification) (*certify.Copy, error)
+	StoredCopyState(ctx context.Context, c *chungthuc.Certification) (string, error)
+	RefreshFindings(ctx context.Context) ([]*chungthuc.Finding, error)
+	// For /metrics.
+	IntegrityFailures() map[string]int64
+	OpenFindings() map[string]int
+	PendingVoids() int
 }
 
 var (
@@ -67,6 +68,5 @@ var (
 	_ OfficeRegister = chungthuc.Register(nil)
 	_ AccountStore   = chungthuc.Accounts(nil)
 	_ Auditor        = chungthuc.AuditLog(nil)
-	_ CopyReader     = chungthuc.ObjectStore(nil)
 	_ Certifier      = (*certify.Service)(nil)
 )

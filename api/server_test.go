@@ -62,6 +62,7 @@ type env struct {
 	plToken  string
 	tmToken  string
 	password string
+	objDir   string // the object store's directory
 }
 
 var maker = func() *signer.Signer {
@@ -88,8 +89,10 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	p := testpki.New()
-	e := &env{t: t, reg: reg, password: "mật-khẩu-đủ-dài-1"}
+	e := &env{t: t, reg: reg, password: "mật-khẩu-đủ-dài-1", objDir: filepath.Join(dir, "objects")}
+	t.Cleanup(func() { objs.Close() })
 	e.svc = &certify.Service{Register: reg, Objects: objs, Keys: &keys{pki: p, cache: map[string]*chungthuc.SigningKey{}}, Maker: maker, Now: time.Now, BaseURL: "https://ct.example.vn"}
+	t.Cleanup(e.svc.Close)
 	e.pl = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
 	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh"}
 	for _, u := range []*chungthuc.Unit{e.pl, e.tm} {
@@ -124,7 +127,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 		}
 	}
 	pool := x509Pool(p)
-	d := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Objects: objs, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)

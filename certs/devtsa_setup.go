@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
-
-	"github.com/digitorus/timestamp"
 
 	"github.com/chungthuc/chungthuc"
 )
@@ -152,32 +149,15 @@ func (d *devTimestamper) Timestamp(ctx context.Context, digest []byte, h crypto.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, ok := tsaHashes[h]; !ok {
+	if !tsaHashes[h] {
 		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "timestamp: hash %v is not supported (use SHA-256, SHA-384 or SHA-512)", h)
 	}
 	if len(digest) != h.Size() {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "timestamp: digest is %d bytes, %v needs %d", len(digest), h, h.Size())
 	}
-	ts := &timestamp.Timestamp{
-		HashAlgorithm:     h,
-		HashedMessage:     digest,
-		Time:              d.now().UTC().Truncate(time.Second),
-		Accuracy:          time.Second,
-		Policy:            DevTSAPolicyOID,
-		AddTSACertificate: true,
-		Certificates:      d.chain,
-	}
-	resp, err := ts.CreateResponseWithOpts(d.key.cert, d.key.signer, crypto.SHA256)
+	token, err := devToken(d.key.signer, d.key.cert, d.chain, d.now(), h, digest, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("certs: development TSA: %w", err)
 	}
-	// TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }
-	var tr struct {
-		Status asn1.RawValue
-		Token  asn1.RawValue `asn1:"optional"`
-	}
-	if _, err := asn1.Unmarshal(resp, &tr); err != nil || len(tr.Token.FullBytes) == 0 {
-		return nil, fmt.Errorf("certs: development TSA made no token: %v", err)
-	}
-	return tr.Token.FullBytes, nil
+	return token, nil
 }

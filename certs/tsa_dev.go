@@ -14,9 +14,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/digitorus/timestamp"
-
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/cms"
+	"github.com/chungthuc/chungthuc/cms/tsp"
 )
 
 // DevTSAPolicyOID is the TSA policy of the development TSA, under the ITU-T/ISO "example"
@@ -41,7 +41,8 @@ type devTSA struct {
 // number, genTime now() in UTC (whole seconds), accuracy 1 s, the request's nonce echoed,
 // and the TSA name; they are CMS SignedData signed by signer with SHA-256, with the
 // signing-certificate-v2 attribute (ESSCertIDv2) naming cert, and — when the request asks
-// with certReq — cert and chain (intermediates, not the root) included.
+// with certReq — cert and chain included. Requests, tokens and answers are read and built
+// with package tsp (cms/tsp), the code the client and the verifier use.
 //
 // cert must be the certificate of signer with the id-kp-timeStamping extended key usage
 // marked critical and no other EKU (RFC 3161 section 2.3); IssueTSACert makes one. now
@@ -79,45 +80,32 @@ func (d *devTSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read the query", http.StatusBadRequest)
 		return
 	}
-	req, err := timestamp.ParseRequest(body)
+	req, err := tsp.ParseRequest(body)
 	if err != nil {
-		fi := timestamp.BadDataFormat
-		if err.Error() == "Time-Stamp request uses unknown hash function" {
-			fi = timestamp.BadAlgorithm
-		}
-		d.reject(w, http.StatusBadRequest, fi)
+		d.reject(w, http.StatusBadRequest, tsp.FailBadDataFormat)
 		return
 	}
 	switch {
-	case tsaHashes[req.HashAlgorithm] == nil:
-		d.reject(w, http.StatusBadRequest, timestamp.BadAlgorithm)
+	case !tsaHashes[req.Hash]:
+		d.reject(w, http.StatusBadRequest, tsp.FailBadAlg)
 		return
-	case len(req.HashedMessage) != req.HashAlgorithm.Size():
-		d.reject(w, http.StatusBadRequest, timestamp.BadDataFormat)
+	case len(req.Policy) > 0 && !req.Policy.Equal(DevTSAPolicyOID):
+		d.reject(w, http.StatusBadRequest, tsp.FailUnacceptedPolicy)
 		return
-	case len(req.TSAPolicyOID) > 0 && !req.TSAPolicyOID.Equal(DevTSAPolicyOID):
-		d.reject(w, http.StatusBadRequest, timestamp.UnacceptedPolicy)
-		return
-	case len(req.Extensions) > 0:
-		d.reject(w, http.StatusBadRequest, timestamp.UnacceptedExtension)
+	case req.HasExtensions:
+		d.reject(w, http.StatusBadRequest, tsp.FailUnacceptedExtension)
 		return
 	}
-	ts := &timestamp.Timestamp{
-		HashAlgorithm:     req.HashAlgorithm,
-		HashedMessage:     req.HashedMessage,
-		Time:              d.now().UTC().Truncate(time.Second), // GeneralizedTime must end in Z
-		Accuracy:          time.Second,
-		Policy:            DevTSAPolicyOID,
-		Nonce:             req.Nonce,
-		AddTSACertificate: req.Certificates,
-	}
-	if req.Certificates {
-		ts.Certificates = d.chain
-	}
-	resp, err := ts.CreateResponseWithOpts(d.cert, d.signer, crypto.SHA256)
+	token, err := devToken(d.signer, d.cert, d.chain, d.now(), req.Hash, req.Digest, req.Nonce, req.CertReq)
 	if err != nil {
 		slog.Error("dev TSA: signing failed", "err", err)
-		d.reject(w, http.StatusInternalServerError, timestamp.SystemFailure)
+		d.reject(w, http.StatusInternalServerError, tsp.FailSystemFailure)
+		return
+	}
+	resp, err := (&tsp.Response{Status: tsp.Granted, Token: token}).Marshal()
+	if err != nil {
+		slog.Error("dev TSA: encoding failed", "err", err)
+		d.reject(w, http.StatusInternalServerError, tsp.FailSystemFailure)
 		return
 	}
 	w.Header().Set("Content-Type", "application/timestamp-reply")
@@ -125,8 +113,28 @@ func (d *devTSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(resp)
 }
 
-func (d *devTSA) reject(w http.ResponseWriter, code int, fi timestamp.FailureInfo) {
-	resp, err := timestamp.CreateErrorResponse(timestamp.Rejection, fi)
+// devToken makes the development TSA's token over digest (an h digest) at time now.
+func devToken(signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, now time.Time, h crypto.Hash, digest []byte, nonce *big.Int, withCerts bool) ([]byte, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 160))
+	if err != nil {
+		return nil, err
+	}
+	info := &tsp.Info{
+		Policy:   DevTSAPolicyOID,
+		Hash:     h,
+		Digest:   digest,
+		Serial:   serial,
+		GenTime:  now.UTC().Truncate(time.Second),
+		Accuracy: time.Second,
+		Nonce:    nonce,
+		TSAName:  tsp.DirectoryName(cert.RawSubject),
+	}
+	opt := cms.SignOptions{Signer: signer, Chain: append([]*x509.Certificate{cert}, chain...), Hash: crypto.SHA256}
+	return tsp.Sign(info, opt, withCerts)
+}
+
+func (d *devTSA) reject(w http.ResponseWriter, code int, fi tsp.FailureInfo) {
+	resp, err := (&tsp.Response{Status: tsp.Rejection, Failure: fi}).Marshal()
 	if err != nil {
 		http.Error(w, "rejected", code)
 		return

@@ -26,6 +26,8 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/cms/tsp"
+	"github.com/chungthuc/chungthuc/internal/bertest"
 )
 
 // ktTSANow is the dev TSA clock in tests: fixed, in Vietnam time, inside the validity of
@@ -417,5 +419,31 @@ func BenchmarkTSARoundTrip(b *testing.B) {
 		if _, err := c.Timestamp(context.Background(), d[:], crypto.SHA256); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTSAClientAcceptsBER: a TSA that answers in BER (indefinite lengths, as
+// BouncyCastle-based TSAs can) is accepted; the token comes back with DER lengths, ready
+// to be embedded with cms.AddUnsignedAttribute, and the verifier's parser accepts it.
+func TestTSAClientAcceptsBER(t *testing.T) {
+	tsa := ktNewTSA(t, false)
+	ber := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		tsa.srv.Config.Handler.ServeHTTP(rec, r)
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		_, _ = w.Write(bertest.Encode(rec.Body.Bytes(), bertest.Options{Chunk: 32}))
+	}))
+	defer ber.Close()
+	d := sha256.Sum256([]byte("x"))
+	token, err := (&TSAClient{URL: ber.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token[1] == 0x80 {
+		t.Fatal("token returned in BER")
+	}
+	tok, err := tsp.ParseToken(token)
+	if err != nil || !bytes.Equal(tok.Info.Digest, d[:]) {
+		t.Fatalf("verifier's parser: %v", err)
 	}
 }

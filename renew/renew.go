@@ -33,9 +33,9 @@ type Register interface {
 
 // Objects is what renewal needs of the object store. Any chungthuc.ObjectStore is one.
 type Objects interface {
-	Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.ObjectInfo, error)
+	Get(ctx context.Context, key, version string) (io.ReadCloser, *chungthuc.ObjectInfo, error)
 	List(ctx context.Context, prefix string, fn func(chungthuc.ObjectInfo) error) error
-	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) error
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) (*chungthuc.ObjectInfo, error)
 }
 
 // Auditor records each renewal. Any chungthuc.AuditLog is one.
@@ -216,7 +216,7 @@ func (s *Service) one(ctx context.Context, u *chungthuc.Unit, c *chungthuc.Certi
 	}
 	it.NewSHA256 = sha256hex(out)
 	it.NewKey = Prefix + c.SHA256 + "/" + it.NewSHA256 + ".pdf"
-	if err := s.Objects.Put(ctx, it.NewKey, bytes.NewReader(out), int64(len(out)), it.NewSHA256); err != nil {
+	if _, err := s.Objects.Put(ctx, it.NewKey, bytes.NewReader(out), int64(len(out)), it.NewSHA256); err != nil {
 		return fail(err)
 	}
 	// Register the version, so that the renewed file is recognised by its hash (an
@@ -249,7 +249,7 @@ func (s *Service) latestVersion(ctx context.Context, c *chungthuc.Certification)
 	if c.ObjectKey == "" || c.SHA256 == "" {
 		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "certification %d has no stored copy", c.ID)
 	}
-	orig, err := s.read(ctx, c.ObjectKey)
+	orig, err := s.read(ctx, c.ObjectKey, c.ObjectVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *Service) latestVersion(ctx context.Context, c *chungthuc.Certification)
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].Size > versions[j].Size })
 	for _, v := range versions {
-		b, err := s.read(ctx, v.Key)
+		b, err := s.read(ctx, v.Key, "")
 		if err != nil {
 			return nil, err
 		}
@@ -279,9 +279,10 @@ func (s *Service) latestVersion(ctx context.Context, c *chungthuc.Certification)
 	return orig, nil
 }
 
-// read reads a whole object of at most MaxObject bytes.
-func (s *Service) read(ctx context.Context, key string) ([]byte, error) {
-	rc, _, err := s.Objects.Get(ctx, key)
+// read reads a whole object (the given version; "" for the current one) of at most
+// MaxObject bytes.
+func (s *Service) read(ctx context.Context, key, version string) ([]byte, error) {
+	rc, _, err := s.Objects.Get(ctx, key, version)
 	if err != nil {
 		return nil, err
 	}

@@ -114,11 +114,12 @@ func newEnv(t *testing.T) *env {
 		pdf := []byte(fmt.Sprintf("%%PDF-1.7 copy %d\n%%%%DTS expires=%s\n", i+1, exp.Format(time.RFC3339)))
 		sum := sha256hex(pdf)
 		key := "copies/" + sum + ".pdf"
-		if err := objs.Put(context.Background(), key, bytes.NewReader(pdf), int64(len(pdf)), sum); err != nil {
+		info, err := objs.Put(context.Background(), key, bytes.NewReader(pdf), int64(len(pdf)), sum)
+		if err != nil {
 			t.Fatal(err)
 		}
 		e.reg.entries = append(e.reg.entries, &chungthuc.Certification{ID: int64(i + 1), UnitID: 1, Number: int64(i + 1), Year: 2030,
-			Status: chungthuc.StatusIssued, SHA256: sum, ObjectKey: key})
+			Status: chungthuc.StatusIssued, SHA256: sum, ObjectKey: key, ObjectVersion: info.Version})
 	}
 	e.svc = &Service{Register: e.reg, Objects: objs, Audit: e.audit, Inspector: fakeInspector{}, Stamper: e.stamper,
 		Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -127,7 +128,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) read(t *testing.T, key string) []byte {
 	t.Helper()
-	b, err := e.svc.read(context.Background(), key)
+	b, err := e.svc.read(context.Background(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestLatestVersionIgnoresForeignObjects(t *testing.T) {
 	c := e.reg.entries[0]
 	forged := []byte("%PDF-1.7 something else entirely, and longer than the copy\n")
 	sum := sha256hex(forged)
-	if err := e.objects.Put(ctx, Prefix+c.SHA256+"/"+sum+".pdf", bytes.NewReader(forged), int64(len(forged)), sum); err != nil {
+	if _, err := e.objects.Put(ctx, Prefix+c.SHA256+"/"+sum+".pdf", bytes.NewReader(forged), int64(len(forged)), sum); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.svc.latestVersion(ctx, c)

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
@@ -33,13 +35,13 @@ func (e *engine) readAllDSS() *dssData {
 		}
 	}
 	for _, end := range e.ends {
-		if end > e.fin.end {
+		if end > e.fin.End() {
 			break
 		}
 		r := e.fin
-		if end != e.fin.end {
+		if end != e.fin.End() {
 			var err error
-			if r, err = e.f.revisionAt(end); err != nil {
+			if r, err = e.f.Revision(end); err != nil {
 				continue
 			}
 		}
@@ -67,24 +69,24 @@ func (e *engine) readAllDSS() *dssData {
 }
 
 // readDSS reads /DSS of revision r (nil when absent).
-func readDSS(r *revision) *dssData {
-	dss := r.dict(r.root().get("DSS"))
+func readDSS(r *pdf.Revision) *dssData {
+	dss := r.Dict(r.Root().Get("DSS"))
 	if dss == nil {
 		return nil
 	}
 	out := &dssData{}
-	read := func(key pname) [][]byte {
-		arr, _ := r.resolve(dss.get(key)).(parray)
+	read := func(key pdf.Name) [][]byte {
+		arr, _ := r.Resolve(dss.Get(key)).(pdf.Array)
 		var bs [][]byte
 		for i, o := range arr {
 			if i >= 1000 {
 				break
 			}
-			st, ok := r.resolve(o).(*pstream)
+			st, ok := r.Resolve(o).(*pdf.Stream)
 			if !ok {
 				continue
 			}
-			b, err := r.f.decode(st)
+			b, err := r.Decode(st)
 			if err == nil {
 				bs = append(bs, b)
 			}

@@ -269,23 +269,35 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	return err
 }
 
+// cmdFsck repairs and checks: it voids entries left Pending longer than --grace (repair
+// never issues), reports objects no entry refers to, and with --deep reads back every stored
+// copy and scan. It never deletes or overwrites an object. It prints JSON and exits 1 when
+// it found anything an administrator must look at (orphans, missing or damaged copies,
+// copies overwritten or deleted in the store), 0 when the store and the register agree.
 func cmdFsck(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := newFlags("fsck")
-	grace := fs.Duration("grace", 2*time.Minute, "leave entries younger than this alone (a certification may be in progress)")
+	grace := fs.Duration("grace", certify.DefaultGrace, "leave entries and objects younger than this alone (a certification may be in progress)")
+	deep := fs.Bool("deep", false, "read back every stored copy and scan and compare them with the register")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("fsck takes no arguments")
 	}
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rep, err := a.fsck(ctx, *grace)
+	rep, err := a.fsck(ctx, *grace, *deep)
 	if err != nil {
 		return err
 	}
 	if err := printJSON(stdout, rep); err != nil {
 		return err
+	}
+	if !rep.Clean {
+		return &exitError{1}
 	}
 	return nil
 }

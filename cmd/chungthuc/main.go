@@ -5,7 +5,7 @@
 //	chungthuc officer add --unit CODE --name NAME --title TITLE
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
-//	chungthuc migrate | fsck | audit verify
+//	chungthuc migrate | fsck [--grace D] [--deep] | audit verify
 //	chungthuc serve
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
@@ -71,8 +71,12 @@ Commands:
   renew [--before 2y] [--dry-run]
                           add a new document time-stamp to stored copies whose newest one
                           expires within --before (archive renewal, PAdES B-LTA); prints JSON
-  migrate                 apply database migrations
-  fsck                    repair entries a crash left half-done; report leftovers
+  migrate                 apply database migrations (as CHUNGTHUC_MIGRATE_DATABASE_URL when set,
+                          granting the role of CHUNGTHUC_DATABASE_URL what serve needs)
+  fsck [--grace 15m] [--deep]
+                          void entries a dead request left pending; report objects no entry
+                          refers to and (--deep) stored copies missing or damaged; deletes
+                          nothing; prints JSON, exits 1 when something needs an administrator
   audit verify            check the audit log's hash chain
   account add --username U --role R [--unit CODE] [--officer ID]
                           create a login; prints the username and a generated password once
@@ -81,8 +85,10 @@ Commands:
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
-CHUNGTHUC_DATABASE_URL, CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL
-(secrets also as NAME_FILE).
+CHUNGTHUC_DATABASE_URL, CHUNGTHUC_MIGRATE_DATABASE_URL,
+CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL/_RETENTION_YEARS
+(secrets also as NAME_FILE), CHUNGTHUC_STORE_TIMEOUT (30s), CHUNGTHUC_STORE_PROBE_TIMEOUT (1s),
+CHUNGTHUC_REPAIR_GRACE (15m), CHUNGTHUC_REPAIR_INTERVAL (1m), CHUNGTHUC_CHECK_SAMPLE (20).
 Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12;
 with it there is no development PKI unless it says "fallback": "dev"),
 CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PADES_LEVEL

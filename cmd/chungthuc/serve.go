@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
+	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/verify"
 )
@@ -35,16 +37,14 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	defer a.Close()
-	if rep, err := a.fsck(ctx, 2*time.Minute); err != nil {
-		logger.Error("start-up fsck failed", "err", err)
-	} else if len(rep.Issued)+len(rep.Voided)+len(rep.Removed) > 0 {
-		logger.Warn("start-up fsck repaired entries", "issued", rep.Issued, "voided", rep.Voided, "removed", rep.Removed)
-	}
+	a.warnOwner(ctx, logger)
+	// Start-up check: repair what a crash left and look for orphans (never deleting them).
+	a.checkPass(ctx, logger, true)
 	if err := a.seedLogins(ctx, stdout); err != nil {
 		return err
 	}
 	h, err := api.New(api.Deps{
-		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
+		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit,
 	})
@@ -68,6 +68,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		logger.Warn("cannot write to standard output", "err", err)
 	}
 	go a.renewLoop(ctx, logger)
+	go a.checkLoop(ctx, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -106,15 +107,98 @@ func (a *app) pkiHandler() http.Handler {
 	return a.pki.Handler()
 }
 
-// ready checks that the register and the object store answer.
+// ready checks, at the same time, that the register answers and that the object store
+// accepts a write now (its Probe: nothing is left behind, see storage/fs and storage/s3),
+// each within the probe timeout. The error names the failing part only; the detail
+// (endpoints, dial errors) is logged.
 func (a *app) ready(ctx context.Context) error {
-	if _, err := a.reg.Units(ctx); err != nil {
-		return err
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreProbeTimeout)
+	defer cancel()
+	regc := make(chan error, 1)
+	go func() { _, err := a.reg.Units(ctx); regc <- err }()
+	storeErr := a.objects.Probe(ctx)
+	regErr := <-regc
+	var parts []string
+	if regErr != nil {
+		a.log.Warn("readiness: register", "err", regErr)
+		parts = append(parts, "register unavailable")
 	}
-	if _, err := a.objects.Stat(ctx, "readyz/probe"); err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		return err
+	if storeErr != nil {
+		a.log.Warn("readiness: object store", "err", storeErr)
+		parts = append(parts, "object store unavailable")
+	}
+	if len(parts) > 0 {
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "%s", strings.Join(parts, ", "))
 	}
 	return nil
+}
+
+// repairLocker is a register that can hold the repair lock across processes (PostgreSQL);
+// the embedded register serves one process, which runs one check at a time.
+type repairLocker interface {
+	TryRepairLock(ctx context.Context) (release func(), ok bool, err error)
+}
+
+// checkLoop repairs and checks every RepairInterval: voids entries Pending longer than the
+// grace, reads back a rolling sample of stored copies, and every tenth pass lists the store
+// for orphans. One instance at a time does it (the PostgreSQL advisory lock); every
+// instance refreshes the open findings for /metrics.
+func (a *app) checkLoop(ctx context.Context, logger *slog.Logger) {
+	t := time.NewTicker(a.cfg.RepairInterval)
+	defer t.Stop()
+	for pass := 1; ; pass++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.checkPass(ctx, logger, pass%10 == 0)
+	}
+}
+
+// checkPass runs one repair-and-check pass under the repair lock (skipped when another
+// instance holds it) and logs what it found.
+func (a *app) checkPass(ctx context.Context, logger *slog.Logger, orphans bool) {
+	if l, ok := a.reg.(repairLocker); ok {
+		release, got, err := l.TryRepairLock(ctx)
+		if err != nil {
+			logger.Error("repair: cannot take the repair lock", "err", err)
+			return
+		}
+		if !got {
+			if _, err := a.svc.RefreshFindings(ctx); err != nil {
+				logger.Warn("repair: cannot read the findings", "err", err)
+			}
+			return
+		}
+		defer release()
+	}
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	rep, err := a.svc.Check(ctx, certify.CheckOptions{Grace: a.cfg.RepairGrace, Orphans: orphans, Sample: a.cfg.CheckSample})
+	if err != nil {
+		logger.Error("repair and check failed", "err", err)
+		return
+	}
+	if len(rep.Voided) > 0 {
+		logger.Warn("repair voided interrupted entries", "voided", len(rep.Voided))
+	}
+	if !rep.Clean() {
+		logger.Error("stored objects need an administrator: see `chungthuc fsck`", "orphans", len(rep.Orphans), "problems", len(rep.Problems))
+	}
+}
+
+// warnOwner logs a warning when serve runs as the owner of the register's tables: that role
+// can alter them and disable their triggers (see README, "Two PostgreSQL roles").
+func (a *app) warnOwner(ctx context.Context, logger *slog.Logger) {
+	type owned interface {
+		CurrentUser(ctx context.Context) (string, bool, error)
+	}
+	if o, ok := a.reg.(owned); ok {
+		if role, owner, err := o.CurrentUser(ctx); err == nil && owner {
+			logger.Warn("serve runs as the owner of the register's tables, which can alter them and disable their triggers; give serve its own role (CHUNGTHUC_MIGRATE_DATABASE_URL for migrate)", "role", role)
+		}
+	}
 }
 
 // renewLoop renews archived copies whose last time-stamp nears expiry, once a day.

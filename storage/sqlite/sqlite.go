@@ -269,6 +269,13 @@ func timeArg(t *time.Time) any {
 	return ledger.FormatTime(*t)
 }
 
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil

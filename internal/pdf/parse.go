@@ -1,19 +1,23 @@
-package verify
+package pdf
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
-// maxDepth bounds the nesting of arrays and dictionaries (deep-nesting attacks).
-const maxDepth = 64
+// MaxDepth bounds the nesting of arrays and dictionaries in one object (deep-nesting
+// attacks); deeper input is ErrSyntax.
+const MaxDepth = 64
 
-var errSyntax = errors.New("pdf syntax error")
+// ErrSyntax is wrapped by every error about malformed PDF syntax; the message names the
+// absolute byte offset (or -1 inside decoded data).
+var ErrSyntax = errors.New("pdf syntax error")
 
 func syntaxErr(pos int64, format string, args ...any) error {
-	return fmt.Errorf("%w at byte %d: %s", errSyntax, pos, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w at byte %d: %s", ErrSyntax, pos, fmt.Sprintf(format, args...))
 }
 
 // parser reads PDF objects from buf. base is the absolute file offset of buf[0]; fromFile
@@ -26,14 +30,15 @@ type parser struct {
 	depth    int
 	// length resolves an indirect /Length of a stream; nil means indirect lengths are not
 	// followed (the data is then delimited by "endstream").
-	length func(pref) (int64, bool)
+	length func(Ref) (int64, bool)
 	// work, when set, is charged with every byte scanned, and parsing fails once it
-	// exceeds workLimit: hostile files cannot make the engine rescan the file forever.
+	// exceeds workLimit: hostile files cannot make the reader rescan the file forever.
 	work      *int64
 	workLimit int64
 }
 
-var errWork = fmt.Errorf("%w: too much parsing work for this file", errLimit)
+// ErrWork is returned (wrapping ErrLimit) once a File has spent its parse-work budget.
+var ErrWork = fmt.Errorf("%w: too much parsing work for this file", ErrLimit)
 
 // charge accounts for n scanned bytes.
 func (p *parser) charge(n int) error {
@@ -42,16 +47,18 @@ func (p *parser) charge(n int) error {
 	}
 	*p.work += int64(n)
 	if *p.work > p.workLimit {
-		return errWork
+		return ErrWork
 	}
 	return nil
 }
 
-func isWhite(c byte) bool {
+// IsWhite reports whether c is a PDF white-space character (NUL, TAB, LF, FF, CR, SP).
+func IsWhite(c byte) bool {
 	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
 }
 
-func isDelim(c byte) bool {
+// IsDelim reports whether c is a PDF delimiter: ( ) < > [ ] { } / %.
+func IsDelim(c byte) bool {
 	switch c {
 	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
 		return true
@@ -59,7 +66,34 @@ func isDelim(c byte) bool {
 	return false
 }
 
-func isRegular(c byte) bool { return !isWhite(c) && !isDelim(c) }
+// IsRegular reports whether c is a regular character (neither white space nor a
+// delimiter): the characters of names, numbers and keywords.
+func IsRegular(c byte) bool { return !IsWhite(c) && !IsDelim(c) }
+
+// ReadUint reads an unsigned decimal integer token (at most 18 digits, not followed by a
+// regular character) after any white space and comments at buf[pos:]. It returns the value
+// and the position just after it; ok is false (and next is pos) when there is none.
+func ReadUint(buf []byte, pos int) (v int64, next int, ok bool) {
+	p := &parser{buf: buf, pos: pos}
+	v, ok = p.readUint()
+	if !ok {
+		return 0, pos, false
+	}
+	return v, p.pos, true
+}
+
+// ParseObject parses the one direct object at the start of b (after white space and
+// comments): a reference "n g R" counts as one object, a stream does not (its dictionary
+// is returned). It returns the object and the number of bytes read. Strings and
+// dictionaries carry no file offsets. Nesting deeper than MaxDepth is ErrSyntax.
+func ParseObject(b []byte) (Object, int, error) {
+	p := &parser{buf: b}
+	v, err := p.parseObject()
+	if err != nil {
+		return nil, 0, err
+	}
+	return v, p.pos, nil
+}
 
 func (p *parser) abs(i int) int64 {
 	if !p.fromFile {
@@ -72,7 +106,7 @@ func (p *parser) abs(i int) int64 {
 func (p *parser) skipWS() {
 	for p.pos < len(p.buf) {
 		c := p.buf[p.pos]
-		if isWhite(c) {
+		if IsWhite(c) {
 			p.pos++
 		} else if c == '%' {
 			for p.pos < len(p.buf) && p.buf[p.pos] != '\n' && p.buf[p.pos] != '\r' {
@@ -84,16 +118,18 @@ func (p *parser) skipWS() {
 	}
 }
 
-// keyword reads a run of regular characters without consuming it when it is not kw.
+// peekKeyword returns the run of regular characters after white space, without consuming
+// it.
 func (p *parser) peekKeyword() []byte {
 	p.skipWS()
 	i := p.pos
-	for i < len(p.buf) && isRegular(p.buf[i]) {
+	for i < len(p.buf) && IsRegular(p.buf[i]) {
 		i++
 	}
 	return p.buf[p.pos:i]
 }
 
+// acceptKeyword consumes keyword kw when it comes next.
 func (p *parser) acceptKeyword(kw string) bool {
 	if string(p.peekKeyword()) == kw {
 		p.pos += len(kw)
@@ -102,14 +138,15 @@ func (p *parser) acceptKeyword(kw string) bool {
 	return false
 }
 
-// readInt reads an unsigned decimal integer token; ok is false (and pos unchanged) otherwise.
+// readUint reads an unsigned decimal integer token after white space; ok is false
+// otherwise (and only the white space was consumed).
 func (p *parser) readUint() (int64, bool) {
 	p.skipWS()
 	i := p.pos
 	for i < len(p.buf) && p.buf[i] >= '0' && p.buf[i] <= '9' {
 		i++
 	}
-	if i == p.pos || i-p.pos > 18 || (i < len(p.buf) && isRegular(p.buf[i])) {
+	if i == p.pos || i-p.pos > 18 || (i < len(p.buf) && IsRegular(p.buf[i])) {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(string(p.buf[p.pos:i]), 10, 64)
@@ -121,7 +158,7 @@ func (p *parser) readUint() (int64, bool) {
 }
 
 // parseObject reads one direct object (a reference counts as one).
-func (p *parser) parseObject() (object, error) {
+func (p *parser) parseObject() (Object, error) {
 	p.skipWS()
 	if p.pos >= len(p.buf) {
 		return nil, syntaxErr(p.abs(p.pos), "unexpected end of data")
@@ -141,15 +178,15 @@ func (p *parser) parseObject() (object, error) {
 		return p.parseArray()
 	case c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9'):
 		return p.parseNumberOrRef()
-	case isRegular(c):
+	case IsRegular(c):
 		kw := p.peekKeyword()
 		switch string(kw) {
 		case "true":
 			p.pos += 4
-			return pbool(true), nil
+			return Bool(true), nil
 		case "false":
 			p.pos += 5
-			return pbool(false), nil
+			return Bool(false), nil
 		case "null":
 			p.pos += 4
 			return nil, nil
@@ -161,31 +198,22 @@ func (p *parser) parseObject() (object, error) {
 
 func (p *parser) enter() error {
 	p.depth++
-	if p.depth > maxDepth {
-		return syntaxErr(p.abs(p.pos), "nesting deeper than %d", maxDepth)
+	if p.depth > MaxDepth {
+		return syntaxErr(p.abs(p.pos), "nesting deeper than %d", MaxDepth)
 	}
 	return nil
 }
 
-func (p *parser) parseName() (object, error) {
+func (p *parser) parseName() (Object, error) {
 	p.pos++ // '/'
-	var b []byte
-	for p.pos < len(p.buf) && isRegular(p.buf[p.pos]) {
-		c := p.buf[p.pos]
-		if c == '#' && p.pos+2 < len(p.buf) {
-			if v, err := strconv.ParseUint(string(p.buf[p.pos+1:p.pos+3]), 16, 8); err == nil {
-				b = append(b, byte(v))
-				p.pos += 3
-				continue
-			}
-		}
-		b = append(b, c)
+	start := p.pos
+	for p.pos < len(p.buf) && IsRegular(p.buf[p.pos]) {
 		p.pos++
 	}
-	return pname(b), nil
+	return Name(DecodeName(p.buf[start:p.pos])), nil
 }
 
-func (p *parser) parseLiteral() (object, error) {
+func (p *parser) parseLiteral() (Object, error) {
 	start := p.pos
 	p.pos++ // '('
 	var b []byte
@@ -199,7 +227,7 @@ func (p *parser) parseLiteral() (object, error) {
 		case ')':
 			depth--
 			if depth == 0 {
-				return pstring{v: b, off: p.abs(start), end: p.abs(p.pos)}, nil
+				return String{Value: b, Off: p.abs(start), End: p.abs(p.pos)}, nil
 			}
 		case '\\':
 			if p.pos >= len(p.buf) {
@@ -243,7 +271,8 @@ func (p *parser) parseLiteral() (object, error) {
 	return nil, syntaxErr(p.abs(start), "unterminated string")
 }
 
-func unhex(c byte) (byte, bool) {
+// HexDigit returns the value of the hexadecimal digit c (0-9, a-f, A-F).
+func HexDigit(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
 		return c - '0', true
@@ -255,7 +284,7 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-func (p *parser) parseHex() (object, error) {
+func (p *parser) parseHex() (Object, error) {
 	start := p.pos
 	p.pos++ // '<'
 	end := bytes.IndexByte(p.buf[p.pos:], '>')
@@ -270,10 +299,10 @@ func (p *parser) parseHex() (object, error) {
 	var hi byte
 	half := false
 	for _, c := range raw {
-		if isWhite(c) {
+		if IsWhite(c) {
 			continue
 		}
-		v, ok := unhex(c)
+		v, ok := HexDigit(c)
 		if !ok {
 			return nil, syntaxErr(p.abs(start), "bad hex digit %q", c)
 		}
@@ -288,16 +317,16 @@ func (p *parser) parseHex() (object, error) {
 		b = append(b, hi<<4)
 	}
 	p.pos += end + 1
-	return pstring{v: b, hex: true, off: p.abs(start), end: p.abs(p.pos)}, nil
+	return String{Value: b, Hex: true, Off: p.abs(start), End: p.abs(p.pos)}, nil
 }
 
-func (p *parser) parseArray() (object, error) {
+func (p *parser) parseArray() (Object, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
 	p.pos++ // '['
-	var a parray
+	var a Array
 	for {
 		p.skipWS()
 		if p.pos >= len(p.buf) {
@@ -306,7 +335,7 @@ func (p *parser) parseArray() (object, error) {
 		if p.buf[p.pos] == ']' {
 			p.pos++
 			if a == nil {
-				a = parray{}
+				a = Array{}
 			}
 			return a, nil
 		}
@@ -318,12 +347,12 @@ func (p *parser) parseArray() (object, error) {
 	}
 }
 
-func (p *parser) parseDict() (object, error) {
+func (p *parser) parseDict() (Object, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	d := &pdict{off: p.abs(p.pos)}
+	d := &Dict{off: p.abs(p.pos)}
 	p.pos += 2 // '<<'
 	for {
 		p.skipWS()
@@ -333,6 +362,9 @@ func (p *parser) parseDict() (object, error) {
 		if p.buf[p.pos] == '>' {
 			if p.pos+1 < len(p.buf) && p.buf[p.pos+1] == '>' {
 				p.pos += 2
+				if p.fromFile {
+					d.end = p.abs(p.pos)
+				}
 				return d, nil
 			}
 			return nil, syntaxErr(p.abs(p.pos), "stray '>' in dictionary")
@@ -345,14 +377,14 @@ func (p *parser) parseDict() (object, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.set(k.(pname), v)
+		d.add(k.(Name), v)
 	}
 }
 
-func (p *parser) parseNumberOrRef() (object, error) {
+func (p *parser) parseNumberOrRef() (Object, error) {
 	start := p.pos
 	i := p.pos
-	for i < len(p.buf) && isRegular(p.buf[i]) {
+	for i < len(p.buf) && IsRegular(p.buf[i]) {
 		i++
 	}
 	tok := string(p.buf[p.pos:i])
@@ -363,58 +395,99 @@ func (p *parser) parseNumberOrRef() (object, error) {
 			save := p.pos
 			if g, ok := p.readUint(); ok {
 				p.skipWS()
-				if p.pos < len(p.buf) && p.buf[p.pos] == 'R' && (p.pos+1 == len(p.buf) || !isRegular(p.buf[p.pos+1])) {
+				if p.pos < len(p.buf) && p.buf[p.pos] == 'R' && (p.pos+1 == len(p.buf) || !IsRegular(p.buf[p.pos+1])) {
 					p.pos++
 					if v > 1<<31 || g > 65535 {
 						return nil, syntaxErr(p.abs(start), "reference out of range")
 					}
-					return pref{num: int(v), gen: int(g)}, nil
+					return Ref{Num: int(v), Gen: int(g)}, nil
 				}
 			}
 			p.pos = save
 		}
-		return pint(v), nil
+		return Int(v), nil
 	}
-	if f, err := strconv.ParseFloat(tok, 64); err == nil {
-		return preal(f), nil
+	// Non-finite values ("+inf", "-nan", which strconv accepts) are not PDF numbers.
+	if f, err := strconv.ParseFloat(tok, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return Real(f), nil
 	}
 	// Tolerate forms like "--5" or "5." that some writers produce.
-	if f, err := strconv.ParseFloat(string(bytes.TrimLeft([]byte(tok), "+-")), 64); err == nil {
-		return preal(-f), nil
+	if f, err := strconv.ParseFloat(string(bytes.TrimLeft([]byte(tok), "+-")), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return Real(-f), nil
 	}
 	return nil, syntaxErr(p.abs(start), "bad number %.20q", tok)
 }
 
-// parseIndirect reads "num gen obj <object> [stream…endstream] endobj" at p.pos and returns
-// the object number, generation and value, and the position just after the object.
-func (p *parser) parseIndirect() (num, gen int, v object, err error) {
+// objectHead is the part of an indirect object that does not depend on the revision
+// reading it: its number, generation and value (for a stream, its dictionary), and where
+// the parse stopped. A stream's data does depend on it (an indirect /Length).
+type objectHead struct {
+	num, gen int
+	v        Object
+	stream   bool // v is the dictionary of a stream whose data starts at pos
+	pos      int  // just after the object, or after the "stream" keyword
+	err      error
+}
+
+// parseHead reads "num gen obj <object>" and, after a dictionary, the "stream" keyword.
+func (p *parser) parseHead() objectHead {
 	start := p.pos
 	n, ok1 := p.readUint()
 	g, ok2 := p.readUint()
 	if !ok1 || !ok2 || !p.acceptKeyword("obj") || n > 1<<31 || g > 65535 {
-		return 0, 0, nil, syntaxErr(p.abs(start), "no object header")
+		return objectHead{err: syntaxErr(p.abs(start), "no object header")}
 	}
-	v, err = p.parseObject()
+	v, err := p.parseObject()
 	if err != nil {
-		return 0, 0, nil, err
+		return objectHead{err: err}
 	}
-	if d, ok := v.(*pdict); ok && p.acceptKeyword("stream") {
-		s, err := p.parseStreamData(d)
+	h := objectHead{num: int(n), gen: int(g), v: v}
+	if _, ok := v.(*Dict); ok && p.acceptKeyword("stream") {
+		h.stream = true
+	}
+	h.pos = p.pos
+	if err := p.charge(p.pos - start); err != nil {
+		return objectHead{err: err}
+	}
+	return h
+}
+
+// parseTail reads what follows head h: a stream's data, then "endobj" (tolerated when
+// missing). It returns the object's value.
+func (p *parser) parseTail(h objectHead) (Object, error) {
+	p.pos = h.pos
+	v := h.v
+	if h.stream {
+		s, err := p.parseStreamData(v.(*Dict))
 		if err != nil {
-			return 0, 0, nil, err
+			return nil, err
 		}
 		v = s
 	}
 	p.acceptKeyword("endobj") // tolerated when missing
-	if err := p.charge(p.pos - start); err != nil {
+	if err := p.charge(p.pos - h.pos); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// parseIndirect reads "num gen obj <object> [stream…endstream] endobj" at p.pos and returns
+// the object number, generation and value; p.pos is then just after the object.
+func (p *parser) parseIndirect() (num, gen int, v Object, err error) {
+	h := p.parseHead()
+	if h.err != nil {
+		return 0, 0, nil, h.err
+	}
+	v, err = p.parseTail(h)
+	if err != nil {
 		return 0, 0, nil, err
 	}
-	return int(n), int(g), v, nil
+	return h.num, h.gen, v, nil
 }
 
 // parseStreamData reads the data of a stream whose dictionary is d; p.pos is just after
 // the "stream" keyword.
-func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
+func (p *parser) parseStreamData(d *Dict) (*Stream, error) {
 	// The keyword is followed by CRLF or LF (a lone CR is tolerated).
 	if p.pos < len(p.buf) && p.buf[p.pos] == '\r' {
 		p.pos++
@@ -424,10 +497,10 @@ func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
 	}
 	start := p.pos
 	var n int64 = -1
-	switch l := d.get("Length").(type) {
-	case pint:
+	switch l := d.Get("Length").(type) {
+	case Int:
 		n = int64(l)
-	case pref:
+	case Ref:
 		if p.length != nil {
 			if v, ok := p.length(l); ok {
 				n = v
@@ -437,12 +510,12 @@ func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
 	if n >= 0 && n <= int64(len(p.buf)-start) {
 		q := start + int(n)
 		j := q
-		for j < len(p.buf) && isWhite(p.buf[j]) && j-q < 4 {
+		for j < len(p.buf) && IsWhite(p.buf[j]) && j-q < 4 {
 			j++
 		}
 		if bytes.HasPrefix(p.buf[j:], []byte("endstream")) {
 			p.pos = j + len("endstream")
-			return &pstream{dict: d, data: p.buf[start:q:q], off: p.abs(start)}, nil
+			return &Stream{Dict: d, Raw: p.buf[start:q:q], Off: p.abs(start)}, nil
 		}
 	}
 	// Length missing or wrong: the data ends at the first "endstream".
@@ -464,5 +537,5 @@ func (p *parser) parseStreamData(d *pdict) (*pstream, error) {
 		end--
 	}
 	p.pos = start + k + len("endstream")
-	return &pstream{dict: d, data: p.buf[start:end:end], off: p.abs(start)}, nil
+	return &Stream{Dict: d, Raw: p.buf[start:end:end], Off: p.abs(start)}, nil
 }

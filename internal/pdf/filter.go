@@ -1,4 +1,4 @@
-package verify
+package pdf
 
 import (
 	"bytes"
@@ -8,31 +8,34 @@ import (
 	"io"
 )
 
-// errBomb is returned when a stream decodes to more than the configured limit.
-var errBomb = errors.New("decoded stream exceeds the size limit")
+// ErrBomb is returned when a stream decodes to more than the size limit.
+var ErrBomb = errors.New("decoded stream exceeds the size limit")
 
-// decodeStream decodes the data of s (only what the engine needs: FlateDecode with PNG
-// predictors, ASCIIHexDecode), never producing more than limit bytes.
-func decodeStream(s *pstream, limit int64) ([]byte, error) {
-	var filters []pname
-	var parms []*pdict
-	switch f := s.dict.get("Filter").(type) {
+// DecodeStream decodes the data of s through its /Filter chain (at most 4 filters, each
+// with its /DecodeParms): FlateDecode with PNG predictors (Predictor >= 10),
+// ASCIIHexDecode and ASCII85Decode, abbreviations included. Other filters (LZW,
+// RunLength, image filters) are errors: the reader decodes structure and content streams,
+// never images. No step produces more than limit bytes (else ErrBomb).
+func DecodeStream(s *Stream, limit int64) ([]byte, error) {
+	var filters []Name
+	var parms []*Dict
+	switch f := s.Dict.Get("Filter").(type) {
 	case nil:
-	case pname:
-		filters = []pname{f}
-		d, _ := s.dict.get("DecodeParms").(*pdict)
-		parms = []*pdict{d}
-	case parray:
-		pa, _ := s.dict.get("DecodeParms").(parray)
+	case Name:
+		filters = []Name{f}
+		d, _ := s.Dict.Get("DecodeParms").(*Dict)
+		parms = []*Dict{d}
+	case Array:
+		pa, _ := s.Dict.Get("DecodeParms").(Array)
 		for i, x := range f {
-			n, ok := x.(pname)
+			n, ok := x.(Name)
 			if !ok {
 				return nil, fmt.Errorf("filter is not a name")
 			}
 			filters = append(filters, n)
-			var d *pdict
+			var d *Dict
 			if i < len(pa) {
-				d, _ = pa[i].(*pdict)
+				d, _ = pa[i].(*Dict)
 			}
 			parms = append(parms, d)
 		}
@@ -42,7 +45,7 @@ func decodeStream(s *pstream, limit int64) ([]byte, error) {
 	if len(filters) > 4 {
 		return nil, fmt.Errorf("too many filters")
 	}
-	data := s.data
+	data := s.Raw
 	for i, f := range filters {
 		var err error
 		switch f {
@@ -53,6 +56,8 @@ func decodeStream(s *pstream, limit int64) ([]byte, error) {
 			}
 		case "ASCIIHexDecode", "AHx":
 			data, err = asciiHex(data, limit)
+		case "ASCII85Decode", "A85":
+			data, err = ascii85(data, limit)
 		default:
 			err = fmt.Errorf("unsupported filter %s", f)
 		}
@@ -61,7 +66,7 @@ func decodeStream(s *pstream, limit int64) ([]byte, error) {
 		}
 	}
 	if int64(len(data)) > limit {
-		return nil, errBomb
+		return nil, ErrBomb
 	}
 	return data, nil
 }
@@ -75,7 +80,7 @@ func inflate(b []byte, limit int64) ([]byte, error) {
 	var out bytes.Buffer
 	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
 	if n > limit {
-		return nil, errBomb
+		return nil, ErrBomb
 	}
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("flate: %w", err)
@@ -91,10 +96,10 @@ func asciiHex(b []byte, limit int64) ([]byte, error) {
 		if c == '>' {
 			break
 		}
-		if isWhite(c) {
+		if IsWhite(c) {
 			continue
 		}
-		v, ok := unhex(c)
+		v, ok := HexDigit(c)
 		if !ok {
 			return nil, fmt.Errorf("ASCIIHex: bad digit")
 		}
@@ -109,32 +114,85 @@ func asciiHex(b []byte, limit int64) ([]byte, error) {
 		out = append(out, hi<<4)
 	}
 	if int64(len(out)) > limit {
-		return nil, errBomb
+		return nil, ErrBomb
+	}
+	return out, nil
+}
+
+// ascii85 decodes ASCII85Decode data up to its "~>" end marker (a missing marker ends
+// the data too): white space is ignored, "z" stands for four zero bytes, and a final
+// partial group of n characters gives n-1 bytes.
+func ascii85(b []byte, limit int64) ([]byte, error) {
+	b = bytes.TrimLeft(b, "\x00\t\n\f\r ")
+	b = bytes.TrimPrefix(b, []byte("<~"))
+	out := make([]byte, 0, min(int64(len(b))*4/5+4, limit+4))
+	var v uint64
+	n := 0
+	for _, c := range b {
+		switch {
+		case IsWhite(c):
+			continue
+		case c == '~':
+			goto end
+		case c == 'z' && n == 0:
+			out = append(out, 0, 0, 0, 0)
+		case c >= '!' && c <= 'u':
+			v = v*85 + uint64(c-'!')
+			n++
+			if n == 5 {
+				if v > 0xffffffff {
+					return nil, fmt.Errorf("ASCII85: group out of range")
+				}
+				out = append(out, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+				v, n = 0, 0
+			}
+		default:
+			return nil, fmt.Errorf("ASCII85: bad character")
+		}
+		if int64(len(out)) > limit {
+			return nil, ErrBomb
+		}
+	}
+end:
+	switch {
+	case n == 1:
+		return nil, fmt.Errorf("ASCII85: truncated group")
+	case n > 1:
+		for k := n; k < 5; k++ {
+			v = v*85 + 84
+		}
+		if v > 0xffffffff {
+			return nil, fmt.Errorf("ASCII85: group out of range")
+		}
+		out = append(out, []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}[:n-1]...)
+	}
+	if int64(len(out)) > limit {
+		return nil, ErrBomb
 	}
 	return out, nil
 }
 
 // unpredict undoes a PNG predictor (Predictor ≥ 10), as used by cross-reference streams.
-func unpredict(b []byte, parms *pdict) ([]byte, error) {
+func unpredict(b []byte, parms *Dict) ([]byte, error) {
 	if parms == nil {
 		return b, nil
 	}
-	pred, _ := intOf(parms.get("Predictor"))
+	pred, _ := IntOf(parms.Get("Predictor"))
 	if pred <= 1 {
 		return b, nil
 	}
 	if pred < 10 {
 		return nil, fmt.Errorf("unsupported predictor %d", pred)
 	}
-	cols, ok := intOf(parms.get("Columns"))
+	cols, ok := IntOf(parms.Get("Columns"))
 	if !ok {
 		cols = 1
 	}
-	colors, ok := intOf(parms.get("Colors"))
+	colors, ok := IntOf(parms.Get("Colors"))
 	if !ok {
 		colors = 1
 	}
-	bpc, ok := intOf(parms.get("BitsPerComponent"))
+	bpc, ok := IntOf(parms.Get("BitsPerComponent"))
 	if !ok {
 		bpc = 8
 	}

@@ -159,7 +159,7 @@ func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.
 		s.Error(w, r, err)
 		return
 	}
-	defer cp.Close()
+	defer func() { _ = cp.Close() }() // removes the spool file; nothing to tell the client
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Length", fmt.Sprint(cp.Size))
 	disposition := "attachment"

@@ -430,7 +430,8 @@ func (s *Store) Probe(ctx context.Context) error {
 	if res, err := s.probe.ListMultipartUploads(ctx, s.bucket, probePrefix, "", "", "", 10); err == nil {
 		for _, u := range res.Uploads {
 			if time.Since(u.Initiated) > time.Minute {
-				s.probe.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
+				// Best effort: a leftover that cannot be aborted now is tried again next time.
+				_ = s.probe.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
 			}
 		}
 	} else {
@@ -440,7 +441,8 @@ func (s *Store) Probe(ctx context.Context) error {
 	if err != nil {
 		return s.fail("start a probe upload", key, err)
 	}
-	defer s.probe.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, key, id)
+	// The probe's upload is never completed; a failed abort is cleaned up by the next probe.
+	defer func() { _ = s.probe.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, key, id) }()
 	part := []byte("chungthuc readiness probe\n")
 	md5sum := md5.Sum(part)
 	sha := sha256.Sum256(part)

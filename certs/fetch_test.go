@@ -16,12 +16,13 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // fetchFixture is a dev PKI whose certificates point at an httptest server; wrap lets a
 // test change what the server answers.
 type fetchFixture struct {
-	pki   *DevPKI
+	pki   *devpki.PKI
 	srv   *httptest.Server
 	chain []*x509.Certificate
 	roots *x509.CertPool
@@ -42,7 +43,7 @@ func newFetchFixture(t *testing.T, host string, wrap func(pki http.Handler) http
 		_, port, _ := net.SplitHostPort(f.srv.Listener.Addr().String())
 		base = "http://" + host + ":" + port
 	}
-	f.pki = openTestPKI(t, Options{BaseURL: base, Now: time.Now})
+	f.pki = openTestPKI(t, devpki.Options{BaseURL: base, Now: time.Now})
 	h = f.pki.Handler()
 	if wrap != nil {
 		h = wrap(h)
@@ -132,7 +133,7 @@ func TestFetcherFallbacks(t *testing.T) {
 
 // Answers signed by someone else are not revocation data.
 func TestFetcherRejectsForeignAnswers(t *testing.T) {
-	other := openTestPKI(t, Options{Now: time.Now})
+	other := openTestPKI(t, devpki.Options{Now: time.Now})
 	f := newFetchFixture(t, "", func(h http.Handler) http.Handler {
 		return other.Handler() // same paths, wrong CA
 	})
@@ -179,7 +180,7 @@ func TestFetcherOnlyTrustedChains(t *testing.T) {
 		t.Fatalf("empty chain: %v", err)
 	}
 	// A trusted chain without OCSP/CRL locations: nothing to fetch, no error.
-	p := openTestPKI(t, Options{})
+	p := openTestPKI(t, devpki.Options{})
 	sk, _ := p.IssueSeal(unitPL)
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Root())

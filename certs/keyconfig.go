@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -121,7 +122,7 @@ func ReadKeyConfig(path string) (*KeyConfig, error) {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "key configuration %s: fallback must be \"dev\" or absent, not %q", path, c.Fallback)
 	}
 	for code, s := range c.Units {
-		if err := checkUnitCode(code); err != nil {
+		if err := chungthuc.CheckUnitCode(code); err != nil {
 			return nil, withPrefix("key configuration "+path, err)
 		}
 		if err := s.check(); err != nil {
@@ -429,4 +430,15 @@ func (s *ConfiguredKeyStore) Close() error {
 	}
 	s.closers = nil
 	return nil
+}
+
+// copyKey copies a SigningKey, so that callers cannot change the store's chain.
+func copyKey(sk *chungthuc.SigningKey) *chungthuc.SigningKey {
+	return &chungthuc.SigningKey{Signer: sk.Signer, Chain: append([]*x509.Certificate(nil), sk.Chain...)}
+}
+
+// sameLeaf reports whether certPEM holds c.
+func sameLeaf(certPEM []byte, c *x509.Certificate) bool {
+	b, _ := pem.Decode(certPEM)
+	return b != nil && b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, c.Raw)
 }

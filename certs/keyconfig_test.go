@@ -13,13 +13,14 @@ import (
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // keyConfigFixture writes PEM and PKCS#12 files for officer 1 and the seal of PL, issued by
 // a dev PKI, into dir.
 type keyConfigFixture struct {
 	dir      string
-	pki      *DevPKI
+	pki      *devpki.PKI
 	officer  *chungthuc.SigningKey
 	seal     *chungthuc.SigningKey
 	password string
@@ -27,7 +28,7 @@ type keyConfigFixture struct {
 
 func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	t.Helper()
-	f := &keyConfigFixture{dir: t.TempDir(), pki: openTestPKI(t, Options{}), password: "mật-khẩu-p12-9d1e"}
+	f := &keyConfigFixture{dir: t.TempDir(), pki: openTestPKI(t, devpki.Options{}), password: "mật-khẩu-p12-9d1e"}
 	var err error
 	if f.officer, _, err = f.pki.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL); err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 		t.Fatal(err)
 	}
 	writeTestFile(t, filepath.Join(f.dir, "o1.pem"), EncodeCertificatePEM(f.officer.Chain...))
-	_, keyPath := f.pki.officerPaths(1)
+	_, keyPath := f.pki.OfficerFiles(1)
 	key, err := os.ReadFile(keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	if err := os.WriteFile(filepath.Join(f.dir, "o1.key"), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, sealKey := f.pki.sealPaths("PL")
+	_, sealKey := f.pki.SealFiles("PL")
 	p12, err := pkcs12.Modern.Encode(rawKey(t, sealKey), f.seal.Chain[0], f.seal.Chain[1:], f.password)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 type countingSource struct {
@@ -22,8 +23,8 @@ func (s *countingSource) Revocation(context.Context, []*x509.Certificate) (*chun
 // TestRevocationRouter: certificates the local authority issued are answered in-process,
 // never fetched; others go online; an untrusted chain's error says where to add its root.
 func TestRevocationRouter(t *testing.T) {
-	dev := openTestPKI(t, Options{BaseURL: "http://127.0.0.1:1"})
-	other := openTestPKI(t, Options{})
+	dev := openTestPKI(t, devpki.Options{BaseURL: "http://127.0.0.1:1"})
+	other := openTestPKI(t, devpki.Options{})
 	mine, err := dev.IssueSeal(unitPL)
 	if err != nil {
 		t.Fatal(err)

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 func TestLoadTrustAnchors(t *testing.T) {
-	a := openTestPKI(t, Options{})
-	b := openTestPKI(t, Options{})
+	a := openTestPKI(t, devpki.Options{})
+	b := openTestPKI(t, devpki.Options{})
 	sealA, err := a.IssueSeal(unitPL)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestLoadTrustAnchors(t *testing.T) {
 // chains — not a chain's leaf or an intermediate — and an anchor file that cannot be loaded
 // is an error, not a smaller pool.
 func TestTrustPool(t *testing.T) {
-	a, b, c := openTestPKI(t, Options{}), openTestPKI(t, Options{}), openTestPKI(t, Options{})
+	a, b, c := openTestPKI(t, devpki.Options{}), openTestPKI(t, devpki.Options{}), openTestPKI(t, devpki.Options{})
 	anchors := filepath.Join(t.TempDir(), "anchors.pem")
 	if err := os.WriteFile(anchors, a.RootPEM(), 0o644); err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestTrustPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := x509.NewCertPool()
-	for _, p := range []*DevPKI{a, b, c} {
+	for _, p := range []*devpki.PKI{a, b, c} {
 		want.AddCert(p.Root())
 	}
 	if !pool.Equal(want) {

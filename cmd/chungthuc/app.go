@@ -14,7 +14,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/storage/fs"
@@ -39,9 +39,9 @@ type app struct {
 	audit   chungthuc.AuditLog
 	objects chungthuc.ObjectStore // bounded by guard: every call has a deadline
 	guard   *guard.Store
-	checkMu sync.Mutex    // one repair-and-check pass at a time in this process
-	fsStore *fs.Store     // the embedded object store, when used
-	pki     *certs.DevPKI // nil in production key mode (keys.go)
+	checkMu sync.Mutex  // one repair-and-check pass at a time in this process
+	fsStore *fs.Store   // the embedded object store, when used
+	pki     *devpki.PKI // nil in production key mode (keys.go)
 	svc     *certify.Service
 
 	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // ltv is what wireKeys chooses: the key store, the development PKI (nil in production key
@@ -16,8 +17,8 @@ import (
 // PAdES level of new copies.
 type ltv struct {
 	keys   chungthuc.KeyStore
-	closer io.Closer     // releases PKCS#11 keys; nil when none
-	pki    *certs.DevPKI // nil unless the development PKI is in use
+	closer io.Closer   // releases PKCS#11 keys; nil when none
+	pki    *devpki.PKI // nil unless the development PKI is in use
 	trust  *x509.CertPool
 	ts     chungthuc.Timestamper // nil: no TSA (B-B only)
 	rev    chungthuc.RevocationSource
@@ -56,7 +57,7 @@ func devPKIInUse(cfg *Config) (bool, *certs.KeyConfig, error) {
 //   - level: CHUNGTHUC_PADES_LEVEL, by default B-LTA when there is a TSA and B-B otherwise.
 //
 // Errors: EINVALID when a level above B-B is asked for without a TSA, and those of
-// certs.ReadKeyConfig, certs.OpenDevPKI, KeyConfig.Open and certs.TrustPool.
+// certs.ReadKeyConfig, devpki.Open, KeyConfig.Open and certs.TrustPool.
 func wireKeys(cfg *Config, now func() time.Time) (*ltv, error) {
 	l := &ltv{}
 	ok := false
@@ -71,7 +72,7 @@ func wireKeys(cfg *Config, now func() time.Time) (*ltv, error) {
 	}
 	var roots []*x509.Certificate
 	if dev {
-		l.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
+		l.pki, err = devpki.Open(filepath.Join(cfg.DataDir, "pki"), devpki.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // productionKeys writes a key configuration of PEM keys issued by a CA of their own (an
@@ -20,7 +21,7 @@ import (
 // of unit PL and officer 1, each certificate file holding the chain up to the CA's root.
 func productionKeys(t *testing.T, dir string) (keysFile string, root []byte) {
 	t.Helper()
-	ca, err := certs.OpenDevPKI(filepath.Join(dir, "ca"), certs.Options{})
+	ca, err := devpki.Open(filepath.Join(dir, "ca"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/verify"
 )
@@ -37,7 +38,7 @@ func TestEmbeddedDefaultIsLTA(t *testing.T) {
 	if !bytes.Contains(pdf, []byte("/DocTimeStamp")) || !bytes.Contains(pdf, []byte("/DSS ")) || !bytes.Contains(pdf, []byte("/OCSPs")) {
 		t.Fatal("the embedded default copy is not B-LTA with OCSP data")
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(dir, "data", "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(dir, "data", "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestEmbeddedDefaultIsLTA(t *testing.T) {
 	}
 }
 
-func verifyPDF(t *testing.T, pki *certs.DevPKI, pdf []byte) *verify.Report {
+func verifyPDF(t *testing.T, pki *devpki.PKI, pdf []byte) *verify.Report {
 	t.Helper()
 	pool := newPool(pki)
 	rep, err := verify.VerifyBytes(context.Background(), pdf, verify.Options{Roots: pool})
@@ -57,7 +58,7 @@ func verifyPDF(t *testing.T, pki *certs.DevPKI, pdf []byte) *verify.Report {
 	return rep
 }
 
-func newPool(pki *certs.DevPKI) *x509.CertPool {
+func newPool(pki *devpki.PKI) *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(pki.Root())
 	return p
@@ -108,7 +109,7 @@ func TestRenew(t *testing.T) {
 	if r2.Renewed != 2 {
 		t.Fatalf("second renew: %+v", r2)
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(data, "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(data, "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestPKIRevoke(t *testing.T) {
 	if code, _, _ = cli(t, env, "pki", "revoke", "--officer", "99"); code != 1 {
 		t.Fatalf("unknown officer: exit %d", code)
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(data, "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(data, "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
 	"github.com/chungthuc/chungthuc/verify"
@@ -127,7 +128,7 @@ func verifyTrust(cfg *Config, trust string) (*x509.CertPool, chungthuc.Revocatio
 	}
 	pkiDir := filepath.Join(cfg.DataDir, "pki")
 	if dev && fileExists(filepath.Join(pkiDir, "root.pem")) {
-		pki, err := certs.OpenDevPKI(pkiDir, certs.Options{})
+		pki, err := devpki.Open(pkiDir, devpki.Options{})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -2,6 +2,7 @@ package chungthuc
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -63,6 +64,19 @@ type Book struct {
 
 // BookCode formats the code of the seq-th electronic copy book of a year.
 func BookCode(seq, year int) string { return fmt.Sprintf("%02d/%d-SCTĐT/BS", seq, year) }
+
+// unitCodeRE is what a unit code may be: it names a directory and a PrintableString in
+// certificates.
+var unitCodeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`)
+
+// CheckUnitCode refuses unit codes that cannot name a directory or a PrintableString:
+// EINVALID unless 1-32 ASCII letters, digits or '-' (not first).
+func CheckUnitCode(code string) error {
+	if !unitCodeRE.MatchString(code) {
+		return Errorf(EINVALID, "unit code %q must be 1-32 ASCII letters, digits or '-'", code)
+	}
+	return nil
+}
 
 // Status is the state of a register entry.
 type Status string

@@ -26,12 +26,25 @@ type CertificationFilter struct {
 
 // Register is the certification register: units, officers, books, entries, refusals.
 // Implementations: storage/sqlite (embedded default) and storage/postgres (production);
-// both pass the same conformance suite (storage/registertest).
+// both pass the same conformance suite (storage/registertest). It is the sum of five role
+// interfaces, so that each user can ask for only the part it needs: Directory (units and
+// officers), Ledger (the writes of the certification workflow), Entries (reading entries),
+// Books and Integrity (fsck's findings about stored objects).
 //
 // Every method returns *Error with ENOTFOUND when a looked-up thing does not exist (never a
 // nil result with a nil error), ECONFLICT when state forbids the change, EUNAVAILABLE when the
 // database cannot be reached.
 type Register interface {
+	Directory
+	Ledger
+	Entries
+	Books
+	Integrity
+	Close() error
+}
+
+// Directory is the register's list of certifying units and their officers.
+type Directory interface {
 	CreateUnit(ctx context.Context, u *Unit) error // sets ID, CreatedAt
 	UnitByCode(ctx context.Context, code string) (*Unit, error)
 	UnitByID(ctx context.Context, id int64) (*Unit, error)
@@ -40,7 +53,12 @@ type Register interface {
 	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
 	OfficerByID(ctx context.Context, id int64) (*Officer, error)
 	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+}
 
+// Ledger records the life of register entries: reservation, sealing, issue, void,
+// revocation, later versions and refusals. Each change is audit-logged in the same
+// transaction.
+type Ledger interface {
 	// Reserve allocates the next number of c.UnitID for the calendar year of c.CertifiedAt
 	// (in Vietnam time) and records c as Pending in the open book of that year (opening
 	// book 01 if none is open). It sets ID, Number, Year, BookID, BookCode, Status and
@@ -59,17 +77,22 @@ type Register interface {
 	Void(ctx context.Context, id int64, reason string) error
 	// Revoke turns an Issued entry into Revoked with a reason and time.
 	Revoke(ctx context.Context, id int64, reason string, at time.Time) error
-
-	CertificationByID(ctx context.Context, id int64) (*Certification, error)
-	CertificationByToken(ctx context.Context, token string) (*Certification, error)
-	// CertificationBySHA256 finds the entry whose signed copy — or a later version of it
-	// recorded with AddVersion — has this hex SHA-256.
-	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
 	// AddVersion records a later version of an Issued or Revoked entry's copy (archive
 	// renewal: the same file with validation data and a new document time-stamp appended),
 	// stored under objectKey. EINVALID for a malformed hash or key, ENOTFOUND for an unknown
 	// entry, ECONFLICT when the entry has no stored copy or the hash is already registered.
 	AddVersion(ctx context.Context, id int64, sha256, objectKey string) error
+
+	CreateRefusal(ctx context.Context, r *Refusal) error
+}
+
+// Entries reads register entries.
+type Entries interface {
+	CertificationByID(ctx context.Context, id int64) (*Certification, error)
+	CertificationByToken(ctx context.Context, token string) (*Certification, error)
+	// CertificationBySHA256 finds the entry whose signed copy — or a later version of it
+	// recorded with AddVersion — has this hex SHA-256.
+	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
 	// Certifications lists entries matching f, newest number first, and the total count.
 	Certifications(ctx context.Context, f CertificationFilter) ([]*Certification, int, error)
 	// Pending lists entries still Pending that were created before the given time.
@@ -83,7 +106,10 @@ type Register interface {
 	// ObjectReferenced reports whether any entry refers to the object key: as its signed
 	// copy, one of its scans, or a later version of its copy.
 	ObjectReferenced(ctx context.Context, key string) (bool, error)
+}
 
+// Integrity keeps the findings of fsck about stored objects (missing, corrupt, orphaned).
+type Integrity interface {
 	// ReportFinding records a problem with a stored object (or refreshes LastSeen and Detail
 	// of the open finding of that key), with an audit entry when the finding is new or its
 	// kind changed. EINVALID for an unknown kind or an empty key.
@@ -94,7 +120,10 @@ type Register interface {
 	// Findings lists open findings, newest first; a non-empty key restricts the list to that
 	// object.
 	Findings(ctx context.Context, key string) ([]*Finding, error)
+}
 
+// Books manages a unit's register books.
+type Books interface {
 	// Books lists a unit's books of a year (0 = all years), oldest first.
 	Books(ctx context.Context, unitID int64, year int) ([]*Book, error)
 	// OpenBook closes the unit's open book of the year (if any) and opens the next one;
@@ -102,10 +131,6 @@ type Register interface {
 	OpenBook(ctx context.Context, unitID int64, year int, at time.Time) (*Book, error)
 	// CloseBook closes a book, writing the count of the year's certifications so far.
 	CloseBook(ctx context.Context, bookID int64, at time.Time) (*Book, error)
-
-	CreateRefusal(ctx context.Context, r *Refusal) error
-
-	Close() error
 }
 
 // ObjectInfo describes a stored object.

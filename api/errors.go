@@ -60,6 +60,16 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, "error.html", map[string]any{"Status": status, "Message": msg, "Code": code, "RequestID": requestID(r)})
 }
 
+// audit appends e to the audit log. A failure is logged with the request id and returned:
+// the caller decides whether the request may go on without its record.
+func (s *Server) audit(r *http.Request, e *chungthuc.AuditEntry) error {
+	err := s.Audit.Append(r.Context(), e)
+	if err != nil {
+		s.log.Error("audit append failed", "request_id", requestID(r), "action", e.Action, "subject", e.Subject, "err", err)
+	}
+	return err
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

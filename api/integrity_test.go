@@ -109,7 +109,7 @@ func (e *env) certifyPL2() *certify.Output {
 
 // brokenStore fails every Put with the kind of message a real store gives: endpoint,
 // bucket, key and a dial error — none of which may reach a client.
-type brokenStore struct{ chungthuc.ObjectStore }
+type brokenStore struct{ certify.Objects }
 
 func (brokenStore) Put(_ context.Context, key string, _ io.Reader, _ int64, _ string) (*chungthuc.ObjectInfo, error) {
 	return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store http://10.9.8.7:9000 (bucket \"chungthuc-prod\") is unreachable (put %q): dial tcp 10.9.8.7:9000: connect: connection refused", key)

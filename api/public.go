@@ -40,7 +40,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if !tokenRE.MatchString(token) {
 		token = noToken
 	}
-	c, err := s.Register.CertificationByToken(r.Context(), token)
+	c, err := s.Public.CertificationByToken(r.Context(), token)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			return nil, nil, notFound
@@ -50,7 +50,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
 		return nil, nil, notFound
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,8 +130,12 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Error": msg})
 		return
 	}
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
-		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`})
+	// No download without its audit record.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`}); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.streamPDF(w, r, c)
 }
 
@@ -155,7 +159,7 @@ func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.
 		s.Error(w, r, err)
 		return
 	}
-	defer cp.Close()
+	defer func() { _ = cp.Close() }() // removes the spool file; nothing to tell the client
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Length", fmt.Sprint(cp.Size))
 	disposition := "attachment"
@@ -165,7 +169,10 @@ func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="ban-sao-%d-%d.pdf"`, disposition, c.Year, c.Number))
 	w.Header().Set("Cache-Control", "no-store")
 	s.metrics.count("chungthuc_downloads_total", `outcome="ok"`)
-	io.Copy(w, cp)
+	if _, err := io.Copy(w, cp); err != nil {
+		// The headers are sent: the client sees a short file (Content-Length says so).
+		s.log.Warn("download interrupted", "request_id", requestID(r), "certification", c.ID, "err", err)
+	}
 }
 
 // integrityError answers a download whose stored copy is missing or damaged: 500 with a
@@ -223,7 +230,9 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 		}
 		defer os.Remove(f.Name())
 		_, err = io.Copy(f, r.Body)
-		f.Close()
+		if cerr := f.Close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
 		if err != nil {
 			return nil, uploadErr(err, limit)
 		}
@@ -236,7 +245,7 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -327,7 +336,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.EINVALID, "a SHA-256 is 64 hexadecimal digits"))
 		return
 	}
-	c, err := s.Register.CertificationBySHA256(r.Context(), sum)
+	c, err := s.Public.CertificationBySHA256(r.Context(), sum)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			s.metrics.count("chungthuc_verifications_total", `kind="hash",outcome="not_registered"`)
@@ -341,7 +350,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, notFound)
 		return
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		s.Error(w, r, err)
 		return

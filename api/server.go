@@ -15,7 +15,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -29,13 +28,15 @@ var staticFS embed.FS
 // verify` uses), consulting the register.
 type Verifier func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error)
 
-// Deps is what the server needs. Register, Accounts, Audit, Certify and Verify are
-// required. Stored copies are read through Certify, which checks them against the register.
+// Deps is what the server needs (ports.go). Public, Register, Accounts, Audit, Certify
+// and Verify are required. Stored copies are read through Certify, which checks them
+// against the register.
 type Deps struct {
-	Register chungthuc.Register
-	Accounts chungthuc.Accounts
-	Audit    chungthuc.AuditLog
-	Certify  *certify.Service
+	Public   PublicRegister // for the public pages and JSON only
+	Register OfficeRegister // for the officer workspace and the integrations' API
+	Accounts AccountStore
+	Audit    Auditor
+	Certify  Certifier
 	Verify   Verifier
 	BaseURL  string       // e.g. https://chungthuc.example.vn (cookies are Secure when https)
 	Logger   *slog.Logger // default slog.Default()
@@ -66,7 +67,7 @@ type Server struct {
 
 // New returns the service's HTTP handler.
 func New(d Deps) (http.Handler, error) {
-	if d.Register == nil || d.Accounts == nil || d.Audit == nil || d.Certify == nil || d.Verify == nil {
+	if d.Public == nil || d.Register == nil || d.Accounts == nil || d.Audit == nil || d.Certify == nil || d.Verify == nil {
 		return nil, errors.New("api: missing dependency")
 	}
 	if d.Logger == nil {

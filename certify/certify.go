@@ -1,7 +1,9 @@
 // Package certify is the certification workflow: certify a copy (allocate a number, make the
 // signed copy, store it, issue it), refuse a request, revoke a copy, read a stored copy back
 // checked against the register, and repair and check what a crash or someone with access
-// to the store left behind. It talks to the rest only through the root package's interfaces.
+// to the store left behind. It talks to the rest only through small interfaces: Register
+// and Objects (defined here, met by any chungthuc.Register and chungthuc.ObjectStore) and
+// the root package's KeyStore and CopyMaker.
 //
 // The order of steps is what keeps the register gapless and honest: no number is reserved
 // while the object store is known to be down; the number is reserved (intent recorded,
@@ -22,6 +24,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"path"
 	"strings"
@@ -32,11 +35,36 @@ import (
 	"github.com/chungthuc/chungthuc"
 )
 
+// Register is what the workflow needs of the register: the ledger of entries, reading
+// entries, fsck's findings, and the unit and officer a request names. Any
+// chungthuc.Register is one; the books are not the workflow's business.
+type Register interface {
+	chungthuc.Ledger
+	chungthuc.Entries
+	chungthuc.Integrity
+	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
+	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
+}
+
+// Objects is what the workflow needs of the object store: writing copies and scans,
+// reading them back, and walking them (fsck). Any chungthuc.ObjectStore is one.
+type Objects interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) (*chungthuc.ObjectInfo, error)
+	Get(ctx context.Context, key, version string) (io.ReadCloser, *chungthuc.ObjectInfo, error)
+	Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, error)
+	List(ctx context.Context, prefix string, fn func(chungthuc.ObjectInfo) error) error
+}
+
+var (
+	_ Register = chungthuc.Register(nil)
+	_ Objects  = chungthuc.ObjectStore(nil)
+)
+
 // Service runs the workflow. Register, Objects, Keys, Maker, Now and BaseURL are required.
 // A Service that certified must be closed (Close) to stop its background retries.
 type Service struct {
-	Register chungthuc.Register
-	Objects  chungthuc.ObjectStore
+	Register Register
+	Objects  Objects
 	Keys     chungthuc.KeyStore
 	Maker    chungthuc.CopyMaker
 	Now      chungthuc.Clock

@@ -243,7 +243,7 @@ func (s *Service) checkEntry(ctx context.Context, c *chungthuc.Certification, op
 	case fault != "":
 		found = append(found, problem(fault, c.ObjectKey, s.explain(ctx, c, fault, res)))
 	default:
-		res.copy.Close()
+		_ = res.copy.Close() // read only; the spool file is removed either way
 		// The recorded version is intact; has the key been written or deleted since?
 		cur, err := s.Objects.Stat(ctx, c.ObjectKey)
 		switch {
@@ -274,7 +274,7 @@ func (s *Service) checkEntry(ctx context.Context, c *chungthuc.Certification, op
 			}
 			found = append(found, problem(fault, k, detail))
 		} else {
-			res.copy.Close()
+			_ = res.copy.Close() // read only; the spool file is removed either way
 		}
 	}
 	bad := map[string]bool{}

@@ -50,7 +50,7 @@ type Copy struct {
 // Close releases the spool file, if any.
 func (c *Copy) Close() error {
 	if c.file != nil {
-		c.file.Close()
+		_ = c.file.Close() // a spool file being thrown away: only its removal matters
 		return os.Remove(c.file.Name())
 	}
 	return nil
@@ -123,7 +123,7 @@ func (s *Service) readChecked(ctx context.Context, key, version, want string) (*
 	}
 	cleanup := func() {
 		if file != nil {
-			file.Close()
+			_ = file.Close() // thrown away
 			os.Remove(file.Name())
 		}
 	}

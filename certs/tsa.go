@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -218,22 +217,8 @@ func (c *TSAClient) check(body, digest []byte, h crypto.Hash, nonce *big.Int) ([
 	return resp.Token, nil
 }
 
-var (
-	tsaOIDTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
-	tsaOIDExtKeyUsage  = asn1.ObjectIdentifier{2, 5, 29, 37}
-)
-
-// tsaHashes lists the hashes the client asks for and the development TSA stamps.
+// tsaHashes lists the hashes the client asks for (certs/devpki's TSA stamps the same).
 var tsaHashes = map[crypto.Hash]bool{crypto.SHA256: true, crypto.SHA384: true, crypto.SHA512: true}
-
-func tsaHasTimeStampingEKU(cert *x509.Certificate) bool {
-	for _, u := range cert.ExtKeyUsage {
-		if u == x509.ExtKeyUsageTimeStamping {
-			return true
-		}
-	}
-	return false
-}
 
 // tsaDisplayURL is the URL for messages: no userinfo, no query (which may hold API keys).
 func tsaDisplayURL(u *url.URL) string {

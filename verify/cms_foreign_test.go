@@ -20,7 +20,7 @@ import (
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/cms"
 	"github.com/chungthuc/chungthuc/cms/tsp"
 	"github.com/chungthuc/chungthuc/internal/bertest"
@@ -268,7 +268,7 @@ func TestSignatureTimestampCannotBeValidated(t *testing.T) {
 	p := getPKI()
 	base := basePDF(1, 0, false).classic()
 	// openssl signs only with a certificate whose timeStamping usage is critical.
-	tsaCert, err := certs.IssueTSACert(p.root.cert, p.root.key, p.tsa.key.Public(), pkix.Name{CommonName: "openssl TSA"}, testNow.AddDate(-1, 0, 0), testNow.AddDate(1, 0, 0))
+	tsaCert, err := devpki.IssueTSACert(p.root.cert, p.root.key, p.tsa.key.Public(), pkix.Name{CommonName: "openssl TSA"}, testNow.AddDate(-1, 0, 0), testNow.AddDate(1, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,7 +14,8 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/guard"
@@ -36,15 +39,17 @@ type app struct {
 	audit   chungthuc.AuditLog
 	objects chungthuc.ObjectStore // bounded by guard: every call has a deadline
 	guard   *guard.Store
-	checkMu sync.Mutex // one repair-and-check pass at a time in this process
-	fsStore *fs.Store  // the embedded object store, when used
-	pki     *certs.DevPKI
+	checkMu sync.Mutex  // one repair-and-check pass at a time in this process
+	fsStore *fs.Store   // the embedded object store, when used
+	pki     *devpki.PKI // nil in production key mode (keys.go)
 	svc     *certify.Service
 
-	// Keys, trusted time and long-term validation (keys.go): what signs, who time-stamps,
-	// where revocation data comes from, and the PAdES level of new copies.
+	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is
+	// trusted, who time-stamps, where revocation data comes from, and the PAdES level of
+	// new copies.
 	keys  chungthuc.KeyStore
 	ltv   *ltv
+	trust *x509.CertPool             // the one trust pool: verifier, renewal, revocation
 	ts    chungthuc.Timestamper      // nil: no TSA (B-B only)
 	rev   chungthuc.RevocationSource // never nil once opened
 	level chungthuc.PAdESLevel
@@ -57,8 +62,8 @@ var (
 )
 
 // openApp opens the register and the object store the configuration names (the embedded
-// defaults under cfg.DataDir when unset), the development PKI, and seeds a fresh embedded
-// register with the demo unit and officer.
+// defaults under cfg.DataDir when unset), the keys (the development PKI only when it is in
+// use: wireKeys), and seeds a fresh embedded register with the demo unit and officer.
 func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: logger}
 	ok := false
@@ -107,14 +112,10 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	a.guard = guard.New(store, guard.Options{Timeout: cfg.StoreTimeout, ProbeTimeout: cfg.StoreProbeTimeout})
 	a.objects = a.guard
-	a.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
-	if err != nil {
+	if a.ltv, err = wireKeys(cfg, now); err != nil {
 		return nil, err
 	}
-	if a.ltv, err = wireKeys(cfg, a.pki, now); err != nil {
-		return nil, err
-	}
-	a.keys, a.ts, a.rev, a.level = a.ltv.keys, a.ltv.ts, a.ltv.rev, a.ltv.level
+	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
 	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev})
 	if err != nil {
 		return nil, err
@@ -151,19 +152,23 @@ func (a *app) seed(ctx context.Context) error {
 	return a.issueOfficer(ctx, &o, &u)
 }
 
+// issueSeal issues u's seal certificate when the development PKI is in use (in production
+// key mode seals come from the key configuration).
 func (a *app) issueSeal(ctx context.Context, u *chungthuc.Unit) error {
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, err := a.pki.IssueSeal(u)
 	return err
 }
 
+// issueOfficer records o's certificate: that of the configured key, else one issued by the
+// development PKI when it is in use, else none (o cannot sign until a key is configured).
 func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungthuc.Unit) error {
 	if certPEM := a.configuredOfficerCert(ctx, o); certPEM != nil {
 		return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 	}
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, certPEM, err := a.pki.IssueOfficer(o, u)
@@ -173,7 +178,18 @@ func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungth
 	return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 }
 
-// Close stops the workflow's background work and releases the register and the keys.
+// renewer is archive renewal wired to this app: its register, objects, audit log, trust
+// pool, time-stamping authority and revocation source.
+func (a *app) renewer() *renew.Service {
+	s := &renew.Service{Register: a.reg, Objects: a.objects, Audit: a.audit, Inspector: renew.Verifier{Roots: a.trust}, Logger: a.log}
+	if a.ts != nil {
+		s.Stamper = renew.Signer{TSA: a.ts, Revocation: a.rev}
+	}
+	return s
+}
+
+// Close stops the workflow's background work and releases the register and the keys;
+// failures are logged (the command's own result is already decided).
 func (a *app) Close() {
 	if a.svc != nil {
 		a.svc.Close()
@@ -182,10 +198,14 @@ func (a *app) Close() {
 		a.ltv.close()
 	}
 	if a.reg != nil {
-		a.reg.Close()
+		if err := a.reg.Close(); err != nil {
+			a.log.Warn("closing the register", "err", err)
+		}
 	}
 	if a.fsStore != nil {
-		a.fsStore.Close()
+		if err := a.fsStore.Close(); err != nil {
+			a.log.Warn("closing the object store", "err", err)
+		}
 	}
 }
 
@@ -220,27 +240,27 @@ func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckRe
 
 // migrate applies pending migrations to the configured register and returns the schema
 // version reached.
-func migrate(ctx context.Context, cfg *Config) (int, error) {
+func migrate(ctx context.Context, cfg *Config) (version int, err error) {
 	if cfg.Embedded() {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return 0, err
 		}
-		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
-		if err != nil {
-			return 0, err
+		db, oerr := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
+		if oerr != nil {
+			return 0, oerr
 		}
-		defer db.Close()
+		defer closeInto(db, &err)
 		return db.SchemaVersion(ctx)
 	}
 	url := cfg.DatabaseURL
 	if cfg.MigrateDatabaseURL != "" {
 		url = cfg.MigrateDatabaseURL
 	}
-	db, err := postgres.Open(ctx, url, postgres.Options{AutoMigrate: true})
-	if err != nil {
-		return 0, err
+	db, oerr := postgres.Open(ctx, url, postgres.Options{AutoMigrate: true})
+	if oerr != nil {
+		return 0, oerr
 	}
-	defer db.Close()
+	defer closeInto(db, &err)
 	if cfg.MigrateDatabaseURL != "" {
 		// Two roles: the owner migrated; the serving role gets what serve needs, no more.
 		role, err := postgresUser(cfg.DatabaseURL)
@@ -258,6 +278,14 @@ func migrate(ctx context.Context, cfg *Config) (int, error) {
 		}
 	}
 	return db.SchemaVersion(ctx)
+}
+
+// closeInto closes c and, when *err is nil, stores Close's error there (for a deferred
+// Close whose failure must not go unnoticed).
+func closeInto(c io.Closer, err *error) {
+	if cerr := c.Close(); *err == nil {
+		*err = cerr
+	}
 }
 
 // postgresUser is the role a PostgreSQL URL logs in as (EINVALID when it names none).

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,11 +152,11 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // already failing
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close() // already failing
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -205,8 +204,8 @@ func cmdOfficer(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err := a.issueOfficer(ctx, o, u); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, o.ID)
-	return nil
+	_, err = fmt.Fprintln(stdout, o.ID)
+	return err
 }
 
 func cmdUnit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -254,8 +253,8 @@ func cmdPKI(ctx context.Context, cfg *Config, args []string, stdout io.Writer, l
 		_, err := stdout.Write(a.pki.RootPEM())
 		return err
 	}
-	fmt.Fprintf(stdout, "development PKI ready in %s\n", filepath.Join(cfg.DataDir, "pki"))
-	return nil
+	_, err = fmt.Fprintf(stdout, "development PKI ready in %s\n", filepath.Join(cfg.DataDir, "pki"))
+	return err
 }
 
 func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -266,8 +265,8 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schema up to date (version %d)\n", n)
-	return nil
+	_, err = fmt.Fprintf(stdout, "schema up to date (version %d)\n", n)
+	return err
 }
 
 // cmdFsck repairs and checks: it voids entries left Pending longer than --grace (repair
@@ -324,8 +323,6 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	return nil
 }
-
-func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 
 // cmdRevoke revokes an issued copy: it stays in the register, marked revoked with the reason,
 // and verification reports it as revoked from then on.

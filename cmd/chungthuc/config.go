@@ -48,12 +48,12 @@ type Config struct {
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
 	// Keys, trusted time and long-term validation (keys.go).
-	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI
+	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI; set = no dev PKI unless its "fallback" is "dev"
 	TSAURL       string               // CHUNGTHUC_TSA_URL: RFC 3161 TSA; empty = the dev TSA when the dev PKI is used
 	TSAUsername  string               // CHUNGTHUC_TSA_USERNAME
 	TSAPassword  string               // CHUNGTHUC_TSA_PASSWORD (or _FILE)
 	PAdESLevel   chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
-	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots revocation data is fetched for
+	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots trusted for verification, renewal and revocation fetching
 
 	getenv func(string) string // for the PIN/password variables a key configuration names
 }
@@ -140,6 +140,14 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.DataDir, _ = filepath.Abs(c.DataDir)
 	return c, nil
+}
+
+// env reads the variables a key configuration names for PINs and passwords.
+func (c *Config) env(name string) string {
+	if c.getenv == nil {
+		return ""
+	}
+	return c.getenv(name)
 }
 
 // Embedded reports whether the register is the embedded SQLite one.

@@ -10,7 +10,10 @@
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
 // for objects and a development PKI under $CHUNGTHUC_DATA (./chungthuc-data), seeded on first
-// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. Exit codes: 0 success,
+// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. With a key configuration
+// (CHUNGTHUC_KEYS_FILE) it runs in production key mode: no development PKI, unless the
+// configuration asks for it as a fallback. This package only reads the configuration, wires
+// the packages together (keys.go: keys, trust pool, TSA, revocation) and prints. Exit codes: 0 success,
 // 1 failure (or an invalid copy for verify), 2 usage error.
 package main
 
@@ -86,10 +89,12 @@ CHUNGTHUC_DATABASE_URL, CHUNGTHUC_MIGRATE_DATABASE_URL,
 CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL/_RETENTION_YEARS
 (secrets also as NAME_FILE), CHUNGTHUC_STORE_TIMEOUT (30s), CHUNGTHUC_STORE_PROBE_TIMEOUT (1s),
 CHUNGTHUC_REPAIR_GRACE (15m), CHUNGTHUC_REPAIR_INTERVAL (1m), CHUNGTHUC_CHECK_SAMPLE (20).
-Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12),
+Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12;
+with it there is no development PKI unless it says "fallback": "dev"),
 CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PADES_LEVEL
 (B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
-default), CHUNGTHUC_TRUST_ANCHORS (roots revocation data is fetched for).
+default), CHUNGTHUC_TRUST_ANCHORS (roots trusted for verification, renewal and revocation
+fetching, besides the development root and the configured keys' roots).
 `
 
 // Main runs the command line and returns the exit code. It is what main calls and what the
@@ -105,13 +110,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
+		// Writes to stderr: if they fail there is nowhere left to report it; the exit code stands.
+		_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
 		return 2
 	default:
 		if chungthuc.ErrorCode(err) == chungthuc.EINTERNAL {
-			fmt.Fprintf(stderr, "chungthuc: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %v\n", err)
 		} else {
-			fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
 		}
 		return 1
 	}
@@ -124,8 +130,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		_, err := fmt.Fprint(stdout, usage)
+		return err
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, getenv)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ import (
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
 	"github.com/chungthuc/chungthuc/certify"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -45,7 +44,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	h, err := api.New(api.Deps{
-		Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
+		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit,
 	})
@@ -65,7 +64,9 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL)
+	if _, err := fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL); err != nil {
+		logger.Warn("cannot write to standard output", "err", err)
+	}
 	go a.renewLoop(ctx, logger)
 	go a.checkLoop(ctx, logger)
 	errc := make(chan error, 1)
@@ -84,31 +85,21 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	fmt.Fprintln(stdout, "chungthuc: stopped")
-	return nil
+	_, err = fmt.Fprintln(stdout, "chungthuc: stopped")
+	return err
 }
 
-// verifier is the verification engine with the register and the trust anchors wired in: the
-// development root (when the dev PKI is used) and CHUNGTHUC_TRUST_ANCHORS.
+// verifier is the verification engine with the register, the trust pool and the
+// revocation source wired in.
 func (a *app) verifier() api.Verifier {
-	pool := x509.NewCertPool()
-	if a.pki != nil {
-		pool.AddCert(a.pki.Root())
-	}
-	if a.cfg.TrustAnchors != "" {
-		if _, roots, err := certs.LoadTrustAnchors(a.cfg.TrustAnchors); err == nil {
-			for _, c := range roots {
-				pool.AddCert(c)
-			}
-		}
-	}
-	lookup := registerLookup(a.reg)
+	opt := verify.Options{Roots: a.trust, Lookup: verify.LookupIn(a.reg), MaxSize: 64 << 20, Revocation: a.rev}
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
-		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20, Revocation: a.rev})
+		return verify.Verify(ctx, r, size, opt)
 	}
 }
 
-// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/.
+// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/; nil (nothing
+// mounted: /pki/* is 404) in production key mode.
 func (a *app) pkiHandler() http.Handler {
 	if a.pki == nil {
 		return nil
@@ -219,7 +210,7 @@ func (a *app) renewLoop(ctx context.Context, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := renewDue(ctx, a, 2*365*24*time.Hour)
+			n, err := a.renewer().Due(ctx, 2*365*24*time.Hour)
 			if err != nil {
 				logger.Error("archive renewal", "err", err)
 			} else if n > 0 {
@@ -249,7 +240,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	officerPW, adminPW := api.NewPassword(), api.NewPassword()
+	officerPW, adminPW := credentials.NewPassword(), credentials.NewPassword()
 	for _, acct := range []struct {
 		a  chungthuc.Account
 		pw string
@@ -257,7 +248,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
 		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
 	} {
-		h, err := api.HashPassword(acct.pw)
+		h, err := credentials.HashPassword(acct.pw)
 		if err != nil {
 			return err
 		}
@@ -266,7 +257,8 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
+	// The passwords are also written to first-login.txt below: a failed print loses nothing.
+	_, _ = fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
 		filepath.Join(a.cfg.DataDir, "first-login.txt"), u.Name, demoOfficerLogin, officerPW, demoAdminLogin, adminPW)
 	note := fmt.Sprintf("%s / %s (officer, %s)\n%s / %s (system administrator)\nDelete this file after you have changed the passwords.\n",
 		demoOfficerLogin, officerPW, u.Name, demoAdminLogin, adminPW)

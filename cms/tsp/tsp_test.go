@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/cms"
 	"github.com/chungthuc/chungthuc/cms/tsp"
 	"github.com/chungthuc/chungthuc/internal/bertest"
@@ -53,11 +53,11 @@ func newWorld(t testing.TB) *world {
 	}
 	w.root, _ = x509.ParseCertificate(der)
 	w.tsaKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if w.tsa, err = certs.IssueTSACert(w.root, w.rootKey, w.tsaKey.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)); err != nil {
+	if w.tsa, err = devpki.IssueTSACert(w.root, w.rootKey, w.tsaKey.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	w.rsaTSAKey, _ = rsa.GenerateKey(rand.Reader, 2048)
-	if w.rsaTSA, err = certs.IssueTSACert(w.root, w.rootKey, w.rsaTSAKey.Public(), pkix.Name{CommonName: "RSA TSA"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)); err != nil {
+	if w.rsaTSA, err = devpki.IssueTSACert(w.root, w.rootKey, w.rsaTSAKey.Public(), pkix.Name{CommonName: "RSA TSA"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "not a TSA"},

@@ -147,7 +147,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, sh
 	linked := false
 	defer func() {
 		if f != nil {
-			f.Close()
+			_ = f.Close() // only on failure: the error being returned is the one to report
 		}
 		if !linked {
 			s.root.Remove(tmp)
@@ -232,7 +232,7 @@ func (s *Store) existing(ctx context.Context, key, want string) (bool, error) {
 		}
 		return false, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	got, err := recordedHash(f)
 	if err != nil {
 		return false, s.ioErr("read hash of", key, err)
@@ -263,7 +263,7 @@ func (s *Store) Get(ctx context.Context, key, version string) (io.ReadCloser, *c
 	}
 	info, err := s.info(key, f)
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, nil, err
 	}
 	return f, info, nil
@@ -280,7 +280,7 @@ func (s *Store) Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, er
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	return s.info(key, f)
 }
 
@@ -297,7 +297,7 @@ func (s *Store) Verify(ctx context.Context, key string) (*chungthuc.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	recorded, err := recordedHash(f)
 	if err != nil {
 		return nil, s.ioErr("read hash of", key, err)
@@ -368,7 +368,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 			return err
 		}
 		info, err := s.info(p, f)
-		f.Close()
+		_ = f.Close() // read only
 		if err != nil {
 			return err
 		}
@@ -471,11 +471,11 @@ func (s *Store) open(key string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, s.ioErr("stat", key, err)
 	}
 	if !fi.Mode().IsRegular() {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, notFound(key)
 	}
 	return f, nil
@@ -505,7 +505,7 @@ func (s *Store) createTemp(dir string) (string, *os.File, error) {
 			return "", nil, err
 		}
 		if err := f.Chmod(filePerm); err != nil { // undo a restrictive umask's effect consistently
-			f.Close()
+			_ = f.Close() // already failing
 			s.root.Remove(name)
 			return "", nil, err
 		}
@@ -519,7 +519,7 @@ func (s *Store) syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // read only; Sync's error is the one that matters
 	return d.Sync()
 }
 

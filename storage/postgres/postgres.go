@@ -146,7 +146,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLockKey)); err != nil {
 		return db.mapErr(err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey))
+	defer func() {
+		// The advisory lock belongs to the session: a connection that could not release it
+		// must not go back to the pool (it would block every later migration), so it is
+		// closed and the pool drops it on Release.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey)); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	_, err = migrate.Up(ctx, target{db, conn.Conn()}, all)
 	return db.mapErr(err)
 }

@@ -119,7 +119,7 @@ func (db *DB) TryRepairLock(ctx context.Context) (release func(), ok bool, err e
 	}
 	return func() {
 		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(repairLockKey)); err != nil {
-			conn.Conn().Close(context.Background()) // the session ends, and its lock with it
+			_ = conn.Conn().Close(context.Background()) // the session ends, and its lock with it
 		}
 		conn.Release()
 	}, true, nil

@@ -48,7 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	fresh := func(t *testing.T) chungthuc.Register {
 		t.Helper()
 		r := open(t)
-		t.Cleanup(func() { r.Close() })
+		t.Cleanup(func() { _ = r.Close() })
 		return r
 	}
 	t.Run("Units", func(t *testing.T) { testUnits(t, fresh(t)) })

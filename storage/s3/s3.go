@@ -100,12 +100,6 @@ type Config struct {
 	MaxRetries int
 }
 
-// String describes the configuration without the secret key.
-func (c Config) String() string {
-	return fmt.Sprintf("s3 endpoint=%s bucket=%s region=%s ssl=%t access_key=%s retention=%dy %s",
-		c.Endpoint, c.Bucket, c.Region, c.UseSSL, c.AccessKey, c.RetentionYears, c.RetentionMode)
-}
-
 // Store is an ObjectStore on one S3 bucket. It is safe for concurrent use.
 type Store struct {
 	client    *minio.Client
@@ -328,7 +322,7 @@ func (s *Store) existing(ctx context.Context, key, want string) (*chungthuc.Obje
 		if err != nil {
 			return nil, s.fail("get", key, err)
 		}
-		defer obj.Close()
+		defer func() { _ = obj.Close() }() // read only
 		h := sha256.New()
 		if _, err := io.Copy(h, obj); err != nil {
 			return nil, s.fail("get", key, err)
@@ -366,7 +360,7 @@ func (s *Store) Get(ctx context.Context, key, version string) (io.ReadCloser, *c
 	}
 	st, err := obj.Stat()
 	if err != nil {
-		obj.Close()
+		_ = obj.Close() // read only
 		return nil, nil, s.fail("get", key, err)
 	}
 	info := infoOf(key, st)
@@ -436,7 +430,8 @@ func (s *Store) Probe(ctx context.Context) error {
 	if res, err := s.probe.ListMultipartUploads(ctx, s.bucket, probePrefix, "", "", "", 10); err == nil {
 		for _, u := range res.Uploads {
 			if time.Since(u.Initiated) > time.Minute {
-				s.probe.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
+				// Best effort: a leftover that cannot be aborted now is tried again next time.
+				_ = s.probe.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
 			}
 		}
 	} else {
@@ -446,7 +441,8 @@ func (s *Store) Probe(ctx context.Context) error {
 	if err != nil {
 		return s.fail("start a probe upload", key, err)
 	}
-	defer s.probe.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, key, id)
+	// The probe's upload is never completed; a failed abort is cleaned up by the next probe.
+	defer func() { _ = s.probe.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, key, id) }()
 	part := []byte("chungthuc readiness probe\n")
 	md5sum := md5.Sum(part)
 	sha := sha256.Sum256(part)

@@ -390,9 +390,6 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: New = %v, want EINVALID", name, err)
 		}
 	}
-	if s := good.String(); strings.Contains(s, good.SecretKey) {
-		t.Errorf("Config.String shows the secret: %s", s)
-	}
 	ep, secure, err := parseEndpoint("https://s3.example.vn", false)
 	if err != nil || ep != "s3.example.vn" || !secure {
 		t.Errorf("parseEndpoint(https URL) = %q, %v, %v", ep, secure, err)

@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -42,7 +43,7 @@ func TestVietnameseSubjectsRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Read back from the PEM, not from memory.
-			certs, err := ParseCertificatePEM(certPEM)
+			certs, err := certs.ParseCertificatePEM(certPEM)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +60,7 @@ func TestVietnameseSubjectsRoundTrip(t *testing.T) {
 			if !slices.Equal(c.Subject.Country, []string{"VN"}) {
 				t.Errorf("C = %q", c.Subject.Country)
 			}
-			if got := TitleOf(c.Subject); got != tc.title {
+			if got := titleOf(c.Subject); got != tc.title {
 				t.Errorf("title = %q, want %q", got, tc.title)
 			}
 			checkStringTags(t, c.RawSubject)
@@ -156,7 +157,7 @@ func TestBadInputsRefused(t *testing.T) {
 		_, err = p.SealKey(context.Background(), &chungthuc.Unit{Code: code})
 		wantErrorCode(t, err, chungthuc.EINVALID)
 	}
-	_, err := OpenDevPKI(t.TempDir(), Options{Algorithm: "dsa-1024"})
+	_, err := Open(t.TempDir(), Options{Algorithm: "dsa-1024"})
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	// Nothing was written for refused requests.
 	if entries, _ := os.ReadDir(filepath.Join(p.Dir, "officers")); len(entries) != 0 {
@@ -234,11 +235,11 @@ func TestCertificateProfile(t *testing.T) {
 
 func TestLeafNeverOutlivesRoot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
-	if _, err := OpenDevPKI(dir, Options{Now: func() time.Time { return pkiTestNow }}); err != nil {
+	if _, err := Open(dir, Options{Now: func() time.Time { return pkiTestNow }}); err != nil {
 		t.Fatal(err)
 	}
 	late := pkiTestNow.Add(RootValidity - 365*24*time.Hour)
-	p, err := OpenDevPKI(dir, Options{Now: func() time.Time { return late }})
+	p, err := Open(dir, Options{Now: func() time.Time { return late }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,7 @@ func TestIssuanceIsIdempotent(t *testing.T) {
 	}
 
 	// A fresh process over the same directory sees the same root, seal and officer.
-	p2, err := OpenDevPKI(p.Dir, Options{})
+	p2, err := Open(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,12 +355,12 @@ func TestCrashBetweenKeyAndCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPath, keyPath := p.officerPaths(8)
+	certPath, keyPath := p.OfficerFiles(8)
 	keyBefore, _ := os.ReadFile(keyPath)
 	if err := os.Remove(certPath); err != nil { // as if the process died before writing it
 		t.Fatal(err)
 	}
-	p2, err := OpenDevPKI(p.Dir, Options{})
+	p2, err := Open(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,9 +382,9 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	certPath, keyPath := p.sealPaths("PL")
+	certPath, keyPath := p.SealFiles("PL")
 	os.Remove(keyPath)
-	p2, err := OpenDevPKI(p.Dir, Options{})
+	p2, err := Open(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,12 +540,12 @@ func TestTamperedKeyRefused(t *testing.T) {
 	if _, _, err := p.IssueOfficer(testOfficer(2, "Lê Thị Ĩ", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
-	_, key1 := p.officerPaths(1)
-	_, key2 := p.officerPaths(2)
+	_, key1 := p.OfficerFiles(1)
+	_, key2 := p.OfficerFiles(2)
 	other, _ := os.ReadFile(key2)
 	writeTestFile(t, key1, other) // officer 1's key file now holds officer 2's key
 
-	p2, err := OpenDevPKI(p.Dir, Options{})
+	p2, err := Open(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +599,7 @@ func TestRSA3072(t *testing.T) {
 			t.Errorf("%s: signature algorithm %v", c.Subject, c.SignatureAlgorithm)
 		}
 	}
-	if err := CheckKeyMatchesCert(sk.Signer, sk.Chain[0]); err != nil {
+	if err := certs.CheckKeyMatchesCert(sk.Signer, sk.Chain[0]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.OfficerKey(context.Background(), testOfficer(1, "", "")); err != nil {
@@ -606,7 +607,7 @@ func TestRSA3072(t *testing.T) {
 	}
 	if openssl, err := exec.LookPath("openssl"); err == nil {
 		root := filepath.Join(p.Dir, "root.pem")
-		leaf, _ := p.officerPaths(1)
+		leaf, _ := p.OfficerFiles(1)
 		runTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", leaf)
 	}
 }
@@ -621,8 +622,8 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := filepath.Join(p.Dir, "root.pem")
-	leaf, _ := p.officerPaths(9)
-	seal, _ := p.sealPaths("PL")
+	leaf, _ := p.OfficerFiles(9)
+	seal, _ := p.SealFiles("PL")
 	for _, f := range []string{leaf, seal} {
 		out := runTool(t, openssl, "verify", "-CAfile", root, f)
 		if !strings.Contains(out, ": OK") {
@@ -657,7 +658,7 @@ func TestNSSAcceptsSigner(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := "sql:" + t.TempDir()
-	leaf, _ := p.officerPaths(9)
+	leaf, _ := p.OfficerFiles(9)
 	runTool(t, certutil, "-N", "-d", db, "--empty-password")
 	runTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
 	runTool(t, certutil, "-A", "-d", db, "-n", "officer", "-t", ",,", "-i", leaf)

@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs"
 )
 
 func ocspStatus(t testing.TB, der []byte, leaf, root *x509.Certificate) *ocsp.Response {
@@ -98,9 +99,9 @@ func TestDevRevokeOCSPAndCRL(t *testing.T) {
 		t.Fatalf("CRL number did not increase: %v then %v", firstCRL.Number, crl.Number)
 	}
 
-	// Another process on the same directory (here: another DevPKI) sees the record, and
+	// Another process on the same directory (here: another PKI) sees the record, and
 	// this one sees what the other revokes.
-	q, err := OpenDevPKI(p.Dir, Options{Now: func() time.Time { return pkiTestNow }})
+	q, err := Open(p.Dir, Options{Now: func() time.Time { return pkiTestNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestDevRevokeBadInput(t *testing.T) {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}
 	}
-	if _, err := OpenDevPKI(t.TempDir(), Options{BaseURL: "ftp://x"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+	if _, err := Open(t.TempDir(), Options{BaseURL: "ftp://x"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Errorf("ftp base URL: %v", err)
 	}
 }
@@ -260,7 +261,7 @@ func TestDevPKIHandler(t *testing.T) {
 	// TSA over HTTP, checked by the production client against the root.
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
-	c := &TSAClient{URL: srv.URL + "/pki/tsa", Roots: pool, Timeout: 10 * time.Second}
+	c := &certs.TSAClient{URL: srv.URL + "/pki/tsa", Roots: pool, Timeout: 10 * time.Second}
 	sum := sha256.Sum256([]byte("bản sao"))
 	if _, err := c.Timestamp(context.Background(), sum[:], crypto.SHA256); err != nil {
 		t.Fatal(err)
@@ -283,7 +284,7 @@ func TestDevTSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !parsed.Time.Equal(fixed) || !bytes.Equal(parsed.HashedMessage, sum[:]) || !parsed.Policy.Equal(DevTSAPolicyOID) {
+	if !parsed.Time.Equal(fixed) || !bytes.Equal(parsed.HashedMessage, sum[:]) || !parsed.Policy.Equal(TSAPolicyOID) {
 		t.Fatalf("token: %v %x %v", parsed.Time, parsed.HashedMessage, parsed.Policy)
 	}
 	if len(parsed.Certificates) == 0 {
@@ -295,7 +296,7 @@ func TestDevTSA(t *testing.T) {
 	}
 	critical := false
 	for _, e := range tsaCert.Extensions {
-		if e.Id.Equal(tsaOIDExtKeyUsage) {
+		if e.Id.Equal(oidExtKeyUsage) {
 			critical = e.Critical
 		}
 	}
@@ -306,7 +307,7 @@ func TestDevTSA(t *testing.T) {
 		t.Fatalf("tsa.key: %v %v", st, err)
 	}
 	// Reopened, the PKI keeps the same TSA certificate; the dev PKI answers for it.
-	q, err := OpenDevPKI(p.Dir, Options{Now: func() time.Time { return pkiTestNow }})
+	q, err := Open(p.Dir, Options{Now: func() time.Time { return pkiTestNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"crypto"
@@ -19,9 +19,15 @@ import (
 	"github.com/chungthuc/chungthuc/cms/tsp"
 )
 
-// DevTSAPolicyOID is the TSA policy of the development TSA, under the ITU-T/ISO "example"
+// OIDs of the TSA certificate's extended key usage extension (RFC 5280 4.2.1.12).
+var (
+	oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+	oidExtKeyUsage  = asn1.ObjectIdentifier{2, 5, 29, 37}
+)
+
+// TSAPolicyOID is the TSA policy of the development TSA, under the ITU-T/ISO "example"
 // arc 2.999: it marks tokens that come from no real authority.
-var DevTSAPolicyOID = asn1.ObjectIdentifier{2, 999, 3161, 1}
+var TSAPolicyOID = asn1.ObjectIdentifier{2, 999, 3161, 1}
 
 // devTSAMaxRequest caps the size of a time-stamp query (a real one is under 200 bytes).
 const devTSAMaxRequest = 16 << 10
@@ -33,11 +39,11 @@ type devTSA struct {
 	now    func() time.Time
 }
 
-// NewDevTSA returns an RFC 3161 time-stamping authority over HTTP (RFC 3161 section 3.4):
+// NewTSA returns an RFC 3161 time-stamping authority over HTTP (RFC 3161 section 3.4):
 // POST application/timestamp-query, answered with application/timestamp-reply. For
 // development and tests only: it keeps no log of what it stamped.
 //
-// Tokens carry TSTInfo version 1 with policy DevTSAPolicyOID, a random 160-bit serial
+// Tokens carry TSTInfo version 1 with policy TSAPolicyOID, a random 160-bit serial
 // number, genTime now() in UTC (whole seconds), accuracy 1 s, the request's nonce echoed,
 // and the TSA name; they are CMS SignedData signed by signer with SHA-256, with the
 // signing-certificate-v2 attribute (ESSCertIDv2) naming cert, and — when the request asks
@@ -50,10 +56,10 @@ type devTSA struct {
 //
 // Answers: 200 with a granted TimeStampResp; 400 with a rejection TimeStampResp
 // (badDataFormat for an unparseable query, badAlg for a hash other than SHA-256/384/512,
-// unacceptedPolicy for a policy other than DevTSAPolicyOID, unacceptedExtension for any
+// unacceptedPolicy for a policy other than TSAPolicyOID, unacceptedExtension for any
 // extension); 405 for a method other than POST; 413 for a query over 16 KiB; 415 for
 // another content type; 500 with a systemFailure TimeStampResp if signing fails.
-func NewDevTSA(signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, now func() time.Time) http.Handler {
+func NewTSA(signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, now func() time.Time) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
@@ -89,7 +95,7 @@ func (d *devTSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !tsaHashes[req.Hash]:
 		d.reject(w, http.StatusBadRequest, tsp.FailBadAlg)
 		return
-	case len(req.Policy) > 0 && !req.Policy.Equal(DevTSAPolicyOID):
+	case len(req.Policy) > 0 && !req.Policy.Equal(TSAPolicyOID):
 		d.reject(w, http.StatusBadRequest, tsp.FailUnacceptedPolicy)
 		return
 	case req.HasExtensions:
@@ -120,7 +126,7 @@ func devToken(signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certif
 		return nil, err
 	}
 	info := &tsp.Info{
-		Policy:   DevTSAPolicyOID,
+		Policy:   TSAPolicyOID,
 		Hash:     h,
 		Digest:   digest,
 		Serial:   serial,
@@ -162,7 +168,7 @@ func IssueTSACert(issuer *x509.Certificate, issuerKey crypto.Signer, pub crypto.
 	if err != nil {
 		return nil, err
 	}
-	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{tsaOIDTimeStamping})
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{oidTimeStamping})
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +180,7 @@ func IssueTSACert(issuer *x509.Certificate, issuerKey crypto.Signer, pub crypto.
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 		// crypto/x509 writes EKU non-critical; RFC 3161 wants it critical, so it is given
 		// raw (ExtraExtensions take precedence over the generated extension).
-		ExtraExtensions:       []pkix.Extension{{Id: tsaOIDExtKeyUsage, Critical: true, Value: eku}},
+		ExtraExtensions:       []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}},
 		BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, pub, issuerKey)

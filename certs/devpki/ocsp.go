@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ type devOCSP struct {
 	keyOK  bool
 }
 
-// NewDevOCSPResponder returns an RFC 6960 OCSP responder over HTTP for certificates issued
+// NewOCSPResponder returns an RFC 6960 OCSP responder over HTTP for certificates issued
 // by issuer, answering for the first certificate of each request. For development and
 // tests: it answers "good" for every serial number status does not report revoked,
 // including serials issuer never issued.
@@ -51,7 +51,7 @@ type devOCSP struct {
 // 400 with malformedRequest when the request cannot be parsed; 405 for other methods;
 // 413 for requests over 16 KiB; 415 for a POST of another content type; 500 with
 // internalError when signing fails. GET answers carry caching headers up to nextUpdate.
-func NewDevOCSPResponder(issuer *x509.Certificate, signer crypto.Signer, status func(serial *big.Int) (revoked bool, at time.Time, reason int), now func() time.Time) http.Handler {
+func NewOCSPResponder(issuer *x509.Certificate, signer crypto.Signer, status func(serial *big.Int) (revoked bool, at time.Time, reason int), now func() time.Time) http.Handler {
 	if now == nil {
 		now = time.Now
 	}

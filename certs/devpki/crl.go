@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"crypto"
@@ -10,7 +10,7 @@ import (
 	"github.com/chungthuc/chungthuc"
 )
 
-// NewDevCRL returns a DER X.509 v2 CRL (RFC 5280) issued by issuer and signed by signer,
+// NewCRL returns a DER X.509 v2 CRL (RFC 5280) issued by issuer and signed by signer,
 // with CRL number number, listing revoked, valid from thisUpdate until nextUpdate. For
 // development and tests (a production CA publishes CRLs from its own records).
 //
@@ -20,7 +20,7 @@ import (
 //
 // Errors: EINVALID when an argument is missing, nextUpdate is not after thisUpdate, or
 // signer is not issuer's key, or issuer cannot sign CRLs (crypto/x509's reason is in the message).
-func NewDevCRL(issuer *x509.Certificate, signer crypto.Signer, number *big.Int, revoked []x509.RevocationListEntry, thisUpdate, nextUpdate time.Time) ([]byte, error) {
+func NewCRL(issuer *x509.Certificate, signer crypto.Signer, number *big.Int, revoked []x509.RevocationListEntry, thisUpdate, nextUpdate time.Time) ([]byte, error) {
 	switch {
 	case issuer == nil || signer == nil:
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "CRL: issuer and signer are required")

@@ -1,9 +1,8 @@
-package certs
+package devpki
 
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,9 +23,6 @@ var (
 
 // maxNameRunes is the X.520 upper bound of commonName, organizationName and title.
 const maxNameRunes = 64
-
-// unitCodeRE is what a unit code may be: it names a directory and a PrintableString.
-var unitCodeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`)
 
 // nameAttr is one attribute of a distinguished name.
 type nameAttr struct {
@@ -75,24 +71,4 @@ func cleanName(field, s string) (string, error) {
 		}
 	}
 	return s, nil
-}
-
-// checkUnitCode refuses unit codes that cannot name a directory or a PrintableString.
-func checkUnitCode(code string) error {
-	if !unitCodeRE.MatchString(code) {
-		return chungthuc.Errorf(chungthuc.EINVALID, "unit code %q must be 1-32 ASCII letters, digits or '-'", code)
-	}
-	return nil
-}
-
-// TitleOf returns the title attribute (2.5.4.12) of a certificate subject, "" if absent.
-func TitleOf(subject pkix.Name) string {
-	for _, a := range subject.Names {
-		if a.Type.Equal(OIDTitle) {
-			if s, ok := a.Value.(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
 }

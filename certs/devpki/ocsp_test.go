@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"crypto"
@@ -47,7 +47,7 @@ func ktNewOCSP(tb testing.TB) *ktOCSPFixture {
 		}
 		return false, time.Time{}, 0
 	}
-	f.srv = httptest.NewServer(NewDevOCSPResponder(ca.cert, ca.key, status, nil))
+	f.srv = httptest.NewServer(NewOCSPResponder(ca.cert, ca.key, status, nil))
 	tb.Cleanup(f.srv.Close)
 	return f
 }
@@ -174,7 +174,7 @@ func TestDevOCSPRejects(t *testing.T) {
 	// A signer that is not the issuer's key: internalError, never a response signed by
 	// the wrong key.
 	wrong, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	bad := httptest.NewServer(NewDevOCSPResponder(f.ca.cert, wrong, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil))
+	bad := httptest.NewServer(NewOCSPResponder(f.ca.cert, wrong, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil))
 	defer bad.Close()
 	goodReq, _ := ocsp.CreateRequest(f.good, f.ca.cert, nil)
 	resp, body = ktPost(t, bad.URL, "application/ocsp-request", goodReq)
@@ -187,7 +187,7 @@ func TestDevOCSPRejects(t *testing.T) {
 func BenchmarkDevOCSP(b *testing.B) {
 	f := ktNewOCSP(b)
 	req, _ := ocsp.CreateRequest(f.good, f.ca.cert, nil)
-	h := NewDevOCSPResponder(f.ca.cert, f.ca.key, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil)
+	h := NewOCSPResponder(f.ca.cert, f.ca.key, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(req)))

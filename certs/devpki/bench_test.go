@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func BenchmarkOfficerKey(b *testing.B) {
 	})
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
-			p2, err := OpenDevPKI(p.Dir, Options{})
+			p2, err := Open(p.Dir, Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ const (
 // revokedFile is the name of the revocation records in the PKI directory.
 const revokedFile = "revoked.json"
 
-// devLTV is the long-term-validation state of a DevPKI: revocation records, the cached CRL
+// devLTV is the long-term-validation state of a PKI: revocation records, the cached CRL
 // and the time-stamping authority. Its zero value is ready.
 type devLTV struct {
 	mu      sync.Mutex
@@ -87,14 +87,14 @@ func checkBaseURL(s string) (string, error) {
 	return strings.TrimRight(s, "/"), nil
 }
 
-func (p *DevPKI) ocspURLs() []string {
+func (p *PKI) ocspURLs() []string {
 	if p.baseURL == "" {
 		return nil
 	}
 	return []string{p.baseURL + "/pki/ocsp"}
 }
 
-func (p *DevPKI) crlURLs() []string {
+func (p *PKI) crlURLs() []string {
 	if p.baseURL == "" {
 		return nil
 	}
@@ -102,7 +102,7 @@ func (p *DevPKI) crlURLs() []string {
 }
 
 // Issued reports whether c was issued by this PKI's root (the root itself excluded).
-func (p *DevPKI) Issued(c *x509.Certificate) bool {
+func (p *PKI) Issued(c *x509.Certificate) bool {
 	if c == nil || bytes.Equal(c.Raw, p.root.Raw) || !bytes.Equal(c.RawIssuer, p.root.RawSubject) {
 		return false
 	}
@@ -133,7 +133,7 @@ func (p *DevPKI) Issued(c *x509.Certificate) bool {
 // Errors: EINVALID for a missing or non-positive serial, a reason outside 0–10 or equal to
 // 7 (unused), a zero time, or the root's own serial; ECONFLICT when the serial is already
 // revoked (the first record stays).
-func (p *DevPKI) Revoke(serial *big.Int, reason int, at time.Time) error {
+func (p *PKI) Revoke(serial *big.Int, reason int, at time.Time) error {
 	switch {
 	case serial == nil || serial.Sign() <= 0:
 		return chungthuc.Errorf(chungthuc.EINVALID, "revoke: a positive serial number is required")
@@ -176,7 +176,7 @@ func (p *DevPKI) Revoke(serial *big.Int, reason int, at time.Time) error {
 // Revoked lists the revocation records, oldest first.
 //
 // Errors: EINVALID when revoked.json is damaged.
-func (p *DevPKI) Revoked() ([]x509.RevocationListEntry, error) {
+func (p *PKI) Revoked() ([]x509.RevocationListEntry, error) {
 	l := &p.ltv
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -202,7 +202,7 @@ func (l *devLTV) entriesLocked() []x509.RevocationListEntry {
 }
 
 // reloadLocked re-reads revoked.json when it changed since the last read. l.mu is held.
-func (p *DevPKI) reloadLocked() error {
+func (p *PKI) reloadLocked() error {
 	l := &p.ltv
 	path := filepath.Join(p.Dir, revokedFile)
 	st, err := os.Stat(path)
@@ -219,7 +219,7 @@ func (p *DevPKI) reloadLocked() error {
 	}
 	recs := map[string]revokedEntry{}
 	if st != nil {
-		data, err := readNamedFile(path, "revocation records")
+		data, err := readFile(path, "revocation records")
 		if err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ func (p *DevPKI) reloadLocked() error {
 }
 
 // status reports the revocation status of serial (for the OCSP responder).
-func (p *DevPKI) status(serial *big.Int) (revoked bool, at time.Time, reason int) {
+func (p *PKI) status(serial *big.Int) (revoked bool, at time.Time, reason int) {
 	l := &p.ltv
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -262,7 +262,7 @@ func (p *DevPKI) status(serial *big.Int) (revoked bool, at time.Time, reason int
 // re-signed at most hourly or when the records change.
 //
 // Errors: EINVALID when revoked.json is damaged.
-func (p *DevPKI) CRL() ([]byte, error) {
+func (p *PKI) CRL() ([]byte, error) {
 	l := &p.ltv
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -279,7 +279,7 @@ func (p *DevPKI) CRL() ([]byte, error) {
 	if l.crlNum != nil && num.Cmp(l.crlNum) <= 0 {
 		num = new(big.Int).Add(l.crlNum, big.NewInt(1))
 	}
-	crl, err := NewDevCRL(p.root, p.rootKey, num, l.entriesLocked(), now, now.Add(devCRLValidity))
+	crl, err := NewCRL(p.root, p.rootKey, num, l.entriesLocked(), now, now.Add(devCRLValidity))
 	if err != nil {
 		return nil, err
 	}
@@ -292,14 +292,14 @@ func (p *DevPKI) CRL() ([]byte, error) {
 // hour from now.
 //
 // Errors: EINVALID when c was not issued by this PKI's root.
-func (p *DevPKI) OCSPResponse(c *x509.Certificate) ([]byte, error) {
+func (p *PKI) OCSPResponse(c *x509.Certificate) ([]byte, error) {
 	if !p.Issued(c) {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "certificate %q was not issued by the development root", c.Subject.CommonName)
 	}
 	return p.ocspFor(c.SerialNumber)
 }
 
-func (p *DevPKI) ocspFor(serial *big.Int) ([]byte, error) {
+func (p *PKI) ocspFor(serial *big.Int) ([]byte, error) {
 	thisUpdate := p.now().UTC().Truncate(time.Second)
 	tmpl := ocsp.Response{
 		Status:       ocsp.Good,
@@ -320,14 +320,14 @@ func (p *DevPKI) ocspFor(serial *big.Int) ([]byte, error) {
 	return der, nil
 }
 
-var _ chungthuc.RevocationSource = (*DevPKI)(nil)
+var _ chungthuc.RevocationSource = (*PKI)(nil)
 
 // Revocation implements chungthuc.RevocationSource in-process: for each certificate of
 // chain issued by this PKI's root (the root itself needs none) a fresh OCSP response, and
 // the root's CRL once. A chain with no certificate of this PKI yields empty data.
 //
 // Errors: the context's error when ctx is done; EINVALID when revoked.json is damaged.
-func (p *DevPKI) Revocation(ctx context.Context, chain []*x509.Certificate) (*chungthuc.RevocationData, error) {
+func (p *PKI) Revocation(ctx context.Context, chain []*x509.Certificate) (*chungthuc.RevocationData, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -354,15 +354,15 @@ func (p *DevPKI) Revocation(ctx context.Context, chain []*x509.Certificate) (*ch
 
 // Handler serves the development PKI over HTTP, for relying parties that check online:
 //
-//	/pki/ocsp       OCSP (RFC 6960: POST, or GET /pki/ocsp/{base64 request}); see NewDevOCSPResponder
+//	/pki/ocsp       OCSP (RFC 6960: POST, or GET /pki/ocsp/{base64 request}); see NewOCSPResponder
 //	/pki/root.crl   the root's CRL (application/pkix-crl)
 //	/pki/root.pem   the root certificate (application/x-pem-file)
-//	/pki/tsa        the development TSA (RFC 3161 POST; issued on first use); see NewDevTSA
+//	/pki/tsa        the development TSA (RFC 3161 POST; issued on first use); see NewTSA
 //
 // Paths match with or without the leading /pki, so the handler works mounted as is or
 // under http.StripPrefix("/pki", …). Other paths are 404.
-func (p *DevPKI) Handler() http.Handler {
-	responder := NewDevOCSPResponder(p.root, p.rootKey, p.status, p.now)
+func (p *PKI) Handler() http.Handler {
+	responder := NewOCSPResponder(p.root, p.rootKey, p.status, p.now)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := strings.TrimPrefix(r.URL.Path, "/pki")
 		switch {
@@ -415,15 +415,15 @@ func writeReplace(path string, data []byte, mode fs.FileMode) error {
 	name := tmp.Name()
 	defer os.Remove(name)
 	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: %w", err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: sync %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"crypto/ecdsa"
@@ -23,7 +23,7 @@ func TestDevCRL(t *testing.T) {
 	good := ca.issue(t, key.Public(), "good", 200)
 	revoked := ca.issue(t, key.Public(), "revoked", 201)
 	now := time.Now().Truncate(time.Second)
-	der, err := NewDevCRL(ca.cert, ca.key, big.NewInt(7), []x509.RevocationListEntry{
+	der, err := NewCRL(ca.cert, ca.key, big.NewInt(7), []x509.RevocationListEntry{
 		{SerialNumber: revoked.SerialNumber, RevocationTime: now.Add(-time.Hour), ReasonCode: 1},
 	}, now.Add(-time.Minute), now.Add(24*time.Hour))
 	if err != nil {
@@ -74,13 +74,13 @@ func TestDevCRLErrors(t *testing.T) {
 	leaf := ca.issue(t, key.Public(), "not a CA", 3) // no cRLSign
 	now := time.Now()
 	cases := map[string]func() ([]byte, error){
-		"no issuer":    func() ([]byte, error) { return NewDevCRL(nil, ca.key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
-		"no number":    func() ([]byte, error) { return NewDevCRL(ca.cert, ca.key, nil, nil, now, now.Add(time.Hour)) },
-		"empty window": func() ([]byte, error) { return NewDevCRL(ca.cert, ca.key, big.NewInt(1), nil, now, now) },
-		"not a CRL CA": func() ([]byte, error) { return NewDevCRL(leaf, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
-		"wrong key":    func() ([]byte, error) { return NewDevCRL(ca.cert, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
+		"no issuer":    func() ([]byte, error) { return NewCRL(nil, ca.key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
+		"no number":    func() ([]byte, error) { return NewCRL(ca.cert, ca.key, nil, nil, now, now.Add(time.Hour)) },
+		"empty window": func() ([]byte, error) { return NewCRL(ca.cert, ca.key, big.NewInt(1), nil, now, now) },
+		"not a CRL CA": func() ([]byte, error) { return NewCRL(leaf, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
+		"wrong key":    func() ([]byte, error) { return NewCRL(ca.cert, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
 		"entry no time": func() ([]byte, error) {
-			return NewDevCRL(ca.cert, ca.key, big.NewInt(1), []x509.RevocationListEntry{{SerialNumber: big.NewInt(3)}}, now, now.Add(time.Hour))
+			return NewCRL(ca.cert, ca.key, big.NewInt(1), []x509.RevocationListEntry{{SerialNumber: big.NewInt(3)}}, now, now.Add(time.Hour))
 		},
 	}
 	for name, f := range cases {

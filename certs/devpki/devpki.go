@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"bytes"
@@ -64,17 +64,17 @@ type Options struct {
 	BaseURL string
 }
 
-// DevPKI is a development PKI on disk, meant for the embedded default and tests, never for
+// PKI is a development PKI on disk, meant for the embedded default and tests, never for
 // real certification. Layout of Dir:
 //
-//	root.pem, root.key                 the root CA (created by OpenDevPKI if missing)
+//	root.pem, root.key                 the root CA (created by Open if missing)
 //	units/{CODE}/seal.pem, seal.key    a unit's electronic seal
 //	officers/{ID}.pem, {ID}.key        an officer's personal signing certificate
 //
 // Keys are PKCS#8 PEM files of mode 0600 in directories of mode 0700, written atomically
-// and never overwritten. DevPKI implements chungthuc.KeyStore; it is safe for concurrent
+// and never overwritten. PKI implements chungthuc.KeyStore; it is safe for concurrent
 // use, and loaded keys are cached after their first check.
-type DevPKI struct {
+type PKI struct {
 	// Dir is the directory of the PKI.
 	Dir string
 
@@ -93,14 +93,14 @@ type DevPKI struct {
 	certPEM map[string][]byte                // officer leaf PEM by cache key
 }
 
-var _ chungthuc.KeyStore = (*DevPKI)(nil)
+var _ chungthuc.KeyStore = (*PKI)(nil)
 
-// OpenDevPKI opens the development PKI in dir, creating dir (0700) and the root CA if they
+// Open opens the development PKI in dir, creating dir (0700) and the root CA if they
 // are missing. An existing root is checked: its key must match its certificate.
 //
 // Errors: EINVALID for an unknown algorithm, a key file readable by others, a root whose
 // key does not match, or a certificate without its key (remove both to start again).
-func OpenDevPKI(dir string, opt Options) (*DevPKI, error) {
+func Open(dir string, opt Options) (*PKI, error) {
 	alg := opt.Algorithm
 	if alg == "" {
 		alg = AlgECDSAP256
@@ -116,7 +116,7 @@ func OpenDevPKI(dir string, opt Options) (*DevPKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &DevPKI{
+	p := &PKI{
 		Dir:     dir,
 		alg:     alg,
 		now:     now,
@@ -140,17 +140,19 @@ func OpenDevPKI(dir string, opt Options) (*DevPKI, error) {
 }
 
 // Root returns the root CA certificate (to install as a trust anchor).
-func (p *DevPKI) Root() *x509.Certificate { return p.root }
+func (p *PKI) Root() *x509.Certificate { return p.root }
 
 // RootPEM returns the root CA certificate in PEM.
-func (p *DevPKI) RootPEM() []byte { return bytes.Clone(p.rootPEM) }
+func (p *PKI) RootPEM() []byte { return bytes.Clone(p.rootPEM) }
 
-func (p *DevPKI) sealPaths(code string) (certPath, keyPath string) {
+// SealFiles returns the certificate and key files of unit code's seal (they need not exist).
+func (p *PKI) SealFiles(code string) (certPath, keyPath string) {
 	d := filepath.Join(p.Dir, "units", code)
 	return filepath.Join(d, "seal.pem"), filepath.Join(d, "seal.key")
 }
 
-func (p *DevPKI) officerPaths(id int64) (certPath, keyPath string) {
+// OfficerFiles returns the certificate and key files of officer id (they need not exist).
+func (p *PKI) OfficerFiles(id int64) (certPath, keyPath string) {
 	d := filepath.Join(p.Dir, "officers")
 	s := strconv.FormatInt(id, 10)
 	return filepath.Join(d, s+".pem"), filepath.Join(d, s+".key")
@@ -162,11 +164,11 @@ func (p *DevPKI) officerPaths(id int64) (certPath, keyPath string) {
 //
 // Errors: EINVALID for a bad unit code or name (see cleanName: NFC UTF-8, at most 64
 // characters, no control characters) or a damaged existing seal.
-func (p *DevPKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) {
+func (p *PKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) {
 	if unit == nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no unit")
 	}
-	if err := checkUnitCode(unit.Code); err != nil {
+	if err := chungthuc.CheckUnitCode(unit.Code); err != nil {
 		return nil, err
 	}
 	name, err := cleanName("unit name", unit.Name)
@@ -176,7 +178,7 @@ func (p *DevPKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) 
 	if sk, _ := p.cached("seal/" + unit.Code); sk != nil {
 		return sk, nil
 	}
-	certPath, keyPath := p.sealPaths(unit.Code)
+	certPath, keyPath := p.SealFiles(unit.Code)
 	if err := mkdirPrivate(filepath.Dir(certPath)); err != nil {
 		return nil, err
 	}
@@ -206,7 +208,7 @@ func (p *DevPKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) 
 //
 // Errors: EINVALID for an officer without ID, an officer of another unit, bad names (see
 // IssueSeal) or a damaged existing certificate.
-func (p *DevPKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chungthuc.SigningKey, []byte, error) {
+func (p *PKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chungthuc.SigningKey, []byte, error) {
 	if o == nil || unit == nil {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "no officer or no unit")
 	}
@@ -233,7 +235,7 @@ func (p *DevPKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chun
 	if sk, certPEM := p.cached(officerKey(o.ID)); sk != nil {
 		return sk, bytes.Clone(certPEM), nil
 	}
-	certPath, keyPath := p.officerPaths(o.ID)
+	certPath, keyPath := p.OfficerFiles(o.ID)
 	if err := mkdirPrivate(filepath.Dir(certPath)); err != nil {
 		return nil, nil, err
 	}
@@ -263,21 +265,21 @@ func (p *DevPKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chun
 //
 // Errors: ENOTFOUND when u has no seal yet; EINVALID for a bad unit code or damaged
 // files; the context's error when ctx is done.
-func (p *DevPKI) SealKey(ctx context.Context, u *chungthuc.Unit) (*chungthuc.SigningKey, error) {
+func (p *PKI) SealKey(ctx context.Context, u *chungthuc.Unit) (*chungthuc.SigningKey, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if u == nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no unit")
 	}
-	if err := checkUnitCode(u.Code); err != nil {
+	if err := chungthuc.CheckUnitCode(u.Code); err != nil {
 		return nil, err
 	}
 	key := "seal/" + u.Code
 	if sk, _ := p.cached(key); sk != nil {
 		return sk, p.notRevoked(sk, "unit "+u.Code)
 	}
-	certPath, keyPath := p.sealPaths(u.Code)
+	certPath, keyPath := p.SealFiles(u.Code)
 	sk, _, err := p.loadOnce(key, "seal of unit "+u.Code, certPath, keyPath)
 	if err != nil {
 		return nil, err
@@ -292,7 +294,7 @@ func (p *DevPKI) SealKey(ctx context.Context, u *chungthuc.Unit) (*chungthuc.Sig
 // Errors: ENOTFOUND when o has no key yet; ECONFLICT when o.CertPEM names another
 // certificate; EINVALID for an officer without ID or damaged files; the context's error
 // when ctx is done.
-func (p *DevPKI) OfficerKey(ctx context.Context, o *chungthuc.Officer) (*chungthuc.SigningKey, error) {
+func (p *PKI) OfficerKey(ctx context.Context, o *chungthuc.Officer) (*chungthuc.SigningKey, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -302,7 +304,7 @@ func (p *DevPKI) OfficerKey(ctx context.Context, o *chungthuc.Officer) (*chungth
 	key := officerKey(o.ID)
 	sk, certPEM := p.cached(key)
 	if sk == nil {
-		certPath, keyPath := p.officerPaths(o.ID)
+		certPath, keyPath := p.OfficerFiles(o.ID)
 		var err error
 		if sk, certPEM, err = p.loadOnce(key, fmt.Sprintf("officer %d", o.ID), certPath, keyPath); err != nil {
 			return nil, err
@@ -317,7 +319,7 @@ func (p *DevPKI) OfficerKey(ctx context.Context, o *chungthuc.Officer) (*chungth
 
 // notRevoked refuses a key whose certificate this PKI has revoked: nothing is signed with it
 // any more (EFORBIDDEN, naming the revocation date).
-func (p *DevPKI) notRevoked(sk *chungthuc.SigningKey, what string) error {
+func (p *PKI) notRevoked(sk *chungthuc.SigningKey, what string) error {
 	revoked, err := p.Revoked()
 	if err != nil {
 		return err
@@ -340,7 +342,7 @@ func sameLeaf(certPEM []byte, c *x509.Certificate) bool {
 }
 
 // cached returns a copy of a cached key and its leaf PEM, or nil.
-func (p *DevPKI) cached(key string) (*chungthuc.SigningKey, []byte) {
+func (p *PKI) cached(key string) (*chungthuc.SigningKey, []byte) {
 	p.cacheMu.RLock()
 	sk, certPEM := p.cache[key], p.certPEM[key]
 	p.cacheMu.RUnlock()
@@ -350,7 +352,7 @@ func (p *DevPKI) cached(key string) (*chungthuc.SigningKey, []byte) {
 	return copyKey(sk), certPEM
 }
 
-func (p *DevPKI) remember(key string, sk *chungthuc.SigningKey, certPEM []byte) {
+func (p *PKI) remember(key string, sk *chungthuc.SigningKey, certPEM []byte) {
 	p.cacheMu.Lock()
 	p.cache[key] = sk
 	p.certPEM[key] = certPEM
@@ -358,7 +360,7 @@ func (p *DevPKI) remember(key string, sk *chungthuc.SigningKey, certPEM []byte) 
 }
 
 // loadOnce loads a leaf from disk under p.mu, unless another goroutine did meanwhile.
-func (p *DevPKI) loadOnce(key, what, certPath, keyPath string) (*chungthuc.SigningKey, []byte, error) {
+func (p *PKI) loadOnce(key, what, certPath, keyPath string) (*chungthuc.SigningKey, []byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if sk, certPEM := p.cached(key); sk != nil {
@@ -388,7 +390,7 @@ func copyKey(sk *chungthuc.SigningKey) *chungthuc.SigningKey {
 // The key is written first and the certificate last, so a crash in between leaves a key
 // that the next call certifies (keys are never replaced); a certificate without its key
 // is an error for a person to look at. It holds p.mu throughout.
-func (p *DevPKI) issue(what, certPath, keyPath string, template func(crypto.PublicKey) (*x509.Certificate, error)) (*chungthuc.SigningKey, []byte, error) {
+func (p *PKI) issue(what, certPath, keyPath string, template func(crypto.PublicKey) (*x509.Certificate, error)) (*chungthuc.SigningKey, []byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ok, err := pathExists(certPath); err != nil {
@@ -450,16 +452,16 @@ func (p *DevPKI) issue(what, certPath, keyPath string, template func(crypto.Publ
 
 // loadPair reads a certificate and its key, checks that they match and that the
 // certificate was issued by this PKI's root.
-func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey, []byte, error) {
-	certPEM, err := readNamedFile(certPath, "certificate file")
+func (p *PKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey, []byte, error) {
+	certPEM, err := readFile(certPath, "certificate file")
 	if err != nil {
 		return nil, nil, err
 	}
-	certs, err := ParseCertificatePEM(certPEM)
+	list, err := parseCertificatePEM(certPEM)
 	if err != nil {
-		return nil, nil, withPrefix(certPath, err)
+		return nil, nil, prefixed(certPath, err)
 	}
-	cert := certs[0]
+	cert := list[0]
 	if ok, err := pathExists(keyPath); err != nil {
 		return nil, nil, err
 	} else if !ok {
@@ -470,8 +472,8 @@ func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := CheckKeyMatchesCert(signer, cert); err != nil {
-		return nil, nil, withPrefix(keyPath, err)
+	if err := checkKeyMatchesCert(signer, cert); err != nil {
+		return nil, nil, prefixed(keyPath, err)
 	}
 	if p.root != nil && cert.CheckSignatureFrom(p.root) != nil {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "%s was not issued by the development root %s", certPath, filepath.Join(p.Dir, "root.pem"))
@@ -479,26 +481,26 @@ func (p *DevPKI) loadPair(what, certPath, keyPath string) (*chungthuc.SigningKey
 	return &chungthuc.SigningKey{Signer: opaque(signer), Chain: p.chain(cert)}, certPEM, nil
 }
 
-func (p *DevPKI) loadKey(keyPath string) (crypto.Signer, error) {
+func (p *PKI) loadKey(keyPath string) (crypto.Signer, error) {
 	if err := checkKeyFileMode(keyPath); err != nil {
 		return nil, err
 	}
-	data, err := readNamedFile(keyPath, "key file")
+	data, err := readFile(keyPath, "key file")
 	if err != nil {
 		return nil, err
 	}
-	return parsePrivateKeyPEM(data, keyPath, "")
+	return parseKeyPEM(data, keyPath)
 }
 
 // chain is leaf, root (or the root alone).
-func (p *DevPKI) chain(leaf *x509.Certificate) []*x509.Certificate {
+func (p *PKI) chain(leaf *x509.Certificate) []*x509.Certificate {
 	if p.root == nil || bytes.Equal(leaf.Raw, p.root.Raw) {
 		return []*x509.Certificate{leaf}
 	}
 	return []*x509.Certificate{leaf, p.root}
 }
 
-func (p *DevPKI) generateKey() (crypto.Signer, error) {
+func (p *PKI) generateKey() (crypto.Signer, error) {
 	switch p.alg {
 	case AlgRSA3072:
 		return rsa.GenerateKey(rand.Reader, 3072)
@@ -507,7 +509,7 @@ func (p *DevPKI) generateKey() (crypto.Signer, error) {
 	}
 }
 
-func (p *DevPKI) rootTemplate(pub crypto.PublicKey) (*x509.Certificate, error) {
+func (p *PKI) rootTemplate(pub crypto.PublicKey) (*x509.Certificate, error) {
 	subject, err := marshalName(
 		nameAttr{oid: oidCountry, value: "VN", printable: true},
 		nameAttr{oid: oidOrganization, value: "chungthuc (chỉ dùng thử nghiệm)"},
@@ -542,7 +544,7 @@ func (p *DevPKI) rootTemplate(pub crypto.PublicKey) (*x509.Certificate, error) {
 
 // leafTemplate is a seal or officer certificate: a non-repudiation signing key for
 // documents, valid 3 years (never beyond the root).
-func (p *DevPKI) leafTemplate(subject []byte, pub crypto.PublicKey) (*x509.Certificate, error) {
+func (p *PKI) leafTemplate(subject []byte, pub crypto.PublicKey) (*x509.Certificate, error) {
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err

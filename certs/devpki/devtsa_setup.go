@@ -1,4 +1,4 @@
-package certs
+package devpki
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type devTSAKey struct {
 
 // TSA returns the development time-stamping authority: an in-process chungthuc.Timestamper
 // (no HTTP round trip, for the embedded default) and the same TSA as an RFC 3161 HTTP
-// handler (see NewDevTSA) for other processes. Both sign with the TSA key in
+// handler (see NewTSA) for other processes. Both sign with the TSA key in
 // {Dir}/tsa.key and certificate {Dir}/tsa.pem, issued by the root on first use with
 // IssueTSACert (critical extended key usage timeStamping only) and kept like the other
 // keys (0600, written once, checked against the certificate when loaded). Tokens carry
@@ -37,7 +37,7 @@ type devTSAKey struct {
 //
 // Errors: EINVALID when tsa.pem exists without tsa.key, or the pair does not match, was not
 // issued by this root or lacks the timeStamping usage.
-func (p *DevPKI) TSA(now func() time.Time) (chungthuc.Timestamper, http.Handler, error) {
+func (p *PKI) TSA(now func() time.Time) (chungthuc.Timestamper, http.Handler, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -46,11 +46,11 @@ func (p *DevPKI) TSA(now func() time.Time) (chungthuc.Timestamper, http.Handler,
 		return nil, nil, err
 	}
 	chain := []*x509.Certificate{p.root}
-	return &devTimestamper{key: k, chain: chain, now: now}, NewDevTSA(k.signer, k.cert, chain, now), nil
+	return &devTimestamper{key: k, chain: chain, now: now}, NewTSA(k.signer, k.cert, chain, now), nil
 }
 
-// tsaKey loads or issues the TSA key once per DevPKI.
-func (p *DevPKI) tsaKey() (*devTSAKey, error) {
+// tsaKey loads or issues the TSA key once per PKI.
+func (p *PKI) tsaKey() (*devTSAKey, error) {
 	l := &p.ltv
 	l.tsaOnce.Lock()
 	defer l.tsaOnce.Unlock()
@@ -66,7 +66,7 @@ func (p *DevPKI) tsaKey() (*devTSAKey, error) {
 }
 
 // issueTSA mirrors issue: key first (never replaced), certificate last.
-func (p *DevPKI) issueTSA() (*devTSAKey, error) {
+func (p *PKI) issueTSA() (*devTSAKey, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	certPath, keyPath := filepath.Join(p.Dir, "tsa.pem"), filepath.Join(p.Dir, "tsa.key")
@@ -77,7 +77,7 @@ func (p *DevPKI) issueTSA() (*devTSAKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !tsaHasTimeStampingEKU(sk.Chain[0]) {
+		if !hasTimeStampingEKU(sk.Chain[0]) {
 			return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s lacks the timeStamping extended key usage", certPath)
 		}
 		return &devTSAKey{signer: sk.Signer, cert: sk.Chain[0]}, nil
@@ -119,7 +119,7 @@ func (p *DevPKI) issueTSA() (*devTSAKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = writeExclusive(certPath, EncodeCertificatePEM(cert), certMode)
+	err = writeExclusive(certPath, encodeCertificatePEM(cert), certMode)
 	if errors.Is(err, fs.ErrExist) {
 		sk, _, err := p.loadPair("development TSA", certPath, keyPath)
 		if err != nil {
@@ -141,8 +141,8 @@ type devTimestamper struct {
 
 var _ chungthuc.Timestamper = (*devTimestamper)(nil)
 
-// Timestamp implements chungthuc.Timestamper like NewDevTSA answers a query with certReq:
-// a token over digest with genTime now (whole seconds, UTC), policy DevTSAPolicyOID, the
+// Timestamp implements chungthuc.Timestamper like NewTSA answers a query with certReq:
+// a token over digest with genTime now (whole seconds, UTC), policy TSAPolicyOID, the
 // TSA certificate and the root included. Errors: EUNSUPPORTED for a hash other than
 // SHA-256/384/512; EINVALID for a digest of the wrong size; the context's error.
 func (d *devTimestamper) Timestamp(ctx context.Context, digest []byte, h crypto.Hash) ([]byte, error) {

@@ -1,6 +1,9 @@
-package certs
+package devpki
 
 import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,15 +35,15 @@ func writeExclusive(path string, data []byte, mode fs.FileMode) (err error) {
 	name := tmp.Name()
 	defer os.Remove(name) // after the link succeeded this drops the temporary name only
 	if err := tmp.Chmod(mode); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: %w", err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // already failing; the write error is the one to report
 		return fmt.Errorf("certs: sync %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -68,7 +71,7 @@ func writeExclusive(path string, data []byte, mode fs.FileMode) (err error) {
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close() // read only
 	}
 }
 
@@ -106,4 +109,42 @@ func pathExists(path string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("certs: %w", err)
+}
+
+// readFile reads a file of the PKI; what names it in messages. ENOTFOUND when missing.
+func readFile(path, what string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "%s %s not found", what, path)
+	} else if err != nil {
+		return nil, fmt.Errorf("devpki: read %s %s: %w", what, path, err)
+	}
+	return data, nil
+}
+
+// prefixed puts name before err's message, keeping its code.
+func prefixed(name string, err error) error {
+	var ce *chungthuc.Error
+	if errors.As(err, &ce) {
+		return chungthuc.Errorf(ce.Code, "%s: %s", name, ce.Message)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// parseKeyPEM reads a key file this package wrote: an unencrypted PKCS#8 "PRIVATE KEY".
+// EINVALID naming the file for anything else.
+func parseKeyPEM(data []byte, name string) (crypto.Signer, error) {
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PRIVATE KEY" {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s: not a PKCS#8 PEM private key", name)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s: unreadable private key", name)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s: the key cannot sign", name)
+	}
+	return s, nil
 }

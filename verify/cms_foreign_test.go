@@ -52,7 +52,6 @@ func newOSSL(t *testing.T) *ossl {
 	return o
 }
 
-func (o *ossl) in(t *testing.T) *ossl   { return &ossl{t: t, bin: o.bin, dir: o.dir} }
 func (o *ossl) path(name string) string { return filepath.Join(o.dir, name) }
 func (o *ossl) read(name string) []byte { b, _ := os.ReadFile(o.path(name)); return b }
 func (o *ossl) key(name string, k crypto.Signer) {

@@ -200,7 +200,6 @@ func basePDF(n int, imgBytes int, withForm bool) *pdfWriter {
 	cat := "<< /Type /Catalog /Pages 2 0 R"
 	if withForm {
 		field := next
-		next++
 		// A text field with a widget on page 1, value "Nguyen Van A".
 		w.objs[field] = []byte(fmt.Sprintf("<< /FT /Tx /T (name) /V (Nguyen Van A) /Type /Annot /Subtype /Widget /Rect [72 600 300 630] /P %d 0 R /DA (/F1 12 Tf 0 g) >>", firstPage(w)))
 		pg := w.objs[firstPage(w)]

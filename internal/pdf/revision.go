@@ -221,7 +221,7 @@ func (r *Revision) Object(num int) (Object, error) {
 // that are not plain (InUse) objects or cannot be read. It reads the object if needed.
 func (r *Revision) Span(num int) (off, end int64, ok bool) {
 	if _, ok := r.cache[num]; !ok {
-		r.Object(num)
+		_, _ = r.Object(num) // a failed read leaves no span: ok reports it
 	}
 	s, ok := r.spans[num]
 	return s[0], s[1], ok

@@ -36,6 +36,7 @@ func Run(t *testing.T, store chungthuc.ObjectStore) {
 	t.Run("WriteOnce", func(t *testing.T) { testWriteOnce(t, store, base+"once/") })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, store, base+"missing/") })
 	t.Run("List", func(t *testing.T) { testList(t, store, base+"list/") })
+	t.Run("ListAfter", func(t *testing.T) { testListAfter(t, store, base+"listafter/") })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, store, base+"delete/") })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, store, base+"keys/") })
 	t.Run("ReaderFails", func(t *testing.T) { testReaderFails(t, store, base+"readerr/") })

@@ -35,6 +35,9 @@ func (db *DB) Reserve(ctx context.Context, c *chungthuc.Certification) error {
 }
 
 func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) error {
+	if err := db.guardLog(ctx, t); err != nil {
+		return err
+	}
 	o, err := officerByID(ctx, t, c.OfficerID)
 	if err != nil {
 		return err
@@ -191,10 +194,12 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 		if err != nil {
 			return err
 		}
-		t.audit(&chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),
-		})
+		}
+		t.audit(a)
+		t.logTransition(db, c, to, reason, at, a)
 		return nil
 	})
 }

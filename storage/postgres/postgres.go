@@ -61,6 +61,8 @@ type DB struct {
 	pool  *pgxpool.Pool
 	now   chungthuc.Clock
 	where string // host:port/database, for messages; never the password
+
+	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
 }
 
 // Open connects to the database at url (postgres://… or key=value). It fails with EINVALID
@@ -197,6 +199,7 @@ func (db *DB) Close() error {
 type txn struct {
 	pgx.Tx
 	audits []*chungthuc.AuditEntry
+	leaves []pendingLeaf // appended after the audit entries, under the same lock (translog.go)
 }
 
 func (t *txn) audit(e *chungthuc.AuditEntry) { t.audits = append(t.audits, e) }
@@ -216,7 +219,14 @@ func (db *DB) write(ctx context.Context, fn func(t *txn) error) error {
 	if err := db.appendAudits(ctx, t); err != nil {
 		return db.mapErr(err)
 	}
-	return db.mapErr(tx.Commit(ctx))
+	if err := db.appendLeaves(ctx, t); err != nil {
+		return db.mapErr(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return db.mapErr(err)
+	}
+	db.published(ctx, t)
+	return nil
 }
 
 // read runs fn in a read-only REPEATABLE READ transaction: one snapshot for all its queries.

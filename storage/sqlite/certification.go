@@ -30,6 +30,9 @@ func (db *DB) Reserve(ctx context.Context, c *chungthuc.Certification) error {
 }
 
 func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certification) error {
+	if err := db.guardLog(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := unitByID(ctx, tx, c.UnitID); err != nil {
 		return err
 	}
@@ -160,7 +163,7 @@ func (db *DB) Revoke(ctx context.Context, id int64, reason string, at time.Time)
 }
 
 func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		c, err := certificationByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -188,10 +191,14 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 		if err != nil {
 			return err
 		}
-		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),
-		})
+		}
+		if err := db.appendAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return lg.transition(c, to, reason, at, a)
 	})
 }
 

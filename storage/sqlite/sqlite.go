@@ -53,6 +53,8 @@ type DB struct {
 	r    *sql.DB // read pool
 	now  chungthuc.Clock
 	path string
+
+	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
 }
 
 // Open opens (creating if needed) the register in the file at path. It fails with EINVALID

@@ -98,8 +98,8 @@ func ParseKey(skey string) (*Key, error) {
 	if err != nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the log key is not a signed-note private key (PRIVATE+KEY+name+hash+key): %v", err)
 	}
-	parts := strings.Split(skey, "+")
-	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	parts := strings.SplitN(skey, "+", 5) // PRIVATE, KEY, name, hash, key (base64 may hold '+')
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	if err != nil || len(raw) != 1+ed25519.SeedSize {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the log key is not an Ed25519 note key")
 	}

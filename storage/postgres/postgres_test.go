@@ -8,6 +8,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/storage/postgres"
+	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 )
 
@@ -108,4 +109,22 @@ func TestNoTruncate(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
+}
+
+func TestLog(t *testing.T) {
+	logtest.Run(t, logtest.Harness{
+		Open: func(t *testing.T) logtest.Register { return openFresh(t, postgres.Options{}) },
+		Backup: func(t *testing.T, reg logtest.Register) func(t *testing.T) logtest.Register {
+			src := reg.(*postgres.DB).URLForTest()
+			dst := postgres.NewTestDatabase(t)
+			postgres.DumpRestore(t, src, dst)
+			return func(t *testing.T) logtest.Register {
+				db, err := postgres.Open(ctx, dst, postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+		},
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
 )
@@ -103,4 +104,23 @@ func TestPersists(t *testing.T) {
 	if broken, n, err := db.VerifyChain(ctx); err != nil || broken != 0 || n != 1 {
 		t.Fatalf("VerifyChain = %d, %d, %v", broken, n, err)
 	}
+}
+
+func TestLog(t *testing.T) {
+	logtest.Run(t, logtest.Harness{
+		Open: func(t *testing.T) logtest.Register { return openTemp(t) },
+		Backup: func(t *testing.T, reg logtest.Register) func(t *testing.T) logtest.Register {
+			path := filepath.Join(t.TempDir(), "backup.db")
+			if err := reg.(*sqlite.DB).Backup(ctx, path); err != nil {
+				t.Fatal(err)
+			}
+			return func(t *testing.T) logtest.Register {
+				db, err := sqlite.Open(ctx, path, sqlite.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+		},
+	})
 }

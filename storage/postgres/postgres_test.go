@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/logtest"
+	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 )
 

@@ -27,6 +27,7 @@ var messages = map[string]map[string]string{
 		"ReceiptFor": "Biên nhận bản sao điện tử", "ReceiptHelp": "Quét mã QR hoặc truy cập đường dẫn, nhập mã truy cập để tải bản sao. Giữ mã truy cập cẩn thận.",
 		"RefuseTitle": "Từ chối chứng thực", "RefuseDo": "Ghi nhận từ chối", "Refused": "Đã ghi nhận việc từ chối.",
 		"Period": "Kỳ", "PerUnit": "Theo đơn vị", "Total": "Tổng cộng", "Home": "Trang chủ", "Hash": "Mã băm SHA-256",
+		"PublicLog": "Nhật ký công khai", "PublicLogProof": "(bằng chứng)", "PublicLogPending": "Đang chờ điểm kiểm tra tiếp theo của nhật ký công khai.",
 		"ReportTitle": "Kết quả kiểm tra", "Preview": "Xem bản sao đã chứng thực", "Signatures": "Chữ ký số", "Signer": "Người ký", "SignedAt": "Thời điểm ký",
 	},
 	"en": {
@@ -53,6 +54,7 @@ var messages = map[string]map[string]string{
 		"ReceiptFor": "Receipt for an electronic certified copy", "ReceiptHelp": "Scan the QR code or open the link and enter the access code to download the copy. Keep the access code safe.",
 		"RefuseTitle": "Refuse to certify", "RefuseDo": "Record the refusal", "Refused": "The refusal was recorded.",
 		"Period": "Period", "PerUnit": "Per unit", "Total": "Total", "Home": "Home", "Hash": "SHA-256 hash",
+		"PublicLog": "Public log", "PublicLogProof": "(proof)", "PublicLogPending": "Waiting for the public log's next checkpoint.",
 		"ReportTitle": "Verification result", "Preview": "View the certified copy", "Signatures": "Digital signatures", "Signer": "Signer", "SignedAt": "Signed at",
 	},
 }

@@ -72,7 +72,7 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
-	s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token})
+	s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Log": s.logLine(r, c)})
 }
 
 // publicStatus is "valid" or "revoked".
@@ -246,7 +246,7 @@ func (s *Server) apiVerifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="api_link",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, publicJSON(c, u))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u), c))
 }
 
 var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
@@ -282,5 +282,5 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="hash",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, publicJSON(c, u))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u), c))
 }

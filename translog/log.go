@@ -51,6 +51,7 @@ type Log struct {
 	verified int64   // the register's tree agrees with newest up to this size
 	blocked  error   // why the register may not change (behind or forked), nil when it may
 	forked   bool    // two signed checkpoints of one size disagree: only an operator can lift this
+	read     bool    // Refresh has read the store at least once
 	lastKey  string  // the greatest checkpoint key Refresh has seen
 
 	flight  *flight // the group of Publish callers waiting for the next write
@@ -89,8 +90,13 @@ func New(opt Options) (*Log, error) {
 	if opt.PublishTimeout <= 0 {
 		opt.PublishTimeout = 20 * time.Second
 	}
-	return &Log{opt: opt}, nil
+	return &Log{opt: opt, blocked: errNotRead}, nil
 }
+
+// errNotRead blocks the register until the store's checkpoints have been read once: a
+// register restored from an older backup must not certify before the store was consulted.
+var errNotRead = chungthuc.Errorf(chungthuc.EUNAVAILABLE,
+	"The public log's checkpoints in the object store have not been read yet, so the service cannot tell whether the register is current; certification waits until the object store answers.")
 
 // Key returns the log's key.
 func (l *Log) Key() *Key { return l.opt.Key }
@@ -170,6 +176,9 @@ func (l *Log) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.read = true
+	l.mu.Unlock()
 	if len(keys) == 0 {
 		return nil
 	}
@@ -241,10 +250,18 @@ func (l *Log) adopt(cp Checkpoint, signed []byte, ours bool) {
 // is lifted. It returns the block (nil when none) or an error reading the register.
 func (l *Log) Check(ctx context.Context) error {
 	l.mu.Lock()
-	cur, forked := l.newest, l.forked
+	cur, forked, read := l.newest, l.forked, l.read
 	l.mu.Unlock()
-	if cur == nil || forked {
+	if !read || forked {
 		return l.Blocked()
+	}
+	if cur == nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.newest == nil {
+			l.blocked = nil // an empty store: nothing to be behind of
+		}
+		return l.blocked
 	}
 	n, err := l.opt.Register.LogSize(ctx)
 	if err != nil {

@@ -2,7 +2,7 @@ package translog
 
 import (
 	"context"
-	"encoding/base64"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -139,5 +139,48 @@ func CheckConsistency(older, newer []byte, p tlog.TreeProof, v note.Verifier) er
 	return nil
 }
 
-// b64 is base64 for messages.
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+// Inclusion says where a register entry stands in the public log.
+type Inclusion struct {
+	Index          int64     // the leaf that issued (or voided) the entry
+	Indexes        []int64   // every leaf of the entry
+	CheckpointSize int64     // the newest stored checkpoint
+	CheckpointTime time.Time // when it was signed
+	// Included is true when the issuing leaf is in that checkpoint and its proof checks
+	// with the log key (false while the leaf awaits its checkpoint).
+	Included bool
+}
+
+// EntryProof proves the leaves of the entry with this ID and token against the newest
+// stored checkpoint, and checks the proof with the log's own key as a client would. Leaves
+// whose token hash is not the token's are left out (a leaf moved to another entry behind the
+// service's back proves nothing about this one). ENOTFOUND when the entry has no leaf or no
+// checkpoint is stored yet.
+func (l *Log) EntryProof(ctx context.Context, certID int64, token string) (*EntryProof, *Inclusion, error) {
+	all, err := l.opt.Register.LogLeavesOf(ctx, certID)
+	if err != nil {
+		return nil, nil, err
+	}
+	th := TokenHash(token)
+	var leaves []chungthuc.LogLeaf
+	for _, lf := range all {
+		if d, err := ParseLeaf(lf.Data); err == nil && d.TokenSHA256 == th {
+			leaves = append(leaves, lf)
+		}
+	}
+	if len(leaves) == 0 {
+		return nil, nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "this entry has no leaf in the public log")
+	}
+	p, err := l.Prove(ctx, leaves)
+	if err != nil {
+		return nil, nil, err
+	}
+	cp, err := CheckEntryProof(p, l.opt.Key.Verifier)
+	if err != nil {
+		return nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the log's own proof does not check: %s", chungthuc.ErrorMessage(err))
+	}
+	in := &Inclusion{Index: p.Leaves[0].Index, CheckpointSize: cp.Size, CheckpointTime: cp.Time, Included: p.Leaves[0].Included}
+	for _, lp := range p.Leaves {
+		in.Indexes = append(in.Indexes, lp.Index)
+	}
+	return p, in, nil
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/s3"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 // register is what the app needs of a register: the register itself and its audit log.
@@ -23,6 +24,7 @@ type register interface {
 	chungthuc.Register
 	chungthuc.AuditLog
 	chungthuc.Accounts
+	translog.Restorer
 }
 
 // app is the wired application: register, objects, keys and the workflow.
@@ -35,6 +37,7 @@ type app struct {
 	fsStore *fs.Store // the embedded object store, when used
 	pki     *certs.DevPKI
 	svc     *certify.Service
+	tlog    *translog.Log // the public transparency log (translog.go)
 
 	// Keys, trusted time and long-term validation (keys.go): what signs, who time-stamps,
 	// where revocation data comes from, and the PAdES level of new copies.
@@ -114,6 +117,9 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		if err := a.seed(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.openLog(ctx); err != nil {
+		return nil, err
 	}
 	ok = true
 	return a, nil

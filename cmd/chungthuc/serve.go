@@ -44,10 +44,13 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := a.seedLogins(ctx, stdout); err != nil {
 		return err
 	}
+	if err := a.tlog.Blocked(); err != nil {
+		fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
+	}
 	h, err := api.New(api.Deps{
 		Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
-		Ready: a.ready, RateLimit: cfg.RateLimit,
+		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog,
 	})
 	if err != nil {
 		return err
@@ -67,6 +70,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL)
 	go a.renewLoop(ctx, logger)
+	go a.tlog.Run(ctx, logInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -101,7 +105,7 @@ func (a *app) verifier() api.Verifier {
 			}
 		}
 	}
-	lookup := registerLookup(a.reg)
+	lookup := registerLookup(a.reg, a.tlog)
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20, Revocation: a.rev})
 	}
@@ -115,9 +119,17 @@ func (a *app) pkiHandler() http.Handler {
 	return a.pki.Handler()
 }
 
-// ready checks that the register and the object store answer.
+// logInterval is how often serve reads the checkpoints other instances stored and re-checks
+// the register against the newest.
+const logInterval = 10 * time.Second
+
+// ready checks that the register and the object store answer, and that the register is not
+// behind the object store's public log.
 func (a *app) ready(ctx context.Context) error {
 	if _, err := a.reg.Units(ctx); err != nil {
+		return err
+	}
+	if err := a.tlog.Blocked(); err != nil {
 		return err
 	}
 	if _, err := a.objects.Stat(ctx, "readyz/probe"); err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {

@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/postgres"
+	"github.com/chungthuc/chungthuc/storage/s3"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -80,7 +84,9 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	}
 	if reg != nil {
 		defer closeReg()
-		opt.Lookup = registerLookup(reg)
+		tl, closeLog := openLogReadOnly(ctx, cfg, reg)
+		defer closeLog()
+		opt.Lookup = registerLookup(reg, tl)
 	}
 	rep, err := verify.Verify(ctx, f, st.Size(), opt)
 	if err != nil {
@@ -126,8 +132,9 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	return db, func() { db.Close() }, nil
 }
 
-// registerLookup adapts a register to the verifier's lookup by hash.
-func registerLookup(reg chungthuc.Register) func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
+// registerLookup adapts a register to the verifier's lookup by hash; with a public log, a
+// match says where the entry is in it when the inclusion proof checks.
+func registerLookup(reg chungthuc.Register, tl *translog.Log) func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 	return func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 		c, err := reg.CertificationBySHA256(ctx, sum)
 		if err != nil {
@@ -137,9 +144,63 @@ func registerLookup(reg chungthuc.Register) func(ctx context.Context, sum string
 		if err != nil {
 			return nil, err
 		}
-		return &verify.RegisterMatch{
+		m := &verify.RegisterMatch{
 			Unit: u.Name, Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt,
 			Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt,
-		}, nil
+		}
+		if tl != nil {
+			if _, in, err := tl.EntryProof(ctx, c.ID, c.Token); err == nil && in.Included {
+				m.Log = &verify.LogInclusion{Index: in.Index, CheckpointSize: in.CheckpointSize, CheckpointTime: in.CheckpointTime}
+			}
+		}
+		return m, nil
 	}
+}
+
+// openLogReadOnly opens the public log of the configured register for reading its newest
+// checkpoint and proving entries: nil when there is no object store or log key here.
+func openLogReadOnly(ctx context.Context, cfg *Config, reg chungthuc.Register) (*translog.Log, func()) {
+	nothing := func() {}
+	rl, ok := reg.(chungthuc.RegisterLog)
+	if !ok {
+		return nil, nothing
+	}
+	key := cfg.LogKey
+	if key == "" {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "pki", logKeyFile))
+		if err != nil {
+			return nil, nothing
+		}
+		key = string(b)
+	}
+	k, err := translog.ParseKey(key)
+	if err != nil {
+		return nil, nothing
+	}
+	var store chungthuc.ObjectStore
+	closeStore := nothing
+	if cfg.S3Endpoint != "" {
+		st, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL})
+		if err != nil {
+			return nil, nothing
+		}
+		store = st
+	} else {
+		dir := filepath.Join(cfg.DataDir, "objects")
+		if !fileExists(dir) {
+			return nil, nothing
+		}
+		st, err := fs.New(dir)
+		if err != nil {
+			return nil, nothing
+		}
+		store, closeStore = st, func() { st.Close() }
+	}
+	tl, err := translog.New(translog.Options{Register: rl, Store: store, Key: k, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil || tl.Refresh(ctx) != nil {
+		closeStore()
+		return nil, nothing
+	}
+	return tl, closeStore
 }

@@ -410,8 +410,16 @@ func testSecondInstance(t *testing.T, h Harness) {
 	w.certify(t)
 	other, err := translog.New(translog.Options{Register: w.reg, Store: w.store, Key: w.key, Logger: quiet()})
 	must(t, "New", err)
+	if err := other.Publish(ctx); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("Publish before the store was read: %v", err)
+	}
+	if err := other.Guard(1, nil); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("Guard before the store was read: %v", err)
+	}
+	must(t, "Refresh", other.Refresh(ctx))
+	must(t, "Check", other.Check(ctx))
 	w.certify(t)
-	// other knows nothing yet and writes the checkpoint of size 2 again: same tree, fine.
+	// other knows only size 1 and writes the checkpoint of size 2 again: same tree, fine.
 	must(t, "Publish by the second instance", other.Publish(ctx))
 	if cp, _, _ := other.Newest(); cp.Size != 2 {
 		t.Fatalf("second instance adopted %+v", cp)

@@ -444,6 +444,13 @@ func (r *replayer) unit(code string) (int64, error) {
 }
 
 func (r *replayer) officer(unitID int64, l *translog.Leaf) (int64, error) {
+	if l.OfficerID <= 0 { // a copy read back from its PDF: the unit's officer of that name
+		var id int64
+		err := r.t.QueryRow(r.ctx, `SELECT id FROM officers WHERE unit_id = $1 AND name = $2 ORDER BY id LIMIT 1`, unitID, l.OfficerName).Scan(&id)
+		if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+			return id, err
+		}
+	}
 	var unit *int64
 	err := r.t.QueryRow(r.ctx, `SELECT unit_id FROM officers WHERE id = $1`, l.OfficerID).Scan(&unit)
 	if err == nil && unit != nil && *unit == unitID {

@@ -480,6 +480,13 @@ func (r *replayer) unit(code string) (int64, error) {
 }
 
 func (r *replayer) officer(unitID int64, l *translog.Leaf) (int64, error) {
+	if l.OfficerID <= 0 { // a copy read back from its PDF: the unit's officer of that name
+		var id int64
+		err := r.tx.QueryRowContext(r.ctx, `SELECT id FROM officers WHERE unit_id = ? AND name = ? ORDER BY id LIMIT 1`, unitID, l.OfficerName).Scan(&id)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return id, err
+		}
+	}
 	var unit sql.NullInt64
 	err := r.tx.QueryRowContext(r.ctx, `SELECT unit_id FROM officers WHERE id = ?`, l.OfficerID).Scan(&unit)
 	if err == nil && unit.Int64 == unitID {
@@ -491,7 +498,7 @@ func (r *replayer) officer(unitID int64, l *translog.Leaf) (int64, error) {
 	id := l.OfficerID
 	q := `INSERT INTO officers (id, unit_id, name, title, role, active, created_at) VALUES (?, ?, ?, ?, 'officer', 0, ?) RETURNING id`
 	args := []any{id, unitID, l.OfficerName, l.OfficerTitle, ledger.FormatTime(r.db.now())}
-	if err == nil { // the id is taken by an officer of another unit: a new id
+	if err == nil || id <= 0 { // the id is taken by an officer of another unit (or unknown): a new id
 		q = `INSERT INTO officers (unit_id, name, title, role, active, created_at) VALUES (?, ?, ?, 'officer', 0, ?) RETURNING id`
 		args = args[1:]
 	}

@@ -68,19 +68,19 @@ type Restorer interface {
 
 // ReplayResult says what ReplayLeaf did besides appending the leaf.
 type ReplayResult struct {
-	Event string
+	Event string `json:"event"`
 	// Row names the register entry or book the leaf described ("PL 2026 no. 47"), empty
 	// for a reconciled leaf.
-	Row string
+	Row string `json:"row,omitempty"`
 	// Created is true when the row was re-created (false when an existing row was
 	// completed or updated).
-	Created bool
+	Created bool `json:"created"`
 	// Placeholders is set when the opening did not match the leaf (or was missing): the
 	// private fields were replaced by "restored from the log" placeholders and the access
 	// code must be reissued.
-	Placeholders bool
+	Placeholders bool `json:"placeholders"`
 	// Notes lists what else had to be re-created (a unit, an officer).
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Restored placeholders written when a leaf's opening is missing or does not match.

@@ -79,9 +79,10 @@ Commands:
                           print the log's public key | its newest signed checkpoint
   log keygen --out FILE [--origin NAME]
                           make a log key (private key to FILE, 0600; public key printed)
-  reconcile [--note TEXT] replay into a register restored from an older backup what the
+  reconcile [--note TEXT] [--grace 2m]
+                          replay into a register restored from an older backup what the
                           object store's log knows, and re-register stored copies that
-                          neither a row nor the log accounts for; prints JSON
+                          neither a row nor the log accounts for (service stopped); JSON
   reconcile --explain KEY --note TEXT
                           record why a stored object has no register entry
   account add --username U --role R [--unit CODE] [--officer ID]

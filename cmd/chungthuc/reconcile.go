@@ -29,7 +29,7 @@ type copiesReport struct {
 	Registered  []copyResult `json:"registered"` // re-registered from the signed PDF itself
 	Explained   []string     `json:"explained"`  // an operator's note accounts for them
 	Unexplained []copyResult `json:"unexplained"`
-	Young       []string     `json:"too_young"` // written in the last two minutes: a certification may be in progress
+	Young       []string     `json:"too_young"` // written within --grace: a certification may be in progress
 }
 
 type copyResult struct {
@@ -48,6 +48,7 @@ func cmdReconcile(ctx context.Context, cfg *Config, args []string, stdout io.Wri
 	fs := newFlags("reconcile")
 	note := fs.String("note", "", "why (recorded in the log and the audit log)")
 	explain := fs.String("explain", "", "object key to record the operator's explanation (--note) for")
+	grace := fs.Duration("grace", 2*time.Minute, "leave copies younger than this alone (a certification may be storing one)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func cmdReconcile(ctx context.Context, cfg *Config, args []string, stdout io.Wri
 		return err
 	}
 	rep := &reconcileReport{Log: lr}
-	if rep.Copies, err = a.reconcileCopies(ctx); err != nil {
+	if rep.Copies, err = a.reconcileCopies(ctx, *grace); err != nil {
 		return err
 	}
 	if err := printJSON(stdout, rep); err != nil {
@@ -93,7 +94,7 @@ func cmdReconcile(ctx context.Context, cfg *Config, args []string, stdout io.Wri
 }
 
 // reconcileCopies re-registers the stored copies that have no register entry.
-func (a *app) reconcileCopies(ctx context.Context) (copiesReport, error) {
+func (a *app) reconcileCopies(ctx context.Context, grace time.Duration) (copiesReport, error) {
 	rep := copiesReport{Registered: []copyResult{}, Explained: []string{}, Unexplained: []copyResult{}, Young: []string{}}
 	notes, err := a.reg.ObjectNotes(ctx)
 	if err != nil {
@@ -127,7 +128,7 @@ func (a *app) reconcileCopies(ctx context.Context) (copiesReport, error) {
 		switch {
 		case notes[o.Key] != "":
 			rep.Explained = append(rep.Explained, o.Key)
-		case !o.ModTime.IsZero() && time.Since(o.ModTime) < 2*time.Minute:
+		case !o.ModTime.IsZero() && time.Since(o.ModTime) < grace:
 			rep.Young = append(rep.Young, o.Key)
 		default:
 			entry, reason, err := a.registerCopy(ctx, o.Key, units)

@@ -296,10 +296,13 @@ type LogLeaf struct {
 // checkpoints (translog.Log).
 type LogHooks struct {
 	// Guard is called inside every transaction that reserves a number or appends leaves,
-	// with the log's size in that transaction and a function that computes the register's
-	// tree hash at a size up to it. An error (the register is behind the newest checkpoint
-	// in the object store, or disagrees with it) refuses the change: nothing is committed.
-	Guard func(size int64, treeHash func(size int64) ([32]byte, error)) error
+	// with a function that reads the log's size in that transaction (the guard calls it
+	// after noting the newest checkpoint it knows, so that a snapshot older than that
+	// checkpoint cannot pass for a register that is behind) and one that computes the
+	// register's tree hash at a size up to it. An error (the register is behind the newest
+	// checkpoint in the object store, or disagrees with it) refuses the change: nothing is
+	// committed.
+	Guard func(size func() (int64, error), treeHash func(size int64) ([32]byte, error)) error
 	// Appended is called after the commit of a transaction that appended leaves; it returns
 	// once a checkpoint covering them is stored (or, when the store keeps failing, after
 	// logging why: the leaves are committed and the next checkpoint will cover them).

@@ -38,6 +38,10 @@ type Options struct {
 	Attempts int
 	// PublishTimeout bounds the wait of the Appended hook (20 s when 0).
 	PublishTimeout time.Duration
+	// Writers is how many checkpoint writes may be under way at once (2 when 0): a caller
+	// that arrives while one is being stored starts the next at once instead of waiting for
+	// it, which halves the wait; callers that arrive while all are busy share the next one.
+	Writers int
 }
 
 // Log is this process's side of the transparency log: the newest checkpoint stored in the
@@ -55,7 +59,7 @@ type Log struct {
 	lastKey  string  // the greatest checkpoint key Refresh has seen
 
 	flight  *flight // the group of Publish callers waiting for the next write
-	running bool
+	running int // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
 	// gave up (the next checkpoint covers their leaves).
@@ -89,6 +93,9 @@ func New(opt Options) (*Log, error) {
 	}
 	if opt.PublishTimeout <= 0 {
 		opt.PublishTimeout = 20 * time.Second
+	}
+	if opt.Writers <= 0 {
+		opt.Writers = 1
 	}
 	return &Log{opt: opt, blocked: errNotRead}, nil
 }
@@ -394,7 +401,7 @@ func (l *Log) chain(ctx context.Context, cur *stored, from int64) (map[int64]Bun
 // Guard is the register's guard (chungthuc.LogHooks.Guard): it refuses a change while the
 // register is blocked, or when its log is shorter than the newest stored checkpoint, or
 // when its tree at that size is not the checkpoint's (checked once per checkpoint).
-func (l *Log) Guard(size int64, treeHash func(int64) ([32]byte, error)) error {
+func (l *Log) Guard(sizeOf func() (int64, error), treeHash func(int64) ([32]byte, error)) error {
 	l.mu.Lock()
 	block, cur, verified := l.blocked, l.newest, l.verified
 	l.mu.Unlock()
@@ -403,6 +410,12 @@ func (l *Log) Guard(size int64, treeHash func(int64) ([32]byte, error)) error {
 	}
 	if cur == nil {
 		return nil
+	}
+	// The size is read after the checkpoint was noted: every leaf it covers was committed
+	// before, so a register that is not behind shows at least as many.
+	size, err := sizeOf()
+	if err != nil {
+		return err
 	}
 	if cur.cp.Size > size {
 		return behindError(cur.cp.Size, size)
@@ -436,8 +449,8 @@ func (l *Log) Publish(ctx context.Context) error {
 		l.flight = &flight{done: make(chan struct{})}
 	}
 	f := l.flight
-	if !l.running {
-		l.running = true
+	if l.running < l.opt.Writers {
+		l.running++
 		go l.run()
 	}
 	l.mu.Unlock()
@@ -459,7 +472,7 @@ func (l *Log) run() {
 		f := l.flight
 		l.flight = nil
 		if f == nil {
-			l.running = false
+			l.running--
 			l.mu.Unlock()
 			return
 		}
@@ -483,7 +496,10 @@ func (l *Log) publishRetrying(ctx context.Context) error {
 			}
 			wait *= 4
 		}
-		err = l.publishOnce(ctx)
+		more := true
+		for more && err == nil {
+			more, err = l.publishOnce(ctx)
+		}
 		if err == nil || chungthuc.ErrorCode(err) == chungthuc.ECONFLICT || l.Blocked() != nil {
 			return err
 		}
@@ -492,61 +508,71 @@ func (l *Log) publishRetrying(ctx context.Context) error {
 	return err
 }
 
+// MaxBundle bounds the leaves of one checkpoint's bundle: a register far ahead of the store
+// (a new bucket, a long outage) is published in several checkpoints.
+const MaxBundle = 50000
+
 // publishOnce signs and stores a checkpoint of the register's current log, with the leaves
-// since the newest stored checkpoint. It never signs a tree that does not extend that
-// checkpoint.
-func (l *Log) publishOnce(ctx context.Context) error {
+// since the newest stored checkpoint (at most MaxBundle: more is true when leaves remain).
+// It never signs a tree that does not extend that checkpoint.
+func (l *Log) publishOnce(ctx context.Context) (more bool, err error) {
 	if err := l.Blocked(); err != nil {
-		return err
+		return false, err
 	}
 	l.mu.Lock()
-	base := l.newest
+	base, verified := l.newest, l.verified
 	l.mu.Unlock()
-	n, err := l.opt.Register.LogSize(ctx)
-	if err != nil {
-		return err
-	}
 	var from int64
 	if base != nil {
 		from = base.cp.Size
 	}
-	if n < from {
-		if err := l.Check(ctx); err != nil {
-			return err
-		}
-		return behindError(from, n)
+	// The leaves since the newest stored checkpoint tell the log's size too: one query.
+	leaves, err := l.opt.Register.LogLeaves(ctx, from, from+MaxBundle)
+	if err != nil {
+		return false, err
 	}
-	if n == from {
-		return nil
+	for i, lf := range leaves {
+		if lf.Index != from+int64(i) {
+			leaves = leaves[:i] // never happens: appends are serialised and commit in order
+			break
+		}
+	}
+	n := from + int64(len(leaves))
+	if cur, _, ok := l.Newest(); ok && cur.Size >= n && len(leaves) > 0 {
+		return false, nil // another writer stored a checkpoint covering them meanwhile
+	}
+	if len(leaves) == 0 {
+		if size, err := l.opt.Register.LogSize(ctx); err != nil {
+			return false, err
+		} else if size < from {
+			if err := l.Check(ctx); err != nil {
+				return false, err
+			}
+			return false, behindError(from, size)
+		}
+		return false, nil
 	}
 	hr := l.HashReader(ctx)
-	if base != nil {
+	if base != nil && verified < from {
 		h, err := tlog.TreeHash(from, hr)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if h != base.cp.Root {
 			l.mu.Lock()
 			l.blocked = divergedError(from)
 			l.mu.Unlock()
-			return l.Blocked()
+			return false, l.Blocked()
 		}
 	}
 	root, err := tlog.TreeHash(n, hr)
 	if err != nil {
-		return err
-	}
-	leaves, err := l.opt.Register.LogLeaves(ctx, from, n)
-	if err != nil {
-		return err
-	}
-	if int64(len(leaves)) != n-from {
-		return fmt.Errorf("translog: the register returned %d leaves for [%d, %d)", len(leaves), from, n)
+		return false, err
 	}
 	cp := Checkpoint{Origin: l.opt.Key.Origin(), Size: n, Root: root, Time: l.opt.Now()}
 	signed, err := Sign(cp, l.opt.Key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	b := &Bundle{V: BundleVersion, From: from, Checkpoint: string(signed), Leaves: make([]BundleEntry, len(leaves))}
 	for i, lf := range leaves {
@@ -554,7 +580,7 @@ func (l *Log) publishOnce(ctx context.Context) error {
 	}
 	data, sum, err := b.Encode()
 	if err != nil {
-		return err
+		return false, err
 	}
 	key := CheckpointKey(n)
 	err = l.opt.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), sum)
@@ -562,23 +588,23 @@ func (l *Log) publishOnce(ctx context.Context) error {
 		// Another instance stored this size first: fine if it is the same tree, signed by us.
 		other, ocp, ferr := l.fetch(ctx, key)
 		if ferr != nil {
-			return fmt.Errorf("translog: checkpoint %s exists and cannot be read: %w", key, ferr)
+			return false, fmt.Errorf("translog: checkpoint %s exists and cannot be read: %w", key, ferr)
 		}
 		if ocp.Root != root {
 			l.mu.Lock()
 			l.blocked = divergedError(n)
 			l.mu.Unlock()
-			return l.Blocked()
+			return false, l.Blocked()
 		}
 		l.adopt(ocp, []byte(other.Checkpoint), true)
-		return nil
+		return len(leaves) == MaxBundle, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	l.Published.Add(1)
 	l.adopt(cp, signed, true)
-	return nil
+	return len(leaves) == MaxBundle, nil
 }
 
 // Run keeps the log current until ctx ends: every interval it reads the checkpoints other

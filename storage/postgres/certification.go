@@ -35,9 +35,6 @@ func (db *DB) Reserve(ctx context.Context, c *chungthuc.Certification) error {
 }
 
 func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) error {
-	if err := db.guardLog(ctx, t); err != nil {
-		return err
-	}
 	o, err := officerByID(ctx, t, c.OfficerID)
 	if err != nil {
 		return err
@@ -53,6 +50,9 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	}
 	if c.OfficerTitle == "" {
 		c.OfficerTitle = o.Title
+	}
+	if err := db.guardLog(ctx, t); err != nil { // no number while the register is behind the public log
+		return err
 	}
 	var taken bool
 	if err := t.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE token = $1)`, c.Token).Scan(&taken); err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,7 @@ type DB struct {
 	where string // host:port/database, for messages; never the password
 
 	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
+	codes sync.Map           // unit ID → code, for leaves (codes never change)
 }
 
 // Open connects to the database at url (postgres://… or key=value). It fails with EINVALID

@@ -49,7 +49,7 @@ func (t *txn) logTransition(db *DB, c *chungthuc.Certification, to chungthuc.Sta
 		event, after.RevokeReason, after.RevokedAt = translog.EventRevoked, reason, at
 	}
 	t.queueLeaf(event, c.ID, 0, func(ctx context.Context, t *txn) ([]byte, []byte, error) {
-		code, err := unitCodeOf(ctx, t, c.UnitID)
+		code, err := db.unitCode(ctx, t, c.UnitID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -59,7 +59,7 @@ func (t *txn) logTransition(db *DB, c *chungthuc.Certification, to chungthuc.Sta
 
 func (t *txn) logVersion(db *DB, c *chungthuc.Certification, sha, key string, a *chungthuc.AuditEntry) {
 	t.queueLeaf(translog.EventVersion, c.ID, 0, func(ctx context.Context, t *txn) ([]byte, []byte, error) {
-		code, err := unitCodeOf(ctx, t, c.UnitID)
+		code, err := db.unitCode(ctx, t, c.UnitID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -70,7 +70,7 @@ func (t *txn) logVersion(db *DB, c *chungthuc.Certification, sha, key string, a 
 func (t *txn) logBook(db *DB, b *chungthuc.Book, a *chungthuc.AuditEntry) {
 	bb := *b
 	t.queueLeaf(translog.EventBookClosed, 0, b.ID, func(ctx context.Context, t *txn) ([]byte, []byte, error) {
-		code, err := unitCodeOf(ctx, t, bb.UnitID)
+		code, err := db.unitCode(ctx, t, bb.UnitID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -83,6 +83,18 @@ func unitCodeOf(ctx context.Context, q querier, unitID int64) (string, error) {
 	err := q.QueryRow(ctx, `SELECT code FROM units WHERE id = $1`, unitID).Scan(&code)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", chungthuc.Errorf(chungthuc.ENOTFOUND, "unit %d not found", unitID)
+	}
+	return code, err
+}
+
+// unitCode is unitCodeOf through the DB's cache.
+func (db *DB) unitCode(ctx context.Context, q querier, unitID int64) (string, error) {
+	if c, ok := db.codes.Load(unitID); ok {
+		return c.(string), nil
+	}
+	code, err := unitCodeOf(ctx, q, unitID)
+	if err == nil {
+		db.codes.Store(unitID, code)
 	}
 	return code, err
 }
@@ -105,8 +117,8 @@ func (db *DB) appendLeaves(ctx context.Context, t *txn) error {
 			if n != p.replayAt {
 				return chungthuc.Errorf(chungthuc.ECONFLICT, "leaf %d cannot be replayed onto a log of %d leaves", p.replayAt, n)
 			}
-		} else if err := db.guard(ctx, t, n); err != nil {
-			return err
+		} else if err := db.guard(ctx, t, func() (int64, error) { return n, nil }); err != nil {
+			return err // n was read under the append lock: no checkpoint covers more
 		}
 		data, private, err := p.build(ctx, t)
 		if err != nil {
@@ -116,16 +128,17 @@ func (db *DB) appendLeaves(ctx context.Context, t *txn) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.Exec(ctx, `INSERT INTO log_leaves (idx, event, certification_id, book_id, data, private, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, n, p.event, nullID(p.certID), nullID(p.bookID), data, nullBytes(private), ledger.Micro(db.now())); err != nil {
-			return err
-		}
 		idx := make([]int64, len(hashes))
 		hs := make([][]byte, len(hashes))
 		for i, h := range hashes {
 			idx[i], hs[i] = tlog.StoredHashIndex(0, n)+int64(i), h[:]
 		}
-		if _, err := t.Exec(ctx, `INSERT INTO log_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, idx, hs); err != nil {
+		// One statement for the leaf and its hashes: the lock is held for as few round trips
+		// as possible.
+		if _, err := t.Exec(ctx, `WITH leaf AS (INSERT INTO log_leaves (idx, event, certification_id, book_id, data, private, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7))
+			INSERT INTO log_hashes (idx, hash) SELECT * FROM unnest($8::bigint[], $9::bytea[])`,
+			n, p.event, nullID(p.certID), nullID(p.bookID), data, nullBytes(private), ledger.Micro(db.now()), idx, hs); err != nil {
 			return err
 		}
 	}
@@ -155,21 +168,14 @@ func (db *DB) published(ctx context.Context, t *txn) {
 
 // guardLog asks the guard whether the register may change now (Reserve).
 func (db *DB) guardLog(ctx context.Context, t *txn) error {
-	if db.hooks.Guard == nil {
-		return nil
-	}
-	n, err := logSize(ctx, t)
-	if err != nil {
-		return err
-	}
-	return db.guard(ctx, t, n)
+	return db.guard(ctx, t, func() (int64, error) { return logSize(ctx, t) })
 }
 
-func (db *DB) guard(ctx context.Context, q rowsQuerier, n int64) error {
+func (db *DB) guard(ctx context.Context, q rowsQuerier, size func() (int64, error)) error {
 	if db.hooks.Guard == nil {
 		return nil
 	}
-	return db.hooks.Guard(n, func(size int64) ([32]byte, error) {
+	return db.hooks.Guard(size, func(size int64) ([32]byte, error) {
 		h, err := tlog.TreeHash(size, txHashes(ctx, q))
 		return h, err
 	})
@@ -181,9 +187,12 @@ type rowsQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// logSizeSQL is a scalar subquery giving the log's size.
+const logSizeSQL = `(SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves)`
+
 func logSize(ctx context.Context, q querier) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves`).Scan(&n)
+	err := q.QueryRow(ctx, `SELECT `+logSizeSQL).Scan(&n)
 	return n, err
 }
 

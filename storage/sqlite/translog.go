@@ -96,11 +96,11 @@ func (lg *leafLog) book(b *chungthuc.Book, a *chungthuc.AuditEntry) error {
 // guard allowed it. The single write transaction serialises appends (and audit appends).
 func (lg *leafLog) append(event string, certID, bookID int64, data, private []byte) error {
 	ctx, tx := lg.ctx, lg.tx
-	n, err := logSize(ctx, tx)
-	if err != nil {
+	if err := lg.db.guardLog(ctx, tx); err != nil {
 		return err
 	}
-	if err := lg.db.guard(ctx, tx, n); err != nil {
+	n, err := logSize(ctx, tx)
+	if err != nil {
 		return err
 	}
 	hashes, err := tlog.StoredHashes(n, data, txHashes(ctx, tx))
@@ -126,18 +126,7 @@ func (db *DB) guardLog(ctx context.Context, tx *sql.Tx) error {
 	if db.hooks.Guard == nil {
 		return nil
 	}
-	n, err := logSize(ctx, tx)
-	if err != nil {
-		return err
-	}
-	return db.guard(ctx, tx, n)
-}
-
-func (db *DB) guard(ctx context.Context, tx *sql.Tx, n int64) error {
-	if db.hooks.Guard == nil {
-		return nil
-	}
-	return db.hooks.Guard(n, func(size int64) ([32]byte, error) {
+	return db.hooks.Guard(func() (int64, error) { return logSize(ctx, tx) }, func(size int64) ([32]byte, error) {
 		h, err := tlog.TreeHash(size, txHashes(ctx, tx))
 		return h, err
 	})

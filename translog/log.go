@@ -59,7 +59,7 @@ type Log struct {
 	lastKey  string  // the greatest checkpoint key Refresh has seen
 
 	flight  *flight // the group of Publish callers waiting for the next write
-	running int // writers at work (at most Options.Writers)
+	running int     // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
 	// gave up (the next checkpoint covers their leaves).

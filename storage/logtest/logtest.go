@@ -444,7 +444,9 @@ func testGuardSnapshot(t *testing.T, h Harness) {
 		n, err := w.reg.LogSize(ctx)
 		w.certify(t) // commits leaf n and publishes the checkpoint of n+1 meanwhile
 		return n, err
-	}, func(size int64) ([32]byte, error) { return [32]byte{}, fmt.Errorf("not needed: size %d is verified", size) })
+	}, func(size int64) ([32]byte, error) {
+		return [32]byte{}, fmt.Errorf("not needed: size %d is verified", size)
+	})
 	if err != nil {
 		t.Fatalf("guard with a snapshot older than the newest checkpoint: %v", err)
 	}

@@ -138,7 +138,8 @@ var latest, all = func() (int, []migrate.Migration) {
 }()
 
 // Migrate applies the pending migrations, each in its own transaction, holding a session
-// advisory lock so that two processes migrating at once apply each file once. It fails with
+// advisory lock so that two processes migrating at once apply each file once, and builds the
+// public log of a register that has events but no log yet (from its audit log). It fails with
 // EUNAVAILABLE when the schema is newer than this build.
 func (db *DB) Migrate(ctx context.Context) error {
 	conn, err := db.pool.Acquire(ctx)
@@ -150,8 +151,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return db.mapErr(err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey))
-	_, err = migrate.Up(ctx, target{db, conn.Conn()}, all)
-	return db.mapErr(err)
+	if _, err = migrate.Up(ctx, target{db, conn.Conn()}, all); err != nil {
+		return db.mapErr(err)
+	}
+	return db.backfillLog(ctx) // translog.go: a register from before the log gets one
 }
 
 // SchemaVersion returns the version the schema is at (0 for an empty database).

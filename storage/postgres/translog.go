@@ -763,3 +763,60 @@ func (db *DB) ObjectNotes(ctx context.Context) (map[string]string, error) {
 	}
 	return out, db.mapErr(rows.Err())
 }
+
+// backfillLog builds the log of a register that has events but no leaves (one migrated from
+// before the log existed) from its audit log, in audit order, each leaf anchored to the
+// original audit entry, in one transaction with a log.backfill audit entry. A register with
+// leaves, or without events, is left alone. Migrate calls it under the migration lock.
+func (db *DB) backfillLog(ctx context.Context) error {
+	return db.write(ctx, func(t *txn) error {
+		n, err := logSize(ctx, t)
+		if err != nil || n > 0 {
+			return err
+		}
+		rows, err := t.Query(ctx, `SELECT id, at, action, unit_id, actor, subject, detail, prev_hash, hash FROM audit_log
+			WHERE action = ANY($1) ORDER BY id`, ledger.BackfillActions)
+		if err != nil {
+			return err
+		}
+		var events []*chungthuc.AuditEntry
+		for rows.Next() {
+			var e chungthuc.AuditEntry
+			if err := rows.Scan(&e.ID, &e.At, &e.Action, &e.UnitID, &e.Actor, &e.Subject, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+				rows.Close()
+				return err
+			}
+			e.At = e.At.UTC()
+			events = append(events, &e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(events) == 0 {
+			return err
+		}
+		var idx int64
+		for _, e := range events {
+			var c *chungthuc.Certification
+			if id := ledger.SubjectID(e.Subject, "certification"); id > 0 {
+				if c, err = scanCertification(t.QueryRow(ctx, `SELECT `+certificationColumns+` FROM certifications WHERE id = $1`, id)); err != nil {
+					return err
+				}
+			}
+			code, err := unitCodeOf(ctx, t, e.UnitID)
+			if err != nil {
+				return err
+			}
+			l, ok, err := ledger.Backfill(e, c, code)
+			if err != nil {
+				return err
+			}
+			if ok {
+				t.leaves = append(t.leaves, pendingLeaf{event: l.Event, certID: l.CertID, bookID: l.BookID, replayAt: idx,
+					build: func(context.Context, *txn) ([]byte, []byte, error) { return l.Data, l.Private, nil }})
+				idx++
+			}
+		}
+		t.audit(&chungthuc.AuditEntry{Action: ledger.ActionLogBackfill, Actor: ledger.ActorSystem, Subject: "log",
+			Detail: ledger.Detail(map[string]any{"leaves": idx, "from_audit_entries": len(events)})})
+		return nil
+	})
+}

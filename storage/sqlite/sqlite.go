@@ -125,11 +125,14 @@ var latest, all = func() (int, []migrate.Migration) {
 	return migrate.Latest(ms), ms
 }()
 
-// Migrate applies the pending migrations, each in its own transaction. It fails with
+// Migrate applies the pending migrations, each in its own transaction, and builds the public
+// log of a register that has events but no log yet (from its audit log). It fails with
 // EUNAVAILABLE when the file's schema is newer than this build.
 func (db *DB) Migrate(ctx context.Context) error {
-	_, err := migrate.Up(ctx, target{db}, all)
-	return mapErr(err)
+	if _, err := migrate.Up(ctx, target{db}, all); err != nil {
+		return mapErr(err)
+	}
+	return db.backfillLog(ctx) // translog.go: a register from before the log gets one
 }
 
 // SchemaVersion returns the version the file's schema is at (0 for a new file).

@@ -30,6 +30,9 @@ type leafLog struct {
 	ctx context.Context
 	tx  *sql.Tx
 	n   int // leaves appended
+	// rebuild is set by backfillLog: the leaves rebuild history, the guard does not apply
+	// (as for reconcile's replays) and no checkpoint is awaited.
+	rebuild bool
 }
 
 // writeLog is write for transactions that may append leaves: after the commit it calls the
@@ -96,8 +99,10 @@ func (lg *leafLog) book(b *chungthuc.Book, a *chungthuc.AuditEntry) error {
 // guard allowed it. The single write transaction serialises appends (and audit appends).
 func (lg *leafLog) append(event string, certID, bookID int64, data, private []byte) error {
 	ctx, tx := lg.ctx, lg.tx
-	if err := lg.db.guardLog(ctx, tx); err != nil {
-		return err
+	if !lg.rebuild {
+		if err := lg.db.guardLog(ctx, tx); err != nil {
+			return err
+		}
 	}
 	n, err := logSize(ctx, tx)
 	if err != nil {
@@ -764,4 +769,69 @@ func (db *DB) ObjectNotes(ctx context.Context) (map[string]string, error) {
 		return rows.Err()
 	})
 	return out, err
+}
+
+// backfillLog builds the log of a register that has events but no leaves (one migrated from
+// before the log existed) from its audit log, in audit order, each leaf anchored to the
+// original audit entry, in one transaction with a log.backfill audit entry. A register with
+// leaves, or without events, is left alone.
+func (db *DB) backfillLog(ctx context.Context) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		n, err := logSize(ctx, tx)
+		if err != nil || n > 0 {
+			return err
+		}
+		q := `SELECT id, at, action, unit_id, actor, subject, detail, prev_hash, hash FROM audit_log
+			WHERE action IN (?` + strings.Repeat(", ?", len(ledger.BackfillActions)-1) + `) ORDER BY id`
+		args := make([]any, len(ledger.BackfillActions))
+		for i, a := range ledger.BackfillActions {
+			args[i] = a
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		var events []*chungthuc.AuditEntry
+		for rows.Next() {
+			var e chungthuc.AuditEntry
+			var at string
+			if err := rows.Scan(&e.ID, &at, &e.Action, &e.UnitID, &e.Actor, &e.Subject, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+				rows.Close()
+				return err
+			}
+			if e.At, err = ledger.ParseTime(at); err != nil {
+				rows.Close()
+				return err
+			}
+			events = append(events, &e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(events) == 0 {
+			return err
+		}
+		lg := &leafLog{db: db, ctx: ctx, tx: tx, rebuild: true}
+		for _, e := range events {
+			var c *chungthuc.Certification
+			if id := ledger.SubjectID(e.Subject, "certification"); id > 0 {
+				if c, err = certificationByID(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			code, err := unitCodeOf(ctx, tx, e.UnitID)
+			if err != nil {
+				return err
+			}
+			l, ok, err := ledger.Backfill(e, c, code)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := lg.append(l.Event, l.CertID, l.BookID, l.Data, l.Private); err != nil {
+					return err
+				}
+			}
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{Action: ledger.ActionLogBackfill, Actor: ledger.ActorSystem, Subject: "log",
+			Detail: ledger.Detail(map[string]any{"leaves": lg.n, "from_audit_entries": len(events)})})
+	})
 }

@@ -58,7 +58,8 @@ type Log struct {
 	read     bool    // Refresh has read the store at least once
 	lastKey  string  // the greatest checkpoint key Refresh has seen
 
-	flight  *flight // the group of Publish callers waiting for the next write
+	front   *frontier // the stored tree's complete-subtree roots at the newest checkpoint this process wrote
+	flight  *flight   // the group of Publish callers waiting for the next write
 	running int     // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
@@ -565,10 +566,40 @@ func (l *Log) publishOnce(ctx context.Context) (more bool, err error) {
 			return false, l.Blocked()
 		}
 	}
-	root, err := tlog.TreeHash(n, hr)
+	// The new root is computed from the leaves' own data, extending the frontier of the
+	// stored tree (kept from the last checkpoint, else read once): no stored hash of the new
+	// leaves is trusted, and no query is needed.
+	l.mu.Lock()
+	fr := l.front
+	l.mu.Unlock()
+	if fr == nil || fr.size != from {
+		if fr, err = readFrontier(from, hr); err != nil {
+			return false, err
+		}
+	}
+	mem := fr.extend()
+	for i, lf := range leaves {
+		if err := mem.append(from+int64(i), lf.Data); err != nil {
+			return false, err
+		}
+	}
+	root, err := tlog.TreeHash(n, mem)
 	if err != nil {
 		return false, err
 	}
+	next, err := readFrontier(n, mem)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err == nil {
+			l.mu.Lock()
+			if l.front == nil || l.front.size < n {
+				l.front = next
+			}
+			l.mu.Unlock()
+		}
+	}()
 	cp := Checkpoint{Origin: l.opt.Key.Origin(), Size: n, Root: root, Time: l.opt.Now()}
 	signed, err := Sign(cp, l.opt.Key)
 	if err != nil {

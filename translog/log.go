@@ -60,7 +60,7 @@ type Log struct {
 
 	front   *frontier // the stored tree's complete-subtree roots at the newest checkpoint this process wrote
 	flight  *flight   // the group of Publish callers waiting for the next write
-	running int     // writers at work (at most Options.Writers)
+	running int       // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
 	// gave up (the next checkpoint covers their leaves).

@@ -303,10 +303,11 @@ type LogHooks struct {
 	// checkpoint in the object store, or disagrees with it) refuses the change: nothing is
 	// committed.
 	Guard func(size func() (int64, error), treeHash func(size int64) ([32]byte, error)) error
-	// Appended is called after the commit of a transaction that appended leaves; it returns
-	// once a checkpoint covering them is stored (or, when the store keeps failing, after
-	// logging why: the leaves are committed and the next checkpoint will cover them).
-	Appended func(ctx context.Context)
+	// Appended is called after the commit of a transaction that appended leaves, with those
+	// leaves; it returns once a checkpoint covering them is stored (or, when the store keeps
+	// failing, after logging why: the leaves are committed and the next checkpoint will
+	// cover them).
+	Appended func(ctx context.Context, leaves []LogLeaf)
 }
 
 // RegisterLog is the register's side of its public transparency log (translog): the leaves

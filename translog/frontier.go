@@ -86,3 +86,59 @@ func (g *growing) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	}
 	return out, nil
 }
+
+// Frontier is the part of a tree a writer needs to append leaves and compute roots without
+// reading the stored hashes: the hashes of its maximal complete subtrees. The registers keep
+// one in memory between transactions (valid while the log's size is its size). Not safe for
+// concurrent use.
+type Frontier struct{ g *growing }
+
+// ReadFrontier reads the frontier of the tree of size n from r (at most one hash per level).
+func ReadFrontier(n int64, r tlog.HashReader) (*Frontier, error) {
+	f, err := readFrontier(n, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Frontier{g: f.extend()}, nil
+}
+
+// Size is the number of leaves of the tree.
+func (f *Frontier) Size() int64 { return f.g.n }
+
+// Append adds the next leaf and returns the hashes to store from tlog.StoredHashIndex(0,
+// Size() before the call), as tlog.StoredHashes would. The frontier keeps only what the next
+// leaf needs.
+func (f *Frontier) Append(data []byte) ([]tlog.Hash, error) {
+	i := f.g.n
+	hs, err := tlog.StoredHashes(i, data, f.g)
+	if err != nil {
+		return nil, err
+	}
+	base := tlog.StoredHashIndex(0, i)
+	for j, h := range hs {
+		f.g.hashes[base+int64(j)] = h
+	}
+	f.g.n++
+	keep := map[int64]bool{}
+	for _, x := range frontierIndexes(f.g.n) {
+		keep[x] = true
+	}
+	for x := range f.g.hashes {
+		if !keep[x] {
+			delete(f.g.hashes, x)
+		}
+	}
+	return hs, nil
+}
+
+// Clone returns an independent copy (to extend inside a transaction that may roll back).
+func (f *Frontier) Clone() *Frontier {
+	g := &growing{n: f.g.n, hashes: make(map[int64]tlog.Hash, len(f.g.hashes))}
+	for k, v := range f.g.hashes {
+		g.hashes[k] = v
+	}
+	return &Frontier{g: g}
+}
+
+// TreeHash is the root of the tree.
+func (f *Frontier) TreeHash() (tlog.Hash, error) { return tlog.TreeHash(f.g.n, f.g) }

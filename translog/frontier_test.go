@@ -42,3 +42,34 @@ func TestFrontier(t *testing.T) {
 		}
 	}
 }
+
+// TestExportedFrontier: Frontier.Append returns exactly tlog.StoredHashes' hashes, keeps no
+// more than one hash per level, and its root is the tree's.
+func TestExportedFrontier(t *testing.T) {
+	full := &memHashes{}
+	f, err := ReadFrontier(0, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		data := []byte(fmt.Sprint("leaf ", i))
+		want, err := tlog.StoredHashes(int64(i), data, full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.Clone()
+		got, err := c.Append(data)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("leaf %d: %v %v, want %v", i, got, err, want)
+		}
+		f = c
+		full.append(data)
+		if len(f.g.hashes) > 8 {
+			t.Fatalf("frontier of %d holds %d hashes", f.Size(), len(f.g.hashes))
+		}
+		root, _ := f.TreeHash()
+		if want, _ := tlog.TreeHash(int64(i+1), full); root != want {
+			t.Fatalf("root of %d", i+1)
+		}
+	}
+}

@@ -60,6 +60,9 @@ type Log struct {
 
 	front   *frontier // the stored tree's complete-subtree roots at the newest checkpoint this process wrote
 	flight  *flight   // the group of Publish callers waiting for the next write
+	// recent are leaves this process committed and no stored checkpoint covers yet, by
+	// index: the next checkpoint is made from them without reading the register.
+	recent map[int64]chungthuc.LogLeaf
 	running int       // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
@@ -98,7 +101,7 @@ func New(opt Options) (*Log, error) {
 	if opt.Writers <= 0 {
 		opt.Writers = 1
 	}
-	return &Log{opt: opt, blocked: errNotRead}, nil
+	return &Log{opt: opt, blocked: errNotRead, recent: map[int64]chungthuc.LogLeaf{}}, nil
 }
 
 // errNotRead blocks the register until the store's checkpoints have been read once: a
@@ -133,7 +136,15 @@ func (l *Log) Hooks() chungthuc.LogHooks {
 	return chungthuc.LogHooks{Guard: l.Guard, Appended: l.appended}
 }
 
-func (l *Log) appended(ctx context.Context) {
+func (l *Log) appended(ctx context.Context, leaves []chungthuc.LogLeaf) {
+	l.mu.Lock()
+	if len(l.recent) > MaxBundle { // nobody publishes them: let the register answer
+		clear(l.recent)
+	}
+	for _, lf := range leaves {
+		l.recent[lf.Index] = lf
+	}
+	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opt.PublishTimeout)
 	defer cancel()
 	if err := l.Publish(ctx); err != nil {
@@ -163,43 +174,85 @@ func hashReader(ctx context.Context, r chungthuc.RegisterLog) tlog.HashReader {
 // Refresh reads the checkpoints stored since the last one seen and adopts the newest whose
 // signature verifies with the log key. Objects under log/checkpoints/ that are not valid
 // bundles signed by the key are logged at ERROR and ignored. Two valid checkpoints of one
-// size with different roots block the register (a fork). Errors: those of the store.
+// size with different roots block the register (a fork). Errors: those of the store and,
+// on the first call, of the register.
+//
+// With a store that lists keys after a given one, the first call does not list every
+// checkpoint ever stored: it lists those after the register's log size minus 1, 4, 16, …
+// until it finds a valid one (a store ahead of the register shows at once); later calls
+// list only the keys after the last one seen.
 func (l *Log) Refresh(ctx context.Context) error {
 	l.mu.Lock()
-	after := l.lastKey
+	after, first := l.lastKey, !l.read
 	l.mu.Unlock()
-	var keys []string
-	collect := func(o chungthuc.ObjectInfo) error {
-		if _, ok := SizeOfKey(o.Key); ok && o.Key > after {
-			keys = append(keys, o.Key)
+	kl, ok := l.opt.Store.(KeyLister)
+	switch {
+	case !ok:
+		if _, err := l.refreshFrom(ctx, func(fn func(chungthuc.ObjectInfo) error) error {
+			return l.opt.Store.List(ctx, CheckpointPrefix, fn)
+		}, ""); err != nil {
+			return err
 		}
-		return nil
-	}
-	var err error
-	if kl, ok := l.opt.Store.(KeyLister); ok {
-		err = kl.ListAfter(ctx, CheckpointPrefix, after, collect)
-	} else {
-		err = l.opt.Store.List(ctx, CheckpointPrefix, collect)
-	}
-	if err != nil {
-		return err
+	case !first:
+		if _, err := l.refreshFrom(ctx, func(fn func(chungthuc.ObjectInfo) error) error {
+			return kl.ListAfter(ctx, CheckpointPrefix, after, fn)
+		}, after); err != nil {
+			return err
+		}
+	default:
+		n, err := l.opt.Register.LogSize(ctx)
+		if err != nil {
+			return err
+		}
+		for d := int64(1); ; d *= 4 {
+			from := ""
+			if n-d >= 0 {
+				from = CheckpointKey(n - d)
+			}
+			found, err := l.refreshFrom(ctx, func(fn func(chungthuc.ObjectInfo) error) error {
+				return kl.ListAfter(ctx, CheckpointPrefix, from, fn)
+			}, from)
+			if err != nil {
+				return err
+			}
+			if found || from == "" {
+				break
+			}
+		}
 	}
 	l.mu.Lock()
 	l.read = true
 	l.mu.Unlock()
-	if len(keys) == 0 {
+	return nil
+}
+
+// refreshFrom adopts the newest valid checkpoint among the keys list yields after the key
+// after, and reports whether it found one.
+func (l *Log) refreshFrom(ctx context.Context, list func(func(chungthuc.ObjectInfo) error) error, after string) (bool, error) {
+	var keys []string
+	if err := list(func(o chungthuc.ObjectInfo) error {
+		if _, ok := SizeOfKey(o.Key); ok && o.Key > after {
+			keys = append(keys, o.Key)
+		}
 		return nil
+	}); err != nil {
+		return false, err
+	}
+	if len(keys) == 0 {
+		return false, nil
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	found := false
 	for _, k := range keys {
 		b, cp, err := l.fetch(ctx, k)
 		if chungthuc.ErrorCode(err) == chungthuc.EINVALID {
 			l.opt.Logger.Error("transparency log: ignoring an object that is not a checkpoint signed by the log key", "key", k, "err", err)
 			continue
 		} else if err != nil {
-			return err
+			return false, err
 		}
 		l.adopt(cp, []byte(b.Checkpoint), false)
+		found = true
 		break
 	}
 	l.mu.Lock()
@@ -207,7 +260,7 @@ func (l *Log) Refresh(ctx context.Context) error {
 		l.lastKey = keys[0]
 	}
 	l.mu.Unlock()
-	return nil
+	return found, nil
 }
 
 // fetch reads and opens the bundle stored under key.
@@ -527,10 +580,15 @@ func (l *Log) publishOnce(ctx context.Context) (more bool, err error) {
 	if base != nil {
 		from = base.cp.Size
 	}
-	// The leaves since the newest stored checkpoint tell the log's size too: one query.
-	leaves, err := l.opt.Register.LogLeaves(ctx, from, from+MaxBundle)
-	if err != nil {
-		return false, err
+	// The leaves since the newest stored checkpoint tell the log's size too. Those this
+	// process committed are at hand; when they run without a gap from the checkpoint to the
+	// last of them, every waiting caller's leaf is among them and the register need not be
+	// read.
+	leaves := l.recentFrom(from)
+	if leaves == nil {
+		if leaves, err = l.opt.Register.LogLeaves(ctx, from, from+MaxBundle); err != nil {
+			return false, err
+		}
 	}
 	for i, lf := range leaves {
 		if lf.Index != from+int64(i) {
@@ -636,6 +694,33 @@ func (l *Log) publishOnce(ctx context.Context) (more bool, err error) {
 	l.Published.Add(1)
 	l.adopt(cp, signed, true)
 	return len(leaves) == MaxBundle, nil
+}
+
+// recentFrom returns the leaves this process committed from index from on, when they run
+// without a gap from from to the last of them; nil otherwise (read the register).
+func (l *Log) recentFrom(from int64) []chungthuc.LogLeaf {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last int64 = -1
+	for i := range l.recent {
+		if i < from {
+			delete(l.recent, i)
+		} else if i > last {
+			last = i
+		}
+	}
+	if last < from || last-from+1 > MaxBundle {
+		return nil
+	}
+	out := make([]chungthuc.LogLeaf, 0, last-from+1)
+	for i := from; i <= last; i++ {
+		lf, ok := l.recent[i]
+		if !ok {
+			return nil
+		}
+		out = append(out, lf)
+	}
+	return out
 }
 
 // Run keeps the log current until ctx ends: every interval it reads the checkpoints other

@@ -62,6 +62,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SecondInstance", func(t *testing.T) { testSecondInstance(t, h) })
 	t.Run("ForeignObject", func(t *testing.T) { testForeignObject(t, h) })
 	t.Run("GuardSnapshot", func(t *testing.T) { testGuardSnapshot(t, h) })
+	t.Run("FirstRefresh", func(t *testing.T) { testFirstRefresh(t, h) })
 	t.Run("InsiderEdits", func(t *testing.T) { testInsiderEdits(t, h) })
 	t.Run("LeafEdit", func(t *testing.T) { testLeafEdit(t, h) })
 	t.Run("AuditRewrite", func(t *testing.T) { testAuditRewrite(t, h) })
@@ -459,6 +460,38 @@ func testGuardSnapshot(t *testing.T, h Harness) {
 	// A register that really is behind is refused.
 	if err := w.log.Guard(func() (int64, error) { return 1, nil }, nil); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
 		t.Fatalf("guard of a register behind: %v", err)
+	}
+}
+
+// countingLister counts the keys a store lists after a given one.
+type countingLister struct {
+	chungthuc.ObjectStore
+	listed int
+}
+
+func (c *countingLister) ListAfter(ctx context.Context, prefix, after string, fn func(chungthuc.ObjectInfo) error) error {
+	return c.ObjectStore.(translog.KeyLister).ListAfter(ctx, prefix, after, func(o chungthuc.ObjectInfo) error {
+		c.listed++
+		return fn(o)
+	})
+}
+
+// testFirstRefresh: a process starting on a long log does not list every checkpoint ever
+// stored to find the newest.
+func testFirstRefresh(t *testing.T, h Harness) {
+	w := newWorld(t, h)
+	for range 40 {
+		w.certify(t)
+	}
+	w.published(t)
+	c := &countingLister{ObjectStore: w.store}
+	l, block := attach(t, w.reg, c, w.key)
+	must(t, "Check", block)
+	if cp, _, _ := l.Newest(); cp.Size != 40 {
+		t.Fatalf("newest after the first refresh: %+v", cp)
+	}
+	if c.listed > 2 {
+		t.Fatalf("the first refresh listed %d checkpoints of 40", c.listed)
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 	"github.com/chungthuc/chungthuc/storage/migrate"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 var (
@@ -65,6 +66,9 @@ type DB struct {
 
 	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
 	codes sync.Map           // unit ID → code, for leaves (codes never change)
+	// frontMu guards front, the log tree's frontier after this process's last commit.
+	frontMu sync.Mutex
+	front   *translog.Frontier
 }
 
 // Open connects to the database at url (postgres://… or key=value). It fails with EINVALID
@@ -205,6 +209,9 @@ type txn struct {
 	pgx.Tx
 	audits []*chungthuc.AuditEntry
 	leaves []pendingLeaf // appended after the audit entries, under the same lock (translog.go)
+	// appended are the leaves appended and front the tree's frontier after them (translog.go)
+	appended []chungthuc.LogLeaf
+	front    *translog.Frontier
 }
 
 func (t *txn) audit(e *chungthuc.AuditEntry) { t.audits = append(t.audits, e) }

@@ -124,9 +124,17 @@ func (db *DB) appendLeaves(ctx context.Context, t *txn) error {
 		if err != nil {
 			return err
 		}
-		hashes, err := tlog.StoredHashes(n, data, txHashes(ctx, t))
+		if t.front == nil || t.front.Size() != n {
+			if t.front, err = db.frontier(ctx, t, n); err != nil {
+				return err
+			}
+		}
+		hashes, err := t.front.Append(data)
 		if err != nil {
 			return err
+		}
+		if p.replayAt < 0 {
+			t.appended = append(t.appended, chungthuc.LogLeaf{Index: n, Data: data, Private: private})
 		}
 		idx := make([]int64, len(hashes))
 		hs := make([][]byte, len(hashes))
@@ -152,18 +160,30 @@ func nullBytes(b []byte) []byte {
 	return b
 }
 
-// published calls the Appended hook after a commit that appended leaves (not replays:
-// reconcile publishes once at its end).
+// published keeps the tree's frontier after a commit that appended leaves and calls the
+// Appended hook with them (not for replays: reconcile publishes once at its end).
 func (db *DB) published(ctx context.Context, t *txn) {
-	if db.hooks.Appended == nil {
-		return
+	if t.front != nil {
+		db.frontMu.Lock()
+		db.front = t.front
+		db.frontMu.Unlock()
 	}
-	for _, p := range t.leaves {
-		if p.replayAt < 0 {
-			db.hooks.Appended(ctx)
-			return
-		}
+	if db.hooks.Appended != nil && len(t.appended) > 0 {
+		db.hooks.Appended(ctx, t.appended)
 	}
+}
+
+// frontier returns the tree's frontier at size n: the one kept from this process's last
+// commit when the log still has that size (no other instance appended since), else read from
+// the stored hashes. The caller extends a clone, kept after its commit.
+func (db *DB) frontier(ctx context.Context, t *txn, n int64) (*translog.Frontier, error) {
+	db.frontMu.Lock()
+	f := db.front
+	db.frontMu.Unlock()
+	if f != nil && f.Size() == n {
+		return f.Clone(), nil
+	}
+	return translog.ReadFrontier(n, txHashes(ctx, t))
 }
 
 // guardLog asks the guard whether the register may change now (Reserve).

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -26,6 +27,7 @@ import (
 	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 	"github.com/chungthuc/chungthuc/storage/migrate"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 var (
@@ -54,7 +56,9 @@ type DB struct {
 	now  chungthuc.Clock
 	path string
 
-	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
+	hooks   chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
+	frontMu sync.Mutex
+	front   *translog.Frontier // the log tree's frontier after the last commit (translog.go)
 }
 
 // Open opens (creating if needed) the register in the file at path. It fails with EINVALID

@@ -30,6 +30,10 @@ type leafLog struct {
 	ctx context.Context
 	tx  *sql.Tx
 	n   int // leaves appended
+	// appended are the leaves appended, front the tree's frontier after them: handed to the
+	// Appended hook and kept for the next transaction once committed.
+	appended []chungthuc.LogLeaf
+	front    *translog.Frontier
 	// rebuild is set by backfillLog: the leaves rebuild history, the guard does not apply
 	// (as for reconcile's replays) and no checkpoint is awaited.
 	rebuild bool
@@ -40,13 +44,35 @@ type leafLog struct {
 func (db *DB) writeLog(ctx context.Context, fn func(tx *sql.Tx, lg *leafLog) error) error {
 	lg := &leafLog{db: db, ctx: ctx}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		lg.tx, lg.n = tx, 0
+		lg.tx, lg.n, lg.appended, lg.front = tx, 0, nil, nil
 		return fn(tx, lg)
 	})
+	if err == nil && lg.front != nil {
+		db.setFrontier(lg.front)
+	}
 	if err == nil && lg.n > 0 && db.hooks.Appended != nil {
-		db.hooks.Appended(ctx)
+		db.hooks.Appended(ctx, lg.appended)
 	}
 	return err
+}
+
+// frontier returns the tree's frontier at size n: the one kept from the last commit when it
+// has that size (one process writes the file), else read from the stored hashes. The caller
+// extends a clone, kept after its commit.
+func (db *DB) frontier(ctx context.Context, tx *sql.Tx, n int64) (*translog.Frontier, error) {
+	db.frontMu.Lock()
+	f := db.front
+	db.frontMu.Unlock()
+	if f != nil && f.Size() == n {
+		return f.Clone(), nil
+	}
+	return translog.ReadFrontier(n, txHashes(ctx, tx))
+}
+
+func (db *DB) setFrontier(f *translog.Frontier) {
+	db.frontMu.Lock()
+	db.front = f
+	db.frontMu.Unlock()
 }
 
 // transition appends the leaf of an entry's status change (c as read before the change).
@@ -108,7 +134,12 @@ func (lg *leafLog) append(event string, certID, bookID int64, data, private []by
 	if err != nil {
 		return err
 	}
-	hashes, err := tlog.StoredHashes(n, data, txHashes(ctx, tx))
+	if lg.front == nil || lg.front.Size() != n {
+		if lg.front, err = lg.db.frontier(ctx, tx, n); err != nil {
+			return err
+		}
+	}
+	hashes, err := lg.front.Append(data)
 	if err != nil {
 		return err
 	}
@@ -116,6 +147,7 @@ func (lg *leafLog) append(event string, certID, bookID int64, data, private []by
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, n, event, nullID(certID), nullID(bookID), data, private, ledger.FormatTime(lg.db.now())); err != nil {
 		return err
 	}
+	lg.appended = append(lg.appended, chungthuc.LogLeaf{Index: n, Data: data, Private: private})
 	base := tlog.StoredHashIndex(0, n)
 	for i, h := range hashes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO log_hashes (idx, hash) VALUES (?, ?)`, base+int64(i), h[:]); err != nil {

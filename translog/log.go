@@ -58,12 +58,12 @@ type Log struct {
 	read     bool    // Refresh has read the store at least once
 	lastKey  string  // the greatest checkpoint key Refresh has seen
 
-	front   *frontier // the stored tree's complete-subtree roots at the newest checkpoint this process wrote
-	flight  *flight   // the group of Publish callers waiting for the next write
+	front  *frontier // the stored tree's complete-subtree roots at the newest checkpoint this process wrote
+	flight *flight   // the group of Publish callers waiting for the next write
 	// recent are leaves this process committed and no stored checkpoint covers yet, by
 	// index: the next checkpoint is made from them without reading the register.
-	recent map[int64]chungthuc.LogLeaf
-	running int       // writers at work (at most Options.Writers)
+	recent  map[int64]chungthuc.LogLeaf
+	running int // writers at work (at most Options.Writers)
 
 	// Published counts checkpoints this process stored; Failures counts Publish calls that
 	// gave up (the next checkpoint covers their leaves).

@@ -2,6 +2,7 @@ package chungthuc
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -64,6 +65,19 @@ type Book struct {
 // BookCode formats the code of the seq-th electronic copy book of a year.
 func BookCode(seq, year int) string { return fmt.Sprintf("%02d/%d-SCTĐT/BS", seq, year) }
 
+// unitCodeRE is what a unit code may be: it names a directory and a PrintableString in
+// certificates.
+var unitCodeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`)
+
+// CheckUnitCode refuses unit codes that cannot name a directory or a PrintableString:
+// EINVALID unless 1-32 ASCII letters, digits or '-' (not first).
+func CheckUnitCode(code string) error {
+	if !unitCodeRE.MatchString(code) {
+		return Errorf(EINVALID, "unit code %q must be 1-32 ASCII letters, digits or '-'", code)
+	}
+	return nil
+}
+
 // Status is the state of a register entry.
 type Status string
 
@@ -105,6 +119,17 @@ type Certification struct {
 	SHA256    string   // hex SHA-256 of the signed PDF (set before the object is stored)
 	ObjectKey string   // key of the signed PDF in the object store
 	ScanKeys  []string // keys of the original scans in the object store
+	// ObjectVersion and ObjectETag are what the store reported when the copy was written
+	// (recorded at Issue): reads fetch that version and check it against SHA256.
+	ObjectVersion string
+	ObjectETag    string
+
+	// IdempotencyKey is the client's Idempotency-Key of the request that created the entry
+	// (unique per unit; empty when none was sent) and RequestHash the fingerprint of that
+	// request, so a retry gets the first outcome and a reused key with another request is
+	// refused.
+	IdempotencyKey string
+	RequestHash    string
 
 	Status       Status
 	VoidReason   string

@@ -26,12 +26,25 @@ type CertificationFilter struct {
 
 // Register is the certification register: units, officers, books, entries, refusals.
 // Implementations: storage/sqlite (embedded default) and storage/postgres (production);
-// both pass the same conformance suite (storage/registertest).
+// both pass the same conformance suite (storage/registertest). It is the sum of five role
+// interfaces, so that each user can ask for only the part it needs: Directory (units and
+// officers), Ledger (the writes of the certification workflow), Entries (reading entries),
+// Books and Integrity (fsck's findings about stored objects).
 //
 // Every method returns *Error with ENOTFOUND when a looked-up thing does not exist (never a
 // nil result with a nil error), ECONFLICT when state forbids the change, EUNAVAILABLE when the
 // database cannot be reached.
 type Register interface {
+	Directory
+	Ledger
+	Entries
+	Books
+	Integrity
+	Close() error
+}
+
+// Directory is the register's list of certifying units and their officers.
+type Directory interface {
 	CreateUnit(ctx context.Context, u *Unit) error // sets ID, CreatedAt
 	UnitByCode(ctx context.Context, code string) (*Unit, error)
 	UnitByID(ctx context.Context, id int64) (*Unit, error)
@@ -40,7 +53,12 @@ type Register interface {
 	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
 	OfficerByID(ctx context.Context, id int64) (*Officer, error)
 	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+}
 
+// Ledger records the life of register entries: reservation, sealing, issue, void,
+// revocation, later versions and refusals. Each change is audit-logged in the same
+// transaction.
+type Ledger interface {
 	// Reserve allocates the next number of c.UnitID for the calendar year of c.CertifiedAt
 	// (in Vietnam time) and records c as Pending in the open book of that year (opening
 	// book 01 if none is open). It sets ID, Number, Year, BookID, BookCode, Status and
@@ -49,28 +67,64 @@ type Register interface {
 	// Seal records the hash and object key of a Pending entry's signed copy before the object
 	// is written (so a crash between the two can be repaired by fsck).
 	Seal(ctx context.Context, id int64, sha256, objectKey string, scanKeys []string) error
-	// Issue turns a Pending entry whose object is stored into Issued.
-	Issue(ctx context.Context, id int64) error
-	// Void turns a Pending entry into Void with a reason; its number stays used.
+	// Issue turns a sealed Pending entry whose object is stored into Issued, recording the
+	// object's version and ETag as the store reported them at Put (either may be empty), so
+	// that reads fetch exactly that version. Issue of an entry already Issued succeeds and
+	// changes nothing (a retried request); a Void or Revoked entry is ECONFLICT.
+	Issue(ctx context.Context, id int64, version, etag string) error
+	// Void turns a Pending entry into Void with a reason; its number stays used. ECONFLICT
+	// when the entry is no longer Pending.
 	Void(ctx context.Context, id int64, reason string) error
 	// Revoke turns an Issued entry into Revoked with a reason and time.
 	Revoke(ctx context.Context, id int64, reason string, at time.Time) error
-
-	CertificationByID(ctx context.Context, id int64) (*Certification, error)
-	CertificationByToken(ctx context.Context, token string) (*Certification, error)
-	// CertificationBySHA256 finds the entry whose signed copy — or a later version of it
-	// recorded with AddVersion — has this hex SHA-256.
-	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
 	// AddVersion records a later version of an Issued or Revoked entry's copy (archive
 	// renewal: the same file with validation data and a new document time-stamp appended),
 	// stored under objectKey. EINVALID for a malformed hash or key, ENOTFOUND for an unknown
 	// entry, ECONFLICT when the entry has no stored copy or the hash is already registered.
 	AddVersion(ctx context.Context, id int64, sha256, objectKey string) error
+
+	CreateRefusal(ctx context.Context, r *Refusal) error
+}
+
+// Entries reads register entries.
+type Entries interface {
+	CertificationByID(ctx context.Context, id int64) (*Certification, error)
+	CertificationByToken(ctx context.Context, token string) (*Certification, error)
+	// CertificationBySHA256 finds the entry whose signed copy — or a later version of it
+	// recorded with AddVersion — has this hex SHA-256.
+	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
 	// Certifications lists entries matching f, newest number first, and the total count.
 	Certifications(ctx context.Context, f CertificationFilter) ([]*Certification, int, error)
 	// Pending lists entries still Pending that were created before the given time.
 	Pending(ctx context.Context, before time.Time) ([]*Certification, error)
+	// CertificationByIdempotencyKey finds the entry a request with this Idempotency-Key
+	// created in the unit; ENOTFOUND if none.
+	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*Certification, error)
+	// StoredCopies lists entries that have a stored copy to keep (Issued or Revoked) with an
+	// ID above afterID, in ID order, at most limit (1 to 1000): the walk of fsck --deep.
+	StoredCopies(ctx context.Context, afterID int64, limit int) ([]*Certification, error)
+	// ObjectReferenced reports whether any entry refers to the object key: as its signed
+	// copy, one of its scans, or a later version of its copy — or an operator explained it
+	// (`chungthuc reconcile --explain`), which accounts for it as well.
+	ObjectReferenced(ctx context.Context, key string) (bool, error)
+}
 
+// Integrity keeps the findings of fsck about stored objects (missing, corrupt, orphaned).
+type Integrity interface {
+	// ReportFinding records a problem with a stored object (or refreshes LastSeen and Detail
+	// of the open finding of that key), with an audit entry when the finding is new or its
+	// kind changed. EINVALID for an unknown kind or an empty key.
+	ReportFinding(ctx context.Context, f *Finding) error
+	// ClearFinding closes the open finding of key (the object checked out fine again, or the
+	// orphan was registered); no finding is not an error. Audited when one was open.
+	ClearFinding(ctx context.Context, key string) error
+	// Findings lists open findings, newest first; a non-empty key restricts the list to that
+	// object.
+	Findings(ctx context.Context, key string) ([]*Finding, error)
+}
+
+// Books manages a unit's register books.
+type Books interface {
 	// Books lists a unit's books of a year (0 = all years), oldest first.
 	Books(ctx context.Context, unitID int64, year int) ([]*Book, error)
 	// OpenBook closes the unit's open book of the year (if any) and opens the next one;
@@ -78,10 +132,6 @@ type Register interface {
 	OpenBook(ctx context.Context, unitID int64, year int, at time.Time) (*Book, error)
 	// CloseBook closes a book, writing the count of the year's certifications so far.
 	CloseBook(ctx context.Context, bookID int64, at time.Time) (*Book, error)
-
-	CreateRefusal(ctx context.Context, r *Refusal) error
-
-	Close() error
 }
 
 // ObjectInfo describes a stored object.
@@ -90,24 +140,65 @@ type ObjectInfo struct {
 	Size    int64
 	SHA256  string    // hex; empty when the store does not know it
 	ModTime time.Time // when the object was written; zero when unknown
+	// Version names this write of the object so that it can be read back even after the key
+	// was written again: the S3 version ID in a versioned bucket; a stamp of the file for
+	// storage/fs (which keeps one version: a different stamp means the file was replaced).
+	// Empty when the store has no versions.
+	Version string
+	ETag    string // the store's entity tag; empty when it has none
 }
 
 // ObjectStore keeps immutable objects (signed copies, original scans). Objects are written
 // once and named by content hash; Put of an existing key with the same content succeeds.
-// Implementations: storage/fs (embedded default) and storage/s3.
+// Nothing in the service ever deletes or overwrites an object: an object nobody expects is
+// evidence, reported by fsck and kept. Implementations: storage/fs (embedded default) and
+// storage/s3; both pass storage/objecttest.
 type ObjectStore interface {
 	// Put stores size bytes from r under key and verifies they hash to sha256 (hex);
-	// a mismatch stores nothing and returns EINVALID.
-	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) error
-	// Get streams an object; ENOTFOUND if absent. The caller closes the reader.
-	Get(ctx context.Context, key string) (io.ReadCloser, *ObjectInfo, error)
-	// Stat describes an object; ENOTFOUND if absent.
+	// a mismatch stores nothing and returns EINVALID. It returns what the store recorded,
+	// Version and ETag included (of the existing object when the same content was there).
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) (*ObjectInfo, error)
+	// Get streams version of an object (the current one when version is empty); ENOTFOUND
+	// if absent. The caller closes the reader and must not trust the bytes before it has
+	// compared them with the hash it expects.
+	Get(ctx context.Context, key, version string) (io.ReadCloser, *ObjectInfo, error)
+	// Stat describes the current version of an object; ENOTFOUND if absent (also when the
+	// newest version of a versioned bucket is a delete marker).
 	Stat(ctx context.Context, key string) (*ObjectInfo, error)
 	// List calls fn for every object whose key starts with prefix.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
-	// Delete removes an object that no register entry references (fsck only); stores with
-	// retention may refuse with ECONFLICT.
-	Delete(ctx context.Context, key string) error
+	// Probe checks that the store accepts writes now, leaving nothing behind (no object, no
+	// version, nothing under retention). EUNAVAILABLE when it does not.
+	Probe(ctx context.Context) error
+}
+
+// Finding kinds: what fsck, the periodic check or a download found wrong with a stored object.
+const (
+	// FindingOrphan: an object under copies/, scans/ or renewals/ that no entry refers to
+	// (a row deleted behind the service's back, or a register restored from an older backup).
+	FindingOrphan = "orphan"
+	// FindingMissing: an entry's stored copy (its recorded version) cannot be found.
+	FindingMissing = "missing"
+	// FindingDamaged: the bytes stored for an entry do not hash to the register's SHA-256.
+	FindingDamaged = "damaged"
+	// FindingOverwritten: a newer version was written over an entry's recorded version, which
+	// is still intact (a versioned bucket: downloads keep serving the recorded version).
+	FindingOverwritten = "overwritten"
+	// FindingDeleted: the object was deleted (a delete marker is its newest version) while
+	// the recorded version is still intact in the bucket's history.
+	FindingDeleted = "deleted"
+)
+
+// Finding is a problem found with a stored object, kept open in the register until the
+// object checks out fine again. It is for the system administrator: the workspace shows
+// open findings, fsck prints them and exits non-zero, /metrics counts them.
+type Finding struct {
+	Key             string    // the object key
+	Kind            string    // FindingOrphan, FindingMissing, …
+	CertificationID int64     // the entry concerned; 0 for orphans
+	Detail          string    // what was seen, in plain words (Vietnamese)
+	FirstSeen       time.Time // set by the register
+	LastSeen        time.Time // set by the register
 }
 
 // SigningKey is a private key usable only through crypto.Signer, with its certificate chain

@@ -2,108 +2,22 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/credentials"
 )
 
-// Login policy.
+// Session policy (login throttling: credentials.DefaultThrottle).
 const (
 	sessionCookie   = "ct_session"
 	loginCSRFCookie = "ct_login_csrf"
 	sessionTTL      = 12 * time.Hour
-	maxFailures     = 5
-	lockout         = 15 * time.Minute
 )
-
-// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
-)
-
-// HashPassword returns the argon2id hash of password in PHC string format.
-func HashPassword(password string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
-}
-
-// CheckPassword reports whether password matches a hash from HashPassword (constant time).
-func CheckPassword(hash, password string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 10 || p == 0 {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
-}
-
-// dummyHash is checked against when a username does not exist, so that unknown and known
-// usernames take the same time. Computed on first use, not at start-up (argon2id is slow
-// on purpose, and every CLI command would pay for it).
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := HashPassword("chungthuc-dummy-password")
-	return h
-})
-
-// TokenHash is how session cookies and API tokens are stored: hex SHA-256.
-func TokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// NewPassword returns a random 16-character password of letters and digits,
-// easy to type and never starting with a dash (about 93 bits).
-func NewPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" // 56 letters, no look-alikes
-	out := make([]byte, 0, 16)
-	b := make([]byte, 32)
-	for len(out) < 16 {
-		rand.Read(b)
-		for _, c := range b {
-			if int(c) < 256/len(alphabet)*len(alphabet) && len(out) < 16 {
-				out = append(out, alphabet[int(c)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
-}
-
-// NewToken returns a random URL-safe token of 32 bytes (256 bits).
-func NewToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // principal is who is making a request.
 type principal struct {
@@ -133,7 +47,7 @@ func (s *Server) sessionFrom(r *http.Request) *principal {
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	sess, err := s.Accounts.SessionByHash(r.Context(), TokenHash(c.Value))
+	sess, err := s.Accounts.SessionByHash(r.Context(), credentials.TokenHash(c.Value))
 	if err != nil || !s.Now().Before(sess.ExpiresAt) {
 		return nil
 	}
@@ -205,7 +119,7 @@ func (s *Server) bearerRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "an API token is required (Authorization: Bearer …)"))
 			return
 		}
-		t, err := s.Accounts.APITokenByHash(r.Context(), TokenHash(strings.TrimSpace(tok)))
+		t, err := s.Accounts.APITokenByHash(r.Context(), credentials.TokenHash(strings.TrimSpace(tok)))
 		if err != nil || !t.RevokedAt.IsZero() {
 			if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 				s.Error(w, r, err)
@@ -221,13 +135,17 @@ func (s *Server) bearerRequired(next http.Handler) http.Handler {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	tok := NewToken()
+	tok := credentials.NewToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": safeNext(r.URL.Query().Get("next"))})
 }
 
-// login checks a username and password. Failures count per account; after maxFailures the
-// account is locked for lockout. Unknown usernames cost the same hashing time.
+// throttle is the login throttling policy.
+var throttle = credentials.DefaultThrottle
+
+// login checks a username and password. Failures count per account; after
+// throttle.MaxFailures the account is locked for throttle.Lockout. Unknown usernames cost the
+// same hashing time.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	c, err := r.Cookie(loginCSRFCookie)
@@ -242,13 +160,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	fail := func(msg string) {
 		// A known account is named by id; an unknown name only by a short hash of it (people
 		// sometimes type their password into the username field: it must not reach the log).
-		subject := "username-sha256:" + TokenHash(username)[:12]
+		subject := "username-sha256:" + credentials.TokenHash(username)[:12]
 		if known != nil {
 			subject = fmt.Sprintf("account:%d", known.ID)
 		}
-		s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
+		// A failure to record a failed login is logged (s.audit); the refusal stands either way.
+		_ = s.audit(r, &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
 			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
-		tok := NewToken()
+		tok := credentials.NewToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "Username": username})
@@ -259,28 +178,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		CheckPassword(dummyHash(), password)
+		credentials.CheckUnknown(password)
 		fail(s.t(r, "login.bad"))
 		return
 	}
 	known = acct
 	now := s.Now()
 	if acct.Disabled {
-		CheckPassword(dummyHash(), password)
+		credentials.CheckUnknown(password)
 		fail(s.t(r, "login.bad"))
 		return
 	}
-	if now.Before(acct.LockedUntil) {
-		CheckPassword(dummyHash(), password)
+	if throttle.Locked(acct, now) {
+		credentials.CheckUnknown(password)
 		fail(s.t(r, "login.locked"))
 		return
 	}
-	if !CheckPassword(acct.PasswordHash, password) {
-		failed := acct.FailedLogins + 1
-		var until time.Time
-		if failed >= maxFailures {
-			until, failed = now.Add(lockout), 0
-		}
+	if !credentials.CheckPassword(acct.PasswordHash, password) {
+		failed, until := throttle.Failed(acct, now)
 		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, failed, until); err != nil {
 			s.Error(w, r, err)
 			return
@@ -292,17 +207,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(s.t(r, "login.bad"))
 		return
 	}
-	if acct.FailedLogins != 0 || !acct.LockedUntil.IsZero() {
-		s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{})
+	if throttle.Succeeded(acct) {
+		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{}); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 	}
-	tok := NewToken()
-	sess := &chungthuc.Session{TokenHash: TokenHash(tok), AccountID: acct.ID, CSRFToken: NewToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
+	tok := credentials.NewToken()
+	sess := &chungthuc.Session{TokenHash: credentials.TokenHash(tok), AccountID: acct.ID, CSRFToken: credentials.NewToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
 	if err := s.Accounts.CreateSession(r.Context(), sess); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
-		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+	// No login without its audit record: the session, never handed out, is ended again.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
+		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))}); err != nil {
+		if derr := s.Accounts.DeleteSession(r.Context(), sess.TokenHash); derr != nil {
+			s.log.Error("cannot end an unaudited session", "request_id", requestID(r), "err", derr)
+		}
+		s.Error(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -314,7 +239,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
 			return
 		}
-		s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash)
+		// The session must end on the server, not only in this browser: if it cannot be
+		// deleted, say so (and keep the cookie, so that logging out can be tried again).
+		if err := s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -11,13 +11,13 @@ import (
 
 // countingRegister counts token lookups.
 type countingRegister struct {
-	chungthuc.Register
+	PublicRegister
 	lookups atomic.Int64
 }
 
 func (c *countingRegister) CertificationByToken(ctx context.Context, token string) (*chungthuc.Certification, error) {
 	c.lookups.Add(1)
-	return c.Register.CertificationByToken(ctx, token)
+	return c.PublicRegister.CertificationByToken(ctx, token)
 }
 
 // TestNoEnumeration: malformed, unknown and wrong tokens get the same status and body on
@@ -26,8 +26,8 @@ func (c *countingRegister) CertificationByToken(ctx context.Context, token strin
 func TestNoEnumeration(t *testing.T) {
 	var reg *countingRegister
 	e := newEnv(t, func(d *Deps) {
-		reg = &countingRegister{Register: d.Register}
-		d.Register = reg
+		reg = &countingRegister{PublicRegister: d.Public}
+		d.Public = reg
 	})
 	out := e.certifyPL()
 	real := out.Certification.Token

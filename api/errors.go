@@ -26,8 +26,12 @@ var statusOf = map[string]int{
 // isAPI reports whether the request is for the JSON API (errors as JSON).
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
-// Error writes err to the client: JSON for the API, a friendly page otherwise. Internal errors
-// are logged with the request ID and shown as a generic message.
+// unavailableMessage is what users see when a dependency is down: the details (endpoints,
+// buckets, keys, dial errors) are logged with the request ID, never shown.
+const unavailableMessage = "Hệ thống tạm thời không phục vụ được (cơ sở dữ liệu, kho lưu trữ hoặc thiết bị ký số không phản hồi). Vui lòng thử lại sau ít phút. (The service is temporarily unavailable; try again in a few minutes.)"
+
+// Error writes err to the client: JSON for the API, a friendly page otherwise. Internal and
+// unavailable errors are logged with the request ID and shown as a generic message.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := chungthuc.ErrorCode(err)
 	status := statusOf[code]
@@ -36,10 +40,14 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	msg := chungthuc.ErrorMessage(err)
 	if code == chungthuc.EINTERNAL || code == chungthuc.EUNAVAILABLE {
-		s.log.Error("request failed", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
-	if code == chungthuc.EINTERNAL {
+	switch code {
+	case chungthuc.EINTERNAL:
 		msg = "Lỗi hệ thống. Vui lòng thử lại sau. (Internal error.)"
+	case chungthuc.EUNAVAILABLE:
+		msg = unavailableMessage
+		w.Header().Set("Retry-After", "30")
 	}
 	if code == chungthuc.ERATELIMIT {
 		w.Header().Set("Retry-After", "60")
@@ -49,7 +57,17 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.WriteHeader(status)
-	s.render(w, r, "error.html", map[string]any{"Status": status, "Message": msg, "Code": code})
+	s.render(w, r, "error.html", map[string]any{"Status": status, "Message": msg, "Code": code, "RequestID": requestID(r)})
+}
+
+// audit appends e to the audit log. A failure is logged with the request id and returned:
+// the caller decides whether the request may go on without its record.
+func (s *Server) audit(r *http.Request, e *chungthuc.AuditEntry) error {
+	err := s.Audit.Append(r.Context(), e)
+	if err != nil {
+		s.log.Error("audit append failed", "request_id", requestID(r), "action", e.Action, "subject", e.Subject, "err", err)
+	}
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -29,6 +29,10 @@ var messages = map[string]map[string]string{
 		"Period": "Kỳ", "PerUnit": "Theo đơn vị", "Total": "Tổng cộng", "Home": "Trang chủ", "Hash": "Mã băm SHA-256",
 		"PublicLog": "Nhật ký công khai", "PublicLogProof": "(bằng chứng)", "PublicLogPending": "Đang chờ điểm kiểm tra tiếp theo của nhật ký công khai.",
 		"ReportTitle": "Kết quả kiểm tra", "Preview": "Xem bản sao đã chứng thực", "Signatures": "Chữ ký số", "Signer": "Người ký", "SignedAt": "Thời điểm ký",
+		"RequestID": "Mã yêu cầu", "StoredCopyWarn": "Lưu ý về bản lưu trữ", "Findings": "Sự cố kho lưu trữ cần kiểm tra",
+		"FindingsHelp": "Các tệp dưới đây được phát hiện khi kiểm tra kho lưu trữ (chungthuc fsck). Không tệp nào bị xóa: hãy xem README, mục “Kiểm tra và sửa chữa”.",
+		"Kind":         "Loại", "Key": "Tệp", "Detail": "Chi tiết", "Since": "Phát hiện lúc",
+		"Replayed": "Yêu cầu này đã được xử lý trước đó; mã truy cập chỉ hiển thị một lần, ở lần đầu.",
 	},
 	"en": {
 		"AppName": "Electronic certified copies", "Tagline": "Electronic copies certified from the original",
@@ -56,5 +60,9 @@ var messages = map[string]map[string]string{
 		"Period": "Period", "PerUnit": "Per unit", "Total": "Total", "Home": "Home", "Hash": "SHA-256 hash",
 		"PublicLog": "Public log", "PublicLogProof": "(proof)", "PublicLogPending": "Waiting for the public log's next checkpoint.",
 		"ReportTitle": "Verification result", "Preview": "View the certified copy", "Signatures": "Digital signatures", "Signer": "Signer", "SignedAt": "Signed at",
+		"RequestID": "Request ID", "StoredCopyWarn": "About the stored copy", "Findings": "Stored-object problems to look at",
+		"FindingsHelp": "These objects were found by the storage check (chungthuc fsck). None was deleted: see the README, section “Checks and repair”.",
+		"Kind":         "Kind", "Key": "Object", "Detail": "Detail", "Since": "Found at",
+		"Replayed": "This request was already handled; the access code is shown only once, the first time.",
 	},
 }

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
 )
 
 // certificationJSON is the API's view of an entry of the caller's own unit.
@@ -31,10 +33,37 @@ func (s *Server) certificationJSON(c *chungthuc.Certification) map[string]any {
 
 // apiCertify: POST /api/v1/certifications (multipart: file…, title, issuer, requester,
 // officer_title) → 201 with the entry and the citizen's access code (shown only here).
+//
+// With an Idempotency-Key header the request is safe to retry: a retry with the same key
+// and the same request gets the first outcome — 200 with the issued (or since revoked)
+// entry, without the access code; 409 with the void entry and its reason when the first
+// request failed after its number was reserved; 409 with Retry-After while the first
+// request is still running — and a key reused with a different request gets 422.
 func (s *Server) apiCertify(w http.ResponseWriter, r *http.Request) {
 	out, err := s.certify(w, r)
-	if err != nil {
+	var outcome *certify.Outcome
+	switch {
+	case errors.Is(err, certify.ErrKeyReused):
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": chungthuc.EINVALID,
+			"message": chungthuc.ErrorMessage(err)}, "request_id": requestID(r)})
+		return
+	case errors.As(err, &outcome):
+		state := "void"
+		if outcome.InProgress() {
+			state = "in_progress"
+			w.Header().Set("Retry-After", "5")
+		}
+		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]string{"code": chungthuc.ECONFLICT,
+			"message": chungthuc.ErrorMessage(err)}, "outcome": state, "certification": s.certificationJSON(outcome.Certification),
+			"request_id": requestID(r)})
+		return
+	case err != nil:
 		s.Error(w, r, err)
+		return
+	case out.Replayed:
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Location", "/api/v1/certifications/"+itoa(out.Certification.ID))
+		writeJSON(w, http.StatusOK, s.certificationJSON(out.Certification))
 		return
 	}
 	m := s.certificationJSON(out.Certification)

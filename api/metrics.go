@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chungthuc/chungthuc"
 )
 
 // metrics is a small Prometheus registry: counters with one label set each, and a request
@@ -16,6 +18,8 @@ type metrics struct {
 	mu       sync.Mutex
 	counters map[string]float64 // "name{labels}" → value
 	hist     map[string]*histogram
+	// extra writes series kept elsewhere (the workflow's integrity counters and findings).
+	extra func(b *strings.Builder)
 }
 
 var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -93,6 +97,29 @@ func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(&b, "%s %g\n", series, m.counters[k])
 	}
+	if m.extra != nil {
+		m.extra(&b)
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write([]byte(b.String()))
+}
+
+// integrityMetrics writes the workflow's integrity series: stored objects that failed a
+// check (downloads, fsck, the periodic sample), by kind, and the open findings — orphan
+// objects among them — as last read from the register.
+func (s *Server) integrityMetrics(b *strings.Builder) {
+	kinds := []string{chungthuc.FindingMissing, chungthuc.FindingDamaged, chungthuc.FindingOverwritten, chungthuc.FindingDeleted, chungthuc.FindingOrphan}
+	failures := s.Certify.IntegrityFailures()
+	b.WriteString("# HELP chungthuc_object_integrity_failures_total Stored objects found missing, damaged, overwritten, deleted or orphaned.\n# TYPE chungthuc_object_integrity_failures_total counter\n")
+	for _, k := range kinds {
+		fmt.Fprintf(b, "chungthuc_object_integrity_failures_total{kind=%q} %d\n", k, failures[k])
+	}
+	open := s.Certify.OpenFindings()
+	b.WriteString("# HELP chungthuc_orphan_objects Objects in the store that no register entry refers to (kept as evidence).\n# TYPE chungthuc_orphan_objects gauge\n")
+	fmt.Fprintf(b, "chungthuc_orphan_objects %d\n", open[chungthuc.FindingOrphan])
+	b.WriteString("# HELP chungthuc_object_findings Open findings about stored objects, by kind.\n# TYPE chungthuc_object_findings gauge\n")
+	for _, k := range kinds {
+		fmt.Fprintf(b, "chungthuc_object_findings{kind=%q} %d\n", k, open[k])
+	}
+	fmt.Fprintf(b, "# HELP chungthuc_voids_pending Voids being retried in the background.\n# TYPE chungthuc_voids_pending gauge\nchungthuc_voids_pending %d\n", s.Certify.PendingVoids())
 }

@@ -74,11 +74,14 @@ func (s *Server) revoke(r *http.Request, c *chungthuc.Certification, reason stri
 	if err != nil {
 		return nil, err
 	}
-	detail, _ := json.Marshal(map[string]string{"reason": out.RevokeReason})
-	if err := s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "revoke.request", UnitID: c.UnitID, Actor: p.actor(),
-		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: string(detail)}); err != nil {
-		s.log.Error("audit append failed", "action", "revoke.request", "err", err)
+	detail, err := json.Marshal(map[string]string{"reason": out.RevokeReason})
+	if err != nil {
+		return nil, err
 	}
+	// The revocation itself is done and audited by the register in its own transaction;
+	// a failure to record who asked is logged with the request id (s.audit).
+	_ = s.audit(r, &chungthuc.AuditEntry{Action: "revoke.request", UnitID: c.UnitID, Actor: p.actor(),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: string(detail)})
 	return out, nil
 }
 
@@ -194,13 +197,24 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if err != nil {
 		return nil, err
 	}
+	// An idempotency key makes a retried submission return the first outcome: the
+	// Idempotency-Key header (the JSON API) or the form field "idempotency_key" (a one-time
+	// submission key a web form can carry).
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		key = up.fields["idempotency_key"]
+	}
 	out, err := s.Certify.Certify(r.Context(), certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
+		IdempotencyKey: key,
 	})
 	outcome := "ok"
-	if err != nil {
+	switch {
+	case err != nil:
 		outcome = chungthuc.ErrorCode(err)
+	case out.Replayed:
+		outcome = "replayed"
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err
@@ -213,8 +227,8 @@ func (s *Server) certifyForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.unitOf(r)
-	s.render(w, r, "certification.html", map[string]any{"C": out.Certification, "Unit": u, "Fresh": true,
-		"AccessCode": out.AccessCode, "Dropped": out.Dropped, "VerifyURL": out.VerifyURL, "QR": qrSVG(out.VerifyURL)})
+	s.render(w, r, "certification.html", map[string]any{"C": out.Certification, "Unit": u, "Fresh": !out.Replayed,
+		"Replayed": out.Replayed, "AccessCode": out.AccessCode, "Dropped": out.Dropped, "VerifyURL": out.VerifyURL, "QR": qrSVG(out.VerifyURL)})
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
@@ -290,8 +304,12 @@ func (s *Server) certificationPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := who(r)
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: p.actor(),
-		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"workspace"}`})
+	// No download without its audit record.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: p.actor(),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"workspace"}`}); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.streamPDF(w, r, c)
 }
 
@@ -392,12 +410,24 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="thong-ke-%s-%s.csv"`, from.Format("20060102"), to.Format("20060102")))
 		w.Write([]byte("\xEF\xBB\xBF")) // BOM, so spreadsheet software reads UTF-8
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
+		_ = cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
 		for _, x := range append(rows, period{Unit: "Tổng cộng", Copies: sum.Copies, Revoked: sum.Revoked, Pages: sum.Pages, Fees: sum.Fees}) {
-			cw.Write([]string{x.Unit, from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
+			_ = cw.Write([]string{x.Unit, from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
 		}
 		cw.Flush()
+		if err := cw.Error(); err != nil {
+			s.log.Warn("statistics CSV not sent whole", "request_id", requestID(r), "err", err)
+		}
 		return
 	}
-	s.render(w, r, "stats.html", map[string]any{"Rows": rows, "Sum": sum, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")})
+	data := map[string]any{"Rows": rows, "Sum": sum, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")}
+	if p.Role == chungthuc.RoleSystemAdmin {
+		// What the storage checks found, for the one who can act on it.
+		if fs, err := s.Certify.RefreshFindings(r.Context()); err != nil {
+			s.log.Error("reading findings", "request_id", requestID(r), "err", err)
+		} else if len(fs) > 0 {
+			data["Findings"] = fs[:min(len(fs), 100)]
+		}
+	}
+	s.render(w, r, "stats.html", data)
 }

@@ -21,6 +21,13 @@ func openAPIDoc(baseURL string) map[string]any {
 		"paths": map[string]any{
 			"/api/v1/certifications": map[string]any{"post": map[string]any{
 				"summary": "Certify scans of an original", "security": bearer,
+				"description": "Send an Idempotency-Key to make the request safe to retry (a lost answer, a time-out). The key is kept, per unit, with the entry the request created. " +
+					"A retry with the same key and the same request (same fields, same files in the same order) gets the first outcome: 200 with the issued entry (without the access code, which is shown only once), " +
+					"409 with outcome \"void\" and the void entry with its reason when the first request failed after its number was reserved, or 409 with outcome \"in_progress\" and Retry-After while it still runs. " +
+					"The same key with a different request is 422. A request that failed before a number was reserved (bad scans, the service unavailable) left nothing under its key: a retry runs anew.",
+				"parameters": []any{map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
+					"schema":      map[string]any{"type": "string", "maxLength": 200, "pattern": "^[!-~]+$"},
+					"description": "1 to 200 printable ASCII characters, unique per request (e.g. a UUID or the one-stop-shop's file number)"}},
 				"requestBody": map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{
 					"type": "object", "required": []any{"file", "title"},
 					"properties": map[string]any{
@@ -30,14 +37,18 @@ func openAPIDoc(baseURL string) map[string]any {
 						"requester":     map[string]any{"type": "string"},
 						"officer_title": map[string]any{"type": "string", "description": "title printed for the officer; default: the officer's"},
 					}}}}},
-				"responses": map[string]any{"201": jsonOK("certified", "NewCertification"), "400": errResp, "401": errResp, "403": errResp, "413": errResp, "415": errResp, "503": errResp},
+				"responses": map[string]any{"201": jsonOK("certified", "NewCertification"),
+					"200": jsonOK("a retry (same Idempotency-Key, same request): the entry the first request issued, without the access code; header Idempotent-Replayed: true", "Certification"),
+					"409": jsonOK("a retry whose first request failed (outcome void: the entry and its void_reason) or still runs (outcome in_progress)", "PriorOutcome"),
+					"422": errResp, "400": errResp, "401": errResp, "403": errResp, "413": errResp, "415": errResp, "503": errResp},
 			}},
 			"/api/v1/certifications/{id}": map[string]any{"get": map[string]any{
 				"summary": "An entry of the caller's unit", "security": bearer, "parameters": []any{idParam},
 				"responses": map[string]any{"200": jsonOK("the entry", "Certification"), "401": errResp, "404": errResp}}},
 			"/api/v1/certifications/{id}/pdf": map[string]any{"get": map[string]any{
 				"summary": "The certified PDF", "security": bearer, "parameters": []any{idParam},
-				"responses": map[string]any{"200": map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{}}}, "401": errResp, "404": errResp}}},
+				"description": "The version stored when the copy was issued, checked against the register's SHA-256 before it is sent: a missing or damaged stored copy answers 500 with stored_copy missing or damaged.",
+				"responses":   map[string]any{"200": map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{}}}, "401": errResp, "404": errResp, "500": errResp, "503": errResp}}},
 			"/api/v1/certifications/{id}/revoke": map[string]any{"post": map[string]any{
 				"summary": "Revoke a copy", "security": bearer, "parameters": []any{idParam},
 				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
@@ -83,7 +94,13 @@ func openAPIDoc(baseURL string) map[string]any {
 					"officer_name": map[string]any{"type": "string"}, "officer_title": map[string]any{"type": "string"},
 					"pages": map[string]any{"type": "integer"}, "fee_vnd": map[string]any{"type": "integer"}, "sha256": map[string]any{"type": "string"},
 					"verify_url": map[string]any{"type": "string"}, "certified_at": map[string]any{"type": "string", "format": "date-time"},
-					"revoke_reason": map[string]any{"type": "string"}, "revoked_at": map[string]any{"type": "string", "format": "date-time"}}},
+					"revoke_reason": map[string]any{"type": "string"}, "revoked_at": map[string]any{"type": "string", "format": "date-time"},
+					"void_reason": map[string]any{"type": "string"}}},
+				"PriorOutcome": map[string]any{"type": "object", "properties": map[string]any{
+					"error":         map[string]any{"$ref": "#/components/schemas/Error/properties/error"},
+					"outcome":       map[string]any{"type": "string", "enum": []any{"void", "in_progress"}},
+					"certification": map[string]any{"$ref": "#/components/schemas/Certification"},
+					"request_id":    map[string]any{"type": "string"}}},
 				"NewCertification": map[string]any{"allOf": []any{map[string]any{"$ref": "#/components/schemas/Certification"}, map[string]any{"type": "object", "properties": map[string]any{
 					"access_code": map[string]any{"type": "string", "description": "the citizen's download code; shown only once"},
 					"dropped":     map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}}}},
@@ -96,6 +113,9 @@ func openAPIDoc(baseURL string) map[string]any {
 						"included": map[string]any{"type": "boolean", "description": "false while the leaf awaits the next checkpoint"},
 						"index":    map[string]any{"type": "integer"}, "checkpoint_size": map[string]any{"type": "integer"},
 						"checkpoint_time": map[string]any{"type": "string", "format": "date-time"}}},
+					"stored_copy": map[string]any{"type": "string", "enum": []any{"ok", "missing", "damaged", "overwritten", "deleted"},
+						"description": "the certifying office's stored copy: ok, or what a check found — missing or damaged (it cannot be downloaded), overwritten or deleted in the store (the recorded version is intact and still served). The status stays valid or revoked: it is about the certification."},
+					"stored_copy_message_vi": map[string]any{"type": "string"}, "stored_copy_message_en": map[string]any{"type": "string"},
 					"message_vi": map[string]any{"type": "string"}, "message_en": map[string]any{"type": "string"}}},
 				"LogProof": map[string]any{"type": "object", "properties": map[string]any{
 					"checkpoint":      map[string]any{"type": "string", "description": "the newest signed checkpoint (as served by GET /log/checkpoint)"},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,7 +40,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if !tokenRE.MatchString(token) {
 		token = noToken
 	}
-	c, err := s.Register.CertificationByToken(r.Context(), token)
+	c, err := s.Public.CertificationByToken(r.Context(), token)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			return nil, nil, notFound
@@ -49,7 +50,7 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
 		return nil, nil, notFound
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +73,26 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
-	s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Log": s.logLine(r, c)})
+	data := map[string]any{"C": c, "Unit": u, "Token": token, "Log": s.logLine(r, c)}
+	if msg, ok := storedCopyMessages[s.storedCopy(r, c)]; ok {
+		data["StoredCopyMessage"] = msg[0]
+		if langOf(r) == "en" {
+			data["StoredCopyMessage"] = msg[1]
+		}
+	}
+	s.render(w, r, "token.html", data)
+}
+
+// storedCopy is what is known of an entry's stored copy ("ok", or the kind of an open
+// finding: missing, damaged, overwritten, deleted). When the register cannot say, "ok" is
+// assumed and the error logged: the public answer is about the certification.
+func (s *Server) storedCopy(r *http.Request, c *chungthuc.Certification) string {
+	state, err := s.Certify.StoredCopyState(r.Context(), c)
+	if err != nil {
+		s.log.Warn("stored copy state unknown", "request_id", requestID(r), "certification", c.ID, "err", err)
+		return "ok"
+	}
+	return state
 }
 
 // publicStatus is "valid" or "revoked".
@@ -110,30 +130,63 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Error": msg})
 		return
 	}
-	s.Audit.Append(r.Context(), &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
-		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`})
-	s.metrics.count("chungthuc_downloads_total", `outcome="ok"`)
-	s.streamPDF(w, r, c)
-}
-
-// streamPDF streams a stored copy.
-// With ?inline=1 the browser shows it (the officer's preview of the stamped result).
-func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.Certification) {
-	rc, info, err := s.Objects.Get(r.Context(), c.ObjectKey)
-	if err != nil {
+	// No download without its audit record.
+	if err := s.audit(r, &chungthuc.AuditEntry{Action: "download", UnitID: c.UnitID, Actor: "citizen:" + clientAddr(r),
+		Subject: fmt.Sprintf("certification:%d", c.ID), Detail: `{"via":"link+access_code"}`}); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	defer rc.Close()
+	s.streamPDF(w, r, c)
+}
+
+// streamPDF sends a stored copy: the version recorded when it was issued, read in full and
+// checked against the register's SHA-256 before the first byte goes out (certify.ReadCopy),
+// so a swapped, truncated, forged or missing object never yields a 200. A copy that fails
+// the check gets a plain error page (no key, bucket or endpoint), is logged at ERROR with
+// the entry and the request, counted, recorded as a finding and audited.
+// With ?inline=1 the browser shows it (the officer's preview of the stamped result).
+func (s *Server) streamPDF(w http.ResponseWriter, r *http.Request, c *chungthuc.Certification) {
+	cp, err := s.Certify.ReadCopy(r.Context(), c)
+	if err != nil {
+		var f *certify.CopyFault
+		if errors.As(err, &f) {
+			s.log.Error("stored copy failed its check", "request_id", requestID(r), "certification", c.ID,
+				"number", c.Number, "year", c.Year, "kind", f.Kind, "detail", f.Detail)
+			s.metrics.count("chungthuc_downloads_total", `outcome="integrity_failure"`)
+			s.integrityError(w, r, f)
+			return
+		}
+		s.Error(w, r, err)
+		return
+	}
+	defer func() { _ = cp.Close() }() // removes the spool file; nothing to tell the client
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Length", fmt.Sprint(info.Size))
+	w.Header().Set("Content-Length", fmt.Sprint(cp.Size))
 	disposition := "attachment"
 	if r.URL.Query().Get("inline") == "1" {
 		disposition = "inline"
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="ban-sao-%d-%d.pdf"`, disposition, c.Year, c.Number))
 	w.Header().Set("Cache-Control", "no-store")
-	io.Copy(w, rc)
+	s.metrics.count("chungthuc_downloads_total", `outcome="ok"`)
+	if _, err := io.Copy(w, cp); err != nil {
+		// The headers are sent: the client sees a short file (Content-Length says so).
+		s.log.Warn("download interrupted", "request_id", requestID(r), "certification", c.ID, "err", err)
+	}
+}
+
+// integrityError answers a download whose stored copy is missing or damaged: 500 with a
+// message for people, the request ID, and nothing about where objects live.
+func (s *Server) integrityError(w http.ResponseWriter, r *http.Request, f *certify.CopyFault) {
+	const status = http.StatusInternalServerError
+	msg := chungthuc.ErrorMessage(f)
+	if isAPI(r) {
+		writeJSON(w, status, map[string]any{"error": map[string]string{"code": chungthuc.EINTERNAL, "message": msg},
+			"stored_copy": f.Kind, "request_id": requestID(r)})
+		return
+	}
+	w.WriteHeader(status)
+	s.render(w, r, "error.html", map[string]any{"Status": status, "Message": msg, "Code": "stored_copy_" + f.Kind, "RequestID": requestID(r)})
 }
 
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +230,9 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 		}
 		defer os.Remove(f.Name())
 		_, err = io.Copy(f, r.Body)
-		f.Close()
+		if cerr := f.Close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
 		if err != nil {
 			return nil, uploadErr(err, limit)
 		}
@@ -190,7 +245,7 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -217,12 +272,31 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep)
 }
 
-// publicJSON is what anyone may learn about a copy from its link or its hash.
-func publicJSON(c *chungthuc.Certification, u *chungthuc.Unit) map[string]any {
+// storedCopyMessages explain a stored copy that is not "ok", in Vietnamese and English.
+var storedCopyMessages = map[string][2]string{
+	chungthuc.FindingMissing: {"Bản lưu trữ của bản sao này không còn trong kho của cơ quan chứng thực; cơ quan đã được thông báo.",
+		"The office's stored copy of this certification is missing; the office has been notified."},
+	chungthuc.FindingDamaged: {"Bản lưu trữ của bản sao này trong kho không còn nguyên vẹn; cơ quan chứng thực đã được thông báo.",
+		"The office's stored copy of this certification is damaged; the office has been notified."},
+	chungthuc.FindingOverwritten: {"Có người đã ghi đè lên bản lưu trữ trong kho; bản gốc vẫn còn nguyên và cơ quan chứng thực đã được thông báo.",
+		"Someone wrote over the stored copy; the original is still intact and the office has been notified."},
+	chungthuc.FindingDeleted: {"Có người đã xóa bản lưu trữ trong kho; bản gốc vẫn còn nguyên và cơ quan chứng thực đã được thông báo.",
+		"Someone deleted the stored copy; the original is still intact and the office has been notified."},
+}
+
+// publicJSON is what anyone may learn about a copy from its link or its hash. stored is the
+// state of the office's stored copy ("ok", missing, damaged, overwritten, deleted): a
+// certification stays valid or revoked whatever happened to the office's copy, but the
+// answer says when that copy is missing or damaged (stored_copy, stored_copy_message_*).
+func publicJSON(c *chungthuc.Certification, u *chungthuc.Unit, stored string) map[string]any {
 	m := map[string]any{
 		"status": publicStatus(c), "unit": u.Name, "number": c.Number, "book": c.BookCode,
 		"certified_at":  c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
 		"officer_title": c.OfficerTitle, "officer_name": c.OfficerName, "pages": c.Pages, "sha256": c.SHA256,
+		"stored_copy": stored,
+	}
+	if msg, ok := storedCopyMessages[stored]; ok {
+		m["stored_copy_message_vi"], m["stored_copy_message_en"] = msg[0], msg[1]
 	}
 	if c.Status == chungthuc.StatusRevoked {
 		m["revoke_reason"] = c.RevokeReason
@@ -246,7 +320,7 @@ func (s *Server) apiVerifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="api_link",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u), c))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u, s.storedCopy(r, c)), c))
 }
 
 var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
@@ -262,7 +336,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.EINVALID, "a SHA-256 is 64 hexadecimal digits"))
 		return
 	}
-	c, err := s.Register.CertificationBySHA256(r.Context(), sum)
+	c, err := s.Public.CertificationBySHA256(r.Context(), sum)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
 			s.metrics.count("chungthuc_verifications_total", `kind="hash",outcome="not_registered"`)
@@ -276,11 +350,11 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, notFound)
 		return
 	}
-	u, err := s.Register.UnitByID(r.Context(), c.UnitID)
+	u, err := s.Public.UnitByID(r.Context(), c.UnitID)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="hash",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u), c))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u, s.storedCopy(r, c)), c))
 }

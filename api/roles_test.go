@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/credentials"
 )
 
 // TestRevokeRoles: within a unit only its certifying officers and its administrator may
@@ -20,9 +21,9 @@ import (
 // unit's register but revokes nothing. Every revocation names its requester in the audit log.
 func TestRevokeRoles(t *testing.T) {
 	audit := &recordingAudit{}
-	e := newEnv(t, func(d *Deps) { audit.AuditLog = d.Audit; d.Audit = audit })
+	e := newEnv(t, func(d *Deps) { audit.Auditor = d.Audit; d.Audit = audit })
 	ctx := context.Background()
-	hash, _ := HashPassword(e.password)
+	hash, _ := credentials.HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
 		{UnitID: e.pl.ID, Username: "vanthu", Role: chungthuc.RoleClerk, PasswordHash: hash},
 		{UnitID: e.pl.ID, Username: "quantri.pl", Role: chungthuc.RoleUnitAdmin, PasswordHash: hash},
@@ -107,7 +108,7 @@ func (e *env) loginAny(user string) *http.Client {
 
 // recordingAudit keeps a copy of every entry appended through the API.
 type recordingAudit struct {
-	chungthuc.AuditLog
+	Auditor
 	mu      sync.Mutex
 	entries []chungthuc.AuditEntry
 }
@@ -116,7 +117,7 @@ func (r *recordingAudit) Append(ctx context.Context, e *chungthuc.AuditEntry) er
 	r.mu.Lock()
 	r.entries = append(r.entries, *e)
 	r.mu.Unlock()
-	return r.AuditLog.Append(ctx, e)
+	return r.Auditor.Append(ctx, e)
 }
 
 func (r *recordingAudit) of(action string) []chungthuc.AuditEntry {

@@ -15,7 +15,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
 )
@@ -30,14 +29,15 @@ var staticFS embed.FS
 // verify` uses), consulting the register.
 type Verifier func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error)
 
-// Deps is what the server needs. Register, Accounts, Audit, Objects, Certify and Verify are
-// required.
+// Deps is what the server needs (ports.go). Public, Register, Accounts, Audit, Certify
+// and Verify are required. Stored copies are read through Certify, which checks them
+// against the register.
 type Deps struct {
-	Register chungthuc.Register
-	Accounts chungthuc.Accounts
-	Audit    chungthuc.AuditLog
-	Objects  chungthuc.ObjectStore
-	Certify  *certify.Service
+	Public   PublicRegister // for the public pages and JSON only
+	Register OfficeRegister // for the officer workspace and the integrations' API
+	Accounts AccountStore
+	Audit    Auditor
+	Certify  Certifier
 	Verify   Verifier
 	BaseURL  string       // e.g. https://chungthuc.example.vn (cookies are Secure when https)
 	Logger   *slog.Logger // default slog.Default()
@@ -46,7 +46,9 @@ type Deps struct {
 	MaxUpload int64
 	// PKI, when set, is mounted at /pki/ (the development PKI's OCSP, CRL, TSA, root).
 	PKI http.Handler
-	// Ready checks the register and the object store for /readyz (nil: always ready).
+	// Ready checks the register and that the object store accepts writes, for /readyz (nil:
+	// always ready). It is given one second; its error message is shown, so it must name
+	// the failing part without endpoints (the detail belongs in the log).
 	Ready func(ctx context.Context) error
 	// RateLimit is the number of public requests per minute per client address for the
 	// verification and download endpoints (default 60); logins get a fifth of it.
@@ -69,7 +71,7 @@ type Server struct {
 
 // New returns the service's HTTP handler.
 func New(d Deps) (http.Handler, error) {
-	if d.Register == nil || d.Accounts == nil || d.Audit == nil || d.Objects == nil || d.Certify == nil || d.Verify == nil {
+	if d.Public == nil || d.Register == nil || d.Accounts == nil || d.Audit == nil || d.Certify == nil || d.Verify == nil {
 		return nil, errors.New("api: missing dependency")
 	}
 	if d.Logger == nil {
@@ -85,6 +87,7 @@ func New(d Deps) (http.Handler, error) {
 		d.RateLimit = 60
 	}
 	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://")}
+	s.metrics.extra = s.integrityMetrics
 	s.public = newLimiter(d.RateLimit, time.Minute)
 	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
 	var err error
@@ -170,11 +173,22 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
+// readyTimeout bounds /readyz: a load balancer needs its answer within about a second.
+const readyTimeout = time.Second
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.Ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
-		if err := s.Ready(ctx); err != nil {
+		errc := make(chan error, 1)
+		go func() { errc <- s.Ready(ctx) }()
+		var err error
+		select {
+		case err = <-errc:
+		case <-ctx.Done():
+			err = chungthuc.Errorf(chungthuc.EUNAVAILABLE, "no answer within %s", readyTimeout)
+		}
+		if err != nil {
 			s.log.Warn("not ready", "err", err)
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusServiceUnavailable)

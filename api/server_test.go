@@ -22,6 +22,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/internal/testpki"
 	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/signer"
@@ -63,6 +64,7 @@ type env struct {
 	tmToken  string
 	password string
 	log      *translog.Log
+	objDir   string // the object store's directory
 }
 
 var maker = func() *signer.Signer {
@@ -89,8 +91,10 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	p := testpki.New()
-	e := &env{t: t, reg: reg, password: "mật-khẩu-đủ-dài-1"}
+	e := &env{t: t, reg: reg, password: "mật-khẩu-đủ-dài-1", objDir: filepath.Join(dir, "objects")}
+	t.Cleanup(func() { objs.Close() })
 	e.svc = &certify.Service{Register: reg, Objects: objs, Keys: &keys{pki: p, cache: map[string]*chungthuc.SigningKey{}}, Maker: maker, Now: time.Now, BaseURL: "https://ct.example.vn"}
+	t.Cleanup(e.svc.Close)
 	e.pl = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
 	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh"}
 	for _, u := range []*chungthuc.Unit{e.pl, e.tm} {
@@ -105,7 +109,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 			t.Fatal(err)
 		}
 	}
-	hash, _ := HashPassword(e.password)
+	hash, _ := credentials.HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
 		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Username: "canbo", Role: chungthuc.RoleOfficer, PasswordHash: hash},
 		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Username: "canbo.tm", Role: chungthuc.RoleOfficer, PasswordHash: hash},
@@ -115,10 +119,10 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 			t.Fatal(err)
 		}
 	}
-	e.plToken, e.tmToken = NewToken(), NewToken()
+	e.plToken, e.tmToken = credentials.NewToken(), credentials.NewToken()
 	for _, tk := range []*chungthuc.APIToken{
-		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: TokenHash(e.plToken)},
-		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: TokenHash(e.tmToken)},
+		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: credentials.TokenHash(e.plToken)},
+		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: credentials.TokenHash(e.tmToken)},
 	} {
 		if err := reg.CreateAPIToken(ctx, tk); err != nil {
 			t.Fatal(err)
@@ -139,7 +143,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	}
 	reg.SetLogHooks(e.log.Hooks())
 	pool := x509Pool(p)
-	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Register: reg, Accounts: reg, Audit: reg, Objects: objs, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)
@@ -266,7 +270,7 @@ func TestPublicVerificationAndDownload(t *testing.T) {
 	if _, err := e.svc.Revoke(context.Background(), e.pl.ID, c.ID, "Bản chính giả mạo"); err != nil {
 		t.Fatal(err)
 	}
-	res, body = e.get("/api/v1/verify/" + c.Token)
+	_, body = e.get("/api/v1/verify/" + c.Token)
 	if !strings.Contains(body, `"status": "revoked"`) || !strings.Contains(body, "Bản chính giả mạo") {
 		t.Fatalf("revoked status: %s", body)
 	}
@@ -331,7 +335,7 @@ func TestLoginThrottlingAndCSRF(t *testing.T) {
 		t.Fatalf("revoke with CSRF: %d", res.StatusCode)
 	}
 	// Five failures lock the account: even the right password is refused for a while.
-	for i := 0; i < maxFailures; i++ {
+	for i := 0; i < throttle.MaxFailures; i++ {
 		e.login("canbo.tm", "wrong")
 	}
 	if _, _, code := e.login("canbo.tm", e.password); code != 401 {
@@ -548,16 +552,5 @@ func TestOperations(t *testing.T) {
 	}
 	if res, body := e.get("/api/v1/nothing"); res.StatusCode != 404 || !strings.Contains(body, `"error"`) {
 		t.Fatalf("API 404: %d %s", res.StatusCode, body)
-	}
-}
-
-func TestNewPassword(t *testing.T) {
-	seen := map[string]bool{}
-	for i := 0; i < 200; i++ {
-		p := NewPassword()
-		if len(p) != 16 || strings.ContainsAny(p, "-_0O1lI") || seen[p] {
-			t.Fatalf("bad password %q", p)
-		}
-		seen[p] = true
 	}
 }

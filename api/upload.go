@@ -96,7 +96,9 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, k
 			continue
 		}
 		if name != fileField {
-			io.Copy(io.Discard, part)
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return nil, uploadErr(err, limit)
+			}
 			continue
 		}
 		f, err := os.CreateTemp("", "chungthuc-upload-*")
@@ -106,7 +108,9 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, k
 		sp := spooled{name: filepath.Base(part.FileName()), path: f.Name()}
 		u.files = append(u.files, sp)
 		n, err := io.Copy(f, part)
-		f.Close()
+		if cerr := f.Close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
 		if err != nil {
 			return nil, uploadErr(err, limit)
 		}
@@ -132,7 +136,7 @@ func checkMagic(path, name, kind string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]

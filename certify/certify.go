@@ -1,12 +1,20 @@
 // Package certify is the certification workflow: certify a copy (allocate a number, make the
-// signed copy, store it, issue it), refuse a request, revoke a copy, and repair what a crash
-// left half-done. It talks to the rest only through the root package's interfaces.
+// signed copy, store it, issue it), refuse a request, revoke a copy, read a stored copy back
+// checked against the register, and repair and check what a crash or someone with access
+// to the store left behind. It talks to the rest only through small interfaces: Register
+// and Objects (defined here, met by any chungthuc.Register and chungthuc.ObjectStore) and
+// the root package's KeyStore and CopyMaker.
 //
-// The order of steps is what keeps the register gapless and honest: the number is reserved
-// (intent recorded, Pending) only after the scans were accepted; the copy's hash and object
-// key are recorded (Seal) before the object is written; the entry becomes Issued only when
-// the object is stored. Any failure after the reservation voids the entry with its reason,
-// and Repair finishes or voids entries a killed process left Pending.
+// The order of steps is what keeps the register gapless and honest: no number is reserved
+// while the object store is known to be down; the number is reserved (intent recorded,
+// Pending) only after the scans were accepted; the copy's hash and object key are recorded
+// (Seal) before the object is written; the entry becomes Issued only by the request that
+// made it, when the object is stored. Any failure after the reservation voids the entry
+// with a reason an auditor can read (retried in the background while the register is
+// down), and a Pending entry whose request was lost (a killed process) is voided by Repair
+// after a grace period — repair never issues, so a client that was answered with an error
+// never finds its entry issued later. A request carrying an idempotency key gets the first
+// outcome again when it is retried.
 package certify
 
 import (
@@ -16,6 +24,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"path"
 	"strings"
@@ -26,15 +35,53 @@ import (
 	"github.com/chungthuc/chungthuc"
 )
 
-// Service runs the workflow. All fields are required except Logger.
+// Register is what the workflow needs of the register: the ledger of entries, reading
+// entries, fsck's findings, and the unit and officer a request names. Any
+// chungthuc.Register is one; the books are not the workflow's business.
+type Register interface {
+	chungthuc.Ledger
+	chungthuc.Entries
+	chungthuc.Integrity
+	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
+	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
+}
+
+// Objects is what the workflow needs of the object store: writing copies and scans,
+// reading them back, and walking them (fsck). Any chungthuc.ObjectStore is one.
+type Objects interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, sha256 string) (*chungthuc.ObjectInfo, error)
+	Get(ctx context.Context, key, version string) (io.ReadCloser, *chungthuc.ObjectInfo, error)
+	Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, error)
+	List(ctx context.Context, prefix string, fn func(chungthuc.ObjectInfo) error) error
+}
+
+var (
+	_ Register = chungthuc.Register(nil)
+	_ Objects  = chungthuc.ObjectStore(nil)
+)
+
+// Service runs the workflow. Register, Objects, Keys, Maker, Now and BaseURL are required.
+// A Service that certified must be closed (Close) to stop its background retries.
 type Service struct {
-	Register chungthuc.Register
-	Objects  chungthuc.ObjectStore
+	Register Register
+	Objects  Objects
 	Keys     chungthuc.KeyStore
 	Maker    chungthuc.CopyMaker
 	Now      chungthuc.Clock
 	BaseURL  string // e.g. "https://chungthuc.example.vn"; the link is BaseURL + "/v/" + token
 	Logger   *slog.Logger
+	// StoreReady, when set, is asked before a number is reserved: an error (EUNAVAILABLE)
+	// refuses the request without using a number (storage/guard.Store.Ready knows when the
+	// store is down without asking it every time).
+	StoreReady func(ctx context.Context) error
+	// MaxCopySize bounds a stored copy read back (ReadCopy, Check); 0 means 256 MiB.
+	MaxCopySize int64
+	// RetryVoid is the first wait before a failed void is retried in the background,
+	// doubling up to a minute; 0 means one second.
+	RetryVoid time.Duration
+
+	bg     background
+	health health
 }
 
 // Input is one request to certify.
@@ -47,6 +94,10 @@ type Input struct {
 	Requester string
 	Scans     []chungthuc.Scan
 	KeepScans bool // store the original scans too (default true via the CLI and API)
+	// IdempotencyKey, when set, makes the request safe to retry: the entry it creates keeps
+	// the key (unique per unit) and the request's fingerprint, and a later request with the
+	// same key gets the first outcome instead of a new number (see Certify).
+	IdempotencyKey string
 }
 
 // UntitledDocument is recorded as the document's title when the request names none.
@@ -59,12 +110,23 @@ type Output struct {
 	AccessCode    string // shown once to the citizen; only its hash is stored
 	VerifyURL     string
 	Dropped       []string
+	// Replayed is true when this is the outcome of an earlier request with the same
+	// idempotency key: the entry only — PDF and AccessCode are empty (the code is shown once).
+	Replayed bool
 }
 
 // Certify makes, stores and issues a certified copy. Errors: ENOTFOUND (unit or officer),
 // EFORBIDDEN (officer of another unit, or inactive), intake and signing errors (nothing is
-// recorded when the scans are refused), EUNAVAILABLE (register or store down; the entry is
-// voided with the reason when its number was already reserved).
+// recorded when the scans are refused), EUNAVAILABLE (register or store down: no number is
+// reserved while the store is known down; an entry whose number was already reserved is
+// voided with the reason).
+//
+// With in.IdempotencyKey set, a request whose key already created an entry in the unit
+// gets that entry's outcome: the issued (or since revoked) entry as an Output with
+// Replayed set; an *Outcome error (ECONFLICT) with the void entry and its reason, or with
+// the Pending entry while the first request is still running; ErrKeyReused (EINVALID) when
+// the key came with a different request. A request that failed before a number was reserved
+// left nothing under its key: a retry runs anew.
 func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	unit, err := s.Register.UnitByCode(ctx, in.UnitCode)
 	if err != nil {
@@ -87,6 +149,22 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	if title == "" {
 		title = officer.Title
 	}
+	var fingerprint string
+	if in.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		fingerprint = requestFingerprint(officer.ID, title, in)
+		if out, err, found := s.prior(ctx, unit.ID, in.IdempotencyKey, fingerprint); found {
+			return out, err
+		}
+	}
+	// No number while the store is known to be down: the request would only burn it.
+	if s.StoreReady != nil {
+		if err := s.StoreReady(ctx); err != nil {
+			return nil, err
+		}
+	}
 	okey, err := s.Keys.OfficerKey(ctx, officer)
 	if err != nil {
 		return nil, err
@@ -104,6 +182,7 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 		return nil, err
 	}
 	var entry *chungthuc.Certification
+	var reserveErr error
 	req := chungthuc.CopyRequest{
 		Scans: in.Scans, Place: unit.Place, UnitName: unit.Name,
 		OfficerName: officer.Name, OfficerTitle: title, DocTitle: in.DocTitle,
@@ -114,9 +193,10 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 				Title: norm.NFC.String(in.DocTitle), Issuer: norm.NFC.String(in.Issuer), Requester: norm.NFC.String(in.Requester),
 				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: title,
 				Pages: pages, FeeVND: chungthuc.Fee(pages), CertifiedAt: s.Now().In(chungthuc.Vietnam),
+				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
 			}
 			if err := s.Register.Reserve(ctx, entry); err != nil {
-				entry = nil
+				entry, reserveErr = nil, err
 				return nil, err
 			}
 			return &chungthuc.Allocation{Number: entry.Number, BookCode: entry.BookCode, CertifiedAt: entry.CertifiedAt, VerifyURL: s.VerifyURL(token)}, nil
@@ -125,7 +205,12 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	cp, err := s.Maker.MakeCopy(ctx, req)
 	if err != nil {
 		if entry != nil {
-			s.void(entry, "signing failed: "+chungthuc.ErrorMessage(err))
+			s.void(entry, voidReason(stepSign, err))
+		} else if reserveErr != nil && in.IdempotencyKey != "" && chungthuc.ErrorCode(reserveErr) == chungthuc.ECONFLICT {
+			// Another request with this key reserved first (a concurrent retry).
+			if out, perr, found := s.prior(context.WithoutCancel(ctx), unit.ID, in.IdempotencyKey, fingerprint); found {
+				return out, perr
+			}
 		}
 		return nil, err
 	}
@@ -134,35 +219,58 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	type object struct {
 		key, sum string
 		data     []byte
+		step     string
 	}
-	objects := []object{{copyKey, cp.SHA256, cp.PDF}}
+	objects := []object{{copyKey, cp.SHA256, cp.PDF, stepStoreCopy}}
 	if in.KeepScans {
 		for _, sc := range in.Scans {
 			h := sha256hex(sc.Data)
 			k := "scans/" + h + extOf(sc.Name)
 			scanKeys = append(scanKeys, k)
-			objects = append(objects, object{k, h, sc.Data})
+			objects = append(objects, object{k, h, sc.Data, stepStoreScan})
 		}
 	}
-	// Record where the copy goes before writing it, so a crash in between is repairable.
+	// Record where the copy goes before writing it, so a crash in between leaves a trace.
 	if err := s.Register.Seal(ctx, entry.ID, cp.SHA256, copyKey, scanKeys); err != nil {
-		s.void(entry, "register unavailable while recording the copy: "+chungthuc.ErrorMessage(err))
+		s.void(entry, voidReason(stepSeal, err))
 		return nil, err
 	}
-	for _, o := range objects {
-		if err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum); err != nil {
-			s.void(entry, "object store failed: "+chungthuc.ErrorMessage(err))
+	var stored *chungthuc.ObjectInfo
+	for i, o := range objects {
+		info, err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum)
+		if err != nil {
+			reason := voidReason(o.step, err)
+			s.log().Error("storing an object failed", "certification", entry.ID, "number", entry.Number, "key", o.key, "err", err)
+			s.void(entry, reason)
+			// The store's message names keys and endpoints: the caller gets the plain words.
+			return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: reason}
+		}
+		if i == 0 {
+			stored = info
+		}
+	}
+	if err := s.Register.Issue(ctx, entry.ID, stored.Version, stored.ETag); err != nil {
+		// The answer may have been lost after the change was made: look before voiding.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		now, lerr := s.Register.CertificationByID(lctx, entry.ID)
+		cancel()
+		switch {
+		case lerr == nil && now.Status == chungthuc.StatusIssued:
+			// It was issued: carry on.
+		case lerr == nil && now.Status == chungthuc.StatusVoid:
+			// Repair voided it meanwhile (fsck with a short grace): this request failed.
+			return nil, voidOutcome(now)
+		default:
+			s.void(entry, voidReason(stepIssue, err))
 			return nil, err
 		}
 	}
-	if err := s.Register.Issue(ctx, entry.ID); err != nil {
-		// The object is stored and the entry sealed: Repair will issue it.
-		s.log().Error("issue failed; entry left for repair", "certification", entry.ID, "err", err)
-		return nil, err
-	}
 	final, err := s.Register.CertificationByID(ctx, entry.ID)
 	if err != nil {
-		return nil, err
+		// The copy is issued; only this read failed. Answer with what is known.
+		final = entry
+		final.Status, final.SHA256, final.ObjectKey, final.ScanKeys = chungthuc.StatusIssued, cp.SHA256, copyKey, scanKeys
+		final.ObjectVersion, final.ObjectETag = stored.Version, stored.ETag
 	}
 	return &Output{Certification: final, PDF: cp.PDF, AccessCode: code, VerifyURL: s.VerifyURL(token), Dropped: cp.Dropped}, nil
 }
@@ -170,16 +278,6 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 // VerifyURL is the public verification link of a token.
 func (s *Service) VerifyURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/v/" + token
-}
-
-// void marks an entry Void with a reason, on a fresh context so a cancelled request still
-// leaves an honest register; if that fails too, Repair will find the entry Pending.
-func (s *Service) void(c *chungthuc.Certification, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Register.Void(ctx, c.ID, reason); err != nil {
-		s.log().Error("void failed; entry left for repair", "certification", c.ID, "err", err)
-	}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -218,51 +316,6 @@ func (s *Service) Refuse(ctx context.Context, r *chungthuc.Refusal) error {
 	r.Title = norm.NFC.String(r.Title)
 	r.Requester = norm.NFC.String(r.Requester)
 	return s.Register.CreateRefusal(ctx, r)
-}
-
-// RepairReport says what Repair did.
-type RepairReport struct {
-	Issued []int64 // Pending entries whose object was found stored: issued
-	Voided []int64 // Pending entries without a stored object: voided
-}
-
-// Repair finishes entries left Pending for longer than grace by a crash: an entry whose
-// signed copy is stored (hash and key recorded, object present with that hash) is issued;
-// any other is voided with the reason, so its number stays accounted for.
-func (s *Service) Repair(ctx context.Context, grace time.Duration) (*RepairReport, error) {
-	pending, err := s.Register.Pending(ctx, s.Now().Add(-grace))
-	if err != nil {
-		return nil, err
-	}
-	rep := &RepairReport{}
-	for _, c := range pending {
-		if c.ObjectKey != "" && c.SHA256 != "" {
-			info, err := s.Objects.Stat(ctx, c.ObjectKey)
-			if err == nil && (info.SHA256 == "" || info.SHA256 == c.SHA256) && s.scansStored(ctx, c) {
-				if err := s.Register.Issue(ctx, c.ID); err != nil {
-					return rep, err
-				}
-				rep.Issued = append(rep.Issued, c.ID)
-				continue
-			} else if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-				return rep, err
-			}
-		}
-		if err := s.Register.Void(ctx, c.ID, "interrupted before the copy was stored (repaired by fsck)"); err != nil {
-			return rep, err
-		}
-		rep.Voided = append(rep.Voided, c.ID)
-	}
-	return rep, nil
-}
-
-func (s *Service) scansStored(ctx context.Context, c *chungthuc.Certification) bool {
-	for _, k := range c.ScanKeys {
-		if _, err := s.Objects.Stat(ctx, k); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // randomToken returns n random bytes, base64url without padding.

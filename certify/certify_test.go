@@ -27,15 +27,16 @@ func (k keys) SealKey(context.Context, *chungthuc.Unit) (*chungthuc.SigningKey, 
 	return k.seal, nil
 }
 
-// failingStore fails Put while fail is set.
+// failingStore fails Put while fail is set (of keys with failPrefix, when set).
 type failingStore struct {
 	chungthuc.ObjectStore
-	fail bool
+	fail       bool
+	failPrefix string
 }
 
-func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) error {
-	if f.fail {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "object store down")
+func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) (*chungthuc.ObjectInfo, error) {
+	if f.fail && strings.HasPrefix(key, f.failPrefix) {
+		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store http://10.0.0.5:9000 (bucket \"b\") is unreachable (put %q): dial tcp: connection refused", key)
 	}
 	return f.ObjectStore.Put(ctx, key, r, size, sum)
 }
@@ -52,6 +53,7 @@ type env struct {
 	svc   *Service
 	reg   *sqlite.DB
 	store *failingStore
+	dir   string // of the object store
 	unit  *chungthuc.Unit
 	off   *chungthuc.Officer
 	now   time.Time
@@ -72,10 +74,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { objs.Close() })
-	e.reg, e.store = reg, &failingStore{ObjectStore: objs}
+	e.reg, e.store, e.dir = reg, &failingStore{ObjectStore: objs}, filepath.Join(dir, "objects")
 	p := testpki.New()
 	e.svc = &Service{Register: reg, Objects: e.store, Keys: keys{p.Leaf("Trần Văn Nghĩa", "Phường Phương Lâm", "ecdsa"), p.Leaf("Phường Phương Lâm", "Phường Phương Lâm", "ecdsa")},
-		Maker: maker, Now: clock, BaseURL: "https://ct.example.vn/"}
+		Maker: maker, Now: clock, BaseURL: "https://ct.example.vn/", RetryVoid: 10 * time.Millisecond}
+	t.Cleanup(e.svc.Close)
 	ctx := context.Background()
 	e.unit = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
 	if err := reg.CreateUnit(ctx, e.unit); err != nil {
@@ -140,8 +143,18 @@ func TestStoreFailureVoidsTheNumber(t *testing.T) {
 		t.Fatalf("number after a failure = %d, want 2 (1 is void)", out.Certification.Number)
 	}
 	list, _, err := e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID, Number: 1})
-	if err != nil || len(list) != 1 || list[0].Status != chungthuc.StatusVoid || !strings.Contains(list[0].VoidReason, "object store") {
+	if err != nil || len(list) != 1 || list[0].Status != chungthuc.StatusVoid ||
+		list[0].VoidReason != "Không lưu được bản sao vào kho lưu trữ (kho không phản hồi)" {
 		t.Fatalf("entry 1: %+v %v", list, err)
+	}
+	// A scan that cannot be stored voids the entry too, with its own words.
+	e.store.fail, e.store.failPrefix = true, "scans/"
+	if _, err := e.svc.Certify(ctx, e.input()); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Fatalf("err = %v, want EUNAVAILABLE", err)
+	}
+	list, _, _ = e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID, Number: 3})
+	if len(list) != 1 || list[0].VoidReason != "Không lưu được ảnh chụp bản chính vào kho lưu trữ (kho không phản hồi)" {
+		t.Fatalf("entry 3: %+v", list)
 	}
 }
 
@@ -171,6 +184,9 @@ func TestOfficerOfAnotherUnit(t *testing.T) {
 	}
 }
 
+// TestRepair: entries left Pending by a request that never finished are voided once older
+// than the grace — also when their copy was stored (repair never issues) — and the stored
+// copy stays as evidence, referenced by the void entry.
 func TestRepair(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -184,7 +200,7 @@ func TestRepair(t *testing.T) {
 	if err := e.reg.Seal(ctx, stored.ID, sum, "copies/"+sum+".pdf", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.Put(ctx, "copies/"+sum+".pdf", strings.NewReader(string(data)), int64(len(data)), sum); err != nil {
+	if _, err := e.store.Put(ctx, "copies/"+sum+".pdf", strings.NewReader(string(data)), int64(len(data)), sum); err != nil {
 		t.Fatal(err)
 	}
 	// …and a crash before anything was stored.
@@ -193,21 +209,32 @@ func TestRepair(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Young entries are left alone (a certification may be in progress).
-	rep, err := e.svc.Repair(ctx, time.Minute)
-	if err != nil || len(rep.Issued)+len(rep.Voided) != 0 {
-		t.Fatalf("repair of young entries: %+v %v", rep, err)
+	voided, err := e.svc.Repair(ctx, time.Minute)
+	if err != nil || len(voided) != 0 {
+		t.Fatalf("repair of young entries: %+v %v", voided, err)
 	}
 	e.now = e.now.Add(5 * time.Minute)
-	rep, err = e.svc.Repair(ctx, time.Minute)
+	voided, err = e.svc.Repair(ctx, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Issued) != 1 || rep.Issued[0] != stored.ID || len(rep.Voided) != 1 || rep.Voided[0] != lost.ID {
-		t.Fatalf("repair: %+v", rep)
+	if len(voided) != 2 || voided[0].ID != stored.ID || voided[0].Evidence != "copies/"+sum+".pdf" || voided[1].ID != lost.ID {
+		t.Fatalf("repair: %+v", voided)
 	}
-	c, _ := e.reg.CertificationByID(ctx, lost.ID)
-	if c.Status != chungthuc.StatusVoid || c.VoidReason == "" {
-		t.Fatalf("lost entry: %+v", c)
+	for _, id := range []int64{stored.ID, lost.ID} {
+		c, _ := e.reg.CertificationByID(ctx, id)
+		if c.Status != chungthuc.StatusVoid || c.VoidReason != RepairReason {
+			t.Fatalf("entry %d after repair: %+v", id, c)
+		}
+	}
+	c, _ := e.reg.CertificationByID(ctx, stored.ID)
+	if info, err := e.store.Stat(ctx, c.ObjectKey); err != nil || info.SHA256 != sum {
+		t.Fatalf("the evidence is gone: %+v %v", info, err)
+	}
+	// The stored object is referenced by the void entry: no orphan.
+	rep, err := e.svc.Check(ctx, CheckOptions{Orphans: true})
+	if err != nil || !rep.Clean() || rep.ListedObjects != 1 {
+		t.Fatalf("check after repair: %+v %v", rep, err)
 	}
 }
 
@@ -260,7 +287,8 @@ func TestTokenRemovedMidRun(t *testing.T) {
 		t.Fatalf("err = %v, want EUNAVAILABLE", err)
 	}
 	list, total, _ := e.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: e.unit.ID})
-	if total != 1 || list[0].Status != chungthuc.StatusVoid || !strings.Contains(list[0].VoidReason, "token") {
+	if total != 1 || list[0].Status != chungthuc.StatusVoid ||
+		list[0].VoidReason != "Không tạo được bản sao có chữ ký số (thiết bị ký số hoặc dịch vụ cấp dấu thời gian không phản hồi)" {
 		t.Fatalf("entries after a failed signature: %+v", list)
 	}
 	n := 0

@@ -1,22 +1,30 @@
-// Package certs turns key material into the two things the signing code may hold: a
-// crypto.Signer and its certificate chain (chungthuc.SigningKey). It never hands out key
-// bytes.
+// Package certs is production key material: it turns keys into the two things the signing
+// code may hold, a crypto.Signer and its certificate chain (chungthuc.SigningKey), and
+// never hands out key bytes. The development CA (root, seals, officer certificates, its
+// OCSP responder, CRL and TSA) is the separate package certs/devpki, which this package
+// does not import.
 //
 // Sources of keys:
-//   - DevPKI: a development PKI on disk (root CA, one electronic-seal certificate per unit,
-//     one personal certificate per officer) that the embedded default creates on first
-//     start. It implements chungthuc.KeyStore.
-//   - LoadPEM and LoadPKCS12: production keys and chains from files, checked against their
-//     certificates (CheckKeyMatchesCert) before use; FileKeyStore maps units and officers to
-//     such files.
-//   - PKCS#11 tokens, OCSP/CRL fetching and the timestamp client live in their own files of
-//     this package.
+//   - LoadPEM and LoadPKCS12: keys and chains from files, checked against their
+//     certificates (CheckKeyMatchesCert) before use;
+//   - OpenPKCS11: a key on a PKCS#11 token;
+//   - a key configuration (ReadKeyConfig, KeyConfig.Open) maps units and officers to such
+//     files and tokens, with an optional fallback store (the development PKI, when the
+//     configuration asks for it).
 //
-// Trust: LoadTrustAnchors reads the configured trust anchors (a PEM bundle or a directory)
-// that verification checks against; the service never trusts "any CA".
+// Services: TSAClient asks an RFC 3161 time-stamping authority; RevocationFetcher fetches
+// OCSP responses and CRLs.
 //
-// Names in certificates are Vietnamese: every DirectoryString attribute this package writes
-// is an NFC-normalised UTF8String, so "Trần Văn Nghĩa" or "Lê Thị Ĩ" read back byte for byte.
+// Trust: TrustPool builds the service's one trust pool at start-up from the configured
+// trust anchors (LoadTrustAnchors: a PEM bundle or a directory), the development root when
+// the development PKI is in use, and the roots of the configured keys' chains; the same
+// pool serves verification, archive renewal and revocation fetching. The service never
+// trusts "any CA".
+//
+// Revocation data: RevocationRouter answers for the development PKI's certificates
+// in-process and fetches the others' OCSP responses and CRLs with RevocationFetcher, whose
+// connections pass the one address guard (PublicAddress, checked at dial time) — the
+// addresses come from certificates, so they are not trusted.
 //
 // Failures a user or operator can act on are *chungthuc.Error: EINVALID for malformed or
 // mismatched material, ENOTFOUND for missing files or keys, EUNAUTHORIZED for a wrong

@@ -11,10 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -40,32 +40,35 @@ const (
 //
 // Because the addresses come from certificates, fetching is guarded (threats.md, "no
 // SSRF"): only chains that verify to Roots are fetched for; only http and https URLs; every
-// connection's resolved IP address is checked when it is dialled (so DNS tricks and
-// redirects cannot reach loopback, private, link-local, multicast or unspecified addresses
-// unless AllowPrivate); no proxy from the environment; at most 3 redirects; each request
-// bounded by Timeout and each answer by MaxRevocationResponse bytes. Every answer is
+// connection's resolved IP address is checked by PublicAddress when it is dialled (so DNS
+// tricks and redirects cannot reach loopback, private, shared, link-local, multicast,
+// NAT64 or other non-public addresses, unless AllowPrivate); no proxy from the
+// environment; at most 3 redirects; each request bounded by Timeout and each answer by
+// MaxRevocationResponse bytes. Every answer is
 // checked before it is returned: an OCSP response must be signed by the certificate's
 // issuer or by a responder the issuer delegated (id-kp-OCSPSigning), name the certificate's
 // serial number and be current; a CRL must be signed by the issuer and current.
 type RevocationFetcher struct {
 	// Roots are the trust anchors a chain must verify to (required).
 	Roots *x509.CertPool
-	// Client, when set, sends the requests. If its Transport is nil or an *http.Transport,
-	// a copy of it is used whose dialer checks addresses as described above; any other
-	// RoundTripper is used as it is, after a check of the host's addresses before each
-	// request (weaker: the caller answers for what that RoundTripper dials).
+	// Client, when set, supplies the cookie jar and the transport settings: its Transport
+	// must be nil or an *http.Transport, of which a copy is used whose dialer checks
+	// addresses as described above (any other RoundTripper could dial unchecked: every
+	// fetch then fails with EUNAVAILABLE).
 	Client *http.Client
 	// Timeout bounds each request (default DefaultFetchTimeout).
 	Timeout time.Duration
-	// AllowPrivate allows loopback, private and link-local addresses (tests, closed
-	// networks whose CA lives inside).
+	// AllowPrivate turns the address guard off (tests, closed networks whose CA lives
+	// inside).
 	AllowPrivate bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	once   sync.Once
-	client *http.Client
-	guard  bool // the client dials through checkDial; no pre-check needed
+	allowed func(netip.Addr) bool // tests: replaces PublicAddress
+
+	once      sync.Once
+	client    *http.Client
+	clientErr error // Client cannot be guarded
 
 	crlMu    sync.Mutex
 	crlCache map[string]cachedCRL
@@ -315,42 +318,22 @@ func (f *RevocationFetcher) keepCRL(u string, der []byte, crl *x509.RevocationLi
 	f.crlCache[u] = cachedCRL{der: der, crl: crl, expires: expires}
 }
 
-// errRefused marks a connection to a forbidden address.
-var errRefused = errors.New("refusing to connect to a loopback, private or link-local address")
-
-// checkDial is the dialer's Control: it sees the IP address actually dialled.
-func (f *RevocationFetcher) checkDial(_, address string, _ syscall.RawConn) error {
-	if f.AllowPrivate {
-		return nil
+// allow is the address guard in force: PublicAddress, or anything with AllowPrivate.
+func (f *RevocationFetcher) allow(addr netip.Addr) bool {
+	switch {
+	case f.AllowPrivate:
+		return true
+	case f.allowed != nil:
+		return f.allowed(addr)
 	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(host); ip == nil || !publicAddress(ip) {
-		return fmt.Errorf("%w (%s)", errRefused, host)
-	}
-	return nil
-}
-
-// publicAddress reports whether ip may be fetched from without AllowPrivate.
-func publicAddress(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		ip.Equal(net.IPv4bcast) || isCGNAT(ip))
-}
-
-// isCGNAT: 100.64.0.0/10, shared address space (RFC 6598), private in practice.
-func isCGNAT(ip net.IP) bool {
-	v4 := ip.To4()
-	return v4 != nil && v4[0] == 100 && v4[1]&0xc0 == 64
+	return PublicAddress(addr)
 }
 
 // httpClient builds the guarded client once.
 func (f *RevocationFetcher) httpClient() *http.Client {
 	f.once.Do(func() {
 		timeout := f.timeout()
-		dialer := &net.Dialer{Timeout: timeout, Control: f.checkDial}
+		dialer := &net.Dialer{Timeout: timeout, Control: guardDial(f.allow)}
 		redirects := func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 3 {
 				return errors.New("too many redirects")
@@ -360,27 +343,22 @@ func (f *RevocationFetcher) httpClient() *http.Client {
 			}
 			return nil
 		}
-		var base *http.Transport
-		if f.Client == nil || f.Client.Transport == nil {
-			base = http.DefaultTransport.(*http.Transport).Clone()
-		} else if t, ok := f.Client.Transport.(*http.Transport); ok {
-			base = t.Clone()
-		}
+		base := http.DefaultTransport.(*http.Transport).Clone()
 		c := &http.Client{CheckRedirect: redirects, Timeout: timeout}
 		if f.Client != nil {
 			c.Jar = f.Client.Jar
+			if t, ok := f.Client.Transport.(*http.Transport); ok {
+				base = t.Clone()
+			} else if f.Client.Transport != nil {
+				f.clientErr = errors.New("the revocation fetcher's client must use an *http.Transport (its dialer is what the address guard checks)")
+			}
 		}
-		if base != nil {
-			base.Proxy = nil // a proxy would dial for us, unchecked
-			base.DialContext = dialer.DialContext
-			base.DialTLSContext = nil
-			base.TLSHandshakeTimeout = timeout
-			base.ResponseHeaderTimeout = timeout
-			c.Transport = base
-			f.guard = true
-		} else {
-			c.Transport = f.Client.Transport
-		}
+		base.Proxy = nil // a proxy would dial for us, unchecked
+		base.DialContext = dialer.DialContext
+		base.DialTLSContext = nil
+		base.TLSHandshakeTimeout = timeout
+		base.ResponseHeaderTimeout = timeout
+		c.Transport = base
 		f.client = c
 	})
 	return f.client
@@ -394,16 +372,8 @@ func (f *RevocationFetcher) get(ctx context.Context, method, rawURL string, body
 	}
 	name := shortURL(rawURL)
 	client := f.httpClient()
-	if !f.guard && !f.AllowPrivate {
-		ips, err := net.DefaultResolver.LookupIPAddr(ctx, u.Hostname())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		for _, ip := range ips {
-			if !publicAddress(ip.IP) {
-				return nil, fmt.Errorf("%s: %v", name, errRefused)
-			}
-		}
+	if f.clientErr != nil {
+		return nil, fmt.Errorf("%s: %v", name, f.clientErr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,12 +16,13 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // fetchFixture is a dev PKI whose certificates point at an httptest server; wrap lets a
 // test change what the server answers.
 type fetchFixture struct {
-	pki   *DevPKI
+	pki   *devpki.PKI
 	srv   *httptest.Server
 	chain []*x509.Certificate
 	roots *x509.CertPool
@@ -41,7 +43,7 @@ func newFetchFixture(t *testing.T, host string, wrap func(pki http.Handler) http
 		_, port, _ := net.SplitHostPort(f.srv.Listener.Addr().String())
 		base = "http://" + host + ":" + port
 	}
-	f.pki = openTestPKI(t, Options{BaseURL: base, Now: time.Now})
+	f.pki = openTestPKI(t, devpki.Options{BaseURL: base, Now: time.Now})
 	h = f.pki.Handler()
 	if wrap != nil {
 		h = wrap(h)
@@ -131,7 +133,7 @@ func TestFetcherFallbacks(t *testing.T) {
 
 // Answers signed by someone else are not revocation data.
 func TestFetcherRejectsForeignAnswers(t *testing.T) {
-	other := openTestPKI(t, Options{Now: time.Now})
+	other := openTestPKI(t, devpki.Options{Now: time.Now})
 	f := newFetchFixture(t, "", func(h http.Handler) http.Handler {
 		return other.Handler() // same paths, wrong CA
 	})
@@ -178,7 +180,7 @@ func TestFetcherOnlyTrustedChains(t *testing.T) {
 		t.Fatalf("empty chain: %v", err)
 	}
 	// A trusted chain without OCSP/CRL locations: nothing to fetch, no error.
-	p := openTestPKI(t, Options{})
+	p := openTestPKI(t, devpki.Options{})
 	sk, _ := p.IssueSeal(unitPL)
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Root())
@@ -236,15 +238,118 @@ func TestFetcherSizeCap(t *testing.T) {
 	}
 }
 
+// TestFetcherRefusesRedirectToPrivate: the guard is checked when each connection is
+// dialled, so an allowed responder cannot redirect the fetcher to a private address.
+func TestFetcherRefusesRedirectToPrivate(t *testing.T) {
+	var inside atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("cannot listen on 127.0.0.2: %v", err)
+	}
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inside.Add(1) }))
+	target.Listener.Close()
+	target.Listener = ln
+	target.Start()
+	defer target.Close()
+	f := newFetchFixture(t, "", func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/internal", http.StatusFound)
+		})
+	})
+	// The fixture's responder (127.0.0.1) stands for a public address; everything else is
+	// judged by PublicAddress.
+	responder := netip.MustParseAddr("127.0.0.1")
+	rf := &RevocationFetcher{Roots: f.roots, allowed: func(a netip.Addr) bool { return a == responder || PublicAddress(a) }}
+	_, err = rf.Revocation(context.Background(), f.chain)
+	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	if !strings.Contains(err.Error(), "refusing") {
+		t.Fatalf("redirect not refused: %v", err)
+	}
+	if f.hits.Load() == 0 {
+		t.Fatal("the responder was never asked")
+	}
+	if n := inside.Load(); n != 0 {
+		t.Fatalf("the private address got %d requests", n)
+	}
+}
+
+// TestFetcherRefusesUnguardableClient: a RoundTripper whose dialing the guard cannot see
+// is refused outright, never used.
+func TestFetcherRefusesUnguardableClient(t *testing.T) {
+	f := newFetchFixture(t, "", nil)
+	used := false
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used = true
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	rf := &RevocationFetcher{Roots: f.roots, Client: &http.Client{Transport: rt}}
+	_, err := rf.Revocation(context.Background(), f.chain)
+	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	if used || f.hits.Load() != 0 || !strings.Contains(err.Error(), "*http.Transport") {
+		t.Fatalf("used %v, hits %d: %v", used, f.hits.Load(), err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPublicAddress: every range of nonPublic is refused — its first and last address,
+// and for IPv4 ranges their IPv4-mapped and IPv4-compatible forms — while the public
+// addresses just outside each IPv4 range and well-known public servers are allowed.
 func TestPublicAddress(t *testing.T) {
-	for s, want := range map[string]bool{
-		"8.8.8.8": true, "2001:4860:4860::8888": true, "203.162.4.190": true,
-		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
-		"169.254.169.254": false, "fe80::1": false, "fd00::1": false, "0.0.0.0": false, "::": false,
-		"100.64.0.1": false, "224.0.0.1": false, "255.255.255.255": false, "::ffff:127.0.0.1": false,
-	} {
-		if got := publicAddress(net.ParseIP(s)); got != want {
-			t.Errorf("%s: %v, want %v", s, got, want)
+	for _, r := range nonPublic {
+		first := r.prefix.Masked().Addr()
+		last := lastAddr(r.prefix)
+		for _, a := range []netip.Addr{first, last} {
+			if PublicAddress(a) {
+				t.Errorf("%s (%s, %s): allowed", a, r.prefix, r.what)
+			}
+			if a.Is4() {
+				b := a.As4()
+				mapped := netip.AddrFrom16([16]byte{10: 0xff, 11: 0xff, 12: b[0], 13: b[1], 14: b[2], 15: b[3]})
+				compat := netip.AddrFrom16([16]byte{12: b[0], 13: b[1], 14: b[2], 15: b[3]})
+				if PublicAddress(mapped) || PublicAddress(compat) {
+					t.Errorf("%s / %s (%s): allowed", mapped, compat, r.what)
+				}
+			}
 		}
 	}
+	for _, s := range []string{
+		// Each IPv4 range's neighbours that are public.
+		"1.0.0.0", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.0",
+		"169.253.255.255", "169.255.0.0", "172.15.255.255", "172.32.0.0", "191.255.255.255", "192.0.1.0", "192.0.3.0",
+		"192.88.98.255", "192.88.100.0", "192.167.255.255", "192.169.0.0", "198.17.255.255", "198.20.0.0",
+		"198.51.99.255", "198.51.101.0", "203.0.112.255", "203.0.114.0", "223.255.255.255",
+		// Real public servers, v4, v6 and IPv4-mapped.
+		"8.8.8.8", "203.162.4.190", "2001:4860:4860::8888", "2400:cb00::1", "::ffff:8.8.8.8",
+		"2001:db9::1", "2003::1", "64:ff9b:2::1",
+	} {
+		if !PublicAddress(netip.MustParseAddr(s)) {
+			t.Errorf("%s: refused, want allowed", s)
+		}
+	}
+	for _, s := range []string{
+		"127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "fe80::1%eth0", "fd00::1",
+		"0.0.0.0", "::", "100.64.0.1", "100.127.255.254", "224.0.0.1", "255.255.255.255", "::ffff:127.0.0.1",
+		"::ffff:169.254.169.254", "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::808:808", "64:ff9b:1::1", "fec0::1",
+		"feff::1", "ff02::1", "2001:db8::1", "3fff::1", "2002:7f00:1::1", "2001:0:4136:e378::1", "100::1",
+	} {
+		if PublicAddress(netip.MustParseAddr(s)) {
+			t.Errorf("%s: allowed, want refused", s)
+		}
+	}
+	if PublicAddress(netip.Addr{}) {
+		t.Error("the zero Addr is allowed")
+	}
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }

@@ -3,8 +3,9 @@ package certs
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
-	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,18 +13,21 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // pkiTestNow is the clock of the tests.
 var pkiTestNow = time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC)
 
-func openTestPKI(t testing.TB, opt Options) *DevPKI {
+func openTestPKI(t testing.TB, opt devpki.Options) *devpki.PKI {
 	t.Helper()
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return pkiTestNow }
 	}
-	p, err := OpenDevPKI(filepath.Join(t.TempDir(), "pki"), opt)
+	p, err := devpki.Open(filepath.Join(t.TempDir(), "pki"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +101,41 @@ func rawKey(t testing.TB, keyPath string) crypto.Signer {
 	return s
 }
 
-// lookPathOrSkip finds a program; the error explains how to install it.
-func lookPathOrSkip(name string) (string, error) {
-	path, err := exec.LookPath(name)
+// loadKeyConfig reads the key configuration at path and opens its keys with getenv and
+// the first fallback store, if any, as the service does.
+func loadKeyConfig(path string, getenv func(string) string, fallback ...chungthuc.KeyStore) (chungthuc.KeyStore, io.Closer, error) {
+	c, err := ReadKeyConfig(path)
 	if err != nil {
-		return "", fmt.Errorf("%s not installed (apt-get install -y poppler-utils); skipping the independent check", name)
+		return nil, nil, err
 	}
-	return path, nil
+	var fb chungthuc.KeyStore
+	if len(fallback) > 0 {
+		fb = fallback[0]
+	}
+	s, err := c.Open(getenv, fb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s, nil
+}
+
+func ocspStatus(t testing.TB, der []byte, leaf, root *x509.Certificate) *ocsp.Response {
+	t.Helper()
+	resp, err := ocsp.ParseResponseForCert(der, leaf, root)
+	if err != nil {
+		t.Fatalf("OCSP response does not parse or verify: %v", err)
+	}
+	return resp
+}
+
+func parseCRL(t testing.TB, der []byte, root *x509.Certificate) *x509.RevocationList {
+	t.Helper()
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crl.CheckSignatureFrom(root); err != nil {
+		t.Fatalf("CRL not signed by the root: %v", err)
+	}
+	return crl
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -121,7 +122,7 @@ func ReadKeyConfig(path string) (*KeyConfig, error) {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "key configuration %s: fallback must be \"dev\" or absent, not %q", path, c.Fallback)
 	}
 	for code, s := range c.Units {
-		if err := checkUnitCode(code); err != nil {
+		if err := chungthuc.CheckUnitCode(code); err != nil {
 			return nil, withPrefix("key configuration "+path, err)
 		}
 		if err := s.check(); err != nil {
@@ -233,7 +234,7 @@ func (c *KeyConfig) Open(getenv func(string) string, fallback chungthuc.KeyStore
 	ok := false
 	defer func() {
 		if !ok {
-			s.Close()
+			_ = s.Close() // always nil
 		}
 	}()
 	codes := make([]string, 0, len(c.Units))
@@ -354,25 +355,6 @@ func (c *KeyConfig) open(src KeySource, getenv func(string) string, s *Configure
 	return nil, chungthuc.Errorf(chungthuc.EINVALID, "no key source")
 }
 
-// LoadKeyConfig reads the key configuration at path (ReadKeyConfig) and opens its keys
-// (KeyConfig.Open) with getenv and the first fallback store, if any. The io.Closer
-// releases the keys. Errors: those of ReadKeyConfig and KeyConfig.Open.
-func LoadKeyConfig(path string, getenv func(string) string, fallback ...chungthuc.KeyStore) (chungthuc.KeyStore, io.Closer, error) {
-	c, err := ReadKeyConfig(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var fb chungthuc.KeyStore
-	if len(fallback) > 0 {
-		fb = fallback[0]
-	}
-	s, err := c.Open(getenv, fb)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, s, nil
-}
-
 // SealKey implements chungthuc.KeyStore. Errors: ENOTFOUND when no seal is configured for
 // u's code and there is no fallback (else the fallback's errors); EINVALID for a nil unit;
 // the context's error when ctx is done.
@@ -448,4 +430,15 @@ func (s *ConfiguredKeyStore) Close() error {
 	}
 	s.closers = nil
 	return nil
+}
+
+// copyKey copies a SigningKey, so that callers cannot change the store's chain.
+func copyKey(sk *chungthuc.SigningKey) *chungthuc.SigningKey {
+	return &chungthuc.SigningKey{Signer: sk.Signer, Chain: append([]*x509.Certificate(nil), sk.Chain...)}
+}
+
+// sameLeaf reports whether certPEM holds c.
+func sameLeaf(certPEM []byte, c *x509.Certificate) bool {
+	b, _ := pem.Decode(certPEM)
+	return b != nil && b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, c.Raw)
 }

@@ -53,13 +53,13 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	// A wrong PIN (first: a successful login would be shared by later sessions).
 	e := base()
 	e["pin_env"] = "PL_PIN"
-	_, _, err := LoadKeyConfig(write(e), func(string) string { return ktPIN + "-wrong" })
+	_, _, err := loadKeyConfig(write(e), func(string) string { return ktPIN + "-wrong" })
 	wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 	checkNoPIN("wrong PIN", err)
 
 	e = base()
 	e["pin_file"] = "pin"
-	ks, closer, err := LoadKeyConfig(write(e), func(string) string { return "" })
+	ks, closer, err := loadKeyConfig(write(e), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	delete(e, "key_label")
 	e["key_id"] = "0a"
 	e["pin_env"] = "PL_PIN"
-	ks, closer, err = LoadKeyConfig(write(e), func(n string) string {
+	ks, closer, err = loadKeyConfig(write(e), func(n string) string {
 		if n == "PL_PIN" {
 			return ktPIN
 		}
@@ -92,7 +92,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	e = base()
 	e["cert"] = "other.pem"
 	e["pin_file"] = "pin"
-	_, _, err = LoadKeyConfig(write(e), func(string) string { return "" })
+	_, _, err = loadKeyConfig(write(e), func(string) string { return "" })
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	checkNoPIN("mismatch", err)
 

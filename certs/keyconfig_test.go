@@ -13,13 +13,14 @@ import (
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // keyConfigFixture writes PEM and PKCS#12 files for officer 1 and the seal of PL, issued by
 // a dev PKI, into dir.
 type keyConfigFixture struct {
 	dir      string
-	pki      *DevPKI
+	pki      *devpki.PKI
 	officer  *chungthuc.SigningKey
 	seal     *chungthuc.SigningKey
 	password string
@@ -27,7 +28,7 @@ type keyConfigFixture struct {
 
 func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	t.Helper()
-	f := &keyConfigFixture{dir: t.TempDir(), pki: openTestPKI(t, Options{}), password: "mật-khẩu-p12-9d1e"}
+	f := &keyConfigFixture{dir: t.TempDir(), pki: openTestPKI(t, devpki.Options{}), password: "mật-khẩu-p12-9d1e"}
 	var err error
 	if f.officer, _, err = f.pki.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL); err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 		t.Fatal(err)
 	}
 	writeTestFile(t, filepath.Join(f.dir, "o1.pem"), EncodeCertificatePEM(f.officer.Chain...))
-	_, keyPath := f.pki.officerPaths(1)
+	_, keyPath := f.pki.OfficerFiles(1)
 	key, err := os.ReadFile(keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	if err := os.WriteFile(filepath.Join(f.dir, "o1.key"), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, sealKey := f.pki.sealPaths("PL")
+	_, sealKey := f.pki.SealFiles("PL")
 	p12, err := pkcs12.Modern.Encode(rawKey(t, sealKey), f.seal.Chain[0], f.seal.Chain[1:], f.password)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestKeyConfigPEMAndPKCS12(t *testing.T) {
 		"units":    map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "PL_P12_PASSWORD"}}},
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "o1.pem", "key": filepath.Join(f.dir, "o1.key")}}},
 	})
-	ks, closer, err := LoadKeyConfig(path, f.getenv, f.pki)
+	ks, closer, err := loadKeyConfig(path, f.getenv, f.pki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestKeyConfigFallback(t *testing.T) {
 		"fallback": "dev",
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "o1.pem", "key": "o1.key"}}},
 	})
-	ks, closer, err := LoadKeyConfig(path, f.getenv, f.pki)
+	ks, closer, err := loadKeyConfig(path, f.getenv, f.pki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestKeyConfigFallback(t *testing.T) {
 		t.Fatal("Configured/UsesFallback wrong")
 	}
 	// "fallback": "dev" without a fallback store refuses to start.
-	if _, _, err := LoadKeyConfig(path, f.getenv); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+	if _, _, err := loadKeyConfig(path, f.getenv); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Fatalf("no fallback store: %v", err)
 	}
 }
@@ -142,7 +143,7 @@ func TestKeyConfigRefusesMismatch(t *testing.T) {
 	path := f.write(t, map[string]any{
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "wrong.pem", "key": "o1.key"}}},
 	})
-	_, _, err := LoadKeyConfig(path, f.getenv)
+	_, _, err := loadKeyConfig(path, f.getenv)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "officer 1") {
 		t.Fatalf("error does not name the officer: %v", err)
@@ -161,7 +162,7 @@ func TestKeyConfigSecretsNotLeaked(t *testing.T) {
 			"module": "/nonexistent.so", "token_label": "t", "key_label": "k", "pin": secret, "cert": "o1.pem"}}}},
 	} {
 		path := f.write(t, cfg)
-		_, _, err := LoadKeyConfig(path, func(n string) string {
+		_, _, err := loadKeyConfig(path, func(n string) string {
 			if n == "WRONG_PW" {
 				return secret
 			}

@@ -13,7 +13,7 @@ import (
 func TestLoadPKCS12OpenSSL(t *testing.T) {
 	openssl := needTool(t, "openssl")
 	p, _, keyPath := pemFiles(t)
-	leafPath, _ := p.officerPaths(1)
+	leafPath, _ := p.OfficerFiles(1)
 	root := filepath.Join(p.Dir, "root.pem")
 	dir := t.TempDir()
 	const pass = "Mật-khẩu (ĩ) \\"
@@ -69,7 +69,7 @@ func TestLoadPKCS12(t *testing.T) {
 	if _, err := p.IssueSeal(unitHB); err != nil {
 		t.Fatal(err)
 	}
-	_, sealKey := p.sealPaths("HB")
+	_, sealKey := p.SealFiles("HB")
 	data, err := pkcs12.Modern.Encode(rawKey(t, sealKey), sk.Chain[0], nil, "pw")
 	if err != nil {
 		t.Fatal(err)

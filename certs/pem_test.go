@@ -10,10 +10,11 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 func TestParseCertificatePEM(t *testing.T) {
-	p := openTestPKI(t, Options{})
+	p := openTestPKI(t, devpki.Options{})
 	seal, err := p.IssueSeal(unitPL)
 	if err != nil {
 		t.Fatal(err)
@@ -34,9 +35,9 @@ func TestParseCertificatePEM(t *testing.T) {
 }
 
 // pemFiles writes a dev officer's chain (root first, to test ordering) and key to dir.
-func pemFiles(t *testing.T) (p *DevPKI, certPath, keyPath string) {
+func pemFiles(t *testing.T) (p *devpki.PKI, certPath, keyPath string) {
 	t.Helper()
-	p = openTestPKI(t, Options{})
+	p = openTestPKI(t, devpki.Options{})
 	sk, _, err := p.IssueOfficer(testOfficer(1, "Trần Văn Nghĩa", "CHỦ TỊCH"), unitPL)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func pemFiles(t *testing.T) (p *DevPKI, certPath, keyPath string) {
 	dir := t.TempDir()
 	certPath = filepath.Join(dir, "chain.pem")
 	writeTestFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
-	_, keyPath = p.officerPaths(1)
+	_, keyPath = p.OfficerFiles(1)
 	return p, certPath, keyPath
 }
 
@@ -78,7 +79,7 @@ func TestLoadPEM(t *testing.T) {
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = LoadPEM(certPath, filepath.Join(t.TempDir(), "none.key"))
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
-	_, sealKey := p.sealPaths("HB")
+	_, sealKey := p.SealFiles("HB")
 	_, err = LoadPEM(certPath, sealKey)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "matches none") {
@@ -146,11 +147,11 @@ func TestLoadPEMEncryptedKeys(t *testing.T) {
 
 func TestLoadPEMRSAPKCS1(t *testing.T) {
 	openssl := needTool(t, "openssl")
-	p := openTestPKI(t, Options{Algorithm: AlgRSA3072})
+	p := openTestPKI(t, devpki.Options{Algorithm: devpki.AlgRSA3072})
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	certPath, keyPath := p.sealPaths("PL")
+	certPath, keyPath := p.SealFiles("PL")
 	pkcs1 := filepath.Join(t.TempDir(), "rsa.key")
 	runTool(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
 	sk, err := LoadPEM(certPath, pkcs1)

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 func TestLoadTrustAnchors(t *testing.T) {
-	a := openTestPKI(t, Options{})
-	b := openTestPKI(t, Options{})
+	a := openTestPKI(t, devpki.Options{})
+	b := openTestPKI(t, devpki.Options{})
 	sealA, err := a.IssueSeal(unitPL)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +30,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	// A bundle file.
 	bundle := filepath.Join(t.TempDir(), "anchors.pem")
 	writeTestFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
-	pool, anchors, err := LoadTrustAnchors(bundle)
+	anchors, err := LoadTrustAnchors(bundle)
+	pool := poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.pem"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	pool, anchors, err = LoadTrustAnchors(dir)
+	anchors, err = LoadTrustAnchors(dir)
+	pool = poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,8 @@ func TestLoadTrustAnchors(t *testing.T) {
 	// Only a's root: b's seal does not verify.
 	only := filepath.Join(t.TempDir(), "a.pem")
 	writeTestFile(t, only, a.RootPEM())
-	pool, _, err = LoadTrustAnchors(only)
+	anchors, err = LoadTrustAnchors(only)
+	pool = poolOf(anchors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,22 +70,73 @@ func TestLoadTrustAnchors(t *testing.T) {
 	}
 
 	// Errors name the file.
-	_, _, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
+	_, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	bad := filepath.Join(dir, "d.pem")
 	writeTestFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
-	_, _, err = LoadTrustAnchors(dir)
+	_, err = LoadTrustAnchors(dir)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	writeTestFile(t, bad, []byte("garbage"))
-	_, _, err = LoadTrustAnchors(dir)
+	_, err = LoadTrustAnchors(dir)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	empty := t.TempDir()
-	_, _, err = LoadTrustAnchors(empty)
+	_, err = LoadTrustAnchors(empty)
 	wantErrorCode(t, err, chungthuc.EINVALID)
+}
+
+// TestTrustPool: the pool holds the anchors, the roots given and the self-signed tops of the
+// chains — not a chain's leaf or an intermediate — and an anchor file that cannot be loaded
+// is an error, not a smaller pool.
+func TestTrustPool(t *testing.T) {
+	a, b, c := openTestPKI(t, devpki.Options{}), openTestPKI(t, devpki.Options{}), openTestPKI(t, devpki.Options{})
+	anchors := filepath.Join(t.TempDir(), "anchors.pem")
+	if err := os.WriteFile(anchors, a.RootPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seal, err := c.IssueSeal(unitPL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafOnly := []*x509.Certificate{seal.Chain[0]}
+	pool, err := TrustPool(anchors, []*x509.Certificate{b.Root(), nil}, [][]*x509.Certificate{seal.Chain, leafOnly, nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := x509.NewCertPool()
+	for _, p := range []*devpki.PKI{a, b, c} {
+		want.AddCert(p.Root())
+	}
+	if !pool.Equal(want) {
+		t.Error("the pool is not exactly the anchors, the roots given and the chains' roots")
+	}
+	if pool, err := TrustPool("", nil, [][]*x509.Certificate{leafOnly}); err != nil || !pool.Equal(x509.NewCertPool()) {
+		t.Errorf("a chain without its root adds an anchor: %v", err)
+	}
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.pem"), writeTemp(t, "garbage")} {
+		if _, err := TrustPool(bad, []*x509.Certificate{b.Root()}, nil); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "f.pem")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func poolOf(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
 }

@@ -5,10 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -19,10 +16,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/digitorus/pkcs7"
-	"github.com/digitorus/timestamp"
-
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/cms"
+	"github.com/chungthuc/chungthuc/cms/tsp"
 )
 
 // TSAClient asks an RFC 3161 time-stamping authority for timestamp tokens.
@@ -60,6 +56,9 @@ const tsaMaxResponse = 1 << 20
 // must be granted, name the same hash and digest, echo the nonce, include the TSA
 // certificate, carry a valid signature by it and a signing-certificate attribute that
 // names it, and the certificate must have the timeStamping EKU (and chain to Roots if set).
+// The answer is parsed and checked by package tsp (cms/tsp), the same code the verifier
+// runs on the token later. The token returned has DER lengths (a BER answer is
+// normalised), ready for cms.AddUnsignedAttribute.
 //
 // Errors: EINVALID for an empty URL or a digest that does not fit h; EUNSUPPORTED for a
 // hash other than SHA-256/384/512; EUNAVAILABLE ("timestamp authority <url> …", never the
@@ -73,7 +72,7 @@ func (c *TSAClient) Timestamp(ctx context.Context, digest []byte, h crypto.Hash)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "timestamp authority URL is not an http(s) URL")
 	}
-	if _, ok := tsaHashes[h]; !ok {
+	if !tsaHashes[h] {
 		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "timestamp: hash %v is not supported (use SHA-256, SHA-384 or SHA-512)", h)
 	}
 	if len(digest) != h.Size() {
@@ -83,7 +82,7 @@ func (c *TSAClient) Timestamp(ctx context.Context, digest []byte, h crypto.Hash)
 	if err != nil {
 		return nil, err
 	}
-	req, err := (&timestamp.Request{HashAlgorithm: h, HashedMessage: digest, Certificates: true, Nonce: nonce}).Marshal()
+	req, err := (&tsp.Request{Hash: h, Digest: digest, CertReq: true, Nonce: nonce}).Marshal()
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +161,8 @@ func (c *TSAClient) post(ctx context.Context, u *url.URL, req []byte, timeout ti
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		// A TSA may explain a refusal in a TimeStampResp (status and failInfo).
 		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/timestamp-reply" {
-			if _, perr := timestamp.ParseResponse(b); perr != nil {
-				return nil, retry, fmt.Errorf("HTTP %s: %v", resp.Status, perr)
+			if r, perr := tsp.ParseResponse(b); perr == nil && r.Err() != nil {
+				return nil, retry, fmt.Errorf("HTTP %s: %v", resp.Status, r.Err())
 			}
 		}
 		return nil, retry, fmt.Errorf("HTTP %s", resp.Status)
@@ -180,130 +179,46 @@ func (c *TSAClient) post(ctx context.Context, u *url.URL, req []byte, timeout ti
 
 // check parses a TimeStampResp and checks the token against the request.
 func (c *TSAClient) check(body, digest []byte, h crypto.Hash, nonce *big.Int) ([]byte, error) {
-	// ParseResponse rejects non-granted statuses and verifies the CMS signature with the
-	// certificate included in the token.
-	ts, err := timestamp.ParseResponse(body)
+	resp, err := tsp.ParseResponse(body)
 	if err != nil {
 		return nil, err
 	}
-	if ts.HashAlgorithm != h || !bytes.Equal(ts.HashedMessage, digest) {
-		return nil, errors.New("the token's message imprint is not the digest sent")
+	if err := resp.Err(); err != nil {
+		return nil, err
 	}
-	if ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
-		return nil, errors.New("the token's nonce is not the nonce sent")
-	}
-	if len(ts.Certificates) == 0 {
+	// ParseToken verifies the CMS signature with the certificate included in the token,
+	// the signing-certificate attribute naming it (so a token cannot be passed off under
+	// another certificate with the same key) and the timeStamping usage.
+	tok, err := tsp.ParseToken(resp.Token)
+	if errors.Is(err, cms.ErrSignerNotFound) {
 		return nil, errors.New("the token includes no TSA certificate although one was requested")
 	}
-	p7, err := pkcs7.Parse(ts.RawToken)
 	if err != nil {
 		return nil, err
 	}
-	signer := p7.GetOnlySigner()
-	if signer == nil {
-		return nil, errors.New("the token does not have exactly one signer with its certificate")
+	if tok.Info.Hash != h || !bytes.Equal(tok.Info.Digest, digest) {
+		return nil, errors.New("the token's message imprint is not the digest sent")
 	}
-	if err := tsaCheckSigningCertificate(p7, signer); err != nil {
-		return nil, err
-	}
-	if !tsaHasTimeStampingEKU(signer) {
-		return nil, errors.New("the TSA certificate lacks the timeStamping extended key usage")
+	if tok.Info.Nonce == nil || tok.Info.Nonce.Cmp(nonce) != 0 {
+		return nil, errors.New("the token's nonce is not the nonce sent")
 	}
 	if c.Roots != nil {
 		inter := x509.NewCertPool()
-		for _, ct := range p7.Certificates {
+		for _, ct := range tok.Certificates {
 			inter.AddCert(ct)
 		}
-		if _, err := signer.Verify(x509.VerifyOptions{
-			Roots: c.Roots, Intermediates: inter, CurrentTime: ts.Time,
+		if _, err := tok.Certificate.Verify(x509.VerifyOptions{
+			Roots: c.Roots, Intermediates: inter, CurrentTime: tok.Info.GenTime,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
 		}); err != nil {
 			return nil, fmt.Errorf("the TSA certificate is not trusted: %v", err)
 		}
 	}
-	return ts.RawToken, nil
+	return resp.Token, nil
 }
 
-var (
-	tsaOIDSigningCertificate   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
-	tsaOIDSigningCertificateV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
-	tsaOIDTimeStamping         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
-	tsaOIDExtKeyUsage          = asn1.ObjectIdentifier{2, 5, 29, 37}
-)
-
-// tsaHashes maps the supported hashes to their OIDs.
-var tsaHashes = map[crypto.Hash]asn1.ObjectIdentifier{
-	crypto.SHA256: {2, 16, 840, 1, 101, 3, 4, 2, 1},
-	crypto.SHA384: {2, 16, 840, 1, 101, 3, 4, 2, 2},
-	crypto.SHA512: {2, 16, 840, 1, 101, 3, 4, 2, 3},
-}
-
-type tsaESSCertIDv2 struct {
-	HashAlgorithm pkix.AlgorithmIdentifier `asn1:"optional"` // DEFAULT sha256
-	CertHash      []byte
-	IssuerSerial  asn1.RawValue `asn1:"optional"`
-}
-
-type tsaSigningCertificateV2 struct {
-	Certs    []tsaESSCertIDv2
-	Policies asn1.RawValue `asn1:"optional"`
-}
-
-type tsaESSCertID struct {
-	CertHash     []byte
-	IssuerSerial asn1.RawValue `asn1:"optional"`
-}
-
-type tsaSigningCertificate struct {
-	Certs    []tsaESSCertID
-	Policies asn1.RawValue `asn1:"optional"`
-}
-
-// tsaCheckSigningCertificate checks that the signed signing-certificate(-v2) attribute names
-// the certificate that verified the signature (RFC 3161 section 2.4.2, RFC 5816), so a
-// token cannot be passed off under another certificate with the same key.
-func tsaCheckSigningCertificate(p7 *pkcs7.PKCS7, signer *x509.Certificate) error {
-	var v2 tsaSigningCertificateV2
-	if err := p7.UnmarshalSignedAttribute(tsaOIDSigningCertificateV2, &v2); err == nil && len(v2.Certs) > 0 {
-		id := v2.Certs[0]
-		h := crypto.SHA256
-		if len(id.HashAlgorithm.Algorithm) > 0 {
-			h = 0
-			for hh, oid := range tsaHashes {
-				if oid.Equal(id.HashAlgorithm.Algorithm) {
-					h = hh
-				}
-			}
-			if h == 0 {
-				return fmt.Errorf("signing-certificate-v2 uses unsupported hash %v", id.HashAlgorithm.Algorithm)
-			}
-		}
-		hh := h.New()
-		hh.Write(signer.Raw)
-		if !bytes.Equal(hh.Sum(nil), id.CertHash) {
-			return errors.New("the signing-certificate-v2 attribute does not name the signing certificate")
-		}
-		return nil
-	}
-	var v1 tsaSigningCertificate
-	if err := p7.UnmarshalSignedAttribute(tsaOIDSigningCertificate, &v1); err == nil && len(v1.Certs) > 0 {
-		sum := sha1.Sum(signer.Raw)
-		if !bytes.Equal(sum[:], v1.Certs[0].CertHash) {
-			return errors.New("the signing-certificate attribute does not name the signing certificate")
-		}
-		return nil
-	}
-	return errors.New("the token has no signing-certificate attribute")
-}
-
-func tsaHasTimeStampingEKU(cert *x509.Certificate) bool {
-	for _, u := range cert.ExtKeyUsage {
-		if u == x509.ExtKeyUsageTimeStamping {
-			return true
-		}
-	}
-	return false
-}
+// tsaHashes lists the hashes the client asks for (certs/devpki's TSA stamps the same).
+var tsaHashes = map[crypto.Hash]bool{crypto.SHA256: true, crypto.SHA384: true, crypto.SHA512: true}
 
 // tsaDisplayURL is the URL for messages: no userinfo, no query (which may hold API keys).
 func tsaDisplayURL(u *url.URL) string {

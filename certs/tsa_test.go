@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"io"
 	"math/big"
 	"net/http"
@@ -26,6 +27,9 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/cms/tsp"
+	"github.com/chungthuc/chungthuc/internal/bertest"
 )
 
 // ktTSANow is the dev TSA clock in tests: fixed, in Vietnam time, inside the validity of
@@ -61,11 +65,11 @@ func ktNewTSA(tb testing.TB, rsaInter bool) *ktTSA {
 	} else {
 		signer, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	cert, err := IssueTSACert(issuer.cert, issuer.key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	cert, err := devpki.IssueTSACert(issuer.cert, issuer.key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(NewDevTSA(signer, cert, chain, func() time.Time { return ktTSANow }))
+	srv := httptest.NewServer(devpki.NewTSA(signer, cert, chain, func() time.Time { return ktTSANow }))
 	tb.Cleanup(srv.Close)
 	return &ktTSA{root: root, cert: cert, signer: signer, srv: srv}
 }
@@ -153,7 +157,7 @@ func TestTSAClientAgainstDevTSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ts.Time.Equal(ktTSANow) || !bytes.Equal(ts.HashedMessage, d[:]) || !ts.Policy.Equal(DevTSAPolicyOID) {
+	if !ts.Time.Equal(ktTSANow) || !bytes.Equal(ts.HashedMessage, d[:]) || !ts.Policy.Equal(devpki.TSAPolicyOID) {
 		t.Fatalf("token: time %v policy %v", ts.Time, ts.Policy)
 	}
 
@@ -201,7 +205,7 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 
 	// A TSA whose certificate lacks the timeStamping EKU.
 	leaf := tsa.root.issue(t, tsa.signer.Public(), "not a TSA", 9)
-	noEKU := httptest.NewServer(NewDevTSA(tsa.signer, leaf, nil, nil))
+	noEKU := httptest.NewServer(devpki.NewTSA(tsa.signer, leaf, nil, nil))
 	defer noEKU.Close()
 	_, err = (&TSAClient{URL: noEKU.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
 	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
@@ -386,13 +390,13 @@ func TestTSAClientBadInput(t *testing.T) {
 func TestIssueTSACert(t *testing.T) {
 	ca := ktNewCA(t, "Root")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert, err := IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
+	cert, err := devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var critical bool
 	for _, e := range cert.Extensions {
-		if e.Id.Equal(tsaOIDExtKeyUsage) {
+		if e.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 37}) {
 			critical = e.Critical
 		}
 	}
@@ -400,9 +404,9 @@ func TestIssueTSACert(t *testing.T) {
 		t.Fatalf("EKU %v critical %v", cert.ExtKeyUsage, critical)
 	}
 	at := time.Now()
-	_, err = IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{}, at, at)
+	_, err = devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{}, at, at)
 	ktWantCode(t, err, chungthuc.EINVALID)
-	_, err = IssueTSACert(nil, ca.key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
+	_, err = devpki.IssueTSACert(nil, ca.key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
 	ktWantCode(t, err, chungthuc.EINVALID)
 }
 
@@ -417,5 +421,31 @@ func BenchmarkTSARoundTrip(b *testing.B) {
 		if _, err := c.Timestamp(context.Background(), d[:], crypto.SHA256); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTSAClientAcceptsBER: a TSA that answers in BER (indefinite lengths, as
+// BouncyCastle-based TSAs can) is accepted; the token comes back with DER lengths, ready
+// to be embedded with cms.AddUnsignedAttribute, and the verifier's parser accepts it.
+func TestTSAClientAcceptsBER(t *testing.T) {
+	tsa := ktNewTSA(t, false)
+	ber := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		tsa.srv.Config.Handler.ServeHTTP(rec, r)
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		_, _ = w.Write(bertest.Encode(rec.Body.Bytes(), bertest.Options{Chunk: 32}))
+	}))
+	defer ber.Close()
+	d := sha256.Sum256([]byte("x"))
+	token, err := (&TSAClient{URL: ber.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token[1] == 0x80 {
+		t.Fatal("token returned in BER")
+	}
+	tok, err := tsp.ParseToken(token)
+	if err != nil || !bytes.Equal(tok.Info.Digest, d[:]) {
+		t.Fatalf("verifier's parser: %v", err)
 	}
 }

@@ -111,11 +111,11 @@ func BenchmarkParseVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkMaxSize shows that sizing the placeholder costs no key operation.
-func BenchmarkMaxSize(b *testing.B) {
+// BenchmarkMaxSizeWithExtra shows that sizing the placeholder costs no key operation.
+func BenchmarkMaxSizeWithExtra(b *testing.B) {
 	opt := getPKI(b, "rsa2048").opts(0)
 	for b.Loop() {
-		if MaxSize(opt) == 0 {
+		if MaxSizeWithExtra(opt, 0) == 0 {
 			b.Fatal("MaxSize 0")
 		}
 	}

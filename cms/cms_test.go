@@ -36,13 +36,13 @@ func caseName(kind string, h crypto.Hash) string {
 	return fmt.Sprintf("%s-%v", kind, h)
 }
 
-// sign signs data with the PKI and checks the one-Sign-call and MaxSize contracts.
+// sign signs data with the PKI and checks the one-Sign-call and MaxSizeWithExtra contracts.
 func sign(t *testing.T, p *testPKI, h crypto.Hash, data []byte) []byte {
 	t.Helper()
 	cs := &countingSigner{Signer: p.key}
 	opt := p.opts(h)
 	opt.Signer = cs
-	max := MaxSize(SignOptions{Chain: opt.Chain, Hash: h}) // no key needed
+	max := MaxSizeWithExtra(SignOptions{Chain: opt.Chain, Hash: h}, 0) // no key needed
 	der, err := SignDetached(digestOf(h, data), opt)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func sign(t *testing.T, p *testPKI, h crypto.Hash, data []byte) []byte {
 		t.Fatalf("Sign called %d times, want exactly 1", n)
 	}
 	if len(der) > max || max-len(der) > 200 {
-		t.Fatalf("MaxSize %d, actual %d", max, len(der))
+		t.Fatalf("MaxSizeWithExtra %d, actual %d", max, len(der))
 	}
 	return der
 }
@@ -220,11 +220,14 @@ func TestVerifyFailures(t *testing.T) {
 		{"ambiguous signer", der, func(sd *SignedData) { sd.Certificates = append(sd.Certificates, twin) }, digest, ErrMalformed},
 		{"SHA-1 digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = crypto.SHA1 }, digest, ErrWeakAlgorithm},
 		{"MD5 digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = crypto.MD5 }, digest, ErrWeakAlgorithm},
-		{"unknown digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = 0 }, digest, ErrUnsupported},
+		{"unknown digest algorithm", der, func(sd *SignedData) { sd.Signers[0].DigestAlgorithm = 0 }, digest, ErrUnsupportedAlg},
 		{"ecdsa-with-SHA1", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA1 }, digest, ErrWeakAlgorithm},
-		{"signature hash differs", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA384 }, digest, ErrMalformed},
+		// The signature algorithm is not signed: relabelled with another strong hash, the
+		// signature still verifies over the same attributes with digestAlgorithm (iText's
+		// rule, tried after BouncyCastle's).
+		{"signature hash differs", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidECDSAWithSHA384 }, digest, nil},
 		{"RSA algorithm on EC key", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidSHA256WithRSA }, digest, ErrBadSignature},
-		{"unknown signature algorithm", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidDSA }, digest, ErrUnsupported},
+		{"unknown signature algorithm", der, func(sd *SignedData) { sd.Signers[0].SignatureAlgorithm.OID = oidDSA }, digest, ErrUnsupportedAlg},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -283,8 +286,8 @@ func TestSignRefusals(t *testing.T) {
 			}
 		})
 	}
-	if MaxSize(p.opts(crypto.SHA1)) != 0 {
-		t.Error("MaxSize of unusable options is not 0")
+	if MaxSizeWithExtra(p.opts(crypto.SHA1), 0) != 0 {
+		t.Error("MaxSizeWithExtra of unusable options is not 0")
 	}
 }
 

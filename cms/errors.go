@@ -11,16 +11,17 @@ type Reason string
 
 // Reasons. Each has a sentinel error below for errors.Is.
 const (
-	ReasonMalformed          Reason = "malformed"           // not valid DER or not a well-formed SignedData
-	ReasonTooLarge           Reason = "too_large"           // input above MaxDERSize or a count limit
-	ReasonUnsupported        Reason = "unsupported"         // an algorithm or structure this package does not handle
-	ReasonWeakAlgorithm      Reason = "weak_algorithm"      // SHA-1, MD5, RSA below 2048 bits
-	ReasonSignerNotFound     Reason = "signer_not_found"    // no certificate matches the signer identifier
-	ReasonSigningCertificate Reason = "signing_certificate" // signing-certificate(-v2) attribute does not match the signer certificate
-	ReasonDigestMismatch     Reason = "digest_mismatch"     // message-digest differs from the content digest
-	ReasonBadSignature       Reason = "bad_signature"       // the signature value does not verify
-	ReasonInvalidOptions     Reason = "invalid_options"     // SignOptions unusable (no key, no chain, key does not match certificate)
-	ReasonSignerFailed       Reason = "signer_failed"       // the crypto.Signer returned an error or a wrong signature
+	ReasonMalformed          Reason = "malformed"             // not valid BER/DER or not a well-formed SignedData
+	ReasonTooLarge           Reason = "too_large"             // input above MaxDERSize or a count limit
+	ReasonUnsupported        Reason = "unsupported"           // a structure or signing option this package does not handle
+	ReasonUnsupportedAlg     Reason = "unsupported_algorithm" // a digest, signature or key algorithm this package cannot verify
+	ReasonWeakAlgorithm      Reason = "weak_algorithm"        // SHA-1, MD5, RSA below 2048 bits, ECDSA below 256 bits
+	ReasonSignerNotFound     Reason = "signer_not_found"      // no certificate matches the signer identifier
+	ReasonSigningCertificate Reason = "signing_certificate"   // signing-certificate(-v2) attribute does not match the signer certificate
+	ReasonDigestMismatch     Reason = "digest_mismatch"       // message-digest differs from the content digest
+	ReasonBadSignature       Reason = "bad_signature"         // the signature value does not verify
+	ReasonInvalidOptions     Reason = "invalid_options"       // SignOptions unusable (no key, no chain, key does not match certificate)
+	ReasonSignerFailed       Reason = "signer_failed"         // the crypto.Signer returned an error or a wrong signature
 )
 
 // Sentinel errors, one per Reason. Compare with errors.Is: every error returned by this
@@ -29,6 +30,7 @@ var (
 	ErrMalformed          = &Error{Reason: ReasonMalformed}
 	ErrTooLarge           = &Error{Reason: ReasonTooLarge}
 	ErrUnsupported        = &Error{Reason: ReasonUnsupported}
+	ErrUnsupportedAlg     = &Error{Reason: ReasonUnsupportedAlg}
 	ErrWeakAlgorithm      = &Error{Reason: ReasonWeakAlgorithm}
 	ErrSignerNotFound     = &Error{Reason: ReasonSignerNotFound}
 	ErrSigningCertificate = &Error{Reason: ReasonSigningCertificate}
@@ -80,7 +82,7 @@ func (e *Error) Code() string {
 	switch e.Reason {
 	case ReasonTooLarge:
 		return chungthuc.ETOOLARGE
-	case ReasonUnsupported, ReasonWeakAlgorithm:
+	case ReasonUnsupported, ReasonUnsupportedAlg, ReasonWeakAlgorithm:
 		return chungthuc.EUNSUPPORTED
 	case ReasonSignerFailed:
 		return chungthuc.EINTERNAL
@@ -96,7 +98,9 @@ func (e *Error) message() string {
 	case ReasonTooLarge:
 		return "The signature is too large."
 	case ReasonUnsupported:
-		return "The signature uses an unsupported algorithm or structure."
+		return "The signature uses an unsupported structure."
+	case ReasonUnsupportedAlg:
+		return "The signature uses an algorithm this service cannot verify."
 	case ReasonWeakAlgorithm:
 		return "The signature uses a weak algorithm."
 	case ReasonSignerNotFound:

@@ -25,7 +25,7 @@ func Example() {
 	cert, _ := x509.ParseCertificate(der)
 	opt := cms.SignOptions{Signer: key, Chain: []*x509.Certificate{cert}, Hash: crypto.SHA256}
 
-	placeholder := cms.MaxSize(opt) // reserve 2*placeholder hex digits in /Contents
+	placeholder := cms.MaxSizeWithExtra(opt, 0) // reserve 2*placeholder hex digits in /Contents
 	h := sha256.New()
 	h.Write([]byte("the PDF bytes outside /Contents"))
 	sig, err := cms.SignDetached(h.Sum(nil), opt)

@@ -112,3 +112,34 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		write(kind+"-pkcs7", foreign)
 	}
 }
+
+// FuzzNormalizeBER: the BER normaliser never panics, returns typed errors, and what it
+// returns has DER lengths throughout — normalising it again changes nothing.
+//
+//	go test -run '^$' -fuzz FuzzNormalizeBER -fuzztime 30s ./cms
+func FuzzNormalizeBER(f *testing.F) {
+	f.Add([]byte{0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00})
+	f.Add([]byte{0x24, 0x80, 0x04, 0x01, 0xaa, 0x24, 0x80, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00})
+	f.Add([]byte{0x30, 0x81, 0x03, 0x02, 0x81, 0x01, 0x05})
+	f.Add([]byte{0xbf, 0x81, 0x00, 0x80, 0x05, 0x00, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, used, altered, err := normalizeBER(in)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
+		}
+		if used <= 0 || used > len(in) || len(out) > maxBEROut {
+			t.Fatalf("used %d of %d, out %d", used, len(in), len(out))
+		}
+		if len(altered) == 0 && !bytes.Equal(out, in[:used]) {
+			t.Fatal("unaltered input changed")
+		}
+		again, n, altered2, err := normalizeBER(out)
+		if err != nil || n != len(out) || len(altered2) != 0 || !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent: %v n=%d altered=%v", err, n, altered2)
+		}
+	})
+}

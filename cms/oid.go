@@ -2,6 +2,7 @@ package cms
 
 import (
 	"crypto"
+	_ "crypto/sha3" // registers crypto.SHA3_* for crypto.Hash.New
 	"encoding/asn1"
 )
 
@@ -22,6 +23,10 @@ var (
 	oidSHA256              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	oidSHA384              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidSHA512              = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	oidSHA3_224            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 7}
+	oidSHA3_256            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 8}
+	oidSHA3_384            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 9}
+	oidSHA3_512            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 10}
 	oidRSAEncryption       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidMD5WithRSA          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 4}
 	oidSHA1WithRSA         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
@@ -38,9 +43,38 @@ var (
 	oidECDSAWithSHA384     = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
 	oidECDSAWithSHA512     = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
 	oidEd25519             = asn1.ObjectIdentifier{1, 3, 101, 112}
+	oidEd448               = asn1.ObjectIdentifier{1, 3, 101, 113}
 	oidDSA                 = asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 1}
 	oidDSAWithSHA1         = asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 3}
+	oidDSAWithSHA256       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 2}
+	// NIST signature algorithms with SHA-3 (CSOR): ECDSA and RSASSA-PKCS1-v1_5.
+	oidECDSAWithSHA3_224 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 9}
+	oidECDSAWithSHA3_256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 10}
+	oidECDSAWithSHA3_384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 11}
+	oidECDSAWithSHA3_512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 12}
+	oidRSAWithSHA3_224   = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 13}
+	oidRSAWithSHA3_256   = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 14}
+	oidRSAWithSHA3_384   = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 15}
+	oidRSAWithSHA3_512   = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 16}
 )
+
+// Named elliptic curves crypto/x509 does not parse, by name, so a report can say which
+// curve it cannot verify.
+var unsupportedCurves = []struct {
+	oid  asn1.ObjectIdentifier
+	name string
+}{
+	{asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, "brainpoolP256r1"},
+	{asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 9}, "brainpoolP320r1"},
+	{asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 11}, "brainpoolP384r1"},
+	{asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 13}, "brainpoolP512r1"},
+	{asn1.ObjectIdentifier{1, 3, 132, 0, 10}, "secp256k1"},
+}
+
+// Curves crypto/x509 parses (P-224, P-256, P-384, P-521).
+var supportedCurves = []asn1.ObjectIdentifier{
+	{1, 3, 132, 0, 33}, {1, 2, 840, 10045, 3, 1, 7}, {1, 3, 132, 0, 34}, {1, 3, 132, 0, 35},
+}
 
 var digestOIDs = []struct {
 	oid  asn1.ObjectIdentifier
@@ -51,9 +85,21 @@ var digestOIDs = []struct {
 	{oidSHA384, crypto.SHA384, "SHA-384"},
 	{oidSHA512, crypto.SHA512, "SHA-512"},
 	{oidSHA224, crypto.SHA224, "SHA-224"},
+	{oidSHA3_256, crypto.SHA3_256, "SHA3-256"},
+	{oidSHA3_384, crypto.SHA3_384, "SHA3-384"},
+	{oidSHA3_512, crypto.SHA3_512, "SHA3-512"},
+	{oidSHA3_224, crypto.SHA3_224, "SHA3-224"},
 	{oidSHA1, crypto.SHA1, "SHA-1"},
 	{oidMD5, crypto.MD5, "MD5"},
 }
+
+// HashForOID returns the hash a digest algorithm OID names (SHA-1, SHA-2, SHA-3, MD5), or
+// 0 when the OID is not one of them.
+func HashForOID(oid asn1.ObjectIdentifier) crypto.Hash { return hashForOID(oid) }
+
+// OIDForHash returns the digest algorithm OID of h, or nil for a hash HashForOID does not
+// know.
+func OIDForHash(h crypto.Hash) asn1.ObjectIdentifier { return oidForHash(h) }
 
 // hashForOID returns the hash of a digest algorithm OID, 0 if unknown.
 func hashForOID(oid asn1.ObjectIdentifier) crypto.Hash {
@@ -83,7 +129,8 @@ const (
 	kindRSAPSS          // RSASSA-PSS, parameters in the AlgorithmIdentifier
 	kindECDSA
 	kindEd25519
-	kindDSA
+	kindDSA   // recognised, not verified (crypto/dsa is deprecated)
+	kindEd448 // recognised, not verified (not in the standard library)
 )
 
 // sigAlgs lists the signature algorithm OIDs this package recognises. hash is the hash the
@@ -108,9 +155,19 @@ var sigAlgs = []struct {
 	{oidECDSAWithSHA224, kindECDSA, crypto.SHA224, "ecdsa-with-SHA224"},
 	{oidECDSAWithSHA1, kindECDSA, crypto.SHA1, "ecdsa-with-SHA1"},
 	{oidECPublicKey, kindECDSA, 0, "ecPublicKey"},
+	{oidRSAWithSHA3_256, kindRSA, crypto.SHA3_256, "id-rsassa-pkcs1-v1_5-with-sha3-256"},
+	{oidRSAWithSHA3_384, kindRSA, crypto.SHA3_384, "id-rsassa-pkcs1-v1_5-with-sha3-384"},
+	{oidRSAWithSHA3_512, kindRSA, crypto.SHA3_512, "id-rsassa-pkcs1-v1_5-with-sha3-512"},
+	{oidRSAWithSHA3_224, kindRSA, crypto.SHA3_224, "id-rsassa-pkcs1-v1_5-with-sha3-224"},
+	{oidECDSAWithSHA3_256, kindECDSA, crypto.SHA3_256, "id-ecdsa-with-sha3-256"},
+	{oidECDSAWithSHA3_384, kindECDSA, crypto.SHA3_384, "id-ecdsa-with-sha3-384"},
+	{oidECDSAWithSHA3_512, kindECDSA, crypto.SHA3_512, "id-ecdsa-with-sha3-512"},
+	{oidECDSAWithSHA3_224, kindECDSA, crypto.SHA3_224, "id-ecdsa-with-sha3-224"},
 	{oidEd25519, kindEd25519, 0, "Ed25519"},
+	{oidEd448, kindEd448, 0, "Ed448"},
 	{oidDSA, kindDSA, 0, "dsa"},
 	{oidDSAWithSHA1, kindDSA, crypto.SHA1, "dsa-with-sha1"},
+	{oidDSAWithSHA256, kindDSA, crypto.SHA256, "dsa-with-sha256"},
 }
 
 func lookupSigAlg(oid asn1.ObjectIdentifier) (kind keyKind, hash crypto.Hash, name string) {

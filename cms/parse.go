@@ -5,7 +5,9 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"math/big"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -27,10 +29,13 @@ const (
 // SignedData is a parsed CMS ContentInfo of type signedData. All byte slices point into
 // a private copy of the input, so the caller may reuse its buffer.
 type SignedData struct {
-	// Raw is the DER of the ContentInfo, without trailing padding.
+	// Raw is the DER of the ContentInfo, without trailing padding; for BER input, its
+	// normalised encoding (see ber.go), not the bytes received.
 	Raw []byte
-	// TrailingZeros counts the zero bytes that followed the DER (the padding of a PDF
-	// /Contents placeholder). Any other trailing byte makes Parse fail.
+	// BER is true when the input was not DER and was normalised before parsing.
+	BER bool
+	// TrailingZeros counts the zero bytes that followed the ContentInfo (the padding of a
+	// PDF /Contents placeholder). Any other trailing byte makes Parse fail.
 	TrailingZeros int
 	// Version is the SignedData version (1 for what SignDetached writes).
 	Version int
@@ -52,7 +57,8 @@ type SignedData struct {
 	// Signers are all SignerInfos, in order.
 	Signers []SignerInfo
 
-	head []byte // SignedData content before signerInfos, for AddUnsignedAttribute
+	head    []byte // SignedData content before signerInfos, for AddUnsignedAttribute
+	altered []int  // offsets in Raw of elements BER normalisation changed
 }
 
 // SignerIdentifier identifies the signer certificate: by issuer and serial number
@@ -99,17 +105,34 @@ type SignerInfo struct {
 	DigestAlgorithmOID asn1.ObjectIdentifier
 	SignatureAlgorithm Algorithm
 	Signature          []byte
-	// RawSignedAttrs is the DER of the signed attributes retagged as SET OF (0x31): the
-	// bytes the signature covers. Nil when the SignerInfo has no signed attributes.
-	RawSignedAttrs []byte
-	SignedAttrs    []Attribute
-	UnsignedAttrs  []Attribute
+	// RawSignedAttrs is the encoding of the signed attributes retagged as SET OF (0x31):
+	// the bytes the signature covers. Nil when the SignerInfo has no signed attributes.
+	//
+	// When the attributes arrived with DER lengths (always for DER input, and for the DER
+	// islands BouncyCastle writes inside BER), these are the received bytes, whatever the
+	// order of the set: the signer signed what it sent. When they arrived in BER
+	// (SignedAttrsReencoded), they are their DER encoding as RFC 5652 5.4 defines the
+	// signed message: definite lengths, the attributes and each attribute's values sorted
+	// into DER SET OF order (deeper SETs, inside attribute values, keep their order).
+	RawSignedAttrs       []byte
+	SignedAttrsReencoded bool
+	SignedAttrs          []Attribute
+	UnsignedAttrs        []Attribute
+	// RepeatedAttrs lists the signed attribute types that appear more than once. Only
+	// signing-certificate(-v2), each instance of which must name the signer certificate,
+	// and attributes this package does not interpret may repeat: BouncyCastle, and hence
+	// EU DSS, verify such signatures as intact (DSS's UnicitySigningCertificate constraint
+	// only warns).
+	RepeatedAttrs []asn1.ObjectIdentifier
 	// From the signed attributes (zero values when absent):
 	ContentType          asn1.ObjectIdentifier
 	MessageDigest        []byte
 	SigningTime          *time.Time
 	SigningCertificateV2 *CertID
 	SigningCertificate   *CertID // the older SHA-1 signing-certificate attribute
+	// moreCertIDs holds the first cert ID of the repeated signing-certificate(-v2)
+	// instances after the first of each type.
+	moreCertIDs []*CertID
 	// TimestampToken is the value of the first signature-time-stamp unsigned attribute
 	// (a DER ContentInfo holding an RFC 3161 TimeStampToken), nil if none.
 	TimestampToken []byte
@@ -123,32 +146,79 @@ var (
 	tagSKI  = cbasn1.Tag(0).ContextSpecific() // [0] IMPLICIT SubjectKeyIdentifier
 )
 
-// Parse parses a DER CMS ContentInfo holding SignedData, as found in a PDF /Contents
-// string. Trailing zero bytes are accepted and counted in TrailingZeros.
+// Parse parses a CMS ContentInfo holding SignedData, as found in a PDF /Contents string.
+// Trailing zero bytes are accepted and counted in TrailingZeros.
 //
-// Parse checks structure only: that the DER is well formed, that the signed attributes
-// (when present) hold exactly one content-type equal to eContentType and exactly one
-// message-digest, and that no signed attribute type repeats. Cryptographic checks are
+// DER is read directly. Anything else is tried as BER (indefinite lengths, non-minimal
+// lengths, constructed OCTET STRINGs, as BouncyCastle and `openssl cms -stream` write):
+// it is normalised to definite lengths first (see ber.go), BER is set, and Raw holds the
+// normalised encoding. The same limits apply to both.
+//
+// Parse checks structure only: that the encoding is well formed; that the signed
+// attributes (when present) hold exactly one content-type equal to eContentType, exactly
+// one message-digest and at most one signing-time, each with a single value (RFC 5652
+// 11.1–11.3; a second message-digest would let two contents claim one signature); that
+// repeated signing-certificate(-v2) attributes can be checked one by one; and that other
+// repeated signed attributes are only listed (RepeatedAttrs). Cryptographic checks are
 // SignerInfo.Verify's job.
 //
 // Errors: ErrTooLarge (input above MaxDERSize, or too many certificates, signers or
-// attributes), ErrMalformed (anything else: BER, wrong content type, trailing garbage,
-// missing required attributes).
+// attributes), ErrMalformed (anything else: not BER either, wrong content type, trailing
+// garbage, missing or repeated required attributes).
 func Parse(der []byte) (*SignedData, error) {
 	if len(der) > MaxDERSize {
 		return nil, errorf(ReasonTooLarge, "%d bytes (at most %d)", len(der), MaxDERSize)
 	}
 	input := cryptobyte.String(der)
 	var ci cryptobyte.String
-	if !input.ReadASN1Element(&ci, cbasn1.SEQUENCE) {
-		return nil, malformed("not a DER ContentInfo")
-	}
-	for _, c := range input {
-		if c != 0 {
-			return nil, malformed("non-zero bytes after the DER")
+	if input.ReadASN1Element(&ci, cbasn1.SEQUENCE) {
+		sd, err := parseContentInfo(bytes.Clone(ci), input, nil)
+		if err == nil {
+			return sd, nil
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Reason != ReasonMalformed {
+			return nil, err
 		}
 	}
-	sd := &SignedData{Raw: bytes.Clone(ci), TrailingZeros: len(input)}
+	// Not DER: try BER. When normalising changes nothing, the input was DER after all
+	// and the DER error stands.
+	norm, used, altered, err := normalizeBER(der)
+	if err != nil {
+		return nil, err
+	}
+	if len(altered) == 0 {
+		_, derErr := parseDERContentInfo(der)
+		return nil, derErr
+	}
+	sd, err := parseContentInfo(norm, der[used:], altered)
+	if err != nil {
+		return nil, err
+	}
+	sd.BER = true
+	return sd, nil
+}
+
+// parseDERContentInfo is Parse without the BER fallback, for its error.
+func parseDERContentInfo(der []byte) (*SignedData, error) {
+	input := cryptobyte.String(der)
+	var ci cryptobyte.String
+	if !input.ReadASN1Element(&ci, cbasn1.SEQUENCE) {
+		return nil, malformed("neither DER nor BER")
+	}
+	return parseContentInfo(bytes.Clone(ci), input, nil)
+}
+
+// parseContentInfo parses raw, one DER ContentInfo the result may keep (a private copy),
+// followed in the input by trailing. altered lists the offsets in raw of the elements
+// BER normalisation changed (sorted, nil for DER input).
+func parseContentInfo(raw []byte, trailing []byte, altered []int) (*SignedData, error) {
+	for _, c := range trailing {
+		if c != 0 {
+			return nil, malformed("non-zero bytes after the signature")
+		}
+	}
+	sd := &SignedData{Raw: raw, TrailingZeros: len(trailing), altered: altered}
 	s := cryptobyte.String(sd.Raw)
 	var body, content cryptobyte.String
 	var ct asn1.ObjectIdentifier
@@ -169,6 +239,17 @@ func Parse(der []byte) (*SignedData, error) {
 		return nil, err
 	}
 	return sd, nil
+}
+
+// reencoded reports whether BER normalisation changed the element at el, a sub-slice of
+// sd.Raw. (Sub-slices of one array share its end, so the capacity tells the offset.)
+func (sd *SignedData) reencoded(el []byte) bool {
+	if len(sd.altered) == 0 {
+		return false
+	}
+	off := cap(sd.Raw) - cap(el)
+	_, found := slices.BinarySearch(sd.altered, off)
+	return found
 }
 
 func (sd *SignedData) parseBody(s cryptobyte.String) error {
@@ -246,7 +327,7 @@ func (sd *SignedData) parseBody(s cryptobyte.String) error {
 		if !signers.ReadASN1Element(&el, cbasn1.SEQUENCE) {
 			return malformed("bad SignerInfo")
 		}
-		si, err := parseSignerInfo(el)
+		si, err := sd.parseSignerInfo(el)
 		if err != nil {
 			return err
 		}
@@ -274,7 +355,7 @@ func (sd *SignedData) parseEncap(s *cryptobyte.String) error {
 	return nil
 }
 
-func parseSignerInfo(raw cryptobyte.String) (*SignerInfo, error) {
+func (sd *SignedData) parseSignerInfo(raw cryptobyte.String) (*SignerInfo, error) {
 	si := &SignerInfo{Raw: raw}
 	var s cryptobyte.String
 	if !raw.ReadASN1(&s, cbasn1.SEQUENCE) {
@@ -319,13 +400,24 @@ func parseSignerInfo(raw cryptobyte.String) (*SignerInfo, error) {
 		if !s.ReadASN1Element(&el, tagCtx0) {
 			return nil, malformed("bad signedAttrs")
 		}
-		// The signature covers the SET OF encoding: same bytes, universal SET tag.
-		si.RawSignedAttrs = append([]byte{0x31}, el[1:]...)
 		if si.SignedAttrs, err = parseAttributes(el); err != nil {
 			return nil, err
 		}
 		if len(si.SignedAttrs) == 0 {
 			return nil, malformed("empty signedAttrs")
+		}
+		if sd.reencoded(el) {
+			// They arrived in BER: what the signer signed is their DER encoding (RFC 5652
+			// 5.4), which is what BouncyCastle (hence EU DSS) and OpenSSL re-encode and
+			// verify.
+			if si.RawSignedAttrs, err = derAttributes(si.SignedAttrs); err != nil {
+				return nil, err
+			}
+			si.SignedAttrsReencoded = true
+		} else {
+			// They arrived in DER (lengths): the signature covers these very bytes with
+			// the universal SET tag.
+			si.RawSignedAttrs = append([]byte{0x31}, el[1:]...)
 		}
 		if err := si.interpretSigned(); err != nil {
 			return nil, err
@@ -402,14 +494,25 @@ func parseAttributes(el cryptobyte.String) ([]Attribute, error) {
 	return attrs, nil
 }
 
-// interpretSigned extracts the well-known signed attributes and enforces RFC 5652 5.3:
-// content-type and message-digest present, each with exactly one value; and no
-// attribute type twice.
+// interpretSigned extracts the well-known signed attributes and enforces RFC 5652 11.1–11.3:
+// content-type and message-digest present, each once and with exactly one value;
+// signing-time at most once. Other types may repeat (see RepeatedAttrs).
 func (si *SignerInfo) interpretSigned() error {
 	for i, a := range si.SignedAttrs {
+		repeated := false
 		for _, b := range si.SignedAttrs[:i] {
 			if a.Type.Equal(b.Type) {
+				repeated = true
+				break
+			}
+		}
+		once := a.Type.Equal(OIDAttrContentType) || a.Type.Equal(OIDAttrMessageDigest) || a.Type.Equal(OIDAttrSigningTime)
+		if repeated {
+			if once {
 				return malformed("signed attribute %v appears twice", a.Type)
+			}
+			if !slices.ContainsFunc(si.RepeatedAttrs, a.Type.Equal) {
+				si.RepeatedAttrs = append(si.RepeatedAttrs, a.Type)
 			}
 		}
 		single := func() (cryptobyte.String, error) {
@@ -463,10 +566,13 @@ func (si *SignerInfo) interpretSigned() error {
 			if err != nil {
 				return err
 			}
-			if v2 {
+			switch {
+			case v2 && si.SigningCertificateV2 == nil:
 				si.SigningCertificateV2 = id
-			} else {
+			case !v2 && si.SigningCertificate == nil:
 				si.SigningCertificate = id
+			default:
+				si.moreCertIDs = append(si.moreCertIDs, id)
 			}
 		}
 	}
@@ -477,6 +583,33 @@ func (si *SignerInfo) interpretSigned() error {
 		return malformed("signed attributes lack message-digest")
 	}
 	return nil
+}
+
+// derAttributes returns the DER SET OF the attributes, the attributes and the values of
+// each sorted as X.690 11.6 asks.
+func derAttributes(attrs []Attribute) ([]byte, error) {
+	enc := make([][]byte, 0, len(attrs))
+	for _, a := range attrs {
+		vals, err := derSetOf(a.Values...)
+		if err != nil {
+			return nil, malformed("signed attributes cannot be re-encoded")
+		}
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(a.Type)
+			b.AddBytes(vals)
+		})
+		e, err := b.Bytes()
+		if err != nil {
+			return nil, malformed("signed attributes cannot be re-encoded")
+		}
+		enc = append(enc, e)
+	}
+	out, err := derSetOf(enc...)
+	if err != nil {
+		return nil, malformed("signed attributes cannot be re-encoded")
+	}
+	return out, nil
 }
 
 // parseSigningCertificate reads SigningCertificate(V2) and returns its first cert ID,

@@ -37,6 +37,11 @@ type signPlan struct {
 	sigAlg  asn1.ObjectIdentifier
 	sigNull bool // signatureAlgorithm parameters are NULL (RSA) rather than absent (ECDSA)
 	maxSig  int  // the largest signature value the key can produce
+	// For SignEncapsulated: the eContentType and eContent (nil encap: detached id-data),
+	// and whether to leave the certificates out.
+	encap   asn1.ObjectIdentifier
+	content []byte
+	noCerts bool
 }
 
 func plan(opt SignOptions) (*signPlan, error) {
@@ -134,34 +139,99 @@ func SignDetached(contentDigest []byte, opt SignOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.Signer == nil {
-		return nil, errorf(ReasonInvalidOptions, "no signer")
-	}
-	if k, ok := opt.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(p.pub) {
-		return nil, errorf(ReasonInvalidOptions, "the key does not match the signer certificate")
+	if err := p.checkSigner(); err != nil {
+		return nil, err
 	}
 	if len(contentDigest) != p.hash.Size() {
 		return nil, errorf(ReasonInvalidOptions, "content digest has %d bytes, %v needs %d", len(contentDigest), p.hash, p.hash.Size())
 	}
-	attrs, err := p.signedAttrs(contentDigest)
+	attrs, err := p.signedAttrs(OIDData, contentDigest)
 	if err != nil {
 		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
 	}
-	h := p.hash.New()
-	h.Write(attrs)
-	digest := h.Sum(nil)
-	sig, err := opt.Signer.Sign(rand.Reader, digest, p.hash)
+	sig, err := p.sign(attrs)
 	if err != nil {
-		return nil, &Error{Reason: ReasonSignerFailed, Detail: "signing failed", Err: err}
-	}
-	if !verifyRaw(p.pub, p.hash, digest, sig) || len(sig) > p.maxSig {
-		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
+		return nil, err
 	}
 	der, err := p.build(attrs, sig, nil)
 	if err != nil {
 		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
 	}
 	return der, nil
+}
+
+// SignEncapsulated returns a DER CMS ContentInfo holding a SignedData that carries content
+// itself (eContent) with eContentType contentType, signed by opt like SignDetached: signed
+// attributes content-type (contentType), message-digest (of content) and
+// signing-certificate-v2. The SignedData is version 3 (RFC 5652 5.1: eContentType other
+// than id-data), the SignerInfo version 1. The certificates of opt.Chain are embedded when
+// withCerts is true; otherwise the certificates field is absent.
+//
+// This is what an RFC 3161 time-stamping authority returns (contentType id-ct-TSTInfo,
+// content the DER TSTInfo; withCerts is the request's certReq): see package tsp.
+//
+// Errors: those of SignDetached; ErrInvalidOptions also for a contentType of fewer than
+// two arcs or id-data (use SignDetached) and for an empty content.
+func SignEncapsulated(contentType asn1.ObjectIdentifier, content []byte, opt SignOptions, withCerts bool) ([]byte, error) {
+	if len(contentType) < 2 || contentType.Equal(OIDData) {
+		return nil, errorf(ReasonInvalidOptions, "content type %v", contentType)
+	}
+	if len(content) == 0 {
+		return nil, errorf(ReasonInvalidOptions, "empty content")
+	}
+	p, err := plan(opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkSigner(); err != nil {
+		return nil, err
+	}
+	h := p.hash.New()
+	h.Write(content)
+	attrs, err := p.signedAttrs(contentType, h.Sum(nil))
+	if err != nil {
+		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
+	}
+	sig, err := p.sign(attrs)
+	if err != nil {
+		return nil, err
+	}
+	p.encap, p.content, p.noCerts = contentType, content, !withCerts
+	der, err := p.build(attrs, sig, nil)
+	if err != nil {
+		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
+	}
+	if len(der) > MaxDERSize {
+		return nil, errorf(ReasonInvalidOptions, "the result would exceed %d bytes", MaxDERSize)
+	}
+	return der, nil
+}
+
+// checkSigner checks that opt.Signer holds the key of Chain[0].
+func (p *signPlan) checkSigner() error {
+	if p.opt.Signer == nil {
+		return errorf(ReasonInvalidOptions, "no signer")
+	}
+	if k, ok := p.opt.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(p.pub) {
+		return errorf(ReasonInvalidOptions, "the key does not match the signer certificate")
+	}
+	return nil
+}
+
+// sign signs the DER signed attributes once and checks the result against the
+// certificate's key.
+func (p *signPlan) sign(attrs []byte) ([]byte, error) {
+	h := p.hash.New()
+	h.Write(attrs)
+	digest := h.Sum(nil)
+	sig, err := p.opt.Signer.Sign(rand.Reader, digest, p.hash)
+	if err != nil {
+		return nil, &Error{Reason: ReasonSignerFailed, Detail: "signing failed", Err: err}
+	}
+	if !verifyRaw(p.pub, p.hash, digest, sig) || len(sig) > p.maxSig {
+		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
+	}
+	return sig, nil
 }
 
 func verifyRaw(pub crypto.PublicKey, h crypto.Hash, digest, sig []byte) bool {
@@ -174,22 +244,20 @@ func verifyRaw(pub crypto.PublicKey, h crypto.Hash, digest, sig []byte) bool {
 	return false
 }
 
-// MaxSize returns an upper bound of the length of what SignDetached returns for opt,
-// without using the private key (only Chain[0]'s public key is read; Signer may be nil).
-// The bound is exact for RSA and at most a few bytes above the result for ECDSA, whose
-// signature length varies. It returns 0 when opt is unusable (SignDetached then reports
-// why).
-func MaxSize(opt SignOptions) int { return MaxSizeWithExtra(opt, 0) }
-
-// MaxSizeWithExtra is MaxSize plus room for one unsigned attribute whose single value is
-// extra bytes of DER, added later with AddUnsignedAttribute (a signature time-stamp token
-// of at most extra bytes). extra <= 0 means no such attribute.
+// MaxSizeWithExtra returns an upper bound of the length of what SignDetached returns for
+// opt, plus room for one unsigned attribute whose single value is extra bytes of DER, added
+// later with AddUnsignedAttribute (a signature time-stamp token of at most extra bytes);
+// extra <= 0 means no such attribute. It does not use the private key (only Chain[0]'s
+// public key is read; Signer may be nil), so the PDF placeholder can be reserved before
+// signing. The bound is exact for RSA and at most a few bytes above the result for ECDSA,
+// whose signature length varies. It returns 0 when opt is unusable (SignDetached then
+// reports why).
 func MaxSizeWithExtra(opt SignOptions, extra int) int {
 	p, err := plan(opt)
 	if err != nil || extra > MaxDERSize {
 		return 0
 	}
-	attrs, err := p.signedAttrs(make([]byte, p.hash.Size()))
+	attrs, err := p.signedAttrs(OIDData, make([]byte, p.hash.Size()))
 	if err != nil {
 		return 0
 	}
@@ -210,8 +278,8 @@ func MaxSizeWithExtra(opt SignOptions, extra int) int {
 
 // signedAttrs returns the DER of the signed attributes as a SET OF (tag 0x31): the exact
 // bytes the signature covers.
-func (p *signPlan) signedAttrs(contentDigest []byte) ([]byte, error) {
-	ct, err := asn1.Marshal(OIDData)
+func (p *signPlan) signedAttrs(contentType asn1.ObjectIdentifier, contentDigest []byte) ([]byte, error) {
+	ct, err := asn1.Marshal(contentType)
 	if err != nil {
 		return nil, err
 	}
@@ -294,14 +362,29 @@ func (p *signPlan) build(signedAttrs, sig []byte, unsigned [][]byte) ([]byte, er
 		return nil, err
 	}
 	var head cryptobyte.Builder // SignedData fields before signerInfos
-	head.AddASN1Int64(1)
+	if p.encap != nil {
+		head.AddASN1Int64(3)
+	} else {
+		head.AddASN1Int64(1)
+	}
 	head.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithm(b, digestAlg, false) })
-	head.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDData) })
-	head.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-		for _, c := range p.opt.Chain {
-			b.AddBytes(c.Raw)
+	head.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		if p.encap == nil {
+			b.AddASN1ObjectIdentifier(OIDData)
+			return
 		}
+		b.AddASN1ObjectIdentifier(p.encap)
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1OctetString(p.content)
+		})
 	})
+	if !p.noCerts {
+		head.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			for _, c := range p.opt.Chain {
+				b.AddBytes(c.Raw)
+			}
+		})
+	}
 	h, err := head.Bytes()
 	if err != nil {
 		return nil, err

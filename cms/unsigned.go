@@ -31,7 +31,8 @@ func SignatureValue(der []byte) ([]byte, error) {
 // TimeStampToken ContentInfo). Existing unsigned attributes are kept; the set is
 // re-sorted as DER requires. Everything the signature covers is copied byte for byte.
 //
-// Errors: those of Parse; ErrUnsupported when der has not exactly one signer;
+// Errors: those of Parse; ErrUnsupported when der has not exactly one signer or its signed
+// attributes arrived in BER (they would have to be rewritten, which the signature forbids);
 // ErrMalformed when value is not one DER element; ErrTooLarge when the result would
 // exceed MaxDERSize.
 func AddUnsignedAttribute(der []byte, oid asn1.ObjectIdentifier, value []byte) ([]byte, error) {
@@ -42,6 +43,9 @@ func AddUnsignedAttribute(der []byte, oid asn1.ObjectIdentifier, value []byte) (
 	si, err := sd.Signer()
 	if err != nil {
 		return nil, err
+	}
+	if si.SignedAttrsReencoded {
+		return nil, errorf(ReasonUnsupported, "the signed attributes are BER-encoded")
 	}
 	v := cryptobyte.String(value)
 	var el cryptobyte.String

@@ -107,6 +107,8 @@ start() {
 	{
 		echo "# data=$data"
 		echo "export CHUNGTHUC_TEST_S3_ENDPOINT=127.0.0.1:$port CHUNGTHUC_TEST_S3_ACCESS_KEY=$user CHUNGTHUC_TEST_S3_SECRET_KEY=$pass"
+		# Fault tests start (and freeze) MinIO processes of their own from this binary.
+		echo "export CHUNGTHUC_TEST_MINIO_BIN=$BIN"
 	} >"$ENVFILE"
 
 	url="http://127.0.0.1:$port/minio/health/live"

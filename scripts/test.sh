@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README: sets up what the tests need on this machine (Debian
-# packages, PostgreSQL, a MinIO server built from the Go module proxy, a SoftHSM2 token) and
-# runs every test with the race detector. Integration tests whose service could not be set
+# packages, PostgreSQL, a MinIO server built from the Go module proxy, a SoftHSM2 token),
+# runs go vet and the linters (scripts/lint.sh) and every test with the race detector. Integration tests whose service could not be set
 # up are skipped and say why. Usage: scripts/test.sh [go test flags/packages]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +44,12 @@ if [ -x scripts/minio.sh ]; then
   fi
 fi
 
-# 4. The tests.
+# 4. The linters (gofmt, go mod tidy -diff, staticcheck, errcheck): any finding fails.
 log "go vet"
 go vet ./... || exit 1
+log "linters"
+scripts/lint.sh || exit 1
+
+# 5. The tests.
 log "go test -race"
 go test -race -count=1 -timeout 60m "${@:-./...}"

@@ -265,7 +265,7 @@ func (l *Log) refreshFrom(ctx context.Context, list func(func(chungthuc.ObjectIn
 
 // fetch reads and opens the bundle stored under key.
 func (l *Log) fetch(ctx context.Context, key string) (*Bundle, Checkpoint, error) {
-	rc, _, err := l.opt.Store.Get(ctx, key)
+	rc, _, err := l.opt.Store.Get(ctx, key, "")
 	if err != nil {
 		return nil, Checkpoint{}, err
 	}
@@ -361,8 +361,10 @@ func divergedError(size int64) error {
 }
 
 // behindError is the brief form of the block (the guard has no time to read bundles).
+// It is ECONFLICT, not EUNAVAILABLE: the state forbids certifying until an operator acts,
+// and the message (shown to officers and on /readyz) says what to do.
 func behindError(store, reg int64) error {
-	return chungthuc.Errorf(chungthuc.EUNAVAILABLE,
+	return chungthuc.Errorf(chungthuc.ECONFLICT,
 		"The register is behind the public log in the object store (the store's newest checkpoint covers %d log entries, the register %d): it was probably restored from an older backup. Certification is stopped so that no number is issued twice; run `chungthuc reconcile` (README, \"Backup and restore\").", store, reg)
 }
 
@@ -395,7 +397,7 @@ func (l *Log) behind(ctx context.Context, n int64, cur *stored) error {
 	if len(parts) > 0 {
 		nums = strings.Join(parts, "; ")
 	}
-	return chungthuc.Errorf(chungthuc.EUNAVAILABLE,
+	return chungthuc.Errorf(chungthuc.ECONFLICT,
 		"The register is behind the public log in the object store: the store's newest checkpoint (%s) covers %d log entries, the register only %d — it was probably restored from an older backup. Numbers the store knows and the register does not: %s. Certification is stopped so that no number is issued twice; verification keeps working. Recovery: stop the service and run `chungthuc reconcile` (README, \"Backup and restore\"); nothing has been deleted.",
 		FormatTime(cur.cp.Time), cur.cp.Size, n, nums)
 }
@@ -672,7 +674,7 @@ func (l *Log) publishOnce(ctx context.Context) (more bool, err error) {
 		return false, err
 	}
 	key := CheckpointKey(n)
-	err = l.opt.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), sum)
+	_, err = l.opt.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), sum)
 	if chungthuc.ErrorCode(err) == chungthuc.ECONFLICT {
 		// Another instance stored this size first: fine if it is the same tree, signed by us.
 		other, ocp, ferr := l.fetch(ctx, key)

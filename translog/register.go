@@ -59,8 +59,12 @@ type Restorer interface {
 	// a leaf, as Issued with the number, book, date and officer printed in it, and appends
 	// its issued leaf. ECONFLICT when the unit's year already has that number.
 	RegisterCopy(ctx context.Context, c *chungthuc.Certification, note string) error
-	// ExplainObject records an operator's note for an object no row or leaf accounts for.
-	// ECONFLICT when the object already has a note.
+	// CloseGaps records as Void (with their leaves) the numbers below a unit's highest
+	// number of a year that have no entry, and steps the number counters up to the highest
+	// numbers; it returns the numbers voided. Run after replays and RegisterCopy.
+	CloseGaps(ctx context.Context, note string) ([]string, error)
+	// ExplainObject records an operator's note for an object no row or leaf accounts for
+	// (it then counts as referenced). ECONFLICT when the object already has a note.
 	ExplainObject(ctx context.Context, key, note, actor string) error
 	// ObjectNotes returns the notes recorded for objects, by key.
 	ObjectNotes(ctx context.Context) (map[string]string, error)

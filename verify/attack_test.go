@@ -1,6 +1,8 @@
 package verify
 
 import (
+	ipdf "github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"crypto"
 	"fmt"
@@ -40,16 +42,14 @@ func attackBase() *pdfWriter { return basePDF(2, 3000, true) }
 func signedCopy(t testing.TB) []byte { return certifiedCopy(t, attackBase().classic()) }
 
 // withDict rewrites the dictionary of the current catalog/page/field in a later update.
-func redefine(t testing.TB, pdf []byte, num int, edit func(d *pdict)) []byte {
+func redefine(t testing.TB, pdf []byte, num int, edit func(d *ipdf.Dict)) []byte {
 	r := docView(t, pdf)
-	v, err := r.get(num)
+	v, err := r.Object(num)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := v.(*pdict)
-	nd := &pdict{keys: append([]pname{}, d.keys...), vals: append([]object{}, d.vals...)}
+	nd := v.(*ipdf.Dict).Clone()
 	edit(nd)
-	nd.dup = false
 	return appendUpdate(t, pdf, map[int][]byte{num: []byte(serialize(nd))}, updateOpts{})
 }
 
@@ -119,13 +119,13 @@ func attacks() []attack {
 			pdf := signedCopy(t)
 			n := sizeOf(docView(t, pdf))
 			pdf = appendUpdate(t, pdf, map[int][]byte{n: []byte("<< /Type /Annot /Subtype /FreeText /Rect [72 700 400 740] /Contents (KE GIA MAO) /DA (/F1 24 Tf 0 g) >>")}, updateOpts{})
-			return redefine(t, pdf, objPage1, func(d *pdict) {
-				a, _ := d.get("Annots").(parray)
-				d.set("Annots", append(append(parray{}, a...), pref{num: n}))
+			return redefine(t, pdf, objPage1, func(d *ipdf.Dict) {
+				a, _ := d.Get("Annots").(ipdf.Array)
+				d.Set("Annots", append(append(ipdf.Array{}, a...), ipdf.Ref{Num: n}))
 			})
 		}, 2},
 		{"isa_form_value_changed", func(t testing.TB) []byte {
-			return redefine(t, signedCopy(t), objField, func(d *pdict) { d.set("V", pstring{v: []byte("Le Van C")}) })
+			return redefine(t, signedCopy(t), objField, func(d *ipdf.Dict) { d.Set("V", ipdf.String{Value: []byte("Le Van C")}) })
 		}, 2},
 		{"isa_font_replaced", func(t testing.TB) []byte {
 			return appendUpdate(t, signedCopy(t), map[int][]byte{objFont: []byte("<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>")}, updateOpts{})
@@ -134,8 +134,11 @@ func attacks() []attack {
 			return appendUpdate(t, signedCopy(t), map[int][]byte{objImage: streamObj("/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceRGB /BitsPerComponent 8", []byte{255, 0, 0})}, updateOpts{})
 		}, 2},
 		{"isa_open_action_added", func(t testing.TB) []byte {
-			return redefine(t, signedCopy(t), objCatalog, func(d *pdict) {
-				d.set("OpenAction", &pdict{keys: []pname{"S", "JS"}, vals: []object{pname("JavaScript"), pstring{v: []byte("app.alert(1)")}}})
+			return redefine(t, signedCopy(t), objCatalog, func(d *ipdf.Dict) {
+				oa := &ipdf.Dict{}
+				oa.Set("S", ipdf.Name("JavaScript"))
+				oa.Set("JS", ipdf.String{Value: []byte("app.alert(1)")})
+				d.Set("OpenAction", oa)
 			})
 		}, 2},
 		{"isa_content_freed", func(t testing.TB) []byte {
@@ -145,9 +148,9 @@ func attacks() []attack {
 			pdf := signedCopy(t)
 			r := docView(t, pdf)
 			var ap int
-			for n := range r.entries {
-				if v, _ := r.get(n); v != nil {
-					if s, ok := v.(*pstream); ok && nameOf(s.dict.get("Subtype")) == "Form" {
+			for _, n := range r.Numbers() {
+				if v, _ := r.Object(n); v != nil {
+					if s, ok := v.(*ipdf.Stream); ok && ipdf.NameOf(s.Dict.Get("Subtype")) == "Form" {
 						ap = n
 					}
 				}
@@ -162,15 +165,14 @@ func attacks() []attack {
 				n:     []byte(fmt.Sprintf("<< /FT /Sig /T (Overlay) /Type /Annot /Subtype /Widget /Rect [0 0 595 842] /F 4 /P 5 0 R /AP << /N %d 0 R >> >>", n+1)),
 				n + 1: streamObj("/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>", append([]byte("q 1 1 1 rg 0 0 595 842 re f Q "), fakeText...)),
 			}, updateOpts{})
-			pdf = redefine(t, pdf, objPage1, func(d *pdict) {
-				a, _ := d.get("Annots").(parray)
-				d.set("Annots", append(append(parray{}, a...), pref{num: n}))
+			pdf = redefine(t, pdf, objPage1, func(d *ipdf.Dict) {
+				a, _ := d.Get("Annots").(ipdf.Array)
+				d.Set("Annots", append(append(ipdf.Array{}, a...), ipdf.Ref{Num: n}))
 			})
-			return redefine(t, pdf, objCatalog, func(d *pdict) {
-				af := d.get("AcroForm").(*pdict)
-				f := af.get("Fields").(parray)
-				af.set("Fields", append(append(parray{}, f...), pref{num: n}))
-				af.dup = false
+			return redefine(t, pdf, objCatalog, func(d *ipdf.Dict) {
+				af := d.Get("AcroForm").(*ipdf.Dict)
+				f := af.Get("Fields").(ipdf.Array)
+				af.Set("Fields", append(append(ipdf.Array{}, f...), ipdf.Ref{Num: n}))
 			})
 		}, 2},
 		{"isa_untrusted_signature_with_overlay", func(t testing.TB) []byte {
@@ -219,7 +221,7 @@ func attacks() []attack {
 			a, b := lastSigSpan(pdf)
 			num := 0
 			fmt.Sscanf(string(pdf[bytes.LastIndexByte(pdf[:a], '\n')+1:a]), "%d", &num)
-			v, _ := r.get(num)
+			v, _ := r.Object(num)
 			_ = b
 			return appendUpdate(t, pdf, map[int][]byte{num: []byte(serialize(v))}, updateOpts{})
 		}, 2},
@@ -319,10 +321,9 @@ func attacks() []attack {
 			// The update only rewrites the catalog's /Pages and points xref back at the
 			// shadow objects signed earlier.
 			r := docView(t, pdf)
-			cat := r.root()
-			nc := &pdict{keys: append([]pname{}, cat.keys...), vals: append([]object{}, cat.vals...)}
-			nc.set("Pages", pref{num: 60})
-			nc.dup = false
+			cat := r.Root()
+			nc := cat.Clone()
+			nc.Set("Pages", ipdf.Ref{Num: 60})
 			return appendUpdate(t, pdf, map[int][]byte{objCatalog: []byte(serialize(nc))},
 				updateOpts{offsets: map[int]int{60: w.shadowOffs[0], 61: w.shadowOffs[1], 62: w.shadowOffs[2]}, size: 63})
 		}, 2},

@@ -43,38 +43,26 @@ type cmsOutcome struct {
 	// signer, -1 present and not matching, 2 present but not checked (an earlier failure).
 	signingCert int
 	weak        []string // weak algorithms found
-	err         error
+	// notes are facts worth a warning that do not change the outcome (BER encoding,
+	// repeated signed attributes, no signed attributes).
+	notes []string
+	err   error
 	// reason classifies err (a cms.Reason); "" when the signature verified.
 	reason cms.Reason
 }
 
-var hashByOID = []struct {
-	oid asn1.ObjectIdentifier
-	h   crypto.Hash
-}{
-	{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}, crypto.SHA1},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}, crypto.SHA256},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}, crypto.SHA384},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}, crypto.SHA512},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 4}, crypto.SHA224},
-	{asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}, crypto.MD5},
-}
+// hashFor returns the hash a digest algorithm OID names, 0 if unknown.
+func hashFor(oid asn1.ObjectIdentifier) crypto.Hash { return cms.HashForOID(oid) }
 
-func hashFor(oid asn1.ObjectIdentifier) crypto.Hash {
-	for _, x := range hashByOID {
-		if x.oid.Equal(oid) {
-			return x.h
-		}
-	}
-	return 0
-}
-
-// checkCMS parses a detached (or, for adbe.pkcs7.sha1, enveloping) CMS signature and
-// verifies it over the signed bytes, whose digest with a given hash digest computes.
+// checkCMS parses a detached (or, for adbe.pkcs7.sha1, enveloping) CMS signature, DER or
+// BER, and verifies it over the signed bytes, whose digest with a given hash digest
+// computes. Signed attributes are required for ETSI.CAdES.detached only; without them the
+// signature value is over the content digest (adbe.pkcs7.detached: the digest of the byte
+// ranges; adbe.pkcs7.sha1: the digest of the encapsulated SHA-1 of the byte ranges).
 //
 // Failures are classified by the cms package's reasons; applyCMS turns them into
-// sub-indications (HASH_FAILURE, SIG_CRYPTO_FAILURE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-// NO_SIGNING_CERTIFICATE_FOUND, FORMAT_FAILURE).
+// sub-indications (HASH_FAILURE, SIG_CRYPTO_FAILURE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE for
+// weak and for unsupported algorithms, NO_SIGNING_CERTIFICATE_FOUND, FORMAT_FAILURE).
 func checkCMS(der []byte, subFilter string, digest func(crypto.Hash) []byte) *cmsOutcome {
 	out := &cmsOutcome{}
 	fail := func(err error) *cmsOutcome {
@@ -113,8 +101,21 @@ func checkCMS(der []byte, subFilter string, digest func(crypto.Hash) []byte) *cm
 			out.addAdobeRevocation(a.Values[0])
 		}
 	}
+	if sd.BER {
+		out.notes = append(out.notes, "the CMS is BER-encoded (normalised to DER lengths to be read; the signed attributes were checked as signed)")
+	}
+	for _, t := range si.RepeatedAttrs {
+		out.notes = append(out.notes, fmt.Sprintf("signed attribute %v appears more than once (each instance checked)", t))
+	}
 	if si.RawSignedAttrs == nil {
-		return fail(&cms.Error{Reason: cms.ReasonMalformed, Detail: "the CMS signature has no signed attributes"})
+		// RFC 5652 5.4: without signed attributes the signature is over the content digest
+		// itself. Adobe's adbe.pkcs7.detached and adbe.pkcs7.sha1 allow it (pyHanko, pdfsig
+		// and pdfsign accept it); PAdES does not (ETSI EN 319 142-1 6.3 requires
+		// content-type, message-digest and signing-certificate-v2).
+		if subFilter == "ETSI.CAdES.detached" {
+			return fail(&cms.Error{Reason: cms.ReasonMalformed, Detail: "an ETSI.CAdES.detached signature without signed attributes"})
+		}
+		out.notes = append(out.notes, "no signed attributes: the signature is over the content digest itself")
 	}
 	if c, err := si.Certificate(sd); err == nil {
 		out.signer = c

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"fmt"
 	"sort"
@@ -38,28 +40,27 @@ const (
 )
 
 type differ struct {
-	s, f    *revision
-	later   map[int]bool // signature dictionaries of intact later signatures
-	ctx     map[int]ctxKind
-	seen    map[[2]int]bool
-	owner   map[int]int // annots array object → page object
-	changes []Change
-	steps   int
+	s, f  *pdf.Revision
+	later map[int]bool // signature dictionaries of intact later signatures
+	ctx   map[int]ctxKind
+	seen  map[[2]int]bool
+	owner map[int]int // annots array object → page object
+	steps int
 }
 
 // diffRevisions lists the changes from s to f.
-func diffRevisions(s, f *revision, later map[int]bool) []Change {
+func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
 	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}}
 	changed := d.changedObjects()
 	var out []Change
-	if s.trailer.has("Encrypt") != f.trailer.has("Encrypt") || !equalObj(s.trailer.get("Encrypt"), f.trailer.get("Encrypt")) {
+	if s.Trailer().Has("Encrypt") != f.Trailer().Has("Encrypt") || !pdf.Equal(s.Trailer().Get("Encrypt"), f.Trailer().Get("Encrypt")) {
 		out = append(out, Change{Category: "structure", Detail: "encryption changed"})
 	}
 	if len(changed) == 0 {
 		return out
 	}
-	d.walk(f.trailer.get("Root"), ctxCatalog, 0)
-	d.walk(f.trailer.get("Info"), ctxMeta, 0)
+	d.walk(f.Trailer().Get("Root"), ctxCatalog, 0)
+	d.walk(f.Trailer().Get("Info"), ctxMeta, 0)
 	for _, num := range changed {
 		c, ok := d.ctx[num]
 		if !ok {
@@ -73,20 +74,20 @@ func diffRevisions(s, f *revision, later map[int]bool) []Change {
 // changedObjects lists the objects whose value differs between s and f.
 func (d *differ) changedObjects() []int {
 	var out []int
-	for num := range d.f.entries {
-		if d.f.location(num) == d.s.location(num) {
+	for _, num := range d.f.Numbers() {
+		if d.f.Location(num) == d.s.Location(num) {
 			continue
 		}
-		vs, es := d.s.get(num)
-		vf, ef := d.f.get(num)
-		if es == nil && ef == nil && equalObj(vs, vf) {
+		vs, es := d.s.Object(num)
+		vf, ef := d.f.Object(num)
+		if es == nil && ef == nil && pdf.Equal(vs, vf) {
 			continue
 		}
 		out = append(out, num)
 	}
-	for num := range d.s.entries {
-		if _, ok := d.f.entries[num]; !ok {
-			if v, _ := d.s.get(num); v != nil {
+	for _, num := range d.s.Numbers() {
+		if _, ok := d.f.Entry(num); !ok {
+			if v, _ := d.s.Object(num); v != nil {
 				out = append(out, num) // disappeared (only possible with a broken chain)
 			}
 		}
@@ -98,28 +99,28 @@ func (d *differ) changedObjects() []int {
 const maxWalkSteps = 2_000_000
 
 // walk records the contexts of every object reachable from o.
-func (d *differ) walk(o object, c ctxKind, depth int) {
+func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 	d.steps++
 	if depth > 200 || d.steps > maxWalkSteps {
 		return
 	}
-	if r, ok := o.(pref); ok {
-		key := [2]int{r.num, int(c)}
-		d.ctx[r.num] |= c
+	if r, ok := o.(pdf.Ref); ok {
+		key := [2]int{r.Num, int(c)}
+		d.ctx[r.Num] |= c
 		if d.seen[key] {
 			return
 		}
 		d.seen[key] = true
-		v, _ := d.f.get(r.num)
-		d.walkValue(v, c, r.num, depth+1)
+		v, _ := d.f.Object(r.Num)
+		d.walkValue(v, c, r.Num, depth+1)
 		return
 	}
 	d.walkValue(o, c, 0, depth+1)
 }
 
-func (d *differ) walkValue(v object, c ctxKind, num int, depth int) {
+func (d *differ) walkValue(v pdf.Object, c ctxKind, num int, depth int) {
 	switch x := v.(type) {
-	case parray:
+	case pdf.Array:
 		for _, el := range x {
 			child := c
 			switch c {
@@ -130,25 +131,25 @@ func (d *differ) walkValue(v object, c ctxKind, num int, depth int) {
 			}
 			d.walk(el, child, depth)
 		}
-	case *pdict:
+	case *pdf.Dict:
 		d.walkDict(x, c, num, depth)
-	case *pstream:
-		d.walkDict(x.dict, c, num, depth)
+	case *pdf.Stream:
+		d.walkDict(x.Dict, c, num, depth)
 	}
 }
 
-func (d *differ) annotCtx(o object) ctxKind {
-	a := d.f.dict(o)
-	if nameOf(d.f.resolve(a.get("Subtype"))) == "Widget" || a.has("FT") || a.has("Parent") {
+func (d *differ) annotCtx(o pdf.Object) ctxKind {
+	a := d.f.Dict(o)
+	if pdf.NameOf(d.f.Resolve(a.Get("Subtype"))) == "Widget" || a.Has("FT") || a.Has("Parent") {
 		return ctxField
 	}
 	return ctxAnnot
 }
 
-func (d *differ) walkDict(x *pdict, c ctxKind, num int, depth int) {
+func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 	isSig := c == ctxField && d.fieldType(x) == "Sig"
-	for i, k := range x.keys {
-		v := x.vals[i]
+	for i := range x.Len() {
+		k, v := x.At(i)
 		child := ctxDoc
 		switch c {
 		case ctxCatalog:
@@ -187,8 +188,8 @@ func (d *differ) walkDict(x *pdict, c ctxKind, num int, depth int) {
 				child = ctxPage
 			case "Annots":
 				child = ctxAnnots
-				if r, ok := v.(pref); ok {
-					d.owner[r.num] = num
+				if r, ok := v.(pdf.Ref); ok {
+					d.owner[r.Num] = num
 				}
 			}
 		case ctxSigValue:
@@ -200,9 +201,9 @@ func (d *differ) walkDict(x *pdict, c ctxKind, num int, depth int) {
 			child = c
 		}
 		if c == ctxPage && k == "Annots" {
-			if _, ok := v.(parray); ok {
+			if _, ok := v.(pdf.Array); ok {
 				// Inline annotations array: its elements belong to this page.
-				for _, el := range v.(parray) {
+				for _, el := range v.(pdf.Array) {
 					d.walk(el, d.annotCtx(el), depth)
 				}
 				continue
@@ -213,28 +214,28 @@ func (d *differ) walkDict(x *pdict, c ctxKind, num int, depth int) {
 }
 
 // fieldType returns the (inherited) /FT of a field in the final revision.
-func (d *differ) fieldType(x *pdict) pname {
+func (d *differ) fieldType(x *pdf.Dict) pdf.Name {
 	for range 32 {
 		if x == nil {
 			return ""
 		}
-		if ft := nameOf(d.f.resolve(x.get("FT"))); ft != "" {
+		if ft := pdf.NameOf(d.f.Resolve(x.Get("FT"))); ft != "" {
 			return ft
 		}
-		x = d.f.dict(x.get("Parent"))
+		x = d.f.Dict(x.Get("Parent"))
 	}
 	return ""
 }
 
 func (d *differ) inS(num int) bool {
-	e, ok := d.s.entries[num]
-	return ok && e.typ != 0
+	e, ok := d.s.Entry(num)
+	return ok && e.Type != pdf.Free
 }
 
 // judge decides whether the change of object num, reached in contexts c, is allowed.
 func (d *differ) judge(num int, c ctxKind) Change {
 	ch := Change{Object: num, Allowed: true}
-	vf, _ := d.f.get(num)
+	vf, _ := d.f.Object(num)
 	deny := func(cat, format string, args ...any) {
 		if ch.Allowed || ch.Category == "" {
 			ch.Category = cat
@@ -312,7 +313,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		case ctxDoc:
 			cat := categoryOf(vf)
 			if vf == nil {
-				vs, _ := d.s.get(num)
+				vs, _ := d.s.Object(num)
 				cat = categoryOf(vs)
 			}
 			deny(cat, "%s changed after signing", cat)
@@ -324,29 +325,29 @@ func (d *differ) judge(num int, c ctxKind) Change {
 	return ch
 }
 
-func categoryOf(o object) string {
-	var dct *pdict
+func categoryOf(o pdf.Object) string {
+	var dct *pdf.Dict
 	isStream := false
 	switch x := o.(type) {
-	case *pdict:
+	case *pdf.Dict:
 		dct = x
-	case *pstream:
-		dct, isStream = x.dict, true
+	case *pdf.Stream:
+		dct, isStream = x.Dict, true
 	case nil:
 		return "content"
 	default:
 		return "other"
 	}
 	switch {
-	case nameOf(dct.get("Subtype")) == "Image":
+	case pdf.NameOf(dct.Get("Subtype")) == "Image":
 		return "image"
-	case nameOf(dct.get("Type")) == "Font", nameOf(dct.get("Type")) == "FontDescriptor", dct.has("BaseFont"), dct.has("FontFile2"), dct.has("FontFile"):
+	case pdf.NameOf(dct.Get("Type")) == "Font", pdf.NameOf(dct.Get("Type")) == "FontDescriptor", dct.Has("BaseFont"), dct.Has("FontFile2"), dct.Has("FontFile"):
 		return "font"
-	case nameOf(dct.get("Type")) == "Page", nameOf(dct.get("Type")) == "Pages":
+	case pdf.NameOf(dct.Get("Type")) == "Page", pdf.NameOf(dct.Get("Type")) == "Pages":
 		return "page"
-	case dct.has("FT"):
+	case dct.Has("FT"):
 		return "form"
-	case dct.has("Rect") && dct.has("Subtype"):
+	case dct.Has("Rect") && dct.Has("Subtype"):
 		return "annotation"
 	case isStream:
 		return "content"
@@ -356,11 +357,11 @@ func categoryOf(o object) string {
 
 // catalogChange explains a disallowed catalog change, or returns "".
 func (d *differ) catalogChange() string {
-	sc, fc := d.s.root(), d.f.root()
+	sc, fc := d.s.Root(), d.f.Root()
 	if sc == nil || fc == nil {
 		return "the catalog cannot be read"
 	}
-	for _, k := range changedKeys(sc, fc) {
+	for _, k := range pdf.ChangedKeys(sc, fc) {
 		switch k {
 		case "DSS", "Metadata", "Extensions":
 		case "AcroForm":
@@ -375,7 +376,7 @@ func (d *differ) catalogChange() string {
 }
 
 func (d *differ) catalogOnlyDSS() bool {
-	for _, k := range changedKeys(d.s.root(), d.f.root()) {
+	for _, k := range pdf.ChangedKeys(d.s.Root(), d.f.Root()) {
 		if k != "DSS" && k != "Extensions" {
 			return false
 		}
@@ -383,8 +384,8 @@ func (d *differ) catalogOnlyDSS() bool {
 	return true
 }
 
-func (d *differ) acroForms() (*pdict, *pdict) {
-	return d.s.dict(d.s.root().get("AcroForm")), d.f.dict(d.f.root().get("AcroForm"))
+func (d *differ) acroForms() (*pdf.Dict, *pdf.Dict) {
+	return d.s.Dict(d.s.Root().Get("AcroForm")), d.f.Dict(d.f.Root().Get("AcroForm"))
 }
 
 func (d *differ) acroFormChange() string {
@@ -393,9 +394,9 @@ func (d *differ) acroFormChange() string {
 		return "the form was removed"
 	}
 	if sa == nil {
-		sa = &pdict{}
+		sa = &pdf.Dict{}
 	}
-	for _, k := range changedKeys(sa, fa) {
+	for _, k := range pdf.ChangedKeys(sa, fa) {
 		switch k {
 		case "Fields":
 			if msg := d.listChange(d.fieldsArrays()); msg != "" {
@@ -409,19 +410,19 @@ func (d *differ) acroFormChange() string {
 	return ""
 }
 
-func (d *differ) fieldsArrays() (parray, parray) {
+func (d *differ) fieldsArrays() (pdf.Array, pdf.Array) {
 	sa, fa := d.acroForms()
-	s, _ := d.s.resolve(sa.get("Fields")).(parray)
-	f, _ := d.f.resolve(fa.get("Fields")).(parray)
+	s, _ := d.s.Resolve(sa.Get("Fields")).(pdf.Array)
+	f, _ := d.f.Resolve(fa.Get("Fields")).(pdf.Array)
 	return s, f
 }
 
 // listChange checks that f keeps every element of s in order and only adds new,
 // allowed signature fields or widgets.
-func (d *differ) listChange(s, f parray) string {
+func (d *differ) listChange(s, f pdf.Array) string {
 	i := 0
 	for _, el := range f {
-		if i < len(s) && equalObj(s[i], el) {
+		if i < len(s) && pdf.Equal(s[i], el) {
 			i++
 			continue
 		}
@@ -437,39 +438,39 @@ func (d *differ) listChange(s, f parray) string {
 
 // allowedNewSigField: a field/widget created after signing, of type signature, whose value
 // is an intact later signature (or which is invisible and unsigned).
-func (d *differ) allowedNewSigField(o object) bool {
-	r, ok := o.(pref)
-	if !ok || d.inS(r.num) {
+func (d *differ) allowedNewSigField(o pdf.Object) bool {
+	r, ok := o.(pdf.Ref)
+	if !ok || d.inS(r.Num) {
 		return false
 	}
-	fd := d.f.dict(r)
-	if fd == nil || d.fieldType(fd) != "Sig" || fd.has("Kids") {
+	fd := d.f.Dict(r)
+	if fd == nil || d.fieldType(fd) != "Sig" || fd.Has("Kids") {
 		return false
 	}
-	if v, ok := fd.get("V").(pref); ok {
-		return d.later[v.num]
+	if v, ok := fd.Get("V").(pdf.Ref); ok {
+		return d.later[v.Num]
 	}
-	if fd.has("V") {
+	if fd.Has("V") {
 		return false
 	}
 	return invisible(d.f, fd)
 }
 
 // invisible reports whether a widget cannot show anything (no appearance or no area).
-func invisible(r *revision, fd *pdict) bool {
-	if !fd.has("AP") {
+func invisible(r *pdf.Revision, fd *pdf.Dict) bool {
+	if !fd.Has("AP") {
 		return true
 	}
-	rect, _ := r.resolve(fd.get("Rect")).(parray)
+	rect, _ := r.Resolve(fd.Get("Rect")).(pdf.Array)
 	if len(rect) != 4 {
 		return true
 	}
 	var v [4]float64
 	for i, x := range rect {
-		switch n := r.resolve(x).(type) {
-		case pint:
+		switch n := r.Resolve(x).(type) {
+		case pdf.Int:
 			v[i] = float64(n)
-		case preal:
+		case pdf.Real:
 			v[i] = float64(n)
 		}
 	}
@@ -479,33 +480,33 @@ func invisible(r *revision, fd *pdict) bool {
 // fieldChange explains a disallowed change of a field or widget, or returns "".
 func (d *differ) fieldChange(num int, isNew bool) string {
 	if isNew {
-		if d.allowedNewSigField(pref{num: num, gen: d.f.entries[num].genOf()}) {
+		if d.allowedNewSigField(d.f.Ref(num)) {
 			return ""
 		}
 		return "a form field or widget was added"
 	}
-	sv, _ := d.s.get(num)
-	fv, _ := d.f.get(num)
-	sd, ok1 := sv.(*pdict)
-	fd, ok2 := fv.(*pdict)
+	sv, _ := d.s.Object(num)
+	fv, _ := d.f.Object(num)
+	sd, ok1 := sv.(*pdf.Dict)
+	fd, ok2 := fv.(*pdf.Dict)
 	if !ok1 || !ok2 {
 		return "a form field was changed"
 	}
 	if d.fieldType(fd) != "Sig" {
 		return "a form field value or widget was changed"
 	}
-	for _, k := range changedKeys(sd, fd) {
+	for _, k := range pdf.ChangedKeys(sd, fd) {
 		switch k {
 		case "V":
-			if sd.has("V") {
+			if sd.Has("V") {
 				return "an existing signature was replaced"
 			}
-			v, ok := fd.get("V").(pref)
-			if !ok || !d.later[v.num] {
+			v, ok := fd.Get("V").(pdf.Ref)
+			if !ok || !d.later[v.Num] {
 				return "a signature field was given a value that is not an intact later signature"
 			}
 		case "AP", "AS":
-			if sd.has("V") || !fd.has("V") {
+			if sd.Has("V") || !fd.Has("V") {
 				return "the appearance of a signature field changed"
 			}
 		default:
@@ -515,26 +516,19 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 	return ""
 }
 
-func (e xrefEntry) genOf() int {
-	if e.typ == 1 {
-		return e.gen
-	}
-	return 0
-}
-
 // pageChange explains a disallowed change of a page or page-tree node, or returns "".
 func (d *differ) pageChange(num int, isNew bool) string {
 	if isNew {
 		return "a page or page-tree node was added"
 	}
-	sv, _ := d.s.get(num)
-	fv, _ := d.f.get(num)
-	sd, ok1 := sv.(*pdict)
-	fd, ok2 := fv.(*pdict)
+	sv, _ := d.s.Object(num)
+	fv, _ := d.f.Object(num)
+	sd, ok1 := sv.(*pdf.Dict)
+	fd, ok2 := fv.(*pdf.Dict)
 	if !ok1 || !ok2 {
 		return "a page was changed"
 	}
-	for _, k := range changedKeys(sd, fd) {
+	for _, k := range pdf.ChangedKeys(sd, fd) {
 		if k != "Annots" {
 			return fmt.Sprintf("page entry /%s changed", k)
 		}
@@ -546,39 +540,37 @@ func (d *differ) pageChange(num int, isNew bool) string {
 }
 
 func (d *differ) annotsChange(page int) string {
-	sp := d.s.dict(pref{num: page, gen: d.s.entries[page].genOf()})
-	fp := d.f.dict(pref{num: page, gen: d.f.entries[page].genOf()})
+	sp := d.s.Dict(d.s.Ref(page))
+	fp := d.f.Dict(d.f.Ref(page))
 	if sp == nil || fp == nil {
 		return "annotations changed"
 	}
-	sa, _ := d.s.resolve(sp.get("Annots")).(parray)
-	fa, _ := d.f.resolve(fp.get("Annots")).(parray)
+	sa, _ := d.s.Resolve(sp.Get("Annots")).(pdf.Array)
+	fa, _ := d.f.Resolve(fp.Get("Annots")).(pdf.Array)
 	return d.listChange(sa, fa)
 }
 
 // accountAppended checks that every byte of data[from:to] belongs to an object or xref
 // section of the revisions in f's chain that start at or after from, or is white space,
 // "startxref N" or "%%EOF". It returns a description of the first unaccounted byte, or "".
-func accountAppended(f *revision, from, to int64) string {
-	data := f.f.data
+func accountAppended(f *pdf.Revision, from, to int64) string {
+	data := f.File().Data()
 	type span struct{ a, b int64 }
 	var spans []span
-	for _, sec := range f.chain {
-		if sec.off < from {
+	for _, sec := range f.Sections() {
+		if sec.Off < from {
 			continue
 		}
-		spans = append(spans, span{sec.off, sec.end})
-		for i, e := range sec.ents {
-			if e.typ != 1 || e.off < from || e.off >= to {
+		spans = append(spans, span{sec.Off, sec.End})
+		for i, e := range sec.Entries {
+			if e.Type != pdf.InUse || e.Off < from || e.Off >= to {
 				continue
 			}
-			p := f.f.parser(e.off)
-			p.length = f.lengthOf
-			n, _, _, err := p.parseIndirect()
-			if err != nil || n != sec.nums[i] {
-				return fmt.Sprintf("the xref entry of object %d points at no such object", sec.nums[i])
+			n, _, _, end, err := f.ObjectAt(e.Off)
+			if err != nil || n != sec.Nums[i] {
+				return fmt.Sprintf("the xref entry of object %d points at no such object", sec.Nums[i])
 			}
-			spans = append(spans, span{e.off, int64(p.pos)})
+			spans = append(spans, span{e.Off, end})
 		}
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].a < spans[j].a })
@@ -587,24 +579,26 @@ func accountAppended(f *revision, from, to int64) string {
 		if a >= b {
 			return ""
 		}
-		p := &parser{buf: data[:b], pos: int(a), fromFile: true}
+		buf, pos := data[:b], int(a)
 		for {
-			for p.pos < len(p.buf) && isWhite(p.buf[p.pos]) {
-				p.pos++
+			for pos < len(buf) && pdf.IsWhite(buf[pos]) {
+				pos++
 			}
-			if p.pos >= len(p.buf) {
+			if pos >= len(buf) {
 				return ""
 			}
 			switch {
-			case bytes.HasPrefix(p.buf[p.pos:], []byte("%%EOF")):
-				p.pos += 5
-			case bytes.HasPrefix(p.buf[p.pos:], []byte("startxref")):
-				p.pos += len("startxref")
-				if _, ok := p.readUint(); !ok {
-					return fmt.Sprintf("bad startxref at byte %d", p.pos)
+			case bytes.HasPrefix(buf[pos:], []byte("%%EOF")):
+				pos += 5
+			case bytes.HasPrefix(buf[pos:], []byte("startxref")):
+				pos += len("startxref")
+				_, next, ok := pdf.ReadUint(buf, pos)
+				if !ok {
+					return fmt.Sprintf("bad startxref at byte %d", pos)
 				}
+				pos = next
 			default:
-				return fmt.Sprintf("bytes %d..%d appended after signing are not part of any object the cross-reference lists", p.pos, b)
+				return fmt.Sprintf("bytes %d..%d appended after signing are not part of any object the cross-reference lists", pos, b)
 			}
 		}
 	}

@@ -8,13 +8,13 @@
 // indication per signature and overall, with short summaries in Vietnamese and English,
 // and (when a register lookup is given) whether this exact file is a certified copy.
 //
-// The engine reads the PDF itself with a small bounded reader (file.go, parse.go): it
-// never trusts a viewer library's repaired view of a file. Each signature's signed
+// The engine reads the PDF with the project's bounded reader (internal/pdf): it never
+// trusts a viewer library's repaired view of a file. Each signature's signed
 // revision is the file cut where its /ByteRange ends; the final revision is what a reader
 // shows. Their object graphs are compared (diff.go), so incremental-saving, shadow and
-// signature-wrapping attacks show up as changes to what is shown. CMS signatures and
-// RFC 3161 time-stamp tokens are verified with the project's cms package (cms.go,
-// timestamp.go).
+// signature-wrapping attacks show up as changes to what is shown. CMS signatures (DER or
+// BER) and RFC 3161 time-stamp tokens are verified with the project's cms and cms/tsp
+// packages (cms.go, timestamp.go), the ones the signer and the TSA client use.
 //
 // Trust is decided at proven times (trust.go): document time-stamps from the last one
 // (checked at the validation time) back to the first (each checked at the time the next

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	ipdf "github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"compress/zlib"
 	"crypto"
@@ -329,13 +331,13 @@ type updateOpts struct {
 // appendUpdate appends objs as an incremental update of pdf.
 func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) []byte {
 	t.Helper()
-	f := newFile(pdf, limits{maxObjects: 1 << 20, maxStream: 1 << 26, maxDecodedTotal: 1 << 28, maxSections: 100})
-	ends := revisionEnds(pdf)
-	r, err := f.revisionAt(ends[len(ends)-1])
+	f := ipdf.Open(pdf, ipdf.Limits{MaxObjects: 1 << 20, MaxStream: 1 << 26, MaxDecoded: 1 << 28, MaxSections: 100})
+	ends := ipdf.RevisionEnds(pdf)
+	r, err := f.Revision(ends[len(ends)-1])
 	if err != nil {
 		t.Fatalf("appendUpdate: base unreadable: %v", err)
 	}
-	size, _ := intOf(r.trailer.get("Size"))
+	size, _ := ipdf.IntOf(r.Trailer().Get("Size"))
 	var b bytes.Buffer
 	b.Write(pdf)
 	if pdf[len(pdf)-1] != '\n' {
@@ -372,12 +374,12 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 	if o.noXref {
 		return b.Bytes()
 	}
-	root := r.trailer.get("Root").(pref)
+	root := r.Trailer().Get("Root").(ipdf.Ref)
 	if o.root != 0 {
-		root.num = o.root
+		root.Num = o.root
 	}
 	extra := o.trailer
-	if id := r.trailer.get("ID"); id != nil {
+	if id := r.Trailer().Get("ID"); id != nil {
 		extra += " /ID " + serialize(id)
 	}
 	if !o.xrefStream {
@@ -398,7 +400,7 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 			}
 			i = j + 1
 		}
-		fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Prev %d%s >>\nstartxref\n%d\n%%%%EOF\n", size, root.num, r.startxref, extra, xref)
+		fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Prev %d%s >>\nstartxref\n%d\n%%%%EOF\n", size, root.Num, r.StartXref(), extra, xref)
 		return b.Bytes()
 	}
 	xr := int(size)
@@ -412,48 +414,48 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 		index = append(index, fmt.Sprintf("%d 1", n))
 	}
 	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] /Root %d 0 R /Prev %d%s /Length %d >>\nstream\n%s\nendstream\nendobj\n",
-		xr, size, strings.Join(index, " "), root.num, r.startxref, extra, len(rows), rows)
+		xr, size, strings.Join(index, " "), root.Num, r.StartXref(), extra, len(rows), rows)
 	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", offs[xr])
 	return b.Bytes()
 }
 
 // serialize writes a parsed object back as PDF syntax.
-func serialize(o object) string {
+func serialize(o ipdf.Object) string {
 	switch v := o.(type) {
 	case nil:
 		return "null"
-	case pbool:
+	case ipdf.Bool:
 		return strconv.FormatBool(bool(v))
-	case pint:
+	case ipdf.Int:
 		return strconv.FormatInt(int64(v), 10)
-	case preal:
+	case ipdf.Real:
 		return strconv.FormatFloat(float64(v), 'f', -1, 64)
-	case pname:
+	case ipdf.Name:
 		var b strings.Builder
 		b.WriteByte('/')
 		for _, c := range []byte(v) {
-			if c <= ' ' || c >= 0x7f || isDelim(c) || c == '#' {
+			if c <= ' ' || c >= 0x7f || ipdf.IsDelim(c) || c == '#' {
 				fmt.Fprintf(&b, "#%02x", c)
 			} else {
 				b.WriteByte(c)
 			}
 		}
 		return b.String()
-	case pstring:
-		return "<" + hex.EncodeToString(v.v) + ">"
-	case pref:
-		return fmt.Sprintf("%d %d R", v.num, v.gen)
-	case parray:
+	case ipdf.String:
+		return "<" + hex.EncodeToString(v.Value) + ">"
+	case ipdf.Ref:
+		return fmt.Sprintf("%d %d R", v.Num, v.Gen)
+	case ipdf.Array:
 		var parts []string
 		for _, x := range v {
 			parts = append(parts, serialize(x))
 		}
 		return "[" + strings.Join(parts, " ") + "]"
-	case *pdict:
+	case *ipdf.Dict:
 		var b strings.Builder
 		b.WriteString("<<")
-		for i, k := range v.keys {
-			b.WriteString(" " + serialize(k) + " " + serialize(v.vals[i]))
+		for k, x := range v.All() {
+			b.WriteString(" " + serialize(k) + " " + serialize(x))
 		}
 		b.WriteString(" >>")
 		return b.String()
@@ -462,41 +464,41 @@ func serialize(o object) string {
 }
 
 // docView reads the final revision of pdf for test code.
-func docView(t testing.TB, pdf []byte) *revision {
+func docView(t testing.TB, pdf []byte) *ipdf.Revision {
 	t.Helper()
-	f := newFile(pdf, limits{maxObjects: 1 << 20, maxStream: 1 << 26, maxDecodedTotal: 1 << 28, maxSections: 100})
-	ends := revisionEnds(pdf)
-	r, err := f.revisionAt(ends[len(ends)-1])
+	f := ipdf.Open(pdf, ipdf.Limits{MaxObjects: 1 << 20, MaxStream: 1 << 26, MaxDecoded: 1 << 28, MaxSections: 100})
+	ends := ipdf.RevisionEnds(pdf)
+	r, err := f.Revision(ends[len(ends)-1])
 	if err != nil {
 		t.Fatalf("docView: %v", err)
 	}
 	return r
 }
 
-func pagesOf(r *revision) []int {
+func pagesOf(r *ipdf.Revision) []int {
 	var out []int
-	var walk func(o object, depth int)
-	walk = func(o object, depth int) {
+	var walk func(o ipdf.Object, depth int)
+	walk = func(o ipdf.Object, depth int) {
 		if depth > 20 {
 			return
 		}
-		d := r.dict(o)
-		if kids, ok := r.resolve(d.get("Kids")).(parray); ok {
+		d := r.Dict(o)
+		if kids, ok := r.Resolve(d.Get("Kids")).(ipdf.Array); ok {
 			for _, k := range kids {
 				walk(k, depth+1)
 			}
 			return
 		}
-		if ref, ok := o.(pref); ok {
-			out = append(out, ref.num)
+		if ref, ok := o.(ipdf.Ref); ok {
+			out = append(out, ref.Num)
 		}
 	}
-	walk(r.root().get("Pages"), 0)
+	walk(r.Root().Get("Pages"), 0)
 	return out
 }
 
-func sizeOf(r *revision) int {
-	n, _ := intOf(r.trailer.get("Size"))
+func sizeOf(r *ipdf.Revision) int {
+	n, _ := ipdf.IntOf(r.Trailer().Get("Size"))
 	return int(n)
 }
 
@@ -580,41 +582,33 @@ func signPDF(t testing.TB, pdf []byte, o signOpts) []byte {
 	objs[fieldNum] = []byte(fmt.Sprintf("<< /FT /Sig /T (%s) /V %d 0 R /Type /Annot /Subtype /Widget /Rect %s /F 132 /P %d 0 R%s >>", o.field, sigNum, rect, page, ap))
 
 	// The page gains the widget.
-	pd := r.dict(pref{num: page})
-	np := &pdict{}
-	*np = *pd
-	np.keys = append([]pname{}, pd.keys...)
-	np.vals = append([]object{}, pd.vals...)
-	annots, _ := r.resolve(pd.get("Annots")).(parray)
-	annots = append(append(parray{}, annots...), pref{num: fieldNum})
-	np.set("Annots", annots)
-	np.dup = false
+	pd := r.Dict(ipdf.Ref{Num: page})
+	np := pd.Clone()
+	annots, _ := r.Resolve(pd.Get("Annots")).(ipdf.Array)
+	annots = append(append(ipdf.Array{}, annots...), ipdf.Ref{Num: fieldNum})
+	np.Set("Annots", annots)
 	objs[page] = []byte(serialize(np))
 
 	// The catalog gains (or updates) the form, and /Perms for a certification.
-	root := r.trailer.get("Root").(pref)
-	cat := r.root()
-	nc := &pdict{keys: append([]pname{}, cat.keys...), vals: append([]object{}, cat.vals...)}
-	af := r.dict(cat.get("AcroForm"))
-	naf := &pdict{}
-	if af != nil {
-		naf.keys = append([]pname{}, af.keys...)
-		naf.vals = append([]object{}, af.vals...)
-	}
-	fields, _ := r.resolve(naf.get("Fields")).(parray)
-	naf.set("Fields", append(append(parray{}, fields...), pref{num: fieldNum}))
-	naf.set("SigFlags", pint(3))
-	naf.dup = false
-	if afRef, ok := cat.get("AcroForm").(pref); ok {
-		objs[afRef.num] = []byte(serialize(naf))
+	root := r.Trailer().Get("Root").(ipdf.Ref)
+	cat := r.Root()
+	nc := cat.Clone()
+	af := r.Dict(cat.Get("AcroForm"))
+	naf := af.Clone()
+	fields, _ := r.Resolve(naf.Get("Fields")).(ipdf.Array)
+	naf.Set("Fields", append(append(ipdf.Array{}, fields...), ipdf.Ref{Num: fieldNum}))
+	naf.Set("SigFlags", ipdf.Int(3))
+	if afRef, ok := cat.Get("AcroForm").(ipdf.Ref); ok {
+		objs[afRef.Num] = []byte(serialize(naf))
 	} else {
-		nc.set("AcroForm", naf)
+		nc.Set("AcroForm", naf)
 	}
 	if o.certify > 0 {
-		nc.set("Perms", &pdict{keys: []pname{"DocMDP"}, vals: []object{pref{num: sigNum}}})
+		perms := &ipdf.Dict{}
+		perms.Set("DocMDP", ipdf.Ref{Num: sigNum})
+		nc.Set("Perms", perms)
 	}
-	nc.dup = false
-	objs[root.num] = []byte(serialize(nc))
+	objs[root.Num] = []byte(serialize(nc))
 
 	out := appendUpdate(t, pdf, objs, updateOpts{xrefStream: o.xrefStream})
 	if o.noUpdate {

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	ipdf "github.com/chungthuc/chungthuc/internal/pdf"
+
 	"context"
 	"crypto/x509"
 	"net/http/httptest"
@@ -157,11 +159,11 @@ func TestLongTermValidation(t *testing.T) {
 		pdf := w.makeCopy(t, chungthuc.PAdESLTA, longTSA, rev)
 		r := docView(t, pdf)
 		n := sizeOf(r)
-		root := r.trailer.get("Root").(pref)
-		cat := r.root()
-		nc := &pdict{keys: append([]pname{}, cat.keys...), vals: append([]object{}, cat.vals...)}
-		nc.set("DSS", pref{num: n})
-		hidden := appendUpdate(t, pdf, map[int][]byte{n: []byte("<< /Type /DSS >>"), root.num: []byte(serialize(nc))}, updateOpts{})
+		root := r.Trailer().Get("Root").(ipdf.Ref)
+		cat := r.Root()
+		nc := cat.Clone()
+		nc.Set("DSS", ipdf.Ref{Num: n})
+		hidden := appendUpdate(t, pdf, map[int][]byte{n: []byte("<< /Type /DSS >>"), root.Num: []byte(serialize(nc))}, updateOpts{})
 		rep := w.at(t, hidden, 0)
 		if s := rep.Signatures[0]; rep.Valid || s.SubIndication != SubRevoked {
 			t.Fatalf("want REVOKED despite the replaced DSS:\n%s", dump(t, rep))

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"fmt"
 	"slices"
@@ -8,7 +10,7 @@ import (
 
 // checkModifications decides, for every signature, whether the file was changed after it.
 func (e *engine) checkModifications() {
-	finalEnd := e.fin.end
+	finalEnd := e.fin.End()
 	trailingJunk := len(bytes.Trim(e.data[finalEnd:], "\x00\t\n\f\r ")) > 0
 	for i, s := range e.sigs {
 		if s.signed == nil {
@@ -29,13 +31,13 @@ func (e *engine) checkModifications() {
 		if trailingJunk {
 			changes = append(changes, Change{Category: "structure", Detail: "data appended after the last revision"})
 		}
-		if !slices.ContainsFunc(e.fin.chain, func(x *xrefSection) bool { return x.off == s.signed.startxref }) {
+		if !slices.ContainsFunc(e.fin.Sections(), func(x *pdf.Section) bool { return x.Off == s.signed.StartXref() }) {
 			changes = append(changes, Change{Category: "structure", Detail: "the final cross-reference chain does not include the signed revision"})
 		}
 		if msg := accountAppended(e.fin, s.end, finalEnd); msg != "" {
 			changes = append(changes, Change{Category: "structure", Detail: msg})
 		}
-		for _, n := range e.fin.ambiguous {
+		for _, n := range e.fin.Ambiguous() {
 			changes = append(changes, Change{Object: n, Category: "structure", Detail: "a hybrid cross-reference lists this object twice, differently"})
 		}
 		changes = append(changes, diffRevisions(s.signed, e.fin, later)...)
@@ -95,15 +97,15 @@ func summarizeChanges(cs []Change) string {
 
 // docMDPOf returns the DocMDP permission level of a signature dictionary (0 if it is not a
 // certification signature).
-func (e *engine) docMDPOf(view *revision, d *pdict) int {
-	refs, _ := view.resolve(d.get("Reference")).(parray)
+func (e *engine) docMDPOf(view *pdf.Revision, d *pdf.Dict) int {
+	refs, _ := view.Resolve(d.Get("Reference")).(pdf.Array)
 	for _, x := range refs {
-		rd := view.dict(x)
-		if nameOf(view.resolve(rd.get("TransformMethod"))) != "DocMDP" {
+		rd := view.Dict(x)
+		if pdf.NameOf(view.Resolve(rd.Get("TransformMethod"))) != "DocMDP" {
 			continue
 		}
-		tp := view.dict(rd.get("TransformParams"))
-		p, ok := intOf(view.resolve(tp.get("P")))
+		tp := view.Dict(rd.Get("TransformParams"))
+		p, ok := pdf.IntOf(view.Resolve(tp.Get("P")))
 		if !ok {
 			return 2 // the default
 		}
@@ -117,11 +119,11 @@ func (e *engine) docMDPOf(view *revision, d *pdict) int {
 
 // checkDocMDP enforces the permissions of the certification signature.
 func (e *engine) checkDocMDP() {
-	perms := e.fin.dict(e.fin.root().get("Perms"))
-	permRef, hasPerm := perms.get("DocMDP").(pref)
+	perms := e.fin.Dict(e.fin.Root().Get("Perms"))
+	permRef, hasPerm := perms.Get("DocMDP").(pdf.Ref)
 	for i, s := range e.sigs {
 		if s.mdp == 0 {
-			if hasPerm && s.sigNum == permRef.num && s.dict != nil {
+			if hasPerm && s.sigNum == permRef.Num && s.dict != nil {
 				// Named by /Perms but without a DocMDP reference: default permissions.
 				s.mdp = 2
 				s.rep.Kind = "certification"
@@ -130,7 +132,7 @@ func (e *engine) checkDocMDP() {
 				continue
 			}
 		}
-		if !hasPerm || permRef.num != s.sigNum {
+		if !hasPerm || permRef.Num != s.sigNum {
 			s.check("docmdp", CheckWarning, "the catalog's /Perms does not name this certification signature")
 		}
 		if i != 0 {
@@ -163,7 +165,7 @@ func (e *engine) checkDocMDP() {
 			s.check("docmdp", CheckPassed, "DocMDP P=%d respected by every later revision", s.mdp)
 		}
 	}
-	if hasPerm && !slices.ContainsFunc(e.sigs, func(s *sigState) bool { return s.sigNum == permRef.num }) {
+	if hasPerm && !slices.ContainsFunc(e.sigs, func(s *sigState) bool { return s.sigNum == permRef.Num }) {
 		e.check("docmdp", CheckFailed, "the catalog's /Perms names a certification signature that is not in the form")
 	}
 }

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"crypto/x509"
-	"net/http"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -14,7 +13,6 @@ const (
 	DefaultMaxSize       = 64 << 20
 	DefaultMaxObjects    = 500_000
 	DefaultMaxStreamSize = 64 << 20
-	DefaultFetchTimeout  = 5 * time.Second
 )
 
 // Options configure one verification. The zero value verifies offline against no trust
@@ -42,22 +40,12 @@ type Options struct {
 	Lookup func(ctx context.Context, sha256hex string) (*RegisterMatch, error)
 
 	// Revocation, when set, is asked for the status of certificates the file carries no
-	// usable revocation data for, before any online fetch (the service passes its own
-	// source: the development PKI answers in-process, production fetches safely). Its OCSP
-	// responses and CRLs are checked exactly like embedded ones.
+	// current revocation data for. It is the only way the verifier goes online: the service
+	// passes its own source (the development PKI answers in-process; certs.RevocationFetcher
+	// fetches with the one address guard). Its OCSP responses and CRLs are checked exactly
+	// like embedded ones. Nil: offline.
 	Revocation chungthuc.RevocationSource
 
-	// FetchRevocation allows fetching OCSP responses and CRLs named in certificates whose
-	// chain reached a trust anchor, when the file carries no revocation data for them.
-	FetchRevocation bool
-	// HTTPClient is used for those fetches (default: a client that refuses loopback,
-	// private and link-local addresses unless AllowPrivateAddresses).
-	HTTPClient *http.Client
-	// FetchTimeout bounds each fetch (default DefaultFetchTimeout).
-	FetchTimeout time.Duration
-	// AllowPrivateAddresses lets the default client reach loopback/private addresses
-	// (tests, closed networks).
-	AllowPrivateAddresses bool
 	// SoftFailRevocation turns "revocation status unknown" for a certificate that names
 	// OCSP or CRL locations from INDETERMINATE (TRY_LATER) into a warning.
 	SoftFailRevocation bool
@@ -98,7 +86,32 @@ func (o *Options) defaults() {
 	if o.MaxStreamSize <= 0 {
 		o.MaxStreamSize = DefaultMaxStreamSize
 	}
-	if o.FetchTimeout <= 0 {
-		o.FetchTimeout = DefaultFetchTimeout
+}
+
+// RegisterEntries is what LookupIn needs of a register (any chungthuc.Register is one).
+type RegisterEntries interface {
+	CertificationBySHA256(ctx context.Context, sha256 string) (*chungthuc.Certification, error)
+	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
+}
+
+var _ RegisterEntries = chungthuc.Register(nil)
+
+// LookupIn adapts a register to Options.Lookup: the entry whose copy (or a later version of
+// it) has the hash, with its unit's name. Errors: the register's (ENOTFOUND when the hash is
+// not registered).
+func LookupIn(reg RegisterEntries) func(ctx context.Context, sha256hex string) (*RegisterMatch, error) {
+	return func(ctx context.Context, sum string) (*RegisterMatch, error) {
+		c, err := reg.CertificationBySHA256(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		u, err := reg.UnitByID(ctx, c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		return &RegisterMatch{
+			Unit: u.Name, Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt,
+			Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt,
+		}, nil
 	}
 }

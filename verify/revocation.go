@@ -1,23 +1,18 @@
 package verify
 
 import (
+	"github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
-	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
-)
 
-// maxFetch caps the size of a fetched OCSP response or CRL.
-const maxFetch = 10 << 20
+	"github.com/chungthuc/chungthuc"
+)
 
 // dssData is the validation data of the document security store (PAdES B-LT).
 type dssData struct {
@@ -40,13 +35,13 @@ func (e *engine) readAllDSS() *dssData {
 		}
 	}
 	for _, end := range e.ends {
-		if end > e.fin.end {
+		if end > e.fin.End() {
 			break
 		}
 		r := e.fin
-		if end != e.fin.end {
+		if end != e.fin.End() {
 			var err error
-			if r, err = e.f.revisionAt(end); err != nil {
+			if r, err = e.f.Revision(end); err != nil {
 				continue
 			}
 		}
@@ -74,24 +69,24 @@ func (e *engine) readAllDSS() *dssData {
 }
 
 // readDSS reads /DSS of revision r (nil when absent).
-func readDSS(r *revision) *dssData {
-	dss := r.dict(r.root().get("DSS"))
+func readDSS(r *pdf.Revision) *dssData {
+	dss := r.Dict(r.Root().Get("DSS"))
 	if dss == nil {
 		return nil
 	}
 	out := &dssData{}
-	read := func(key pname) [][]byte {
-		arr, _ := r.resolve(dss.get(key)).(parray)
+	read := func(key pdf.Name) [][]byte {
+		arr, _ := r.Resolve(dss.Get(key)).(pdf.Array)
 		var bs [][]byte
 		for i, o := range arr {
 			if i >= 1000 {
 				break
 			}
-			st, ok := r.resolve(o).(*pstream)
+			st, ok := r.Resolve(o).(*pdf.Stream)
 			if !ok {
 				continue
 			}
-			b, err := r.f.decode(st)
+			b, err := r.Decode(st)
 			if err == nil {
 				bs = append(bs, b)
 			}
@@ -132,98 +127,154 @@ type revRef struct {
 	claimed time.Time
 }
 
-// checkRevocation finds the status of every certificate of chain (except the anchor) in
-// the embedded data (the signature's own, then the DSS), then online when allowed, and
-// records the outcome on s.
+// checkRevocation finds the status of every certificate of chain (except the anchor) and
+// records the outcome on s, in three named steps per certificate:
+//
+//  1. revocationStatus: the embedded data (the signature's own, then the DSS), then the
+//     caller's revocation source (Options.Revocation) when the file gives no current answer;
+//  2. revocationInfo: the report's record of what was found;
+//  3. judgeRevocation: what the status means for the signature at ref.
 //
 // Revoked at or before ref.at: TOTAL_FAILED/REVOKED when ref.at is a proven time and the
 // revocation is not after the claimed time, else INDETERMINATE/REVOKED_NO_POE. Revoked
 // after a proven time: a warning (the signature was made while the certificate was good).
 func (e *engine) checkRevocation(s *sigState, chain []*x509.Certificate, ocsps, crls [][]byte, ref revRef) {
-	var extra []*x509.Certificate
-	if e.dss != nil {
-		ocsps = append(append([][]byte{}, ocsps...), e.dss.ocsps...)
-		crls = append(append([][]byte{}, crls...), e.dss.crls...)
-		extra = e.dss.certs
-	}
-	at := ref.at.UTC().Format(time.RFC3339)
+	ev := e.revocationEvidence(ocsps, crls)
 	for i := 0; i+1 < len(chain); i++ {
-		cert, issuer := chain[i], chain[i+1]
-		st := embeddedStatus(cert, issuer, ocsps, crls, extra, ref.at, "embedded")
-		if (st.status == "" || st.status == "stale") && e.opt.Revocation != nil {
-			if data, err := e.opt.Revocation.Revocation(e.ctx, chain[i:]); err == nil && data != nil {
-				if f := embeddedStatus(cert, issuer, data.OCSP, data.CRLs, extra, ref.at, "revocation service"); f.status == "good" || f.status == "revoked" {
-					st = f
-				}
-			}
+		cert := chain[i]
+		st := e.revocationStatus(chain[i:], ev, ref.at)
+		s.rep.Revocation = append(s.rep.Revocation, revocationInfo(cert, st, ref.at))
+		e.judgeRevocation(s, fmt.Sprintf("revocation[%d]", i), cert.Subject.CommonName, st, ref)
+	}
+}
+
+// revEvidence is the revocation data a file offers for a signature: its own OCSP responses
+// and CRLs followed by those of the DSS, and the DSS certificates (delegated responders).
+type revEvidence struct {
+	ocsps, crls [][]byte
+	extra       []*x509.Certificate
+}
+
+// revocationEvidence joins a signature's own revocation data with the DSS's.
+func (e *engine) revocationEvidence(ocsps, crls [][]byte) revEvidence {
+	ev := revEvidence{ocsps: ocsps, crls: crls}
+	if e.dss != nil {
+		ev.ocsps = append(append([][]byte{}, ocsps...), e.dss.ocsps...)
+		ev.crls = append(append([][]byte{}, crls...), e.dss.crls...)
+		ev.extra = e.dss.certs
+	}
+	return ev
+}
+
+// revocationStatus is the status at at of chain[0] (issued by chain[1]): from the file's
+// evidence, else from the caller's revocation source, settled into one of "good",
+// "revoked", "not_applicable" or "unknown".
+func (e *engine) revocationStatus(chain []*x509.Certificate, ev revEvidence, at time.Time) revStatus {
+	cert, issuer := chain[0], chain[1]
+	st := embeddedStatus(cert, issuer, ev.ocsps, ev.crls, ev.extra, at, "embedded")
+	detail := "no revocation data in the file and online checking is off"
+	if undecided(st) && e.opt.Revocation != nil {
+		var asked revStatus
+		asked, detail = e.askRevocationSource(chain, ev.extra, at)
+		if asked.status == "good" || asked.status == "revoked" {
+			st = asked
 		}
-		if (st.status == "" || st.status == "stale") && e.opt.FetchRevocation {
-			if f := e.fetchStatus(cert, issuer, ref.at); f.status == "good" || f.status == "revoked" {
-				st = f
-			} else if st.status == "" {
-				st = f
-			}
+	}
+	return settleStatus(cert, st, detail)
+}
+
+// undecided reports whether st leaves the status open: no answer, or only stale ones.
+func undecided(st revStatus) bool { return st.status == "" || st.status == "stale" }
+
+// askRevocationSource asks Options.Revocation for chain's revocation data and reads
+// chain[0]'s status at at from it, checked like embedded data. The string says why there
+// is no answer when there is none.
+func (e *engine) askRevocationSource(chain []*x509.Certificate, extra []*x509.Certificate, at time.Time) (revStatus, string) {
+	data, err := e.opt.Revocation.Revocation(e.ctx, chain)
+	switch {
+	case err != nil:
+		return revStatus{}, "no revocation data in the file, and the revocation service could not answer: " + chungthuc.ErrorMessage(err)
+	case data == nil:
+		return revStatus{}, "no revocation data in the file, and none from the revocation service"
+	}
+	st := embeddedStatus(chain[0], chain[1], data.OCSP, data.CRLs, extra, at, "revocation service")
+	if st.status != "good" && st.status != "revoked" {
+		return revStatus{}, "no revocation data in the file, and no current answer from the revocation service"
+	}
+	return st, ""
+}
+
+// settleStatus turns an open status into "not_applicable" (the certificate names no OCSP
+// responder and no CRL: nobody could answer) or "unknown" (with detail when there is no
+// answer at all; a stale answer keeps its own explanation).
+func settleStatus(cert *x509.Certificate, st revStatus, detail string) revStatus {
+	noService := len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0
+	switch st.status {
+	case "":
+		if noService {
+			return revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL"}
 		}
-		switch st.status {
-		case "":
-			if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
-				st = revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL"}
-			} else {
-				st.status = "unknown"
-				if st.detail == "" {
-					st.detail = "no revocation data in the file and online checking is off"
-				}
-			}
-		case "stale":
-			if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
-				// Nobody could give a fresher answer: the certificate names no service.
-				st = revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL (" + st.detail + ")"}
-			} else {
-				st.status = "unknown"
-			}
+		st.status = "unknown"
+		if st.detail == "" {
+			st.detail = detail
 		}
-		ri := RevocationInfo{Subject: cert.Subject.String(), Status: st.status, Source: st.source, Detail: st.detail}
-		checkedAt := ref.at.UTC()
-		ri.CheckedAt = &checkedAt
-		if !st.revokedAt.IsZero() {
-			t := st.revokedAt.UTC()
-			ri.RevokedAt = &t
-			ri.Reason = st.reason
+	case "stale":
+		if noService {
+			// Nobody could give a fresher answer: the certificate names no service.
+			return revStatus{status: "not_applicable", detail: "the certificate names no OCSP responder and no CRL (" + st.detail + ")"}
 		}
-		if !st.thisUpdate.IsZero() {
-			t := st.thisUpdate.UTC()
-			ri.ThisUpdate = &t
+		st.status = "unknown"
+	}
+	return st
+}
+
+// revocationInfo is the report's record of cert's status st, checked at at.
+func revocationInfo(cert *x509.Certificate, st revStatus, at time.Time) RevocationInfo {
+	ri := RevocationInfo{Subject: cert.Subject.String(), Status: st.status, Source: st.source, Detail: st.detail}
+	utc := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
 		}
-		if !st.nextUpdate.IsZero() {
-			t := st.nextUpdate.UTC()
-			ri.NextUpdate = &t
-		}
-		s.rep.Revocation = append(s.rep.Revocation, ri)
-		name := fmt.Sprintf("revocation[%d]", i)
-		cn := cert.Subject.CommonName
-		switch st.status {
-		case "good":
-			s.check(name, CheckPassed, "%s: good at %s (%s issued %s)", cn, at, st.source, st.thisUpdate.UTC().Format(time.RFC3339))
-		case "not_applicable":
-			s.check(name, CheckSkipped, "%s: %s", cn, st.detail)
-		case "revoked":
-			rev := st.revokedAt.UTC().Format(time.RFC3339)
-			switch {
-			case ref.proven && st.revokedAt.After(ref.at):
-				s.check(name, CheckWarning, "%s: revoked on %s, after the proven time %s; the signature was made while the certificate was valid", cn, rev, at)
-			case !ref.proven:
-				s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s; no trusted time-stamp proves the signature older", cn, rev)
-			case !ref.claimed.IsZero() && st.revokedAt.After(ref.claimed):
-				s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s, after the claimed time %s but before the proven time %s", cn, rev, ref.claimed.UTC().Format(time.RFC3339), at)
-			default:
-				s.fail(TotalFailed, SubRevoked, name, "%s: revoked on %s, before the proven time %s", cn, rev, at)
-			}
+		t = t.UTC()
+		return &t
+	}
+	checkedAt := at.UTC()
+	ri.CheckedAt = &checkedAt
+	if !st.revokedAt.IsZero() {
+		ri.RevokedAt = utc(st.revokedAt)
+		ri.Reason = st.reason
+	}
+	ri.ThisUpdate = utc(st.thisUpdate)
+	ri.NextUpdate = utc(st.nextUpdate)
+	return ri
+}
+
+// judgeRevocation records on s what status st of the certificate named cn means for the
+// signature at ref (see checkRevocation).
+func (e *engine) judgeRevocation(s *sigState, name, cn string, st revStatus, ref revRef) {
+	at := ref.at.UTC().Format(time.RFC3339)
+	switch st.status {
+	case "good":
+		s.check(name, CheckPassed, "%s: good at %s (%s issued %s)", cn, at, st.source, st.thisUpdate.UTC().Format(time.RFC3339))
+	case "not_applicable":
+		s.check(name, CheckSkipped, "%s: %s", cn, st.detail)
+	case "revoked":
+		rev := st.revokedAt.UTC().Format(time.RFC3339)
+		switch {
+		case ref.proven && st.revokedAt.After(ref.at):
+			s.check(name, CheckWarning, "%s: revoked on %s, after the proven time %s; the signature was made while the certificate was valid", cn, rev, at)
+		case !ref.proven:
+			s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s; no trusted time-stamp proves the signature older", cn, rev)
+		case !ref.claimed.IsZero() && st.revokedAt.After(ref.claimed):
+			s.fail(Indeterminate, SubRevokedNoPOE, name, "%s: revoked on %s, after the claimed time %s but before the proven time %s", cn, rev, ref.claimed.UTC().Format(time.RFC3339), at)
 		default:
-			if e.opt.SoftFailRevocation {
-				s.check(name, CheckWarning, "%s: status at %s unknown: %s", cn, at, st.detail)
-			} else {
-				s.fail(Indeterminate, SubTryLater, name, "%s: status at %s unknown: %s", cn, at, st.detail)
-			}
+			s.fail(TotalFailed, SubRevoked, name, "%s: revoked on %s, before the proven time %s", cn, rev, at)
+		}
+	default:
+		if e.opt.SoftFailRevocation {
+			s.check(name, CheckWarning, "%s: status at %s unknown: %s", cn, at, st.detail)
+		} else {
+			s.fail(Indeterminate, SubTryLater, name, "%s: status at %s unknown: %s", cn, at, st.detail)
 		}
 	}
 }
@@ -289,119 +340,4 @@ func embeddedStatus(cert, issuer *x509.Certificate, ocsps, crls [][]byte, extra 
 		return stale
 	}
 	return revStatus{}
-}
-
-// fetchStatus asks the certificate's OCSP responder, then its CRL distribution points.
-func (e *engine) fetchStatus(cert, issuer *x509.Certificate, at time.Time) revStatus {
-	var problems []string
-	for _, u := range cert.OCSPServer {
-		req, err := ocsp.CreateRequest(cert, issuer, nil)
-		if err != nil {
-			break
-		}
-		b, err := e.fetch(http.MethodPost, u, req)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		if st := embeddedStatus(cert, issuer, [][]byte{b}, nil, nil, at, "online"); st.status != "" {
-			return st
-		}
-		problems = append(problems, "OCSP "+u+": no usable answer")
-	}
-	for _, u := range cert.CRLDistributionPoints {
-		b, err := e.fetch(http.MethodGet, u, nil)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		if st := embeddedStatus(cert, issuer, nil, [][]byte{b}, nil, at, "online"); st.status != "" {
-			return st
-		}
-		problems = append(problems, "CRL "+u+": not a CRL of this issuer")
-	}
-	st := revStatus{}
-	if len(problems) > 0 {
-		st.detail = fmt.Sprintf("online check failed: %v", problems)
-	}
-	return st
-}
-
-// fetch performs one bounded request to a URL named in a certificate.
-func (e *engine) fetch(method, rawURL string, body []byte) ([]byte, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%s: not an http(s) URL", rawURL)
-	}
-	client := e.opt.HTTPClient
-	if client == nil {
-		client = e.defaultClient()
-	}
-	if !e.opt.AllowPrivateAddresses {
-		// Checked here too for caller-supplied clients; the default client re-checks the
-		// address actually dialled.
-		ips, err := net.DefaultResolver.LookupIPAddr(e.ctx, u.Hostname())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", rawURL, err)
-		}
-		for _, ip := range ips {
-			if !publicIP(ip.IP) {
-				return nil, fmt.Errorf("%s: refusing a non-public address", rawURL)
-			}
-		}
-	}
-	ctx, cancel := context.WithTimeout(e.ctx, e.opt.FetchTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/ocsp-request")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", rawURL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", rawURL, resp.StatusCode)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", rawURL, err)
-	}
-	if len(b) > maxFetch {
-		return nil, fmt.Errorf("%s: answer larger than %d bytes", rawURL, maxFetch)
-	}
-	return b, nil
-}
-
-func (e *engine) defaultClient() *http.Client {
-	allow := e.opt.AllowPrivateAddresses
-	d := &net.Dialer{Timeout: e.opt.FetchTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		if ip := net.ParseIP(host); !allow && (ip == nil || !publicIP(ip)) {
-			return fmt.Errorf("refusing to connect to %s", host)
-		}
-		return nil
-	}}
-	return &http.Client{
-		Timeout:   e.opt.FetchTimeout,
-		Transport: &http.Transport{DialContext: d.DialContext, Proxy: nil, TLSHandshakeTimeout: e.opt.FetchTimeout},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return fmt.Errorf("too many redirects")
-			}
-			return nil
-		},
-	}
-}
-
-func publicIP(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
 }

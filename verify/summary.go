@@ -45,14 +45,14 @@ func outcomePhrase(ind, sub string) (en, vi string) {
 		return "the signer's certificate is not yet valid",
 			"chứng thư số chưa có hiệu lực"
 	case SubCryptoConstraints:
-		return "a weak algorithm was used (rejected)",
-			"sử dụng thuật toán yếu (bị từ chối)"
+		return "a weak algorithm, or one this service cannot verify, was used (rejected)",
+			"sử dụng thuật toán yếu hoặc thuật toán mà hệ thống không kiểm tra được (bị từ chối)"
 	case SubTryLater:
 		return "the revocation status of the certificate could not be checked",
 			"chưa kiểm tra được tình trạng thu hồi của chứng thư số"
 	case SubNoSigningCertificate:
-		return "the signer's certificate is missing or does not match",
-			"thiếu chứng thư số của người ký hoặc không khớp"
+		return "the certificate of the signer or of the time-stamping authority is missing or does not match",
+			"thiếu chứng thư số của người ký hoặc của tổ chức cấp dấu thời gian, hoặc chứng thư số không khớp"
 	case SubTimestampOrder:
 		return "the signing time is inconsistent with the timestamp",
 			"thời điểm ký mâu thuẫn với dấu thời gian"

@@ -13,13 +13,18 @@ import (
 
 // failureOf maps a cms failure reason to an indication and sub-indication, and whether
 // the signature is then known to be broken (as opposed to not checkable).
+//
+// An algorithm the verifier does not implement (ReasonUnsupportedAlg: DSA, Ed448,
+// brainpool curves, PSS parameters crypto/rsa cannot verify, unknown OIDs) is outside its
+// cryptographic constraints, like a weak one: INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+// (ETSI EN 319 102-1 5.2.8), never FORMAT_FAILURE — the signature may well be intact.
 func failureOf(r cms.Reason) (ind, sub string, broken bool) {
 	switch r {
 	case cms.ReasonDigestMismatch:
 		return TotalFailed, SubHashFailure, true
 	case cms.ReasonBadSignature:
 		return TotalFailed, SubSigCryptoFailure, true
-	case cms.ReasonWeakAlgorithm:
+	case cms.ReasonWeakAlgorithm, cms.ReasonUnsupportedAlg:
 		return Indeterminate, SubCryptoConstraints, false
 	case cms.ReasonSignerNotFound, cms.ReasonSigningCertificate:
 		return Indeterminate, SubNoSigningCertificate, false
@@ -33,7 +38,7 @@ func checkName(r cms.Reason) string {
 	switch r {
 	case cms.ReasonDigestMismatch, cms.ReasonBadSignature:
 		return "integrity"
-	case cms.ReasonWeakAlgorithm:
+	case cms.ReasonWeakAlgorithm, cms.ReasonUnsupportedAlg:
 		return "algorithms"
 	case cms.ReasonSignerNotFound:
 		return "signer"
@@ -70,6 +75,9 @@ func (e *engine) applyCMS(s *sigState) {
 		s.fail(Indeterminate, SubCryptoConstraints, "algorithms", "weak algorithm rejected: %s", strings.Join(c.weak, ", "))
 	} else if c.reason == "" {
 		s.check("algorithms", CheckPassed, "%s", c.sigAlg)
+	}
+	for _, n := range c.notes {
+		s.check("cms", CheckWarning, "%s", n)
 	}
 	if c.signer != nil {
 		switch c.signingCert {
@@ -198,7 +206,7 @@ func (e *engine) checkTrust(s *sigState) {
 	var poe time.Time
 	poeSource := ""
 	if len(c.tsToken) > 0 {
-		ti := e.checkSignatureTimestamp(c.tsToken, c.sigValue, archiveAt, archiveBy)
+		ti, tsReason := e.checkSignatureTimestamp(c.tsToken, c.sigValue, archiveAt, archiveBy)
 		s.rep.Timestamp = ti
 		switch {
 		case ti.Valid && ti.Trusted:
@@ -213,6 +221,12 @@ func (e *engine) checkTrust(s *sigState) {
 			}
 		case ti.Valid:
 			s.check("timestamp", CheckWarning, "signature time-stamp at %s, but it proves nothing: %s", ti.Time.Format(time.RFC3339), ti.Problem)
+		case undecidable(tsReason):
+			// The token cannot be validated here (no TSA certificate, a weak or
+			// unsupported algorithm) but nothing says it is false: the signature,
+			// intact, is INDETERMINATE rather than FAILED (ETSI EN 319 102-1 5.4).
+			_, sub, _ := failureOf(tsReason)
+			s.fail(Indeterminate, sub, "timestamp", "the signature time-stamp cannot be validated: %s", ti.Problem)
 		default:
 			s.fail(TotalFailed, SubFormatFailure, "timestamp", "the signature time-stamp is invalid: %s", ti.Problem)
 		}
@@ -245,21 +259,28 @@ func (e *engine) checkTrust(s *sigState) {
 
 // checkSignatureTimestamp verifies an RFC 3161 signature time-stamp over sigValue (the
 // signature value it must stamp). Its TSA is checked at archiveAt when a document
-// time-stamp proves the token existed then, else at the validation time.
-func (e *engine) checkSignatureTimestamp(der, sigValue []byte, archiveAt time.Time, archiveBy *sigState) *TimestampInfo {
-	ti := &TimestampInfo{}
+// time-stamp proves the token existed then, else at the validation time. When the token
+// is not valid, reason classifies why: undecidable reasons (see undecidable) only when
+// its imprint, where it can be read, does cover sigValue; a token over something else is
+// a false one whatever else is wrong with it.
+func (e *engine) checkSignatureTimestamp(der, sigValue []byte, archiveAt time.Time, archiveBy *sigState) (ti *TimestampInfo, reason cms.Reason) {
+	ti = &TimestampInfo{}
 	tok, err := parseTimestamp(der)
 	if tok.tsa != nil {
 		ti.TSA = certInfo(tok.tsa)
 	}
+	ti.Time = tok.time
 	if err != nil {
 		ti.Problem = err.Error()
-		return ti
+		if undecidable(tok.reason) && tok.tok.Info != nil && tok.hash != 0 && !tok.covers(sigValue) {
+			ti.Problem = "the time-stamp is not over this signature's value (" + err.Error() + ")"
+			return ti, cms.ReasonDigestMismatch
+		}
+		return ti, tok.reason
 	}
-	ti.Time = tok.time
 	if !tok.covers(sigValue) {
 		ti.Problem = "the time-stamp is not over this signature's value"
-		return ti
+		return ti, cms.ReasonDigestMismatch
 	}
 	ti.Valid = true
 	at, proven := e.opt.Now(), false
@@ -283,10 +304,10 @@ func (e *engine) checkSignatureTimestamp(der, sigValue []byte, archiveAt time.Ti
 				break
 			}
 		}
-		return ti
+		return ti, ""
 	}
 	ti.Trusted = true
-	return ti
+	return ti, ""
 }
 
 // buildChain verifies cert to a trust anchor at time at and records the outcome on s.

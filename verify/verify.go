@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"context"
 	"crypto"
@@ -68,8 +70,8 @@ type engine struct {
 	ctx  context.Context
 	opt  Options
 	data []byte
-	f    *file
-	fin  *revision
+	f    *pdf.File
+	fin  *pdf.Revision
 	rep  *Report
 	sigs []*sigState
 	dss  *dssData
@@ -84,10 +86,10 @@ func (e *engine) run() *Report {
 	sum := sha256.Sum256(e.data)
 	e.rep = &Report{Version: ReportVersion, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(e.data)),
 		CheckedAt: e.opt.Now().UTC(), Signatures: []SignatureReport{}}
-	e.f = newFile(e.data, limits{maxObjects: e.opt.MaxObjects, maxStream: e.opt.MaxStreamSize,
-		maxDecodedTotal: 4 * e.opt.MaxStreamSize, maxSections: 4096})
+	e.f = pdf.Open(e.data, pdf.Limits{MaxObjects: e.opt.MaxObjects, MaxStream: e.opt.MaxStreamSize,
+		MaxDecoded: 4 * e.opt.MaxStreamSize, MaxSections: 4096})
 
-	ends := revisionEnds(e.data)
+	ends := pdf.RevisionEnds(e.data)
 	e.ends = ends
 	finalEnd := int64(len(e.data))
 	if len(ends) > 0 {
@@ -99,7 +101,7 @@ func (e *engine) run() *Report {
 	} else {
 		e.check("trailing_data", CheckPassed, "nothing but white space after the last %%%%EOF")
 	}
-	fin, err := e.f.revisionAt(finalEnd)
+	fin, err := e.f.Revision(finalEnd)
 	if err != nil {
 		e.check("structure", CheckFailed, "the final revision cannot be read: %v", err)
 		e.finish()
@@ -111,8 +113,8 @@ func (e *engine) run() *Report {
 			e.rep.Revisions++
 		}
 	}
-	e.check("structure", CheckPassed, "final revision read: %d objects, %d xref sections", len(fin.entries), len(fin.chain))
-	if fin.trailer.has("Encrypt") {
+	e.check("structure", CheckPassed, "final revision read: %d objects, %d xref sections", fin.Len(), len(fin.Sections()))
+	if fin.Trailer().Has("Encrypt") {
 		e.check("encryption", CheckWarning, "the file is encrypted; object comparison works on encrypted bytes")
 	}
 	e.dss = e.readAllDSS()
@@ -147,10 +149,10 @@ func (e *engine) findSignatures() {
 	seen := map[[2]int64]bool{}
 	e.collectSignatures(e.fin, seen, false)
 	for _, end := range e.ends {
-		if end >= e.fin.end {
+		if end >= e.fin.End() {
 			continue
 		}
-		if r, err := e.f.revisionAt(end); err == nil {
+		if r, err := e.f.Revision(end); err == nil {
 			e.collectSignatures(r, seen, true)
 		}
 	}
@@ -161,40 +163,40 @@ func (e *engine) findSignatures() {
 	}
 }
 
-func (e *engine) collectSignatures(view *revision, seen map[[2]int64]bool, removed bool) {
-	root := view.root()
-	af := view.dict(root.get("AcroForm"))
-	fields, _ := view.resolve(af.get("Fields")).(parray)
+func (e *engine) collectSignatures(view *pdf.Revision, seen map[[2]int64]bool, removed bool) {
+	root := view.Root()
+	af := view.Dict(root.Get("AcroForm"))
+	fields, _ := view.Resolve(af.Get("Fields")).(pdf.Array)
 	visited := map[int]bool{}
-	var walk func(o object, parentName string, parentFT pname, depth int)
-	walk = func(o object, parentName string, parentFT pname, depth int) {
+	var walk func(o pdf.Object, parentName string, parentFT pdf.Name, depth int)
+	walk = func(o pdf.Object, parentName string, parentFT pdf.Name, depth int) {
 		if depth > 32 || len(e.sigs) >= maxSignatures {
 			return
 		}
 		num := 0
-		if r, ok := o.(pref); ok {
-			if visited[r.num] {
+		if r, ok := o.(pdf.Ref); ok {
+			if visited[r.Num] {
 				return
 			}
-			visited[r.num] = true
-			num = r.num
+			visited[r.Num] = true
+			num = r.Num
 		}
-		fd := view.dict(o)
+		fd := view.Dict(o)
 		if fd == nil {
 			return
 		}
 		name := parentName
-		if t, ok := view.resolve(fd.get("T")).(pstring); ok {
+		if t, ok := view.Resolve(fd.Get("T")).(pdf.String); ok {
 			if name != "" {
 				name += "."
 			}
-			name += decodeText(t.v)
+			name += decodeText(t.Value)
 		}
 		ft := parentFT
-		if v := nameOf(view.resolve(fd.get("FT"))); v != "" {
+		if v := pdf.NameOf(view.Resolve(fd.Get("FT"))); v != "" {
 			ft = v
 		}
-		if kids, ok := view.resolve(fd.get("Kids")).(parray); ok {
+		if kids, ok := view.Resolve(fd.Get("Kids")).(pdf.Array); ok {
 			for _, k := range kids {
 				walk(k, name, ft, depth+1)
 			}
@@ -202,29 +204,29 @@ func (e *engine) collectSignatures(view *revision, seen map[[2]int64]bool, remov
 		if ft != "Sig" {
 			return
 		}
-		v := fd.get("V")
+		v := fd.Get("V")
 		if v == nil {
 			return // an empty signature field
 		}
-		if r, ok := v.(pref); ok {
-			if val, err := view.get(r.num); val == nil && err == nil {
+		if r, ok := v.(pdf.Ref); ok {
+			if val, err := view.Object(r.Num); val == nil && err == nil {
 				return // a value that was freed: an empty field (a change the diff reports)
 			}
 		}
 		s := &sigState{rep: &SignatureReport{Field: name, Integrity: "unchecked", Indication: TotalPassed},
 			fieldNum: num, view: view, removed: removed}
-		if r, ok := v.(pref); ok {
-			s.container, s.sigNum = r.num, r.num
+		if r, ok := v.(pdf.Ref); ok {
+			s.container, s.sigNum = r.Num, r.Num
 		} else {
 			s.container = num
 		}
-		loc := view.location(s.container)
-		key := [2]int64{int64(s.container), loc.off<<20 ^ loc.stmOff<<8 ^ int64(loc.idx)}
+		loc := view.Location(s.container)
+		key := [2]int64{int64(s.container), loc.Off<<20 ^ loc.StmOff<<8 ^ int64(loc.Index)}
 		if s.container != 0 && seen[key] {
 			return
 		}
 		seen[key] = true
-		s.dict = view.dict(v)
+		s.dict = view.Dict(v)
 		e.sigs = append(e.sigs, s)
 	}
 	for _, f := range fields {
@@ -238,9 +240,8 @@ type sigState struct {
 	fieldNum  int
 	container int // object holding the signature dictionary
 	sigNum    int // object number of the signature dictionary, 0 when direct
-	dict      *pdict
+	dict      *pdf.Dict
 	br        [4]int64
-	brOK      bool
 	end       int64 // end of the signed bytes
 	intact    bool  // message digest and signature value verified
 	docTS     bool
@@ -250,11 +251,11 @@ type sigState struct {
 	// ltvOK: a document time-stamp whose TSA was valid at the time proven for it, so it
 	// proves that everything it covers existed at its time.
 	ltvOK  bool
-	signed *revision
+	signed *pdf.Revision
 	// onlyValidationDataAfter: everything after this signature is allowed DSS data.
 	onlyValidationDataAfter bool
-	view                    *revision // the revision the signature was found in
-	removed                 bool      // found in an earlier revision, absent from the final one
+	view                    *pdf.Revision // the revision the signature was found in
+	removed                 bool          // found in an earlier revision, absent from the final one
 }
 
 func severity(ind string) int {
@@ -288,11 +289,11 @@ func (e *engine) checkSignature(s *sigState) {
 		s.fail(TotalFailed, SubFormatFailure, "dictionary", "the signature value is not a dictionary")
 		return
 	}
-	if d.dup {
+	if d.Dup() {
 		s.fail(TotalFailed, SubFormatFailure, "dictionary", "the signature dictionary repeats a key (readers disagree on which one counts)")
 	}
-	typ := nameOf(s.view.resolve(d.get("Type")))
-	sub := string(nameOf(s.view.resolve(d.get("SubFilter"))))
+	typ := pdf.NameOf(s.view.Resolve(d.Get("Type")))
+	sub := string(pdf.NameOf(s.view.Resolve(d.Get("SubFilter"))))
 	s.rep.SubFilter = sub
 	s.rep.Kind = "approval"
 	if typ == "DocTimeStamp" || sub == "ETSI.RFC3161" {
@@ -302,11 +303,11 @@ func (e *engine) checkSignature(s *sigState) {
 	if typ != "" && typ != "Sig" && typ != "DocTimeStamp" {
 		s.fail(TotalFailed, SubFormatFailure, "dictionary", "/Type is /%s, not /Sig", typ)
 	}
-	s.rep.Name = textOf(s.view.resolve(d.get("Name")))
-	s.rep.Reason = textOf(s.view.resolve(d.get("Reason")))
-	s.rep.Location = textOf(s.view.resolve(d.get("Location")))
-	if m, ok := s.view.resolve(d.get("M")).(pstring); ok {
-		if t, err := parseDate(string(m.v)); err == nil {
+	s.rep.Name = textOf(s.view.Resolve(d.Get("Name")))
+	s.rep.Reason = textOf(s.view.Resolve(d.Get("Reason")))
+	s.rep.Location = textOf(s.view.Resolve(d.Get("Location")))
+	if m, ok := s.view.Resolve(d.Get("M")).(pdf.String); ok {
+		if t, err := parseDate(string(m.Value)); err == nil {
 			s.rep.ClaimedSigningTime = &t
 		}
 	}
@@ -322,8 +323,8 @@ func (e *engine) checkSignature(s *sigState) {
 	if !e.checkByteRange(s) {
 		return
 	}
-	contents := d.get("Contents").(pstring)
-	der, err := trimDER(contents.v)
+	contents := d.Get("Contents").(pdf.String)
+	der, err := trimDER(contents.Value)
 	if err != nil {
 		s.fail(TotalFailed, SubFormatFailure, "contents", "%v", err)
 		return
@@ -357,7 +358,7 @@ func (e *engine) checkSignature(s *sigState) {
 func (e *engine) checkByteRange(s *sigState) bool {
 	d := s.dict
 	size := int64(len(e.data))
-	br, ok := d.get("ByteRange").(parray)
+	br, ok := d.Get("ByteRange").(pdf.Array)
 	if !ok {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "missing or indirect /ByteRange")
 		return false
@@ -367,7 +368,7 @@ func (e *engine) checkByteRange(s *sigState) bool {
 		return false
 	}
 	for i, v := range br {
-		n, ok := v.(pint)
+		n, ok := v.(pdf.Int)
 		if !ok || n < 0 || int64(n) > size {
 			s.fail(TotalFailed, SubFormatFailure, "byte_range", "/ByteRange element %d is not an integer inside the file", i)
 			return false
@@ -389,48 +390,52 @@ func (e *engine) checkByteRange(s *sigState) bool {
 	}
 	s.end = c + l
 	s.rep.SignedBytes = b + l
-	contents, ok := d.get("Contents").(pstring)
+	contents, ok := d.Get("Contents").(pdf.String)
 	if !ok {
 		s.fail(TotalFailed, SubFormatFailure, "contents", "missing, null or indirect /Contents")
 		return false
 	}
-	if !contents.hex || contents.off != b || contents.end != c {
-		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the unsigned gap [%d,%d) is not exactly this signature's /Contents (at %d..%d)", b, c, contents.off, contents.end)
+	if !contents.Hex || contents.Off != b || contents.End != c {
+		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the unsigned gap [%d,%d) is not exactly this signature's /Contents (at %d..%d)", b, c, contents.Off, contents.End)
 		return false
 	}
 	gap := e.data[b+1 : c-1]
 	for _, ch := range gap {
-		if _, ok := unhex(ch); !ok {
+		if _, ok := pdf.HexDigit(ch); !ok {
 			s.fail(TotalFailed, SubFormatFailure, "byte_range", "the unsigned gap holds a non-hexadecimal byte")
 			return false
 		}
 	}
-	if len(contents.v) == 0 || len(bytes.Trim(contents.v, "\x00")) == 0 {
+	if len(contents.Value) == 0 || len(bytes.Trim(contents.Value, "\x00")) == 0 {
 		s.fail(TotalFailed, SubFormatFailure, "contents", "empty /Contents")
 		return false
 	}
 	// The dictionary itself (with /ByteRange) must lie in the signed bytes and must be the
 	// one the signed revision has: a dictionary placed or replaced after signing could
 	// claim any range.
-	span, ok := s.view.spans[s.container]
-	if s.container == 0 || !ok {
+	var spanOff, spanEnd int64
+	ok = false
+	if s.container != 0 {
+		spanOff, spanEnd, ok = s.view.Span(s.container)
+	}
+	if !ok {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary is not a plain object in the file")
 		return false
 	}
-	if span[0] >= b || span[1] > s.end || span[1] <= c {
-		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary (bytes %d..%d) is not inside the bytes it signs", span[0], span[1])
+	if spanOff >= b || spanEnd > s.end || spanEnd <= c {
+		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary (bytes %d..%d) is not inside the bytes it signs", spanOff, spanEnd)
 		return false
 	}
-	if !revisionEnd(e.data, s.end) {
+	if !pdf.EndsRevision(e.data, s.end) {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signed bytes end at %d, which is not the end of a revision", s.end)
 		return false
 	}
-	sr, err := e.f.revisionAt(s.end)
+	sr, err := e.f.Revision(s.end)
 	if err != nil {
 		s.fail(TotalFailed, SubFormatFailure, "signed_revision", "the signed revision cannot be read: %v", err)
 		return false
 	}
-	if sr.location(s.container) != s.view.location(s.container) {
+	if sr.Location(s.container) != s.view.Location(s.container) {
 		s.fail(TotalFailed, SubFormatFailure, "byte_range", "the signature dictionary was replaced after signing")
 		return false
 	}
@@ -445,8 +450,12 @@ func (e *engine) checkByteRange(s *sigState) bool {
 }
 
 // trimDER returns the DER object at the start of b, refusing anything but zero padding
-// after it.
+// after it. A BER object of indefinite length (30 80 …) is returned with its padding:
+// cms.Parse finds where it ends and checks that only zeros follow.
 func trimDER(b []byte) ([]byte, error) {
+	if len(b) > 2 && b[0] == 0x30 && b[1] == 0x80 {
+		return b, nil
+	}
 	n, err := derLen(b)
 	if err != nil {
 		return nil, fmt.Errorf("/Contents is not a DER object: %v", err)
@@ -543,9 +552,9 @@ func decodeText(b []byte) string {
 	return string(rs)
 }
 
-func textOf(o object) string {
-	if s, ok := o.(pstring); ok {
-		return decodeText(s.v)
+func textOf(o pdf.Object) string {
+	if s, ok := o.(pdf.String); ok {
+		return decodeText(s.Value)
 	}
 	return ""
 }

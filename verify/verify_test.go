@@ -1,6 +1,8 @@
 package verify
 
 import (
+	ipdf "github.com/chungthuc/chungthuc/internal/pdf"
+
 	"bytes"
 	"context"
 	"crypto"
@@ -96,10 +98,9 @@ func TestTimestampsAndDSS(t *testing.T) {
 	// PAdES B-LT: a DSS appended after the last signature is allowed.
 	r := docView(t, two)
 	n := sizeOf(r)
-	cat := r.root()
-	nc := &pdict{keys: append([]pname{}, cat.keys...), vals: append([]object{}, cat.vals...)}
-	nc.set("DSS", pref{num: n})
-	nc.dup = false
+	cat := r.Root()
+	nc := cat.Clone()
+	nc.Set("DSS", ipdf.Ref{Num: n})
 	lt := appendUpdate(t, two, map[int][]byte{
 		n:     []byte(fmt.Sprintf("<< /Certs [%d 0 R] >>", n+1)),
 		n + 1: streamObj("", p.root.cert.Raw),

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/api"
+	"github.com/chungthuc/chungthuc/credentials"
 )
 
 // cmdAccount creates a login: `account add --username U --role R [--unit CODE] [--officer ID]`.
@@ -41,13 +41,13 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		}
 		acct.UnitID = u.ID
 	}
-	password := api.NewPassword()
-	if acct.PasswordHash, err = api.HashPassword(password); err != nil {
+	password := credentials.NewPassword()
+	if acct.PasswordHash, err = credentials.HashPassword(password); err != nil {
 		return err
 	}
 	if err := a.reg.CreateAccount(ctx, acct); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
-	return nil
+	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return err
 }

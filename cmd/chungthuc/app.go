@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/storage/fs"
+	"github.com/chungthuc/chungthuc/storage/guard"
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/s3"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
@@ -33,16 +39,20 @@ type app struct {
 	log     *slog.Logger
 	reg     register
 	audit   chungthuc.AuditLog
-	objects chungthuc.ObjectStore
-	fsStore *fs.Store // the embedded object store, when used
-	pki     *certs.DevPKI
+	objects chungthuc.ObjectStore // bounded by guard: every call has a deadline
+	guard   *guard.Store
+	checkMu sync.Mutex  // one repair-and-check pass at a time in this process
+	fsStore *fs.Store   // the embedded object store, when used
+	pki     *devpki.PKI // nil in production key mode (keys.go)
 	svc     *certify.Service
 	tlog    *translog.Log // the public transparency log (translog.go)
 
-	// Keys, trusted time and long-term validation (keys.go): what signs, who time-stamps,
-	// where revocation data comes from, and the PAdES level of new copies.
+	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is
+	// trusted, who time-stamps, where revocation data comes from, and the PAdES level of
+	// new copies.
 	keys  chungthuc.KeyStore
 	ltv   *ltv
+	trust *x509.CertPool             // the one trust pool: verifier, renewal, revocation
 	ts    chungthuc.Timestamper      // nil: no TSA (B-B only)
 	rev   chungthuc.RevocationSource // never nil once opened
 	level chungthuc.PAdESLevel
@@ -55,8 +65,8 @@ var (
 )
 
 // openApp opens the register and the object store the configuration names (the embedded
-// defaults under cfg.DataDir when unset), the development PKI, and seeds a fresh embedded
-// register with the demo unit and officer.
+// defaults under cfg.DataDir when unset), the keys (the development PKI only when it is in
+// use: wireKeys), and seeds a fresh embedded register with the demo unit and officer.
 func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: logger}
 	ok := false
@@ -84,35 +94,37 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		a.reg = db
 	}
 	a.audit = a.reg
+	var store chungthuc.ObjectStore
 	if cfg.S3Endpoint == "" {
 		st, err := fs.New(filepath.Join(cfg.DataDir, "objects"))
 		if err != nil {
 			return nil, err
 		}
-		a.objects, a.fsStore = st, st
+		store, a.fsStore = st, st
 	} else {
-		st, err := s3.New(ctx, s3.Config{
+		sctx, cancel := context.WithTimeout(ctx, max(cfg.StoreTimeout, 10*time.Second))
+		st, err := s3.New(sctx, s3.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
 			Region: cfg.S3Region, UseSSL: cfg.S3UseSSL, RetentionYears: cfg.S3RetentionYears,
 		})
+		cancel()
 		if err != nil {
 			return nil, err
 		}
-		a.objects = st
+		store = st
 	}
-	a.pki, err = certs.OpenDevPKI(filepath.Join(cfg.DataDir, "pki"), certs.Options{Algorithm: cfg.KeyAlgorithm, Now: now, BaseURL: cfg.BaseURL})
-	if err != nil {
+	a.guard = guard.New(store, guard.Options{Timeout: cfg.StoreTimeout, ProbeTimeout: cfg.StoreProbeTimeout})
+	a.objects = a.guard
+	if a.ltv, err = wireKeys(cfg, now); err != nil {
 		return nil, err
 	}
-	if a.ltv, err = wireKeys(cfg, a.pki, now); err != nil {
-		return nil, err
-	}
-	a.keys, a.ts, a.rev, a.level = a.ltv.keys, a.ltv.ts, a.ltv.rev, a.ltv.level
+	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
 	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev})
 	if err != nil {
 		return nil, err
 	}
-	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL, Logger: logger}
+	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
+		Logger: logger, StoreReady: a.guard.Ready}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err
@@ -146,19 +158,23 @@ func (a *app) seed(ctx context.Context) error {
 	return a.issueOfficer(ctx, &o, &u)
 }
 
+// issueSeal issues u's seal certificate when the development PKI is in use (in production
+// key mode seals come from the key configuration).
 func (a *app) issueSeal(ctx context.Context, u *chungthuc.Unit) error {
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, err := a.pki.IssueSeal(u)
 	return err
 }
 
+// issueOfficer records o's certificate: that of the configured key, else one issued by the
+// development PKI when it is in use, else none (o cannot sign until a key is configured).
 func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungthuc.Unit) error {
 	if certPEM := a.configuredOfficerCert(ctx, o); certPEM != nil {
 		return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 	}
-	if a.pki == nil || (a.ltv != nil && !a.ltv.devUse) {
+	if a.pki == nil {
 		return nil
 	}
 	_, certPEM, err := a.pki.IssueOfficer(o, u)
@@ -168,71 +184,58 @@ func (a *app) issueOfficer(ctx context.Context, o *chungthuc.Officer, u *chungth
 	return a.reg.SetOfficerCert(ctx, o.ID, certPEM)
 }
 
-// Close releases the register and the keys.
+// renewer is archive renewal wired to this app: its register, objects, audit log, trust
+// pool, time-stamping authority and revocation source.
+func (a *app) renewer() *renew.Service {
+	s := &renew.Service{Register: a.reg, Objects: a.objects, Audit: a.audit, Inspector: renew.Verifier{Roots: a.trust}, Logger: a.log}
+	if a.ts != nil {
+		s.Stamper = renew.Signer{TSA: a.ts, Revocation: a.rev}
+	}
+	return s
+}
+
+// Close stops the workflow's background work and releases the register and the keys;
+// failures are logged (the command's own result is already decided).
 func (a *app) Close() {
+	if a.svc != nil {
+		a.svc.Close()
+	}
 	if a.ltv != nil {
 		a.ltv.close()
 	}
 	if a.reg != nil {
-		a.reg.Close()
+		if err := a.reg.Close(); err != nil {
+			a.log.Warn("closing the register", "err", err)
+		}
 	}
 	if a.fsStore != nil {
-		a.fsStore.Close()
+		if err := a.fsStore.Close(); err != nil {
+			a.log.Warn("closing the object store", "err", err)
+		}
 	}
 }
 
-// fsckReport is what fsck prints.
+// fsckReport is what fsck prints: what repair voided, what the checks found (orphans and
+// problems with stored copies — nothing is ever deleted or overwritten), what checked out
+// fine again, and the temporary files of interrupted writes removed (storage/fs only).
 type fsckReport struct {
-	Issued   []int64  `json:"issued"`   // Pending entries whose copy was stored: issued
-	Voided   []int64  `json:"voided"`   // Pending entries without a stored copy: voided
-	Orphans  []string `json:"orphans"`  // objects no entry references
-	Removed  []string `json:"removed"`  // orphans deleted
-	Retained []string `json:"retained"` // orphans the store keeps under retention (annotated only)
-	Checked  int      `json:"checked_objects"`
-	TempFree int      `json:"temp_files_removed"`
+	*certify.CheckReport
+	Clean    bool `json:"clean"` // no orphan and no problem: nothing for an administrator
+	TempFree int  `json:"temp_files_removed"`
 }
 
-// fsck repairs Pending entries older than grace and finds objects that no register entry
-// references (left by a crash between storing and recording). An orphan is deleted when the
-// store allows it, otherwise reported as retained.
-func (a *app) fsck(ctx context.Context, grace time.Duration) (*fsckReport, error) {
-	rep := &fsckReport{Issued: []int64{}, Voided: []int64{}, Orphans: []string{}, Removed: []string{}, Retained: []string{}}
-	r, err := a.svc.Repair(ctx, grace)
+// fsck voids Pending entries older than grace (repair never issues), lists the store for
+// objects no entry refers to (kept and reported: evidence that a row is missing), and with
+// deep reads back every stored copy and scan and compares them with the register.
+func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckReport, error) {
+	r, err := a.svc.Check(ctx, certify.CheckOptions{Grace: grace, Orphans: true, Deep: deep})
 	if err != nil {
 		return nil, err
 	}
-	rep.Issued, rep.Voided = append(rep.Issued, r.Issued...), append(rep.Voided, r.Voided...)
-	cutoff := time.Now().Add(-grace)
-	var orphans []string
-	err = a.objects.List(ctx, "copies/", func(o chungthuc.ObjectInfo) error {
-		rep.Checked++
-		sum := strings.TrimSuffix(strings.TrimPrefix(o.Key, "copies/"), ".pdf")
-		_, err := a.reg.CertificationBySHA256(ctx, sum)
-		if chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND {
-			orphans = append(orphans, o.Key)
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range orphans {
-		// A copy being certified right now is stored before it is issued: leave young ones.
-		if info, err := a.objects.Stat(ctx, k); err != nil || (!info.ModTime.IsZero() && info.ModTime.After(cutoff)) {
-			continue
-		}
-		rep.Orphans = append(rep.Orphans, k)
-		if err := a.objects.Delete(ctx, k); err == nil {
-			rep.Removed = append(rep.Removed, k)
-		} else if chungthuc.ErrorCode(err) == chungthuc.ECONFLICT {
-			rep.Retained = append(rep.Retained, k)
-		} else {
-			return nil, err
-		}
-	}
+	rep := &fsckReport{CheckReport: r, Clean: r.Clean()}
 	if a.fsStore != nil {
-		n, err := a.fsStore.Cleanup(ctx, grace)
+		// Temporary files of interrupted Puts are the store's own, never objects.
+		n, err := a.fsStore.Cleanup(ctx, max(grace, time.Hour))
 		if err != nil {
 			return nil, err
 		}
@@ -243,22 +246,59 @@ func (a *app) fsck(ctx context.Context, grace time.Duration) (*fsckReport, error
 
 // migrate applies pending migrations to the configured register and returns the schema
 // version reached.
-func migrate(ctx context.Context, cfg *Config) (int, error) {
+func migrate(ctx context.Context, cfg *Config) (version int, err error) {
 	if cfg.Embedded() {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return 0, err
 		}
-		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
+		db, oerr := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "register.db"), sqlite.Options{AutoMigrate: true})
+		if oerr != nil {
+			return 0, oerr
+		}
+		defer closeInto(db, &err)
+		return db.SchemaVersion(ctx)
+	}
+	url := cfg.DatabaseURL
+	if cfg.MigrateDatabaseURL != "" {
+		url = cfg.MigrateDatabaseURL
+	}
+	db, oerr := postgres.Open(ctx, url, postgres.Options{AutoMigrate: true})
+	if oerr != nil {
+		return 0, oerr
+	}
+	defer closeInto(db, &err)
+	if cfg.MigrateDatabaseURL != "" {
+		// Two roles: the owner migrated; the serving role gets what serve needs, no more.
+		role, err := postgresUser(cfg.DatabaseURL)
 		if err != nil {
 			return 0, err
 		}
-		defer db.Close()
-		return db.SchemaVersion(ctx)
+		owner, _, err := db.CurrentUser(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if role != owner {
+			if err := db.GrantServing(ctx, role); err != nil {
+				return 0, err
+			}
+		}
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{AutoMigrate: true})
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
 	return db.SchemaVersion(ctx)
+}
+
+// closeInto closes c and, when *err is nil, stores Close's error there (for a deferred
+// Close whose failure must not go unnoticed).
+func closeInto(c io.Closer, err *error) {
+	if cerr := c.Close(); *err == nil {
+		*err = cerr
+	}
+}
+
+// postgresUser is the role a PostgreSQL URL logs in as (EINVALID when it names none).
+func postgresUser(url string) (string, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil || cfg.User == "" {
+		return "", chungthuc.Errorf(chungthuc.EINVALID, "CHUNGTHUC_DATABASE_URL names no user for the serving role")
+	}
+	return cfg.User, nil
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,11 +152,11 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // already failing
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close() // already failing
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -205,8 +204,8 @@ func cmdOfficer(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err := a.issueOfficer(ctx, o, u); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, o.ID)
-	return nil
+	_, err = fmt.Fprintln(stdout, o.ID)
+	return err
 }
 
 func cmdUnit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -254,8 +253,8 @@ func cmdPKI(ctx context.Context, cfg *Config, args []string, stdout io.Writer, l
 		_, err := stdout.Write(a.pki.RootPEM())
 		return err
 	}
-	fmt.Fprintf(stdout, "development PKI ready in %s\n", filepath.Join(cfg.DataDir, "pki"))
-	return nil
+	_, err = fmt.Fprintf(stdout, "development PKI ready in %s\n", filepath.Join(cfg.DataDir, "pki"))
+	return err
 }
 
 func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -266,27 +265,39 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schema up to date (version %d)\n", n)
-	return nil
+	_, err = fmt.Fprintf(stdout, "schema up to date (version %d)\n", n)
+	return err
 }
 
+// cmdFsck repairs and checks: it voids entries left Pending longer than --grace (repair
+// never issues), reports objects no entry refers to, and with --deep reads back every stored
+// copy and scan. It never deletes or overwrites an object. It prints JSON and exits 1 when
+// it found anything an administrator must look at (orphans, missing or damaged copies,
+// copies overwritten or deleted in the store), 0 when the store and the register agree.
 func cmdFsck(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := newFlags("fsck")
-	grace := fs.Duration("grace", 2*time.Minute, "leave entries younger than this alone (a certification may be in progress)")
+	grace := fs.Duration("grace", certify.DefaultGrace, "leave entries and objects younger than this alone (a certification may be in progress)")
+	deep := fs.Bool("deep", false, "read back every stored copy and scan and compare them with the register")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("fsck takes no arguments")
 	}
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rep, err := a.fsck(ctx, *grace)
+	rep, err := a.fsck(ctx, *grace, *deep)
 	if err != nil {
 		return err
 	}
 	if err := printJSON(stdout, rep); err != nil {
 		return err
+	}
+	if !rep.Clean {
+		return &exitError{1}
 	}
 	return nil
 }
@@ -312,8 +323,6 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	return nil
 }
-
-func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 
 // cmdRevoke revokes an issued copy: it stays in the register, marked revoked with the reason,
 // and verification reports it as revoked from then on.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 )
@@ -20,6 +21,10 @@ type Config struct {
 	Addr    string // CHUNGTHUC_ADDR, default 127.0.0.1:8080
 
 	DatabaseURL string // CHUNGTHUC_DATABASE_URL: PostgreSQL; empty = embedded SQLite
+	// MigrateDatabaseURL is the URL `migrate` uses (CHUNGTHUC_MIGRATE_DATABASE_URL): the
+	// schema owner's. When it names another role than DatabaseURL, migrate grants that role
+	// what serve needs and nothing more (storage/postgres GrantServing). Empty = DatabaseURL.
+	MigrateDatabaseURL string
 
 	S3Endpoint       string // CHUNGTHUC_S3_ENDPOINT: S3; empty = the local folder
 	S3Bucket         string // CHUNGTHUC_S3_BUCKET, default "chungthuc"
@@ -31,15 +36,24 @@ type Config struct {
 
 	RateLimit int // CHUNGTHUC_RATE_LIMIT: public requests per minute per client address (default 60)
 
+	// The object store's time limits (storage/guard).
+	StoreTimeout      time.Duration // CHUNGTHUC_STORE_TIMEOUT, default 30s: a copy's write or read
+	StoreProbeTimeout time.Duration // CHUNGTHUC_STORE_PROBE_TIMEOUT, default 1s: probes and stats
+
+	// Repair and checks inside serve (certify.Check).
+	RepairGrace    time.Duration // CHUNGTHUC_REPAIR_GRACE, default 15m: Pending entries older than this are voided
+	RepairInterval time.Duration // CHUNGTHUC_REPAIR_INTERVAL, default 1m: how often serve repairs and samples
+	CheckSample    int           // CHUNGTHUC_CHECK_SAMPLE, default 20: stored copies read back per interval (0: none)
+
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
 	// Keys, trusted time and long-term validation (keys.go).
-	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI
+	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI; set = no dev PKI unless its "fallback" is "dev"
 	TSAURL       string               // CHUNGTHUC_TSA_URL: RFC 3161 TSA; empty = the dev TSA when the dev PKI is used
 	TSAUsername  string               // CHUNGTHUC_TSA_USERNAME
 	TSAPassword  string               // CHUNGTHUC_TSA_PASSWORD (or _FILE)
 	PAdESLevel   chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
-	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots revocation data is fetched for
+	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots trusted for verification, renewal and revocation fetching
 
 	// LogKey is the private signed-note key of the public transparency log
 	// (CHUNGTHUC_LOG_KEY, usually CHUNGTHUC_LOG_KEY_FILE): never in the database. Empty:
@@ -71,24 +85,25 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return v
 	}
 	c := &Config{
-		DataDir:      get("CHUNGTHUC_DATA", "chungthuc-data"),
-		BaseURL:      strings.TrimRight(get("CHUNGTHUC_BASE_URL", "http://127.0.0.1:8080"), "/"),
-		Addr:         get("CHUNGTHUC_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:  get("CHUNGTHUC_DATABASE_URL", ""),
-		S3Endpoint:   get("CHUNGTHUC_S3_ENDPOINT", ""),
-		S3Bucket:     get("CHUNGTHUC_S3_BUCKET", "chungthuc"),
-		S3AccessKey:  get("CHUNGTHUC_S3_ACCESS_KEY", ""),
-		S3SecretKey:  get("CHUNGTHUC_S3_SECRET_KEY", ""),
-		S3Region:     get("CHUNGTHUC_S3_REGION", ""),
-		KeyAlgorithm: get("CHUNGTHUC_KEY_ALGORITHM", "ecdsa-p256"),
-		KeysFile:     get("CHUNGTHUC_KEYS_FILE", ""),
-		TSAURL:       get("CHUNGTHUC_TSA_URL", ""),
-		TSAUsername:  get("CHUNGTHUC_TSA_USERNAME", ""),
-		TSAPassword:  get("CHUNGTHUC_TSA_PASSWORD", ""),
-		PAdESLevel:   chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
-		TrustAnchors: get("CHUNGTHUC_TRUST_ANCHORS", ""),
-		LogKey:       get("CHUNGTHUC_LOG_KEY", ""),
-		getenv:       getenv,
+		DataDir:            get("CHUNGTHUC_DATA", "chungthuc-data"),
+		BaseURL:            strings.TrimRight(get("CHUNGTHUC_BASE_URL", "http://127.0.0.1:8080"), "/"),
+		Addr:               get("CHUNGTHUC_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:        get("CHUNGTHUC_DATABASE_URL", ""),
+		MigrateDatabaseURL: get("CHUNGTHUC_MIGRATE_DATABASE_URL", ""),
+		S3Endpoint:         get("CHUNGTHUC_S3_ENDPOINT", ""),
+		S3Bucket:           get("CHUNGTHUC_S3_BUCKET", "chungthuc"),
+		S3AccessKey:        get("CHUNGTHUC_S3_ACCESS_KEY", ""),
+		S3SecretKey:        get("CHUNGTHUC_S3_SECRET_KEY", ""),
+		S3Region:           get("CHUNGTHUC_S3_REGION", ""),
+		KeyAlgorithm:       get("CHUNGTHUC_KEY_ALGORITHM", "ecdsa-p256"),
+		KeysFile:           get("CHUNGTHUC_KEYS_FILE", ""),
+		TSAURL:             get("CHUNGTHUC_TSA_URL", ""),
+		TSAUsername:        get("CHUNGTHUC_TSA_USERNAME", ""),
+		TSAPassword:        get("CHUNGTHUC_TSA_PASSWORD", ""),
+		PAdESLevel:         chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
+		TrustAnchors:       get("CHUNGTHUC_TRUST_ANCHORS", ""),
+		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
+		getenv:             getenv,
 	}
 	errs = append(errs, c.checkLTV()...)
 	var err error
@@ -100,6 +115,23 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.RateLimit, err = strconv.Atoi(get("CHUNGTHUC_RATE_LIMIT", "60")); err != nil || c.RateLimit < 1 {
 		errs = append(errs, "CHUNGTHUC_RATE_LIMIT must be a whole number ≥ 1")
+	}
+	duration := func(name, def string, min time.Duration) time.Duration {
+		d, err := time.ParseDuration(get(name, def))
+		if err != nil || d < min {
+			errs = append(errs, fmt.Sprintf("%s must be a duration of at least %s (e.g. %s)", name, min, def))
+		}
+		return d
+	}
+	c.StoreTimeout = duration("CHUNGTHUC_STORE_TIMEOUT", "30s", 100*time.Millisecond)
+	c.StoreProbeTimeout = duration("CHUNGTHUC_STORE_PROBE_TIMEOUT", "1s", 10*time.Millisecond)
+	c.RepairGrace = duration("CHUNGTHUC_REPAIR_GRACE", "15m", time.Second)
+	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
+	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
+		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
+	}
+	if c.MigrateDatabaseURL != "" && c.DatabaseURL == "" {
+		errs = append(errs, "CHUNGTHUC_MIGRATE_DATABASE_URL is set but CHUNGTHUC_DATABASE_URL is not")
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		errs = append(errs, "CHUNGTHUC_S3_ENDPOINT is set but CHUNGTHUC_S3_ACCESS_KEY or CHUNGTHUC_S3_SECRET_KEY is missing")
@@ -115,6 +147,14 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.DataDir, _ = filepath.Abs(c.DataDir)
 	return c, nil
+}
+
+// env reads the variables a key configuration names for PINs and passwords.
+func (c *Config) env(name string) string {
+	if c.getenv == nil {
+		return ""
+	}
+	return c.getenv(name)
 }
 
 // Embedded reports whether the register is the embedded SQLite one.

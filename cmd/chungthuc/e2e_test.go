@@ -28,8 +28,9 @@ type service struct {
 	username string
 }
 
-// newService starts serve on a backend ("embedded" or "postgres+s3") with a unit PL, an
-// officer 1 with a login, and an API token.
+// newService starts serve on a backend ("embedded", "postgres+s3" on the test services, or
+// "custom": PostgreSQL and S3 as extra names them) with a unit PL, an officer 1 with a
+// login, and an API token.
 func newService(t *testing.T, backend string, extra map[string]string) *service {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": dir + "/data"}
@@ -66,6 +67,11 @@ func newService(t *testing.T, backend string, extra map[string]string) *service 
 
 // apiCertify posts scans to the JSON API.
 func (s *service) apiCertify(scan []byte, title string) (int, map[string]any) {
+	return s.apiCertifyKey(scan, title, "", http.DefaultClient)
+}
+
+// apiCertifyKey posts scans to the JSON API with an Idempotency-Key (when not empty).
+func (s *service) apiCertifyKey(scan []byte, title, key string, client *http.Client) (int, map[string]any) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	mw.WriteField("title", title)
@@ -75,9 +81,12 @@ func (s *service) apiCertify(scan []byte, title string) (int, map[string]any) {
 	req, _ := http.NewRequest("POST", s.base+"/api/v1/certifications", &b)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+s.token)
-	res, err := http.DefaultClient.Do(req)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	res, err := client.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		return 599, map[string]any{"transport_error": err.Error()}
 	}
 	defer res.Body.Close()
 	var m map[string]any

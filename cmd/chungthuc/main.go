@@ -5,12 +5,17 @@
 //	chungthuc officer add --unit CODE --name NAME --title TITLE
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
-//	chungthuc migrate | fsck | audit verify | log verify [--checkpoint OLD] | reconcile
+//	chungthuc migrate | fsck [--grace D] [--deep] | audit verify
+//	chungthuc log verify [--checkpoint OLD] | log key | log checkpoint | log keygen --out FILE
+//	chungthuc reconcile [--note TEXT] | reconcile --explain KEY --note TEXT
 //	chungthuc serve
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
 // for objects and a development PKI under $CHUNGTHUC_DATA (./chungthuc-data), seeded on first
-// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. Exit codes: 0 success,
+// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. With a key configuration
+// (CHUNGTHUC_KEYS_FILE) it runs in production key mode: no development PKI, unless the
+// configuration asks for it as a fallback. This package only reads the configuration, wires
+// the packages together (keys.go: keys, trust pool, TSA, revocation) and prints. Exit codes: 0 success,
 // 1 failure (or an invalid copy for verify), 2 usage error.
 package main
 
@@ -68,8 +73,12 @@ Commands:
   renew [--before 2y] [--dry-run]
                           add a new document time-stamp to stored copies whose newest one
                           expires within --before (archive renewal, PAdES B-LTA); prints JSON
-  migrate                 apply database migrations
-  fsck                    repair entries a crash left half-done; report leftovers
+  migrate                 apply database migrations (as CHUNGTHUC_MIGRATE_DATABASE_URL when set,
+                          granting the role of CHUNGTHUC_DATABASE_URL what serve needs)
+  fsck [--grace 15m] [--deep]
+                          void entries a dead request left pending; report objects no entry
+                          refers to and (--deep) stored copies missing or damaged; deletes
+                          nothing; prints JSON, exits 1 when something needs an administrator
   audit verify            check the audit log's hash chain
   log verify [--checkpoint OLD_FILE]
                           check that the register and its public log agree row by row, and
@@ -92,12 +101,16 @@ Commands:
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
-CHUNGTHUC_DATABASE_URL, CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL
-(secrets also as NAME_FILE).
-Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12),
+CHUNGTHUC_DATABASE_URL, CHUNGTHUC_MIGRATE_DATABASE_URL,
+CHUNGTHUC_S3_ENDPOINT/_BUCKET/_ACCESS_KEY/_SECRET_KEY/_REGION/_USE_SSL/_RETENTION_YEARS
+(secrets also as NAME_FILE), CHUNGTHUC_STORE_TIMEOUT (30s), CHUNGTHUC_STORE_PROBE_TIMEOUT (1s),
+CHUNGTHUC_REPAIR_GRACE (15m), CHUNGTHUC_REPAIR_INTERVAL (1m), CHUNGTHUC_CHECK_SAMPLE (20).
+Keys and trusted time: CHUNGTHUC_KEYS_FILE (JSON key configuration: PKCS#11, PEM, PKCS#12;
+with it there is no development PKI unless it says "fallback": "dev"),
 CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PADES_LEVEL
 (B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
-default), CHUNGTHUC_TRUST_ANCHORS (roots revocation data is fetched for).
+default), CHUNGTHUC_TRUST_ANCHORS (roots trusted for verification, renewal and revocation
+fetching, besides the development root and the configured keys' roots).
 Public log: CHUNGTHUC_LOG_KEY_FILE (its private signing key, from "chungthuc log keygen"; the
 development PKI makes one on the embedded default).
 `
@@ -115,13 +128,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
+		// Writes to stderr: if they fail there is nowhere left to report it; the exit code stands.
+		_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n\n%s", ue.msg, usage)
 		return 2
 	default:
 		if chungthuc.ErrorCode(err) == chungthuc.EINTERNAL {
-			fmt.Fprintf(stderr, "chungthuc: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %v\n", err)
 		} else {
-			fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
 		}
 		return 1
 	}
@@ -134,8 +148,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		_, err := fmt.Fprint(stdout, usage)
+		return err
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, getenv)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
@@ -21,6 +22,9 @@ import (
 type reconcileReport struct {
 	Log    *translog.ReconcileReport `json:"log"`
 	Copies copiesReport              `json:"copies"`
+	// Voided are numbers used after the backup that neither the log nor a stored copy
+	// accounts for: recorded Void (with their leaves) so the numbering stays gapless.
+	Voided []string `json:"voided_numbers"`
 }
 
 // copiesReport accounts for the stored copies that had no register entry.
@@ -84,6 +88,10 @@ func cmdReconcile(ctx context.Context, cfg *Config, args []string, stdout io.Wri
 	if rep.Copies, err = a.reconcileCopies(ctx, *grace); err != nil {
 		return err
 	}
+	// Last, so that a cut-off copy gets its own number back first.
+	if rep.Voided, err = a.reg.CloseGaps(ctx, why); err != nil {
+		return err
+	}
 	if err := printJSON(stdout, rep); err != nil {
 		return err
 	}
@@ -101,21 +109,22 @@ func (a *app) reconcileCopies(ctx context.Context, grace time.Duration) (copiesR
 		return rep, err
 	}
 	var orphans []chungthuc.ObjectInfo
-	err = a.objects.List(ctx, "copies/", func(o chungthuc.ObjectInfo) error {
-		rep.Checked++
-		sum := strings.TrimSuffix(strings.TrimPrefix(o.Key, "copies/"), ".pdf")
-		_, err := a.reg.CertificationBySHA256(ctx, sum)
-		switch {
-		case err == nil:
-		case chungthuc.ErrorCode(err) == chungthuc.EINVALID || chungthuc.ErrorCode(err) == chungthuc.ENOTFOUND:
-			orphans = append(orphans, o)
-		default:
+	for _, prefix := range certify.StorePrefixes {
+		err = a.objects.List(ctx, prefix, func(o chungthuc.ObjectInfo) error {
+			rep.Checked++
+			if notes[o.Key] != "" {
+				rep.Explained = append(rep.Explained, o.Key)
+				return nil
+			}
+			ok, err := a.reg.ObjectReferenced(ctx, o.Key)
+			if err == nil && !ok {
+				orphans = append(orphans, o)
+			}
 			return err
+		})
+		if err != nil {
+			return rep, err
 		}
-		return nil
-	})
-	if err != nil {
-		return rep, err
 	}
 	if len(orphans) == 0 {
 		return rep, nil
@@ -126,10 +135,11 @@ func (a *app) reconcileCopies(ctx context.Context, grace time.Duration) (copiesR
 	}
 	for _, o := range orphans {
 		switch {
-		case notes[o.Key] != "":
-			rep.Explained = append(rep.Explained, o.Key)
 		case !o.ModTime.IsZero() && time.Since(o.ModTime) < grace:
 			rep.Young = append(rep.Young, o.Key)
+		case !strings.HasPrefix(o.Key, "copies/"):
+			rep.Unexplained = append(rep.Unexplained, copyResult{Key: o.Key,
+				Reason: "no entry refers to it and it is not a certified copy to re-register: record why with --explain"})
 		default:
 			entry, reason, err := a.registerCopy(ctx, o.Key, units)
 			if err != nil {
@@ -154,7 +164,7 @@ var (
 // say, after checking them against the trust anchors. It returns the entry made, or why it
 // could not (then nothing is recorded); err is for failures to read.
 func (a *app) registerCopy(ctx context.Context, key string, units []*chungthuc.Unit) (entry, reason string, err error) {
-	rc, info, err := a.objects.Get(ctx, key)
+	rc, info, err := a.objects.Get(ctx, key, "")
 	if err != nil {
 		return "", "", err
 	}
@@ -164,7 +174,7 @@ func (a *app) registerCopy(ctx context.Context, key string, units []*chungthuc.U
 		return "", "", err
 	}
 	sum := strings.TrimSuffix(strings.TrimPrefix(key, "copies/"), ".pdf")
-	rep, err := verify.Verify(ctx, bytes.NewReader(data), int64(len(data)), verify.Options{Roots: a.trustPool(), Revocation: a.rev, MaxSize: 64 << 20})
+	rep, err := verify.Verify(ctx, bytes.NewReader(data), int64(len(data)), verify.Options{Roots: a.trust, Revocation: a.rev, MaxSize: 64 << 20})
 	if err != nil {
 		return "", "the file cannot be verified: " + chungthuc.ErrorMessage(err), nil
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -36,7 +38,7 @@ func TestEmbeddedDefaultIsLTA(t *testing.T) {
 	if !bytes.Contains(pdf, []byte("/DocTimeStamp")) || !bytes.Contains(pdf, []byte("/DSS ")) || !bytes.Contains(pdf, []byte("/OCSPs")) {
 		t.Fatal("the embedded default copy is not B-LTA with OCSP data")
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(dir, "data", "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(dir, "data", "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func TestEmbeddedDefaultIsLTA(t *testing.T) {
 	}
 }
 
-func verifyPDF(t *testing.T, pki *certs.DevPKI, pdf []byte) *verify.Report {
+func verifyPDF(t *testing.T, pki *devpki.PKI, pdf []byte) *verify.Report {
 	t.Helper()
 	pool := newPool(pki)
 	rep, err := verify.VerifyBytes(context.Background(), pdf, verify.Options{Roots: pool})
@@ -56,7 +58,7 @@ func verifyPDF(t *testing.T, pki *certs.DevPKI, pdf []byte) *verify.Report {
 	return rep
 }
 
-func newPool(pki *certs.DevPKI) *x509.CertPool {
+func newPool(pki *devpki.PKI) *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(pki.Root())
 	return p
@@ -66,7 +68,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 type renewOut struct {
 	Checked, Due, Renewed, Failed int
-	Items                         []renewItem
+	Items                         []renew.Item
 }
 
 func TestRenew(t *testing.T) {
@@ -107,12 +109,12 @@ func TestRenew(t *testing.T) {
 	if r2.Renewed != 2 {
 		t.Fatalf("second renew: %+v", r2)
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(data, "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(data, "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, it := range r2.Items {
-		var prev renewItem
+		var prev renew.Item
 		for _, p := range r1.Items {
 			if p.ID == it.ID {
 				prev = p
@@ -183,7 +185,7 @@ func TestPKIRevoke(t *testing.T) {
 	if code, _, _ = cli(t, env, "pki", "revoke", "--officer", "99"); code != 1 {
 		t.Fatalf("unknown officer: exit %d", code)
 	}
-	pki, err := certs.OpenDevPKI(filepath.Join(data, "pki"), certs.Options{})
+	pki, err := devpki.Open(filepath.Join(data, "pki"), devpki.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,15 +315,15 @@ func TestRenewDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	n, err := renewDue(context.Background(), a, 50*365*24*time.Hour)
+	n, err := a.renewer().Due(context.Background(), 50*365*24*time.Hour)
 	if err != nil || n != 1 {
 		t.Fatalf("renewDue: %d, %v", n, err)
 	}
-	if n, err = renewDue(context.Background(), a, 0); err != nil || n != 0 {
+	if n, err = a.renewer().Due(context.Background(), 0); err != nil || n != 0 {
 		t.Fatalf("renewDue with nothing due: %d, %v", n, err)
 	}
 	a.ts = nil
-	if _, err := renewDue(context.Background(), a, time.Hour); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
+	if _, err := a.renewer().Due(context.Background(), time.Hour); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
 		t.Fatalf("renewDue without TSA: %v", err)
 	}
 }

@@ -214,13 +214,13 @@ func storeOrphans(t *testing.T, env map[string]string, scan []byte) (signed, str
 	if err := a.reg.Seal(ctx, entry.ID, cp.SHA256, signed, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.objects.Put(ctx, signed, bytes.NewReader(cp.PDF), int64(len(cp.PDF)), cp.SHA256); err != nil {
+	if _, err := a.objects.Put(ctx, signed, bytes.NewReader(cp.PDF), int64(len(cp.PDF)), cp.SHA256); err != nil {
 		t.Fatal(err)
 	}
 	junk := []byte("%PDF-1.7\n% not a certified copy\n")
 	sum := sha256hex(junk)
 	stray = "copies/" + sum + ".pdf"
-	if err := a.objects.Put(ctx, stray, bytes.NewReader(junk), int64(len(junk)), sum); err != nil {
+	if _, err := a.objects.Put(ctx, stray, bytes.NewReader(junk), int64(len(junk)), sum); err != nil {
 		t.Fatal(err)
 	}
 	return signed, stray
@@ -332,7 +332,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 			if !strings.Contains(out.String(), "CERTIFICATION IS STOPPED") {
 				t.Errorf("serve did not say certification is stopped:\n%s", out.String())
 			}
-			if st, m := s.apiCertify(scan, "Giấy khai sinh"); st != 503 || !strings.Contains(jsonID(m), "reconcile") {
+			if st, m := s.apiCertify(scan, "Giấy khai sinh"); st != 409 || !strings.Contains(jsonID(m), "chungthuc reconcile") {
 				t.Fatalf("certify on a restored register: %d %v", st, m)
 			}
 			if code, body := httpGet(t, s.base+"/api/v1/verify/"+after[0].token); code != 404 {

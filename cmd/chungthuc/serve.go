@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -36,11 +37,9 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	defer a.Close()
-	if rep, err := a.fsck(ctx, 2*time.Minute); err != nil {
-		logger.Error("start-up fsck failed", "err", err)
-	} else if len(rep.Issued)+len(rep.Voided)+len(rep.Removed) > 0 {
-		logger.Warn("start-up fsck repaired entries", "issued", rep.Issued, "voided", rep.Voided, "removed", rep.Removed)
-	}
+	a.warnOwner(ctx, logger)
+	// Start-up check: repair what a crash left and look for orphans (never deleting them).
+	a.checkPass(ctx, logger, true)
 	if err := a.seedLogins(ctx, stdout); err != nil {
 		return err
 	}
@@ -48,7 +47,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
 	}
 	h, err := api.New(api.Deps{
-		Register: a.reg, Accounts: a.reg, Audit: a.audit, Objects: a.objects, Certify: a.svc,
+		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog,
 	})
@@ -68,8 +67,11 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL)
+	if _, err := fmt.Fprintf(stdout, "chungthuc: listening on http://%s (links: %s)\n", ln.Addr(), cfg.BaseURL); err != nil {
+		logger.Warn("cannot write to standard output", "err", err)
+	}
 	go a.renewLoop(ctx, logger)
+	go a.checkLoop(ctx, logger)
 	go a.tlog.Run(ctx, logInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -87,31 +89,21 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	fmt.Fprintln(stdout, "chungthuc: stopped")
-	return nil
+	_, err = fmt.Fprintln(stdout, "chungthuc: stopped")
+	return err
 }
 
-// verifier is the verification engine with the register and the trust anchors wired in: the
-// development root (when the dev PKI is used) and CHUNGTHUC_TRUST_ANCHORS.
+// verifier is the verification engine with the register, the trust pool and the
+// revocation source wired in.
 func (a *app) verifier() api.Verifier {
-	pool := x509.NewCertPool()
-	if a.pki != nil {
-		pool.AddCert(a.pki.Root())
-	}
-	if a.cfg.TrustAnchors != "" {
-		if _, roots, err := certs.LoadTrustAnchors(a.cfg.TrustAnchors); err == nil {
-			for _, c := range roots {
-				pool.AddCert(c)
-			}
-		}
-	}
-	lookup := registerLookup(a.reg, a.tlog)
+	opt := verify.Options{Roots: a.trust, Lookup: registerLookup(a.reg, a.tlog), MaxSize: 64 << 20, Revocation: a.rev}
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
-		return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: lookup, MaxSize: 64 << 20, Revocation: a.rev})
+		return verify.Verify(ctx, r, size, opt)
 	}
 }
 
-// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/.
+// pkiHandler serves the development PKI's OCSP, CRL, TSA and root at /pki/; nil (nothing
+// mounted: /pki/* is 404) in production key mode.
 func (a *app) pkiHandler() http.Handler {
 	if a.pki == nil {
 		return nil
@@ -123,19 +115,102 @@ func (a *app) pkiHandler() http.Handler {
 // the register against the newest.
 const logInterval = 10 * time.Second
 
-// ready checks that the register and the object store answer, and that the register is not
-// behind the object store's public log.
+// ready checks, at the same time, that the register answers and that the object store
+// accepts a write now (its Probe: nothing is left behind, see storage/fs and storage/s3),
+// each within the probe timeout, and that the register is not behind the object store's
+// public log (then the message says why and what to do). The error names the failing part
+// only; the detail (endpoints, dial errors) is logged.
 func (a *app) ready(ctx context.Context) error {
-	if _, err := a.reg.Units(ctx); err != nil {
-		return err
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreProbeTimeout)
+	defer cancel()
+	regc := make(chan error, 1)
+	go func() { _, err := a.reg.Units(ctx); regc <- err }()
+	storeErr := a.objects.Probe(ctx)
+	regErr := <-regc
+	var parts []string
+	if regErr != nil {
+		a.log.Warn("readiness: register", "err", regErr)
+		parts = append(parts, "register unavailable")
+	}
+	if storeErr != nil {
+		a.log.Warn("readiness: object store", "err", storeErr)
+		parts = append(parts, "object store unavailable")
+	}
+	if len(parts) > 0 {
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "%s", strings.Join(parts, ", "))
 	}
 	if err := a.tlog.Blocked(); err != nil {
 		return err
 	}
-	if _, err := a.objects.Stat(ctx, "readyz/probe"); err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		return err
-	}
 	return nil
+}
+
+// repairLocker is a register that can hold the repair lock across processes (PostgreSQL);
+// the embedded register serves one process, which runs one check at a time.
+type repairLocker interface {
+	TryRepairLock(ctx context.Context) (release func(), ok bool, err error)
+}
+
+// checkLoop repairs and checks every RepairInterval: voids entries Pending longer than the
+// grace, reads back a rolling sample of stored copies, and every tenth pass lists the store
+// for orphans. One instance at a time does it (the PostgreSQL advisory lock); every
+// instance refreshes the open findings for /metrics.
+func (a *app) checkLoop(ctx context.Context, logger *slog.Logger) {
+	t := time.NewTicker(a.cfg.RepairInterval)
+	defer t.Stop()
+	for pass := 1; ; pass++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.checkPass(ctx, logger, pass%10 == 0)
+	}
+}
+
+// checkPass runs one repair-and-check pass under the repair lock (skipped when another
+// instance holds it) and logs what it found.
+func (a *app) checkPass(ctx context.Context, logger *slog.Logger, orphans bool) {
+	if l, ok := a.reg.(repairLocker); ok {
+		release, got, err := l.TryRepairLock(ctx)
+		if err != nil {
+			logger.Error("repair: cannot take the repair lock", "err", err)
+			return
+		}
+		if !got {
+			if _, err := a.svc.RefreshFindings(ctx); err != nil {
+				logger.Warn("repair: cannot read the findings", "err", err)
+			}
+			return
+		}
+		defer release()
+	}
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	rep, err := a.svc.Check(ctx, certify.CheckOptions{Grace: a.cfg.RepairGrace, Orphans: orphans, Sample: a.cfg.CheckSample})
+	if err != nil {
+		logger.Error("repair and check failed", "err", err)
+		return
+	}
+	if len(rep.Voided) > 0 {
+		logger.Warn("repair voided interrupted entries", "voided", len(rep.Voided))
+	}
+	if !rep.Clean() {
+		logger.Error("stored objects need an administrator: see `chungthuc fsck`", "orphans", len(rep.Orphans), "problems", len(rep.Problems))
+	}
+}
+
+// warnOwner logs a warning when serve runs as the owner of the register's tables: that role
+// can alter them and disable their triggers (see README, "Two PostgreSQL roles").
+func (a *app) warnOwner(ctx context.Context, logger *slog.Logger) {
+	type owned interface {
+		CurrentUser(ctx context.Context) (string, bool, error)
+	}
+	if o, ok := a.reg.(owned); ok {
+		if role, owner, err := o.CurrentUser(ctx); err == nil && owner {
+			logger.Warn("serve runs as the owner of the register's tables, which can alter them and disable their triggers; give serve its own role (CHUNGTHUC_MIGRATE_DATABASE_URL for migrate)", "role", role)
+		}
+	}
 }
 
 // renewLoop renews archived copies whose last time-stamp nears expiry, once a day.
@@ -147,7 +222,7 @@ func (a *app) renewLoop(ctx context.Context, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := renewDue(ctx, a, 2*365*24*time.Hour)
+			n, err := a.renewer().Due(ctx, 2*365*24*time.Hour)
 			if err != nil {
 				logger.Error("archive renewal", "err", err)
 			} else if n > 0 {
@@ -177,7 +252,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	officerPW, adminPW := api.NewPassword(), api.NewPassword()
+	officerPW, adminPW := credentials.NewPassword(), credentials.NewPassword()
 	for _, acct := range []struct {
 		a  chungthuc.Account
 		pw string
@@ -185,7 +260,7 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
 		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
 	} {
-		h, err := api.HashPassword(acct.pw)
+		h, err := credentials.HashPassword(acct.pw)
 		if err != nil {
 			return err
 		}
@@ -194,7 +269,8 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
+	// The passwords are also written to first-login.txt below: a failed print loses nothing.
+	_, _ = fmt.Fprintf(stdout, "\nchungthuc: first start — demo logins (shown only this once; also in %s):\n  officer of %s: %s / %s\n  system administrator: %s / %s\n\n",
 		filepath.Join(a.cfg.DataDir, "first-login.txt"), u.Name, demoOfficerLogin, officerPW, demoAdminLogin, adminPW)
 	note := fmt.Sprintf("%s / %s (officer, %s)\n%s / %s (system administrator)\nDelete this file after you have changed the passwords.\n",
 		demoOfficerLogin, officerPW, u.Name, demoAdminLogin, adminPW)

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/api"
+	"github.com/chungthuc/chungthuc/credentials"
 )
 
 // cmdToken creates an API token for the one-stop-shop software, acting as an officer of a
@@ -43,11 +43,11 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if o.UnitID != u.ID {
 		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", o.ID, u.Code)
 	}
-	tok := api.NewToken()
-	t := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: *name, TokenHash: api.TokenHash(tok)}
+	tok := credentials.NewToken()
+	t := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: *name, TokenHash: credentials.TokenHash(tok)}
 	if err := a.reg.CreateAPIToken(ctx, t); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, tok)
-	return nil
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
 }

@@ -78,7 +78,7 @@ func loadLogKey(cfg *Config, devUse bool, logger *slog.Logger) (*translog.Key, e
 // kept for /readyz), installs the register's hooks and publishes leaves a crash left without
 // a checkpoint. An unreachable store does not stop start-up: certification waits for it.
 func (a *app) openLog(ctx context.Context) error {
-	key, err := loadLogKey(a.cfg, a.ltv.devUse, a.log)
+	key, err := loadLogKey(a.cfg, a.pki != nil, a.log)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/s3"
@@ -19,8 +20,8 @@ import (
 	"github.com/chungthuc/chungthuc/verify"
 )
 
-// cmdVerify checks a copy. Trust: --trust (a PEM bundle or directory), else the development
-// root of an existing data directory. Register: consulted when one is configured
+// cmdVerify checks a copy. Trust: --trust (a PEM bundle or directory), else verifyTrust's
+// pool from the configuration. Register: consulted when one is configured
 // (CHUNGTHUC_DATABASE_URL) or an embedded data directory exists; never created. Exit 0 when
 // the report is valid, 1 when not, 2 on usage errors.
 func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -38,32 +39,16 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	if err != nil {
 		return err
 	}
-	// The local development PKI, when there is one: its root is trusted unless --trust says
-	// otherwise, and it answers for the status of its own certificates in-process (their OCSP
-	// address is this machine's service, which a verifier may not reach).
-	var pool *x509.CertPool
-	var rev chungthuc.RevocationSource
-	pkiDir := filepath.Join(cfg.DataDir, "pki")
-	if fileExists(filepath.Join(pkiDir, "root.pem")) {
-		pki, err := certs.OpenDevPKI(pkiDir, certs.Options{})
-		if err != nil {
-			return err
-		}
-		rev = pki
-		pool = x509.NewCertPool()
-		pool.AddCert(pki.Root())
-	}
-	if *trust != "" {
-		if pool, _, err = certs.LoadTrustAnchors(*trust); err != nil {
-			return err
-		}
+	pool, rev, err := verifyTrust(cfg, *trust)
+	if err != nil {
+		return err
 	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "cannot read %q: %v", path, errorsUnwrapPath(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -119,7 +104,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 		if err != nil {
 			return nil, nil, err
 		}
-		return db, func() { db.Close() }, nil
+		return db, func() { _ = db.Close() }, nil
 	}
 	path := filepath.Join(cfg.DataDir, "register.db")
 	if !fileExists(path) {
@@ -129,7 +114,7 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	if err != nil {
 		return nil, nil, err
 	}
-	return db, func() { db.Close() }, nil
+	return db, func() { _ = db.Close() }, nil
 }
 
 // registerLookup adapts a register to the verifier's lookup by hash; with a public log, a
@@ -155,6 +140,38 @@ func registerLookup(reg chungthuc.Register, tl *translog.Log) func(ctx context.C
 		}
 		return m, nil
 	}
+}
+
+// verifyTrust is the trust of `chungthuc verify`: the anchors of --trust alone when given,
+// else the configuration's pool (certs.TrustPool, as the service builds it) of
+// CHUNGTHUC_TRUST_ANCHORS and — when the configuration uses the development PKI and one
+// exists here — the development root. The configured keys are not opened (no PINs are
+// needed to verify): with production keys, their roots must be in CHUNGTHUC_TRUST_ANCHORS
+// or --trust. The development PKI, when used, also answers for the status of its own
+// certificates in-process (their OCSP address is this machine's service, which a verifier
+// may not reach); nothing is fetched online.
+func verifyTrust(cfg *Config, trust string) (*x509.CertPool, chungthuc.RevocationSource, error) {
+	var rev chungthuc.RevocationSource
+	var roots []*x509.Certificate
+	dev, _, err := devPKIInUse(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	pkiDir := filepath.Join(cfg.DataDir, "pki")
+	if dev && fileExists(filepath.Join(pkiDir, "root.pem")) {
+		pki, err := devpki.Open(pkiDir, devpki.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		rev = pki
+		roots = append(roots, pki.Root())
+	}
+	if trust != "" {
+		pool, err := certs.TrustPool(trust, nil, nil)
+		return pool, rev, err
+	}
+	pool, err := certs.TrustPool(cfg.TrustAnchors, roots, nil)
+	return pool, rev, err
 }
 
 // openLogReadOnly opens the public log of the configured register for reading its newest

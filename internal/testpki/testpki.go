@@ -19,7 +19,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
-	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/certs/devpki"
 	"math/big"
 	"time"
 
@@ -89,12 +89,12 @@ func (p *PKI) Certify(cn, org string, pub crypto.PublicKey) *x509.Certificate {
 // TSA returns an RFC 3161 time-stamping authority certified by the root, as an HTTP handler.
 func (p *PKI) TSA() http.Handler {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert, err := certs.IssueTSACert(p.Root, p.key, key.Public(), pkix.Name{CommonName: "Test TSA", Country: []string{"VN"}},
+	cert, err := devpki.IssueTSACert(p.Root, p.key, key.Public(), pkix.Name{CommonName: "Test TSA", Country: []string{"VN"}},
 		time.Now().AddDate(0, -1, 0), time.Now().AddDate(10, 0, 0))
 	if err != nil {
 		panic(err)
 	}
-	return certs.NewDevTSA(key, cert, []*x509.Certificate{p.Root}, time.Now)
+	return devpki.NewTSA(key, cert, []*x509.Certificate{p.Root}, time.Now)
 }
 
 // Revocation is a chungthuc.RevocationSource that answers every chain with a fresh, empty
@@ -104,7 +104,7 @@ func (p *PKI) Revocation() chungthuc.RevocationSource { return revocation{p} }
 type revocation struct{ p *PKI }
 
 func (r revocation) Revocation(ctx context.Context, chain []*x509.Certificate) (*chungthuc.RevocationData, error) {
-	crl, err := certs.NewDevCRL(r.p.Root, r.p.key, big.NewInt(time.Now().Unix()), nil, time.Now(), time.Now().AddDate(0, 0, 7))
+	crl, err := devpki.NewCRL(r.p.Root, r.p.key, big.NewInt(time.Now().Unix()), nil, time.Now(), time.Now().AddDate(0, 0, 7))
 	if err != nil {
 		return nil, err
 	}
@@ -133,11 +133,11 @@ func NewRoot(notBefore, notAfter time.Time) *PKI {
 // certificate.
 func (p *PKI) TSAAt(cn string, notBefore, notAfter time.Time, now func() time.Time) (http.Handler, *x509.Certificate) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert, err := certs.IssueTSACert(p.Root, p.key, key.Public(), pkix.Name{CommonName: cn, Country: []string{"VN"}}, notBefore, notAfter)
+	cert, err := devpki.IssueTSACert(p.Root, p.key, key.Public(), pkix.Name{CommonName: cn, Country: []string{"VN"}}, notBefore, notAfter)
 	if err != nil {
 		panic(err)
 	}
-	return certs.NewDevTSA(key, cert, []*x509.Certificate{p.Root}, now), cert
+	return devpki.NewTSA(key, cert, []*x509.Certificate{p.Root}, now), cert
 }
 
 // OCSPOptions configure the answers of PKI.OCSP.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 )
 
@@ -40,7 +41,9 @@ func Start(profileDir string) (*Session, error) {
 		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(driverPath, fmt.Sprintf("--port=%d", port), "--allowed-ips=127.0.0.1")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
@@ -54,7 +57,7 @@ func Start(profileDir string) (*Session, error) {
 			break
 		}
 		if i > 100 {
-			cmd.Process.Kill()
+			s.Close()
 			return nil, fmt.Errorf("chromedriver did not start")
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -70,18 +73,21 @@ func Start(profileDir string) (*Session, error) {
 	}
 	s.base = url
 	if err := s.call("POST", "/session", caps, &resp); err != nil {
-		cmd.Process.Kill()
+		s.Close()
 		return nil, err
 	}
 	s.base = url + "/session/" + resp.SessionID
 	return s, nil
 }
 
-// Close ends the session and chromedriver.
+// Close ends the session (if one was started) and chromedriver. Errors are ignored:
+// chromedriver is killed either way, and Wait only reports that it was.
 func (s *Session) Close() {
-	s.call("DELETE", "", nil, nil)
-	s.driver.Process.Kill()
-	s.driver.Wait()
+	if strings.Contains(s.base, "/session/") {
+		_ = s.call("DELETE", "", nil, nil)
+	}
+	_ = s.driver.Process.Kill()
+	_ = s.driver.Wait()
 }
 
 func (s *Session) call(method, path string, body, out any) error {

@@ -15,6 +15,13 @@
 // annotations and links, embedded files, optional content (hidden layers) and metadata, each
 // named in the Report, so that nothing in a signed copy can change how it looks after signing.
 //
+// PDF scans are read with pdfcpu, which rebuilds damaged cross-reference tables and decodes
+// every content filter, so that a scan a viewer can show is accepted; their content streams
+// are split with the project's PDF content lexer (internal/pdf), the one the rest of the
+// code uses. The project's own reader does not replace pdfcpu here because it refuses, by
+// design, to repair files (the verifier must judge exactly what the cross-reference says);
+// see the package documentation of internal/pdf for the measured difference.
+//
 // Type detection is by content, never by file name. Failures are *chungthuc.Error values
 // that name the file: ETOOLARGE for a limit, EUNSUPPORTED for a type or feature not
 // accepted, EINVALID for a damaged file. Intake does not panic on any input (see FuzzPages).

@@ -69,115 +69,178 @@ type formatError struct {
 func invalid(msg string) *formatError     { return &formatError{chungthuc.EINVALID, msg} }
 func unsupported(msg string) *formatError { return &formatError{chungthuc.EUNSUPPORTED, msg} }
 
-// parseJPEG walks the marker segments of b. The entropy-coded data after each SOS is
-// skipped by looking for the next marker (0xFF not followed by 0x00 or a restart marker).
+// parseJPEG walks the marker segments of b, one jpegParser step at a time: find the next
+// marker, read its segment, and act on it (frame header, scan, JFIF, EXIF, Adobe). The
+// entropy-coded data after each SOS is skipped by looking for the next marker (0xFF not
+// followed by 0x00 or a restart marker). On error the info read so far is returned too.
 func parseJPEG(b []byte) (jpegInfo, *formatError) {
-	info := jpegInfo{orientation: 1}
+	j := &jpegParser{b: b, p: 2, info: jpegInfo{orientation: 1}}
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return info, invalid("not a JPEG image (no start-of-image marker)")
+		return j.info, invalid("not a JPEG image (no start-of-image marker)")
 	}
-	var jfifX, jfifY, exifX, exifY float64
-	sof, sos := false, false
-	p := 2
 	for {
-		// Find the marker: 0xFF, optional 0xFF fill bytes, then the code.
-		if p >= len(b) || b[p] != 0xFF {
-			return info, invalid("damaged JPEG image (marker expected)")
+		m, err := j.nextMarker()
+		if err != nil {
+			return j.info, err
 		}
-		for p < len(b) && b[p] == 0xFF {
-			p++
-		}
-		if p >= len(b) {
-			return info, invalid("truncated JPEG image")
-		}
-		m := b[p]
-		p++
 		switch {
 		case m == 0xD9: // EOI
-			if !sof || !sos {
-				return info, invalid("damaged JPEG image (no frame or scan)")
-			}
-			return jfifOrExif(info, jfifX, jfifY, exifX, exifY), nil
+			return j.end()
 		case m == 0xD8 || m == 0x00:
-			return info, invalid("damaged JPEG image (unexpected marker)")
+			return j.info, invalid("damaged JPEG image (unexpected marker)")
 		case m >= 0xD0 && m <= 0xD7 || m == 0x01: // RST, TEM: no length
 			continue
 		}
-		if p+2 > len(b) {
-			return info, invalid("truncated JPEG image")
+		seg, err := j.segment()
+		if err != nil {
+			return j.info, err
 		}
-		n := int(binary.BigEndian.Uint16(b[p:]))
-		if n < 2 || p+n > len(b) {
-			return info, invalid("damaged JPEG image (a segment runs past the end of the file)")
-		}
-		seg := b[p+2 : p+n]
-		p += n
-		switch {
-		case m == 0xC0 || m == 0xC1 || m == 0xC2:
-			if sof {
-				return info, invalid("damaged JPEG image (two frame headers)")
-			}
-			sof = true
-			if len(seg) < 6 {
-				return info, invalid("damaged JPEG image (short frame header)")
-			}
-			if seg[0] != 8 {
-				return info, unsupported("JPEG images with " + itoa(int(seg[0])) + "-bit samples are not accepted (8-bit only)")
-			}
-			info.height = int(binary.BigEndian.Uint16(seg[1:]))
-			info.width = int(binary.BigEndian.Uint16(seg[3:]))
-			info.components = int(seg[5])
-			if info.width == 0 || info.height == 0 {
-				return info, unsupported("JPEG images without their height in the frame header are not accepted")
-			}
-			if c := info.components; c != 1 && c != 3 && c != 4 {
-				return info, unsupported("JPEG images with " + itoa(c) + " colour components are not accepted")
-			}
-			if len(seg) < 6+3*info.components {
-				return info, invalid("damaged JPEG image (short frame header)")
-			}
-		case m >= 0xC3 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
-			return info, unsupported("lossless, hierarchical or arithmetic-coded JPEG images are not accepted")
-		case m == 0xDA: // SOS: skip the entropy-coded data that follows
-			if !sof {
-				return info, invalid("damaged JPEG image (scan before frame header)")
-			}
-			sos = true
-			for {
-				i := bytes.IndexByte(b[p:], 0xFF)
-				if i < 0 {
-					return info, invalid("truncated JPEG image (no end-of-image marker)")
-				}
-				p += i
-				if p+1 >= len(b) {
-					return info, invalid("truncated JPEG image (no end-of-image marker)")
-				}
-				if c := b[p+1]; c == 0x00 || c >= 0xD0 && c <= 0xD7 || c == 0xFF {
-					p += 2
-					if c == 0xFF {
-						p-- // fill byte: look again from the second 0xFF
-					}
-					continue
-				}
-				break
-			}
-		case m == 0xE0 && len(seg) >= 12 && string(seg[:5]) == "JFIF\x00":
-			units := seg[7]
-			x, y := float64(binary.BigEndian.Uint16(seg[8:])), float64(binary.BigEndian.Uint16(seg[10:]))
-			switch units {
-			case 1:
-				jfifX, jfifY = x, y
-			case 2:
-				jfifX, jfifY = x*2.54, y*2.54
-			}
-		case m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00":
-			e := parseExif(seg[6:])
-			info.orientation = e.orientation
-			exifX, exifY = e.dpiX, e.dpiY
-		case m == 0xEE && len(seg) >= 5 && string(seg[:5]) == "Adobe":
-			info.adobe = true
+		if err := j.handle(m, seg); err != nil {
+			return j.info, err
 		}
 	}
+}
+
+// jpegParser is the state of parseJPEG: the position in b, what was read, and the
+// resolutions found in JFIF and EXIF segments (JFIF wins, see jfifOrExif).
+type jpegParser struct {
+	b        []byte
+	p        int
+	info     jpegInfo
+	sof, sos bool // a frame header, a scan seen
+
+	jfifX, jfifY, exifX, exifY float64
+}
+
+// nextMarker reads a marker at the position: 0xFF, optional 0xFF fill bytes, then the code.
+func (j *jpegParser) nextMarker() (byte, *formatError) {
+	b := j.b
+	if j.p >= len(b) || b[j.p] != 0xFF {
+		return 0, invalid("damaged JPEG image (marker expected)")
+	}
+	for j.p < len(b) && b[j.p] == 0xFF {
+		j.p++
+	}
+	if j.p >= len(b) {
+		return 0, invalid("truncated JPEG image")
+	}
+	m := b[j.p]
+	j.p++
+	return m, nil
+}
+
+// segment reads the length of the marker segment at the position and returns its body,
+// which must lie inside the file.
+func (j *jpegParser) segment() ([]byte, *formatError) {
+	b := j.b
+	if j.p+2 > len(b) {
+		return nil, invalid("truncated JPEG image")
+	}
+	n := int(binary.BigEndian.Uint16(b[j.p:]))
+	if n < 2 || j.p+n > len(b) {
+		return nil, invalid("damaged JPEG image (a segment runs past the end of the file)")
+	}
+	seg := b[j.p+2 : j.p+n]
+	j.p += n
+	return seg, nil
+}
+
+// handle acts on the segment seg of marker m; segments it does not know are skipped.
+func (j *jpegParser) handle(m byte, seg []byte) *formatError {
+	switch {
+	case m == 0xC0 || m == 0xC1 || m == 0xC2: // baseline, extended, progressive
+		return j.frame(seg)
+	case m >= 0xC3 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
+		return unsupported("lossless, hierarchical or arithmetic-coded JPEG images are not accepted")
+	case m == 0xDA: // SOS
+		if !j.sof {
+			return invalid("damaged JPEG image (scan before frame header)")
+		}
+		j.sos = true
+		return j.skipScan()
+	case m == 0xE0 && len(seg) >= 12 && string(seg[:5]) == "JFIF\x00":
+		j.jfifDensity(seg)
+	case m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00":
+		e := parseExif(seg[6:])
+		j.info.orientation = e.orientation
+		j.exifX, j.exifY = e.dpiX, e.dpiY
+	case m == 0xEE && len(seg) >= 5 && string(seg[:5]) == "Adobe":
+		j.info.adobe = true
+	}
+	return nil
+}
+
+// frame reads the one frame header: 8-bit samples, the size, and 1, 3 or 4 components.
+func (j *jpegParser) frame(seg []byte) *formatError {
+	if j.sof {
+		return invalid("damaged JPEG image (two frame headers)")
+	}
+	j.sof = true
+	if len(seg) < 6 {
+		return invalid("damaged JPEG image (short frame header)")
+	}
+	if seg[0] != 8 {
+		return unsupported("JPEG images with " + itoa(int(seg[0])) + "-bit samples are not accepted (8-bit only)")
+	}
+	j.info.height = int(binary.BigEndian.Uint16(seg[1:]))
+	j.info.width = int(binary.BigEndian.Uint16(seg[3:]))
+	j.info.components = int(seg[5])
+	if j.info.width == 0 || j.info.height == 0 {
+		return unsupported("JPEG images without their height in the frame header are not accepted")
+	}
+	if c := j.info.components; c != 1 && c != 3 && c != 4 {
+		return unsupported("JPEG images with " + itoa(c) + " colour components are not accepted")
+	}
+	if len(seg) < 6+3*j.info.components {
+		return invalid("damaged JPEG image (short frame header)")
+	}
+	return nil
+}
+
+// skipScan moves past the entropy-coded data after a scan header, to the next marker:
+// 0xFF followed by anything but 0x00 (a stuffed byte), a restart marker or another 0xFF
+// (a fill byte).
+func (j *jpegParser) skipScan() *formatError {
+	b := j.b
+	for {
+		i := bytes.IndexByte(b[j.p:], 0xFF)
+		if i < 0 {
+			return invalid("truncated JPEG image (no end-of-image marker)")
+		}
+		j.p += i
+		if j.p+1 >= len(b) {
+			return invalid("truncated JPEG image (no end-of-image marker)")
+		}
+		c := b[j.p+1]
+		if c != 0x00 && (c < 0xD0 || c > 0xD7) && c != 0xFF {
+			return nil
+		}
+		j.p += 2
+		if c == 0xFF {
+			j.p-- // fill byte: look again from the second 0xFF
+		}
+	}
+}
+
+// jfifDensity reads the pixel density of a JFIF APP0 segment (dots per inch or per cm).
+func (j *jpegParser) jfifDensity(seg []byte) {
+	units := seg[7]
+	x, y := float64(binary.BigEndian.Uint16(seg[8:])), float64(binary.BigEndian.Uint16(seg[10:]))
+	switch units {
+	case 1:
+		j.jfifX, j.jfifY = x, y
+	case 2:
+		j.jfifX, j.jfifY = x*2.54, y*2.54
+	}
+}
+
+// end checks, at the end-of-image marker, that a frame and a scan were seen, and settles
+// the resolution.
+func (j *jpegParser) end() (jpegInfo, *formatError) {
+	if !j.sof || !j.sos {
+		return j.info, invalid("damaged JPEG image (no frame or scan)")
+	}
+	return jfifOrExif(j.info, j.jfifX, j.jfifY, j.exifX, j.exifY), nil
 }
 
 // jfifOrExif prefers the JFIF density, then the EXIF resolution.

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf16"
+
+	"github.com/chungthuc/chungthuc/internal/pdf"
 )
 
 // Object is any PDF object this package can write.
@@ -62,7 +64,7 @@ func (n Name) appendTo(b []byte) []byte {
 	b = append(b, '/')
 	for i := 0; i < len(n); i++ {
 		c := n[i]
-		if c < '!' || c > '~' || bytes.IndexByte([]byte("#()<>[]{}/%"), c) >= 0 {
+		if c < '!' || c > '~' || c == '#' || pdf.IsDelim(c) {
 			b = append(b, '#', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
 		} else {
 			b = append(b, c)

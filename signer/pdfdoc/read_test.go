@@ -2,12 +2,13 @@ package pdfdoc
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
 func TestReadBack(t *testing.T) {
 	b, rev, page := onePage(t)
-	w, _ := Update(b, rev, 0)
+	w, _ := UpdateInPlace(bytes.Clone(b), rev)
 	w.Put(page, Dict{"Type": Name("Page"), "Parent": Ref{Num: 1}, "Annots": Array{Ref{Num: 3}, Ref{Num: 4, Gen: 0}}, "T": Text("Lê Thị Ĩ (x)"), "N": Real(1.5), "S": String("a(b)\\c\n")})
 	b2, rev2, err := w.Finish(rev.Root, rev.Info)
 	if err != nil {
@@ -44,5 +45,49 @@ func TestReadBack(t *testing.T) {
 		if _, err := Read(bad); err == nil {
 			t.Errorf("Read accepted a broken file of %d bytes", len(bad))
 		}
+	}
+}
+
+// TestReadRefuses: files this package cannot continue (xref streams), and objects that
+// are free, of another generation or unreadable.
+func TestReadRefuses(t *testing.T) {
+	b, rev, page := onePage(t)
+	xrefStream := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" +
+		"2 0 obj\n<< /Type /XRef /Size 3 /W [1 1 0] /Root 1 0 R /Length 6 >>\nstream\n\x00\x00\x01\x09\x01\x2d\nendstream\nendobj\nstartxref\n45\n%%EOF\n")
+	if _, err := Read(xrefStream); err != ErrNotOurs { // read, then refused
+		t.Errorf("xref stream: %v", err)
+	}
+	if _, err := Read(bytes.Replace(b, []byte("/Root"), []byte("/Roo "), 1)); !errors.Is(err, ErrNotOurs) {
+		t.Errorf("no /Root: %v", err)
+	}
+	w, _ := UpdateInPlace(bytes.Clone(b), rev)
+	s := w.Add(&Stream{Dict: Dict{"Filter": Name("FlateDecode")}, Data: Deflate([]byte("x"))})
+	b2, _, err := w.Finish(rev.Root, rev.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Read(b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := r.Object(s); err != nil || o.(*Stream).Dict["Length"] != nil || o.(*Stream).Dict["Filter"] != Name("FlateDecode") {
+		t.Errorf("stream read back: %v %v", o, err)
+	}
+	if _, err := r.Object(Ref{Num: 0}); err == nil {
+		t.Error("free object 0 read")
+	}
+	if _, err := r.Object(Ref{Num: page.Num, Gen: 1}); err == nil {
+		t.Error("wrong generation read")
+	}
+	if _, err := r.Dict(s); err == nil {
+		t.Error("a stream read as a dictionary")
+	}
+	broken := bytes.Replace(b2, []byte("/Type /Catalog"), []byte("/Type )Catalog"), 1)
+	r, err = Read(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Dict(rev.Root); err == nil {
+		t.Error("unreadable catalog read")
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // Writer appends numbered objects to a PDF file held in memory and closes each revision with
 // a classic cross-reference section and trailer. A Writer either starts a new file (New) or
-// appends an incremental update to a finished one (Update). It is not safe for concurrent use.
+// appends an incremental update to a finished one (UpdateInPlace). It is not safe for concurrent use.
 type Writer struct {
 	buf     []byte
 	size    int           // next object number
@@ -38,21 +38,10 @@ func New(version string, capacity int) *Writer {
 	return w
 }
 
-// Update starts an incremental update of file, whose last revision is prev. The update's
-// objects are appended after the file's bytes; old objects are replaced by writing a new
-// object with the same Ref. file is not modified (it is copied into a buffer with room for
-// extra more bytes).
-func Update(file []byte, prev Revision, extra int) (*Writer, error) {
-	if int64(len(file)) != prev.Length {
-		return nil, fmt.Errorf("pdfdoc: update of a %d-byte file whose last revision ends at %d", len(file), prev.Length)
-	}
-	buf := make([]byte, len(file), len(file)+extra)
-	copy(buf, file)
-	return UpdateInPlace(buf, prev)
-}
-
-// UpdateInPlace is Update without the copy: the update is appended to buf itself (which
-// must hold exactly the finished file).
+// UpdateInPlace starts an incremental update of the finished file in buf, whose last
+// revision is prev (as Finish or Read describe it). The update's objects are appended to
+// buf itself (give it spare capacity to avoid a copy); old objects are replaced by writing
+// a new object with the same Ref. buf must hold exactly the finished file.
 func UpdateInPlace(buf []byte, prev Revision) (*Writer, error) {
 	if int64(len(buf)) != prev.Length {
 		return nil, fmt.Errorf("pdfdoc: update of a %d-byte file whose last revision ends at %d", len(buf), prev.Length)

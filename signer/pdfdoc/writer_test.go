@@ -51,7 +51,7 @@ func TestNewFileIsValid(t *testing.T) {
 
 func TestIncrementalUpdate(t *testing.T) {
 	b, rev, page := onePage(t)
-	w, err := Update(b, rev, 1024)
+	w, err := UpdateInPlace(bytes.Clone(b), rev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestIncrementalUpdate(t *testing.T) {
 		t.Fatalf("rev2 = %+v", rev2)
 	}
 	qpdfCheck(t, b2)
-	if _, err := Update(b2, rev, 0); err == nil {
+	if _, err := UpdateInPlace(b2, rev); err == nil {
 		t.Fatal("update against a stale revision accepted")
 	}
 }

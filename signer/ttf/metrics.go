@@ -2,7 +2,6 @@ package ttf
 
 import (
 	"encoding/binary"
-	"hash/fnv"
 	"unicode/utf16"
 )
 
@@ -21,7 +20,7 @@ const (
 type Metrics struct {
 	// PostScriptName is name ID 6, reduced to printable ASCII without PDF delimiters and
 	// at most 63 bytes ("LiberationSerif"); never empty ("UnnamedTrueType" if the font has
-	// none). For /BaseFont and /FontName of a subset, prefix SubsetTag(gids)+"+".
+	// none). For /BaseFont and /FontName of a subset, prefix a six-letter tag and "+".
 	PostScriptName string
 	UnitsPerEm     int
 	Ascent         int    // hhea.ascender (positive)
@@ -197,23 +196,4 @@ func pdfNameSafe(s string) string {
 		}
 	}
 	return string(out)
-}
-
-// SubsetTag returns the six-uppercase-letter tag that PDF requires before the name of a
-// subset font ("ABCDEF+LiberationSerif"), derived from the glyph set so that the same
-// subset always gets the same tag and different subsets almost always differ.
-func SubsetTag(gids []uint16) string {
-	h := fnv.New64a()
-	var b [2]byte
-	for _, g := range gids {
-		binary.BigEndian.PutUint16(b[:], g)
-		h.Write(b[:])
-	}
-	v := h.Sum64()
-	tag := make([]byte, 6)
-	for i := range tag {
-		tag[i] = 'A' + byte(v%26)
-		v /= 26
-	}
-	return string(tag)
 }

@@ -144,7 +144,7 @@ func (w *pdfWriter) font(t *testing.T, f *Font, text string, first int) {
 	}
 	m := f.Metrics()
 	k := func(v int) int { return v * 1000 / f.UnitsPerEm() }
-	name := SubsetTag(gids) + "+" + m.PostScriptName
+	name := "CTSUBS+" + m.PostScriptName // any six-letter subset tag
 	w.obj(fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>",
 		name, first+1, first+3))
 	var widths strings.Builder

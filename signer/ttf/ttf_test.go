@@ -2,7 +2,6 @@ package ttf
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"testing"
 
@@ -151,13 +150,6 @@ func TestTextWidthAndGIDs(t *testing.T) {
 	}
 	if len(reg.GIDs("")) != 0 {
 		t.Error("GIDs(\"\") not empty")
-	}
-}
-
-func TestSubsetTag(t *testing.T) {
-	a, b := SubsetTag([]uint16{1, 2, 3}), SubsetTag([]uint16{1, 2, 4})
-	if a == b || len(a) != 6 || strings.Trim(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" || SubsetTag([]uint16{1, 2, 3}) != a {
-		t.Errorf("SubsetTag: %q %q", a, b)
 	}
 }
 

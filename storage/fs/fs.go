@@ -18,6 +18,14 @@
 // or a backup restored without them (use rsync -X, cp --preserve=xattr, tar --xattrs) —
 // they report SHA256 "" (unknown) rather than re-hash on every call; Verify re-hashes on
 // demand. Files are created 0640 and directories 0750.
+//
+// Versions: a file system keeps one version of a file. ObjectInfo.Version is a stamp of
+// the file (its inode number and modification time), so that a caller holding the stamp
+// recorded at Put can tell "the same file" from "a file put in its place" (a restore from
+// backup also changes it). Get ignores the version asked for and returns the current file
+// with its current stamp: callers compare the bytes with the hash they expect before
+// trusting them. Nothing in this package deletes an object; only its own temporary files
+// (Cleanup) and probe files (Probe) are ever removed.
 package fs
 
 import (
@@ -96,8 +104,16 @@ func (s *Store) Close() error { return s.root.Close() }
 //   - EUNAVAILABLE: the directory cannot be written (full disk, permissions, I/O error);
 //   - the context's error (wrapped) when ctx ends while copying.
 //
-// Put of an existing key with the same sha256 succeeds without reading r.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sha256Hex string) error {
+// Put of an existing key with the same sha256 succeeds without reading r. The returned
+// info carries the file's Version stamp (ETag is empty).
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sha256Hex string) (*chungthuc.ObjectInfo, error) {
+	if err := s.put(ctx, key, r, size, sha256Hex); err != nil {
+		return nil, err
+	}
+	return s.Stat(ctx, key)
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, sha256Hex string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -131,7 +147,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sh
 	linked := false
 	defer func() {
 		if f != nil {
-			f.Close()
+			_ = f.Close() // only on failure: the error being returned is the one to report
 		}
 		if !linked {
 			s.root.Remove(tmp)
@@ -216,7 +232,7 @@ func (s *Store) existing(ctx context.Context, key, want string) (bool, error) {
 		}
 		return false, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	got, err := recordedHash(f)
 	if err != nil {
 		return false, s.ioErr("read hash of", key, err)
@@ -233,9 +249,11 @@ func (s *Store) existing(ctx context.Context, key, want string) (bool, error) {
 }
 
 // Get opens the object for streaming; the caller closes the reader (an *os.File). The
+// file system keeps one version, so version is not used: the current file is returned with
+// its own Version stamp, and the caller compares the bytes with the hash it expects. The
 // returned info has the recorded SHA256, or "" when none is recorded. Get does not re-hash
 // the content (see Verify). Errors: EINVALID for a bad key, ENOTFOUND, EUNAVAILABLE.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.ObjectInfo, error) {
+func (s *Store) Get(ctx context.Context, key, version string) (io.ReadCloser, *chungthuc.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
@@ -245,7 +263,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.
 	}
 	info, err := s.info(key, f)
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, nil, err
 	}
 	return f, info, nil
@@ -262,7 +280,7 @@ func (s *Store) Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, er
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	return s.info(key, f)
 }
 
@@ -279,7 +297,7 @@ func (s *Store) Verify(ctx context.Context, key string) (*chungthuc.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	recorded, err := recordedHash(f)
 	if err != nil {
 		return nil, s.ioErr("read hash of", key, err)
@@ -350,7 +368,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 			return err
 		}
 		info, err := s.info(p, f)
-		f.Close()
+		_ = f.Close() // read only
 		if err != nil {
 			return err
 		}
@@ -375,25 +393,28 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 	return s.ioErr("list", prefix, err)
 }
 
-// Delete removes an object (fsck only: objects are otherwise immutable). Empty
-// directories are left in place. Errors: EINVALID for a bad key, ENOTFOUND,
-// EUNAVAILABLE.
-func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
-		return err
+// Probe checks that the directory accepts writes now: it writes, syncs and removes a small
+// temporary file in the root (named like Put's temporary files, so List never shows it).
+// It returns EUNAVAILABLE when the file cannot be written (full disk, read-only mount,
+// permissions), and the context's error when ctx ends first.
+func (s *Store) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fs: probe: %w", err)
 	}
-	fi, err := s.root.Lstat(key)
+	name, f, err := s.createTemp(".")
 	if err != nil {
-		return s.openErr(key, err)
+		return s.ioErr("create a probe file in", ".", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return notFound(key)
+	defer s.root.Remove(name)
+	_, err = f.Write([]byte("chungthuc readiness probe\n"))
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := s.root.Remove(key); err != nil {
-		return s.openErr(key, err)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := s.syncDir(path.Dir(key)); err != nil {
-		return s.ioErr("sync directory of", key, err)
+	if err != nil {
+		return s.ioErr("write a probe file in", ".", err)
 	}
 	return nil
 }
@@ -450,11 +471,11 @@ func (s *Store) open(key string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, s.ioErr("stat", key, err)
 	}
 	if !fi.Mode().IsRegular() {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, notFound(key)
 	}
 	return f, nil
@@ -469,7 +490,7 @@ func (s *Store) info(key string, f *os.File) (*chungthuc.ObjectInfo, error) {
 	if err != nil {
 		return nil, s.ioErr("read hash of", key, err)
 	}
-	return &chungthuc.ObjectInfo{Key: key, Size: fi.Size(), SHA256: sum, ModTime: fi.ModTime()}, nil
+	return &chungthuc.ObjectInfo{Key: key, Size: fi.Size(), SHA256: sum, ModTime: fi.ModTime(), Version: stamp(fi)}, nil
 }
 
 func (s *Store) createTemp(dir string) (string, *os.File, error) {
@@ -484,7 +505,7 @@ func (s *Store) createTemp(dir string) (string, *os.File, error) {
 			return "", nil, err
 		}
 		if err := f.Chmod(filePerm); err != nil { // undo a restrictive umask's effect consistently
-			f.Close()
+			_ = f.Close() // already failing
 			s.root.Remove(name)
 			return "", nil, err
 		}
@@ -498,7 +519,7 @@ func (s *Store) syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // read only; Sync's error is the one that matters
 	return d.Sync()
 }
 

@@ -30,8 +30,58 @@ func newStore(t testing.TB) (*fs.Store, string) {
 }
 
 func TestConformance(t *testing.T) {
-	s, _ := newStore(t)
-	objecttest.Run(t, s)
+	s, dir := newStore(t)
+	objecttest.Run(t, s, tamperer{dir})
+}
+
+// tamperer writes into the directory behind the store's back.
+type tamperer struct{ dir string }
+
+// Overwrite writes in place (O_TRUNC): the inode and its recorded hash stay, as after cp.
+func (x tamperer) Overwrite(_ context.Context, key string, data []byte) error {
+	return os.WriteFile(filepath.Join(x.dir, key), data, 0o640)
+}
+func (x tamperer) Remove(_ context.Context, key string) error {
+	return os.Remove(filepath.Join(x.dir, key))
+}
+func (tamperer) Versioned() bool { return false }
+
+// TestProbeFailsOnReadOnlyRoot: a directory that cannot be written is not ready.
+func TestProbeFailsOnReadOnlyRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop writes")
+	}
+	s, dir := newStore(t)
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o750)
+	if err := s.Probe(context.Background()); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+		t.Errorf("Probe of a read-only root = %v, want EUNAVAILABLE", err)
+	}
+}
+
+// TestVersionStamp: the stamp changes when the file is replaced (rename over it) or
+// rewritten in place, and stays while the file is untouched.
+func TestVersionStamp(t *testing.T) {
+	s, dir := newStore(t)
+	ctx := context.Background()
+	data := []byte("%PDF- a copy")
+	info := put(t, s, "c/obj", data)
+	if info.Version == "" {
+		t.Fatal("Put reports no version stamp")
+	}
+	if st, _ := s.Stat(ctx, "c/obj"); st.Version != info.Version {
+		t.Fatalf("stamp changed without a write: %q, then %q", info.Version, st.Version)
+	}
+	time.Sleep(10 * time.Millisecond)
+	tmp := filepath.Join(dir, "c", "other")
+	os.WriteFile(tmp, []byte("forged"), 0o640)
+	if err := os.Rename(tmp, filepath.Join(dir, "c", "obj")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stat(ctx, "c/obj")
+	if err != nil || st.Version == info.Version {
+		t.Fatalf("after a rename over the object: %+v, %v; want another stamp", st, err)
+	}
 }
 
 func TestNewErrors(t *testing.T) {
@@ -167,7 +217,7 @@ func TestWithoutRecordedHash(t *testing.T) {
 	}
 	put(t, s, "r/obj", data)
 	other := []byte("something else")
-	if err := s.Put(ctx, "r/obj", bytes.NewReader(other), int64(len(other)), hexSum(other)); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
+	if _, err := s.Put(ctx, "r/obj", bytes.NewReader(other), int64(len(other)), hexSum(other)); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
 		t.Errorf("Put of other content = %v, want ECONFLICT", err)
 	}
 }
@@ -182,12 +232,12 @@ func TestSymlinkEscape(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	if rc, _, err := s.Get(ctx, "link/secret"); err == nil {
+	if rc, _, err := s.Get(ctx, "link/secret", ""); err == nil {
 		rc.Close()
 		t.Errorf("Get through a symlink to outside the root succeeded")
 	}
 	data := []byte("x")
-	if err := s.Put(ctx, "link/new", bytes.NewReader(data), 1, hexSum(data)); err == nil {
+	if _, err := s.Put(ctx, "link/new", bytes.NewReader(data), 1, hexSum(data)); err == nil {
 		t.Errorf("Put through a symlink to outside the root succeeded")
 	}
 	if _, err := os.Stat(filepath.Join(outside, "new")); !os.IsNotExist(err) {
@@ -195,15 +245,21 @@ func TestSymlinkEscape(t *testing.T) {
 	}
 }
 
+// TestDiskErrorsAreUnavailable: a write the file system refuses (a read-only root) is
+// EUNAVAILABLE. Root ignores permission bits, and CI runs as root: there the test runs
+// again in a subprocess as the unprivileged user nobody (runAsNobody).
 func TestDiskErrorsAreUnavailable(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("running as root: permissions do not stop writes")
+		runAsNobody(t, "TestDiskErrorsAreUnavailable")
+		return
 	}
 	s, dir := newStore(t)
-	os.Chmod(dir, 0o500)
-	defer os.Chmod(dir, 0o750)
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.Chmod(dir, 0o750) }()
 	data := []byte("x")
-	if err := s.Put(context.Background(), "a/b", bytes.NewReader(data), 1, hexSum(data)); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+	if _, err := s.Put(context.Background(), "a/b", bytes.NewReader(data), 1, hexSum(data)); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
 		t.Errorf("Put into a read-only root = %v, want EUNAVAILABLE", err)
 	}
 }
@@ -214,7 +270,7 @@ func BenchmarkFSPut1MB(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; b.Loop(); i++ {
 		rand.Read(data[:16])
-		if err := s.Put(context.Background(), "bench/"+hex.EncodeToString(data[:16]), bytes.NewReader(data), int64(len(data)), hexSum(data)); err != nil {
+		if _, err := s.Put(context.Background(), "bench/"+hex.EncodeToString(data[:16]), bytes.NewReader(data), int64(len(data)), hexSum(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -253,7 +309,7 @@ func BenchmarkFSGet1MB(b *testing.B) {
 	buf := make([]byte, 64<<10)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		rc, _, err := s.Get(context.Background(), "bench/obj")
+		rc, _, err := s.Get(context.Background(), "bench/obj", "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -264,11 +320,13 @@ func BenchmarkFSGet1MB(b *testing.B) {
 	}
 }
 
-func put(t testing.TB, s *fs.Store, key string, data []byte) {
+func put(t testing.TB, s *fs.Store, key string, data []byte) *chungthuc.ObjectInfo {
 	t.Helper()
-	if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), hexSum(data)); err != nil {
+	info, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), hexSum(data))
+	if err != nil {
 		t.Fatalf("Put(%q): %v", key, err)
 	}
+	return info
 }
 
 func hexSum(b []byte) string {

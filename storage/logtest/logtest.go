@@ -186,8 +186,9 @@ func (w *world) certify(t *testing.T) *chungthuc.Certification {
 	pdf := []byte("%PDF-1.7 copy " + c.Token)
 	key := "copies/" + sum(pdf) + ".pdf"
 	must(t, "Seal", w.reg.Seal(ctx, c.ID, sum(pdf), key, nil))
-	must(t, "Put", w.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), sum(pdf)))
-	must(t, "Issue", w.reg.Issue(ctx, c.ID))
+	info, err := w.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), sum(pdf))
+	must(t, "Put", err)
+	must(t, "Issue", w.reg.Issue(ctx, c.ID, info.Version, info.ETag))
 	got, err := w.reg.CertificationByID(ctx, c.ID)
 	must(t, "CertificationByID", err)
 	return got
@@ -211,7 +212,8 @@ func (w *world) version(t *testing.T, c *chungthuc.Certification) {
 	t.Helper()
 	pdf := []byte("%PDF-1.7 renewed " + c.Token)
 	key := "versions/" + sum(pdf) + ".pdf"
-	must(t, "Put", w.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), sum(pdf)))
+	_, err := w.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), sum(pdf))
+	must(t, "Put", err)
 	must(t, "AddVersion", w.reg.AddVersion(ctx, c.ID, sum(pdf), key))
 }
 
@@ -342,7 +344,7 @@ type slowStore struct {
 	waiting chan struct{}
 }
 
-func (s *slowStore) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) error {
+func (s *slowStore) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) (*chungthuc.ObjectInfo, error) {
 	if strings.HasPrefix(key, translog.CheckpointPrefix) {
 		s.mu.Lock()
 		s.puts++
@@ -458,7 +460,7 @@ func testGuardSnapshot(t *testing.T, h Harness) {
 		t.Fatalf("newest checkpoint %+v", cp)
 	}
 	// A register that really is behind is refused.
-	if err := w.log.Guard(func() (int64, error) { return 1, nil }, nil); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+	if err := w.log.Guard(func() (int64, error) { return 1, nil }, nil); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT {
 		t.Fatalf("guard of a register behind: %v", err)
 	}
 }
@@ -507,7 +509,8 @@ func testForeignObject(t *testing.T, h Harness) {
 	b := &translog.Bundle{V: translog.BundleVersion, From: 999, Checkpoint: string(signed), Leaves: []translog.BundleEntry{}}
 	data, s, err := b.Encode()
 	must(t, "Encode", err)
-	must(t, "Put", w.store.Put(ctx, translog.CheckpointKey(999), bytes.NewReader(data), int64(len(data)), s))
+	_, err = w.store.Put(ctx, translog.CheckpointKey(999), bytes.NewReader(data), int64(len(data)), s)
+	must(t, "Put", err)
 	must(t, "Refresh", w.log.Refresh(ctx))
 	if cp, _, _ := w.log.Newest(); cp.Size != 1 {
 		t.Fatalf("adopted a foreign checkpoint: %+v", cp)
@@ -717,6 +720,7 @@ func testRestore(t *testing.T, h Harness) {
 	w.revoke(t, b)
 	w.version(t, a)
 	restore := h.Backup(t, w.reg)
+	w.reserve(t) // number 4: its request never finished (no leaf, no copy)
 	var after []*chungthuc.Certification
 	for range 5 {
 		after = append(after, w.certify(t))
@@ -725,20 +729,20 @@ func testRestore(t *testing.T, h Harness) {
 	w.version(t, after[0])
 	_, err := w.reg.OpenBook(ctx, w.unit.ID, 2026, w.now())
 	must(t, "OpenBook", err)
-	late := w.certify(t) // number 9, in book 02
-	void := w.void(t)    // number 10
+	late := w.certify(t) // number 10, in book 02
+	void := w.void(t)    // number 11
 	w.published(t)
 	before := objects(t, w.store)
 
 	old := restore(t)
 	t.Cleanup(func() { old.Close() })
 	l, block := attach(t, old, w.store, w.key)
-	if chungthuc.ErrorCode(block) != chungthuc.EUNAVAILABLE || !strings.Contains(block.Error(), "PL 2026: 4–10") ||
+	if chungthuc.ErrorCode(block) != chungthuc.ECONFLICT || !strings.Contains(block.Error(), "PL 2026: 5–11") ||
 		!strings.Contains(block.Error(), "chungthuc reconcile") || !strings.Contains(block.Error(), "restored from an older backup") {
 		t.Fatalf("start-up check of the restored register: %v", block)
 	}
 	c := &chungthuc.Certification{UnitID: w.unit.ID, OfficerID: w.off.ID, Token: token(), AccessCodeHash: "x", Title: "Giấy khai sinh", CertifiedAt: w.now()}
-	if err := old.Reserve(ctx, c); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE || !strings.Contains(err.Error(), "reconcile") {
+	if err := old.Reserve(ctx, c); chungthuc.ErrorCode(err) != chungthuc.ECONFLICT || !strings.Contains(err.Error(), "reconcile") {
 		t.Fatalf("Reserve on a register behind the store: %v", err)
 	}
 	ow := &world{reg: old, store: w.store, key: w.key, log: l, unit: w.unit, off: w.off, clock: w.now()}
@@ -754,6 +758,18 @@ func testRestore(t *testing.T, h Harness) {
 	}
 	if err := l.Blocked(); err != nil {
 		t.Fatalf("still blocked after reconcile: %v", err)
+	}
+	// Before the gaps are closed the counter is behind what the log records.
+	if vr := verify(t, &world{reg: old, log: l}, nil); vr.Clean {
+		t.Fatal("log verify is clean with the counter behind the log")
+	}
+	voided, err := old.CloseGaps(ctx, "restored from the backup of test")
+	must(t, "CloseGaps", err)
+	if len(voided) != 1 || voided[0] != "PL 2026 no. 4" {
+		t.Fatalf("CloseGaps voided %v, want number 4", voided)
+	}
+	if again, err := old.CloseGaps(ctx, "again"); err != nil || len(again) != 0 {
+		t.Fatalf("second CloseGaps: %v %v", again, err)
 	}
 	vr := verify(t, ow, nil)
 	wantClean(t, vr)
@@ -776,8 +792,8 @@ func testRestore(t *testing.T, h Harness) {
 		t.Errorf("restored version not found: %v", err)
 	}
 	next := ow.certify(t)
-	if next.Number != 11 || next.BookCode != "02/2026-SCTĐT/BS" {
-		t.Fatalf("next certification after reconcile: no. %d in %s, want 11 in 02", next.Number, next.BookCode)
+	if next.Number != 12 || next.BookCode != "02/2026-SCTĐT/BS" {
+		t.Fatalf("next certification after reconcile: no. %d in %s, want 12 in 02", next.Number, next.BookCode)
 	}
 	afterKeys := objects(t, w.store)
 	for _, k := range before {

@@ -15,7 +15,8 @@ import (
 
 const certificationColumns = `id, unit_id, book_id, book_code, year, number, token, access_code_hash,
 	title, issuer, requester, officer_id, officer_name, officer_title, pages, fee_vnd,
-	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at`
+	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at,
+	object_version, object_etag, idempotency_key, request_hash`
 
 // Reserve allocates the next number of c.UnitID for the year of c.CertifiedAt in Vietnam
 // (now when zero) and records c as Pending in the open book of that year, opening the next
@@ -61,6 +62,15 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	if taken {
 		return chungthuc.Errorf(chungthuc.ECONFLICT, "the verification token is already used")
 	}
+	if c.IdempotencyKey != "" {
+		if err := t.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE unit_id = $1 AND idempotency_key = $2)`,
+			c.UnitID, c.IdempotencyKey).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return ledger.KeyTaken()
+		}
+	}
 
 	c.Year = ledger.YearOf(c.CertifiedAt)
 	if err := t.QueryRow(ctx, `INSERT INTO number_counters AS n (unit_id, year, last_number) VALUES ($1, $2, 1)
@@ -78,11 +88,11 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	}
 	err = t.QueryRow(ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		scan_keys, status, certified_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+		scan_keys, status, certified_at, created_at, idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash,
 		c.Title, c.Issuer, c.Requester, ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND,
-		c.ScanKeys, string(chungthuc.StatusPending), c.CertifiedAt, c.CreatedAt).Scan(&c.ID)
+		c.ScanKeys, string(chungthuc.StatusPending), c.CertifiedAt, c.CreatedAt, nullString(c.IdempotencyKey), c.RequestHash).Scan(&c.ID)
 	if err != nil {
 		return err
 	}
@@ -135,10 +145,11 @@ func (db *DB) Seal(ctx context.Context, id int64, sha256, objectKey string, scan
 	})
 }
 
-// Issue turns a sealed Pending entry into Issued. ENOTFOUND for an unknown entry, ECONFLICT
-// when it is not Pending or not sealed.
-func (db *DB) Issue(ctx context.Context, id int64) error {
-	return db.transition(ctx, id, chungthuc.StatusIssued, "", nil)
+// Issue turns a sealed Pending entry into Issued, recording the stored copy's version and
+// ETag. An entry already Issued is left as it is (success: a retried request). ENOTFOUND for
+// an unknown entry, ECONFLICT when it is Void or Revoked or not sealed.
+func (db *DB) Issue(ctx context.Context, id int64, version, etag string) error {
+	return db.transition(ctx, id, chungthuc.StatusIssued, "", nil, version, etag)
 }
 
 // Void turns a Pending entry into Void with a reason (required); the number stays used.
@@ -148,7 +159,7 @@ func (db *DB) Void(ctx context.Context, id int64, reason string) error {
 	if err != nil {
 		return err
 	}
-	return db.transition(ctx, id, chungthuc.StatusVoid, r, nil)
+	return db.transition(ctx, id, chungthuc.StatusVoid, r, nil, "", "")
 }
 
 // Revoke turns an Issued entry into Revoked with a reason (required) and time (now when
@@ -162,14 +173,17 @@ func (db *DB) Revoke(ctx context.Context, id int64, reason string, at time.Time)
 		at = db.now()
 	}
 	at = ledger.Micro(at)
-	return db.transition(ctx, id, chungthuc.StatusRevoked, r, &at)
+	return db.transition(ctx, id, chungthuc.StatusRevoked, r, &at, "", "")
 }
 
-func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time) error {
+func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time, version, etag string) error {
 	return db.write(ctx, func(t *txn) error {
 		c, err := certificationForUpdate(ctx, t, id)
 		if err != nil {
 			return err
+		}
+		if to == chungthuc.StatusIssued && c.Status == chungthuc.StatusIssued {
+			return nil // already issued: a retried Issue
 		}
 		if err := ledger.Transition(id, c.Status, to); err != nil {
 			return err
@@ -182,7 +196,11 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 				return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is not sealed and cannot be issued", id)
 			}
 			action, detail["sha256"] = ledger.ActionIssue, c.SHA256
-			_, err = t.Exec(ctx, `UPDATE certifications SET status = $1 WHERE id = $2`, string(to), id)
+			if version != "" {
+				detail["object_version"] = version
+			}
+			_, err = t.Exec(ctx, `UPDATE certifications SET status = $1, object_version = $2, object_etag = $3 WHERE id = $4`,
+				string(to), version, etag, id)
 		case chungthuc.StatusVoid:
 			action, detail["reason"] = ledger.ActionVoid, reason
 			_, err = t.Exec(ctx, `UPDATE certifications SET status = $1, void_reason = $2 WHERE id = $3`, string(to), reason, id)
@@ -324,6 +342,43 @@ func (db *DB) Pending(ctx context.Context, before time.Time) ([]*chungthuc.Certi
 	return cs, db.mapErr(err)
 }
 
+// CertificationByIdempotencyKey returns the entry created by the request with this
+// Idempotency-Key in the unit; ENOTFOUND if none.
+func (db *DB) CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error) {
+	c, err := scanCertification(db.pool.QueryRow(ctx, `SELECT `+certificationColumns+` FROM certifications
+		WHERE unit_id = $1 AND idempotency_key = $2`, unitID, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "no certification was created with this idempotency key")
+	}
+	return c, db.mapErr(err)
+}
+
+// StoredCopies lists Issued and Revoked entries with an ID above afterID, in ID order, at
+// most limit (1 to 1000; EINVALID otherwise).
+func (db *DB) StoredCopies(ctx context.Context, afterID int64, limit int) ([]*chungthuc.Certification, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "limit %d is out of range (1 to 1000)", limit)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+certificationColumns+` FROM certifications
+		WHERE id > $1 AND status IN ('issued', 'revoked') ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	cs, err := scanCertifications(rows)
+	return cs, db.mapErr(err)
+}
+
+// ObjectReferenced reports whether an entry refers to key as its copy, one of its scans or a
+// later version of its copy.
+func (db *DB) ObjectReferenced(ctx context.Context, key string) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE object_key = $1)
+		OR EXISTS (SELECT 1 FROM certifications WHERE scan_keys @> ARRAY[$1::text])
+		OR EXISTS (SELECT 1 FROM certification_versions WHERE object_key = $1)
+		OR EXISTS (SELECT 1 FROM object_notes WHERE key = $1)`, key).Scan(&ok)
+	return ok, db.mapErr(err)
+}
+
 // certificationForUpdate reads an entry and locks its row until the transaction ends.
 func certificationForUpdate(ctx context.Context, t *txn, id int64) (*chungthuc.Certification, error) {
 	c, err := scanCertification(t.QueryRow(ctx, `SELECT `+certificationColumns+` FROM certifications WHERE id = $1 FOR UPDATE`, id))
@@ -350,11 +405,16 @@ func scanCertification(row pgx.Row) (*chungthuc.Certification, error) {
 	var c chungthuc.Certification
 	var sha, key *string
 	var status string
+	var idem *string
 	err := row.Scan(&c.ID, &c.UnitID, &c.BookID, &c.BookCode, &c.Year, &c.Number, &c.Token, &c.AccessCodeHash,
 		&c.Title, &c.Issuer, &c.Requester, &c.OfficerID, &c.OfficerName, &c.OfficerTitle, &c.Pages, &c.FeeVND,
-		&sha, &key, &c.ScanKeys, &status, &c.VoidReason, &c.RevokeReason, &c.RevokedAt, &c.CertifiedAt, &c.CreatedAt)
+		&sha, &key, &c.ScanKeys, &status, &c.VoidReason, &c.RevokeReason, &c.RevokedAt, &c.CertifiedAt, &c.CreatedAt,
+		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash)
 	if err != nil {
 		return nil, err
+	}
+	if idem != nil {
+		c.IdempotencyKey = *idem
 	}
 	if sha != nil {
 		c.SHA256 = *sha

@@ -31,7 +31,7 @@ func (db *DB) Tamper(ctx context.Context, query string) error {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	tables := []string{"audit_log", "certifications", "books", "log_leaves", "log_hashes", "certification_versions"}
+	tables := []string{"audit_log", "certifications", "books", "log_leaves", "log_hashes", "certification_versions", "number_counters"}
 	for _, t := range tables {
 		if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` DISABLE TRIGGER USER`); err != nil {
 			return err
@@ -85,7 +85,7 @@ func NewTestDatabase(t testing.TB) string {
 			return
 		}
 		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+		if _, err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}
 	})

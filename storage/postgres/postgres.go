@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -154,7 +155,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLockKey)); err != nil {
 		return db.mapErr(err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey))
+	defer func() {
+		// The advisory lock belongs to the session: a connection that could not release it
+		// must not go back to the pool (it would block every later migration), so it is
+		// closed and the pool drops it on Release.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey)); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	if _, err = migrate.Up(ctx, target{db, conn.Conn()}, all); err != nil {
 		return db.mapErr(err)
 	}
@@ -255,7 +263,16 @@ func (db *DB) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 }
 
 // mapErr turns pgx errors into *chungthuc.Error where the code is known; other errors stay
-// as they are (EINTERNAL).
+// as they are (EINTERNAL, logged by the caller with their detail). By SQLSTATE:
+//
+//   - 23505 unique_violation → ECONFLICT; 23503 foreign_key_violation → ENOTFOUND;
+//     CT001 (our permanent-record triggers) → ECONFLICT with the trigger's message;
+//   - 40001, 40P01 (serialization, deadlock), class 55 (object not in prerequisite state:
+//     55000 e.g. "database is not accepting connections", 55006 object in use, 55P03
+//     lock_not_available), 57014 (query canceled), class 08 (connection), 53 (insufficient
+//     resources), 57P (operator intervention: shutdown, crash), 58 (system I/O), 3D000
+//     (no such database), class 28 (authentication) → EUNAVAILABLE;
+//   - time-outs, refused and dropped connections, a closed pool → EUNAVAILABLE.
 func (db *DB) mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -266,6 +283,7 @@ func (db *DB) mapErr(err error) error {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
+		class := pe.Code[:min(2, len(pe.Code))]
 		switch {
 		case pe.Code == "23505":
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "the record already exists")
@@ -273,10 +291,11 @@ func (db *DB) mapErr(err error) error {
 			return chungthuc.Errorf(chungthuc.ENOTFOUND, "a referenced record does not exist")
 		case pe.Code == "CT001":
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "%s", pe.Message)
-		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03" || pe.Code == "57014":
-			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the register is busy, try again")
-		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") || strings.HasPrefix(pe.Code, "57P"):
-			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s is unavailable", db.where)
+		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "57014" || class == "55":
+			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the register is busy or not accepting work (SQLSTATE %s), try again", pe.Code)
+		case class == "08" || class == "53" || class == "58" || class == "28" || pe.Code == "3D000" ||
+			strings.HasPrefix(pe.Code, "57P"):
+			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s is unavailable (SQLSTATE %s)", db.where, pe.Code)
 		}
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -285,8 +304,11 @@ func (db *DB) mapErr(err error) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s did not answer in time", db.where)
-	case errors.As(err, &connErr) || errors.As(err, &ne) || strings.Contains(err.Error(), "closed pool") ||
-		strings.Contains(err.Error(), "conn closed"):
+	case errors.Is(err, context.Canceled):
+		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the request to PostgreSQL at %s was canceled", db.where)
+	case errors.As(err, &connErr) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "closed pool") || strings.Contains(err.Error(), "conn closed") ||
+		strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "connection reset"):
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL not reachable at %s", db.where)
 	}
 	return fmt.Errorf("postgres: %w", err)
@@ -299,6 +321,13 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func nullID(id int64) *int64 {

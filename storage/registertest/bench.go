@@ -51,7 +51,7 @@ func Benchmark(b *testing.B, r chungthuc.Register, bareInsert func(ctx context.C
 		if err := r.Seal(ctx, c.ID, sha, "copies/"+sha+".pdf", []string{"scans/" + sha + ".jpg"}); err != nil {
 			return err
 		}
-		return r.Issue(ctx, c.ID)
+		return r.Issue(ctx, c.ID, "v1", "etag")
 	})
 	run("BareInsert", func() error { return bareInsert(ctx) })
 }

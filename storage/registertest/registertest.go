@@ -48,7 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	fresh := func(t *testing.T) chungthuc.Register {
 		t.Helper()
 		r := open(t)
-		t.Cleanup(func() { r.Close() })
+		t.Cleanup(func() { _ = r.Close() })
 		return r
 	}
 	t.Run("Units", func(t *testing.T) { testUnits(t, fresh(t)) })
@@ -67,6 +67,10 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("PermanentRecord", func(t *testing.T) { testPermanentRecord(t, fresh(t)) })
 	t.Run("TamperUpdate", func(t *testing.T) { testTamperUpdate(t, fresh(t)) })
 	t.Run("TamperDelete", func(t *testing.T) { testTamperDelete(t, fresh(t)) })
+	t.Run("IdempotencyKeys", func(t *testing.T) { testIdempotencyKeys(t, fresh(t)) })
+	t.Run("StoredCopies", func(t *testing.T) { testStoredCopies(t, fresh(t)) })
+	t.Run("Findings", func(t *testing.T) { testFindings(t, fresh(t)) })
+	t.Run("RefusedEdits", func(t *testing.T) { testRefusedEdits(t, fresh(t)) })
 }
 
 var ctx = context.Background()
@@ -134,7 +138,7 @@ func reserve(t *testing.T, r chungthuc.Register, c *chungthuc.Certification) *ch
 func issue(t *testing.T, r chungthuc.Register, c *chungthuc.Certification) {
 	t.Helper()
 	must(t, "Seal", r.Seal(ctx, c.ID, SHA(c.Token), "copies/"+SHA(c.Token)+".pdf", []string{"scans/" + c.Token}))
-	must(t, "Issue", r.Issue(ctx, c.ID))
+	must(t, "Issue", r.Issue(ctx, c.ID, "", ""))
 }
 
 func audit(t *testing.T, r chungthuc.Register) chungthuc.AuditLog {
@@ -329,7 +333,7 @@ func testTransitions(t *testing.T, r chungthuc.Register) {
 	at := vn(2026, 5, 4, 8, 0)
 	c := reserve(t, r, entry(u, o, at))
 
-	code(t, "Issue unsealed", r.Issue(ctx, c.ID), chungthuc.ECONFLICT)
+	code(t, "Issue unsealed", r.Issue(ctx, c.ID, "", ""), chungthuc.ECONFLICT)
 	code(t, "Revoke pending", r.Revoke(ctx, c.ID, "sai", time.Time{}), chungthuc.ECONFLICT)
 	code(t, "Seal bad hash", r.Seal(ctx, c.ID, "abc", "k", nil), chungthuc.EINVALID)
 	code(t, "Seal no key", r.Seal(ctx, c.ID, SHA("x"), "", nil), chungthuc.EINVALID)
@@ -346,8 +350,17 @@ func testTransitions(t *testing.T, r chungthuc.Register) {
 	if got, _ := r.CertificationByID(ctx, c.ID); !reflect.DeepEqual(got.ScanKeys, []string{"scans/1.jpg"}) {
 		t.Fatalf("Seal with nil scan keys dropped them: %v", got.ScanKeys)
 	}
-	must(t, "Issue", r.Issue(ctx, c.ID))
-	code(t, "Issue twice", r.Issue(ctx, c.ID), chungthuc.ECONFLICT)
+	must(t, "Issue", r.Issue(ctx, c.ID, "v-1", "etag-1"))
+	got, err = r.CertificationByID(ctx, c.ID)
+	must(t, "CertificationByID", err)
+	if got.Status != chungthuc.StatusIssued || got.ObjectVersion != "v-1" || got.ObjectETag != "etag-1" {
+		t.Fatalf("after Issue: status %s, version %q, etag %q", got.Status, got.ObjectVersion, got.ObjectETag)
+	}
+	// Issue of an issued entry is a retry: success, nothing changes.
+	must(t, "Issue twice", r.Issue(ctx, c.ID, "v-2", "etag-2"))
+	if again, _ := r.CertificationByID(ctx, c.ID); again.ObjectVersion != "v-1" || again.ObjectETag != "etag-1" {
+		t.Fatalf("a second Issue changed the recorded version: %q %q", again.ObjectVersion, again.ObjectETag)
+	}
 	code(t, "Void issued", r.Void(ctx, c.ID, "lỗi"), chungthuc.ECONFLICT)
 	code(t, "Seal issued", r.Seal(ctx, c.ID, SHA("third"), "copies/third.pdf", nil), chungthuc.ECONFLICT)
 	code(t, "Revoke without reason", r.Revoke(ctx, c.ID, "  ", time.Time{}), chungthuc.EINVALID)
@@ -360,7 +373,7 @@ func testTransitions(t *testing.T, r chungthuc.Register) {
 		t.Fatalf("after Revoke: %+v", got)
 	}
 	code(t, "Revoke twice", r.Revoke(ctx, c.ID, "again", time.Time{}), chungthuc.ECONFLICT)
-	code(t, "Issue revoked", r.Issue(ctx, c.ID), chungthuc.ECONFLICT)
+	code(t, "Issue revoked", r.Issue(ctx, c.ID, "", ""), chungthuc.ECONFLICT)
 
 	v := reserve(t, r, entry(u, o, at))
 	code(t, "Void without reason", r.Void(ctx, v.ID, ""), chungthuc.EINVALID)
@@ -371,10 +384,10 @@ func testTransitions(t *testing.T, r chungthuc.Register) {
 		t.Fatalf("after Void: %+v", got)
 	}
 	code(t, "Void twice", r.Void(ctx, v.ID, "x"), chungthuc.ECONFLICT)
-	code(t, "Issue void", r.Issue(ctx, v.ID), chungthuc.ECONFLICT)
+	code(t, "Issue void", r.Issue(ctx, v.ID, "", ""), chungthuc.ECONFLICT)
 	code(t, "Revoke void", r.Revoke(ctx, v.ID, "x", time.Time{}), chungthuc.ECONFLICT)
 	code(t, "Seal void", r.Seal(ctx, v.ID, SHA("v"), "k", nil), chungthuc.ECONFLICT)
-	code(t, "Issue unknown", r.Issue(ctx, v.ID+1000), chungthuc.ENOTFOUND)
+	code(t, "Issue unknown", r.Issue(ctx, v.ID+1000, "", ""), chungthuc.ENOTFOUND)
 	code(t, "Void unknown", r.Void(ctx, v.ID+1000, "x"), chungthuc.ENOTFOUND)
 	code(t, "Revoke unknown", r.Revoke(ctx, v.ID+1000, "x", time.Time{}), chungthuc.ENOTFOUND)
 	// The void number stays used.
@@ -796,9 +809,14 @@ func testAudit(t *testing.T, r chungthuc.Register) {
 	step("first Reserve (opens book 01)", 2, func() error { return r.Reserve(ctx, c) })
 	c2 := entry(u, o, vn(2026, 7, 1, 9, 0))
 	step("Reserve", 1, func() error { return r.Reserve(ctx, c2) })
-	step("failed Issue", 0, func() error { return r.Issue(ctx, c.ID) })
+	step("failed Issue", 0, func() error { return r.Issue(ctx, c.ID, "", "") })
 	step("Seal", 1, func() error { return r.Seal(ctx, c.ID, SHA("a"), "copies/a.pdf", nil) })
-	step("Issue", 1, func() error { return r.Issue(ctx, c.ID) })
+	step("Issue", 1, func() error { return r.Issue(ctx, c.ID, "v", "e") })
+	before := entries(t, r)
+	must(t, "Issue again", r.Issue(ctx, c.ID, "v", "e"))
+	if n := entries(t, r) - before; n != 0 {
+		t.Fatalf("a retried Issue appended %d audit entries, want none", n)
+	}
 	step("Revoke", 1, func() error { return r.Revoke(ctx, c.ID, "x", time.Time{}) })
 	step("Void", 1, func() error { return r.Void(ctx, c2.ID, "x") })
 	step("failed Void", 0, func() error { return r.Void(ctx, c2.ID, "x") })
@@ -853,8 +871,8 @@ func testPermanentRecord(t *testing.T, r chungthuc.Register) {
 			t.Errorf("%s: allowed", q)
 		}
 	}
-	// What the workflow does is still allowed.
-	must(t, "ExecSQL revoke", x.ExecSQL(ctx, "UPDATE certifications SET status = 'revoked', revoke_reason = 'x' WHERE id = "+id))
+	// What the workflow does is still allowed (a revocation with its audit entry).
+	must(t, "Revoke", r.Revoke(ctx, c.ID, "x", time.Time{}))
 	entries(t, r)
 }
 

@@ -16,15 +16,28 @@
 // Retention: with Config.RetentionYears > 0 the bucket must have S3 Object Lock (New
 // creates it so) and every object gets a retain-until date that many years ahead, in
 // COMPLIANCE mode by default (nobody, not even the root account, can delete it early) or
-// GOVERNANCE mode (users with s3:BypassGovernanceRetention can). Delete then refuses with
-// ECONFLICT.
+// GOVERNANCE mode (users with s3:BypassGovernanceRetention can).
+//
+// Versions: Put returns the version ID and ETag the server gave the object (the version ID
+// is empty in a bucket without versioning), and Get reads the version asked for, so a
+// later PUT over the key — which in a versioned bucket (Object Lock implies versioning)
+// makes a new version — or a delete marker does not change what is read. This package never
+// deletes an object or a version.
+//
+// Probe: a write that leaves nothing behind — a multipart upload under "readyz/" with one
+// small part, then aborted. It writes to the server's disks like any upload, so a full or
+// read-only server fails it, but it never becomes an object: no version, no retention (Object
+// Lock rules apply to objects, not to parts), nothing to clean up. A probe interrupted
+// before its abort leaves an incomplete upload, which the next probe aborts.
 //
 // Errors: every network failure, time-out (from the context) or server error is
 // EUNAVAILABLE with a message naming the endpoint and bucket — never the secret key.
 package s3
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -81,24 +94,24 @@ type Config struct {
 	PartSize uint64
 	// Transport replaces the default HTTP transport (custom CAs, tests). Optional.
 	Transport http.RoundTripper
-}
-
-// String describes the configuration without the secret key.
-func (c Config) String() string {
-	return fmt.Sprintf("s3 endpoint=%s bucket=%s region=%s ssl=%t access_key=%s retention=%dy %s",
-		c.Endpoint, c.Bucket, c.Region, c.UseSSL, c.AccessKey, c.RetentionYears, c.RetentionMode)
+	// MaxRetries is how often minio-go tries a request that failed in a way it deems
+	// transient (0: its default, 10; 1: no retry). Probe never retries. Callers bound the
+	// whole call with their context.
+	MaxRetries int
 }
 
 // Store is an ObjectStore on one S3 bucket. It is safe for concurrent use.
 type Store struct {
-	client   *minio.Client
-	bucket   string
-	where    string // "http://host:port (bucket "b")" for messages
-	partSize uint64
-	years    int
-	mode     minio.RetentionMode
-	locked   bool // the bucket has Object Lock enabled
-	now      func() time.Time
+	client    *minio.Client
+	probe     minio.Core // a client without retries, for Probe
+	bucket    string
+	where     string // "http://host:port (bucket "b")" for messages
+	partSize  uint64
+	years     int
+	mode      minio.RetentionMode
+	locked    bool // the bucket has Object Lock enabled
+	versioned bool // the bucket keeps versions
+	now       func() time.Time
 }
 
 var _ chungthuc.ObjectStore = (*Store)(nil)
@@ -159,9 +172,17 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.AccessKey != "" {
 		opts.Creds = credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
 	}
+	opts.MaxRetries = cfg.MaxRetries
 	if s.client, err = minio.New(endpoint, opts); err != nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "S3 endpoint %s: %v", endpoint, err)
 	}
+	popts := *opts
+	popts.MaxRetries = 1
+	pc, err := minio.New(endpoint, &popts)
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "S3 endpoint %s: %v", endpoint, err)
+	}
+	s.probe = minio.Core{Client: pc}
 
 	exists, err := s.client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
@@ -183,6 +204,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, s.fail("read the Object Lock configuration of", "", err)
 	}
+	s.versioned = s.locked
+	if !s.locked {
+		vc, err := s.client.GetBucketVersioning(ctx, cfg.Bucket)
+		if err != nil {
+			return nil, s.fail("read the versioning configuration of", "", err)
+		}
+		s.versioned = vc.Enabled()
+	}
 	if cfg.RetentionYears > 0 && !s.locked {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "Object store %s has no Object Lock, so a retention of %d years cannot be applied: use a new bucket (created with Object Lock) or set the retention to 0.", s.where, cfg.RetentionYears)
 	}
@@ -195,6 +224,10 @@ func (s *Store) Client() *minio.Client { return s.client }
 // Bucket returns the bucket name.
 func (s *Store) Bucket() string { return s.bucket }
 
+// Versioned reports whether the bucket keeps versions (it has Object Lock, or versioning
+// was enabled on it when New checked).
+func (s *Store) Versioned() bool { return s.versioned }
+
 // Put stores size bytes from r under key, refusing content that does not hash to sha256
 // (hex, either case). Errors:
 //   - EINVALID: a bad key (the rules of storage/fs), a malformed sha256, a negative size,
@@ -203,34 +236,41 @@ func (s *Store) Bucket() string { return s.bucket }
 //   - EUNAVAILABLE: network failure, time-out, server error;
 //   - a wrapped error from r when reading it fails.
 //
-// The existing-key check costs nothing extra: the conditional PUT finds it.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sha256Hex string) error {
+// The existing-key check costs nothing extra: the conditional PUT finds it. The returned
+// info carries the version ID (empty without versioning) and ETag the server recorded —
+// those of the existing object when the same content was already there.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sha256Hex string) (*chungthuc.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
-		return err
+		return nil, err
 	}
 	want, err := checkSHA256(sha256Hex)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if size < 0 {
-		return chungthuc.Errorf(chungthuc.EINVALID, "Object %q: size %d is negative.", key, size)
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "Object %q: size %d is negative.", key, size)
 	}
 	hr := newHashingReader(r, key, size, want)
 	if size == 0 {
 		// minio-go sends an empty body without reading r: check r here.
 		if _, err := hr.Read(nil); err != io.EOF {
-			return hr.failure(err)
+			return nil, hr.failure(err)
 		}
 	}
-	_, err = s.client.PutObject(ctx, s.bucket, key, hr, size, s.putOptions(key, want, size))
+	up, err := s.client.PutObject(ctx, s.bucket, key, hr, size, s.putOptions(key, want, size))
 	if err == nil {
 		if !hr.done {
-			return fmt.Errorf("s3: put %q: the client stopped before the end of the content", key)
+			return nil, fmt.Errorf("s3: put %q: the client stopped before the end of the content", key)
 		}
-		return nil
+		mod := up.LastModified
+		if mod.IsZero() { // not in a PUT's answer
+			mod = s.now()
+		}
+		return &chungthuc.ObjectInfo{Key: key, Size: size, SHA256: want, ModTime: mod,
+			Version: up.VersionID, ETag: strings.Trim(up.ETag, `"`)}, nil
 	}
 	if herr := hr.failure(nil); herr != nil {
-		return herr
+		return nil, herr
 	}
 	var er minio.ErrorResponse
 	if errors.As(err, &er) {
@@ -238,10 +278,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, sh
 		case er.StatusCode == http.StatusPreconditionFailed || er.Code == "PreconditionFailed":
 			return s.existing(ctx, key, want)
 		case er.Code == "BadDigest" || er.Code == "XAmzContentChecksumMismatch" || er.Code == "XAmzContentSHA256Mismatch" || er.Code == "InvalidDigest":
-			return chungthuc.Errorf(chungthuc.EINVALID, "Object %q: the server found that the content does not hash to SHA-256 %s; nothing stored.", key, want)
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "Object %q: the server found that the content does not hash to SHA-256 %s; nothing stored.", key, want)
 		}
 	}
-	return s.fail("put", key, err)
+	return nil, s.fail("put", key, err)
 }
 
 // putOptions are the options of the PUT of an object of this size and hash.
@@ -265,50 +305,65 @@ func (s *Store) putOptions(key, sum string, size int64) minio.PutObjectOptions {
 	return opts
 }
 
-// existing decides a refused conditional PUT: nil when key holds content hashing to want,
-// ECONFLICT otherwise.
-func (s *Store) existing(ctx context.Context, key, want string) error {
+// existing decides a refused conditional PUT: the existing object's info when key holds
+// content hashing to want, ECONFLICT otherwise. The hash recorded in the object's metadata
+// is trusted when there is one (this is the common case of a scan certified twice, and
+// reading it back would cost a download per certification); objects written by other tools
+// are hashed. Readers that must trust the bytes compare them with their own hash (fsck
+// --deep reads scans back and compares them with the hash in their name).
+func (s *Store) existing(ctx context.Context, key, want string) (*chungthuc.ObjectInfo, error) {
 	st, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
 	if err != nil {
-		return s.fail("stat", key, err)
+		return nil, s.fail("stat", key, err)
 	}
 	got := metaHash(st.UserMetadata)
-	if got == "" { // written by something else: hash the content
-		obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if got == "" { // written by something else: hash the content of that version
+		obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: st.VersionID})
 		if err != nil {
-			return s.fail("get", key, err)
+			return nil, s.fail("get", key, err)
 		}
-		defer obj.Close()
+		defer func() { _ = obj.Close() }() // read only
 		h := sha256.New()
 		if _, err := io.Copy(h, obj); err != nil {
-			return s.fail("get", key, err)
+			return nil, s.fail("get", key, err)
 		}
 		got = hex.EncodeToString(h.Sum(nil))
 	}
 	if got != want {
-		return chungthuc.Errorf(chungthuc.ECONFLICT, "Object %q already exists with different content (SHA-256 %s, not %s); objects are written once.", key, got, want)
+		return nil, chungthuc.Errorf(chungthuc.ECONFLICT, "Object %q already exists with different content (SHA-256 %s, not %s); objects are written once.", key, got, want)
 	}
-	return nil
+	return infoOf(key, st), nil
 }
 
-// Get streams the object. The reader hashes what it returns and, at the end, returns
-// an EINTERNAL error ("object … is corrupt") instead of io.EOF when the size or the
-// stored SHA-256 do not match; read errors are EUNAVAILABLE. ctx must stay alive while
-// reading. Errors: EINVALID for a bad key, ENOTFOUND, EUNAVAILABLE.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, *chungthuc.ObjectInfo, error) {
+// infoOf is the ObjectInfo of a stat or listing result.
+func infoOf(key string, st minio.ObjectInfo) *chungthuc.ObjectInfo {
+	sum := metaHash(st.UserMetadata)
+	return &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: sum, ModTime: st.LastModified,
+		Version: st.VersionID, ETag: strings.Trim(st.ETag, `"`)}
+}
+
+// Get streams a version of the object (the current one when version is empty): a later PUT
+// over the key or a delete marker does not change what a given version reads. The reader
+// hashes what it returns and, at the end, returns an EINTERNAL error ("object … is
+// corrupt") instead of io.EOF when the size or the SHA-256 in the object's metadata do not
+// match; read errors are EUNAVAILABLE. That check guards against damage in transit only —
+// metadata can be forged along with the content — so callers compare with the hash they
+// expect. ctx must stay alive while reading. Errors: EINVALID for a bad key, ENOTFOUND
+// (also for a version that does not exist or is a delete marker), EUNAVAILABLE.
+func (s *Store) Get(ctx context.Context, key, version string) (io.ReadCloser, *chungthuc.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: version})
 	if err != nil {
 		return nil, nil, s.fail("get", key, err)
 	}
 	st, err := obj.Stat()
 	if err != nil {
-		obj.Close()
+		_ = obj.Close() // read only
 		return nil, nil, s.fail("get", key, err)
 	}
-	info := &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata), ModTime: st.LastModified}
+	info := infoOf(key, st)
 	return &verifyingReader{s: s, obj: obj, key: key, size: st.Size, want: info.SHA256, h: sha256.New()}, info, nil
 }
 
@@ -322,7 +377,10 @@ func (s *Store) Stat(ctx context.Context, key string) (*chungthuc.ObjectInfo, er
 	if err != nil {
 		return nil, s.fail("stat", key, err)
 	}
-	return &chungthuc.ObjectInfo{Key: key, Size: st.Size, SHA256: metaHash(st.UserMetadata), ModTime: st.LastModified}, nil
+	if st.IsDeleteMarker {
+		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "Object %q does not exist.", key)
+	}
+	return infoOf(key, st), nil
 }
 
 // List calls fn for every object whose key starts with prefix, in key order. SHA256 is
@@ -346,7 +404,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 		if sum == "" {
 			sum = metaHash(obj.UserMetadata)
 		}
-		if err := fn(chungthuc.ObjectInfo{Key: obj.Key, Size: obj.Size, SHA256: sum, ModTime: obj.LastModified}); err != nil {
+		if err := fn(chungthuc.ObjectInfo{Key: obj.Key, Size: obj.Size, SHA256: sum, ModTime: obj.LastModified,
+			Version: obj.VersionID, ETag: strings.Trim(obj.ETag, `"`)}); err != nil {
 			return err
 		}
 	}
@@ -356,28 +415,45 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 	return nil
 }
 
-// Delete removes the object — its current version, for good, also in a versioned
-// bucket. Errors: EINVALID for a bad key, ENOTFOUND, ECONFLICT when Object Lock
-// retention (or a legal hold) forbids it, EUNAVAILABLE.
-func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
-		return err
+// probePrefix is where Probe starts its uploads; no object is ever completed there.
+const probePrefix = "readyz/"
+
+// Probe checks that the server accepts writes now, leaving nothing behind: it starts a
+// multipart upload under "readyz/", uploads one small part (written to the server's disks
+// like any upload, so a full or read-only server refuses it) and aborts the upload. No
+// object, version or retention results. Incomplete probe uploads left by an interrupted
+// Probe are aborted first. Nothing is retried: bound the call with ctx. Errors:
+// EUNAVAILABLE (unreachable, refused, time-out, the server cannot write).
+func (s *Store) Probe(ctx context.Context) error {
+	key := probePrefix + "probe"
+	// Leftovers of interrupted probes (rare): abort them so they do not accumulate.
+	if res, err := s.probe.ListMultipartUploads(ctx, s.bucket, probePrefix, "", "", "", 10); err == nil {
+		for _, u := range res.Uploads {
+			if time.Since(u.Initiated) > time.Minute {
+				// Best effort: a leftover that cannot be aborted now is tried again next time.
+				_ = s.probe.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
+			}
+		}
+	} else {
+		return s.fail("list probe uploads in", "", err)
 	}
-	st, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	id, err := s.probe.NewMultipartUpload(ctx, s.bucket, key, minio.PutObjectOptions{})
 	if err != nil {
-		return s.fail("stat", key, err)
+		return s.fail("start a probe upload", key, err)
 	}
-	// Without the version ID a versioned bucket would only add a delete marker, hiding
-	// the object while it stays stored (and retained).
-	err = s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: st.VersionID})
-	if err == nil {
-		return nil
+	// The probe's upload is never completed; a failed abort is cleaned up by the next probe.
+	defer func() { _ = s.probe.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, key, id) }()
+	part := []byte("chungthuc readiness probe\n")
+	md5sum := md5.Sum(part)
+	sha := sha256.Sum256(part)
+	if _, err := s.probe.PutObjectPart(ctx, s.bucket, key, id, 1, bytes.NewReader(part), int64(len(part)),
+		minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(md5sum[:]), Sha256Hex: hex.EncodeToString(sha[:])}); err != nil {
+		return s.fail("write a probe part", key, err)
 	}
-	var er minio.ErrorResponse
-	if errors.As(err, &er) && s.locked && (er.Code == "AccessDenied" || er.Code == "ObjectLocked" || strings.Contains(er.Message, "WORM")) {
-		return chungthuc.Errorf(chungthuc.ECONFLICT, "Object %q is under retention in %s and cannot be deleted (%s).", key, s.where, er.Message)
+	if err := s.probe.AbortMultipartUpload(ctx, s.bucket, key, id); err != nil {
+		return s.fail("abort the probe upload", key, err)
 	}
-	return s.fail("delete", key, err)
+	return nil
 }
 
 // fail turns a minio-go error into a domain error naming the endpoint and bucket.
@@ -404,7 +480,8 @@ func (s *Store) fail(op, key string, err error) error {
 	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s refused to %s%s: %s (%s); check the access key, secret key and policy.", s.where, op, what, er.Code, er.Message)
 	}
-	if er.StatusCode == http.StatusNotFound && key != "" && (op == "stat" || op == "get") {
+	// A version that is a delete marker answers 405 to GET and HEAD: nothing to read there.
+	if (er.StatusCode == http.StatusNotFound || er.Code == "MethodNotAllowed") && key != "" && (op == "stat" || op == "get") {
 		return chungthuc.Errorf(chungthuc.ENOTFOUND, "Object %q does not exist.", key)
 	}
 	if er.StatusCode >= 500 {

@@ -14,7 +14,8 @@ import (
 
 const certificationColumns = `id, unit_id, book_id, book_code, year, number, token, access_code_hash,
 	title, issuer, requester, officer_id, officer_name, officer_title, pages, fee_vnd,
-	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at`
+	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at,
+	object_version, object_etag, idempotency_key, request_hash`
 
 // Reserve allocates the next number of c.UnitID for the year of c.CertifiedAt in Vietnam
 // (now when zero) and records c as Pending in the open book of that year, opening the next
@@ -56,6 +57,15 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certificatio
 	if n > 0 {
 		return chungthuc.Errorf(chungthuc.ECONFLICT, "the verification token is already used")
 	}
+	if c.IdempotencyKey != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM certifications WHERE unit_id = ? AND idempotency_key = ?`,
+			c.UnitID, c.IdempotencyKey).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ledger.KeyTaken()
+		}
+	}
 
 	c.Year = ledger.YearOf(c.CertifiedAt)
 	last, err := lastNumber(ctx, tx, c.UnitID, c.Year)
@@ -77,11 +87,12 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certificatio
 	scanKeys, _ := json.Marshal(c.ScanKeys)
 	err = tx.QueryRowContext(ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		scan_keys, status, certified_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		scan_keys, status, certified_at, created_at, idempotency_key, request_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash,
 		c.Title, c.Issuer, c.Requester, ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND,
-		string(scanKeys), string(chungthuc.StatusPending), ledger.FormatTime(c.CertifiedAt), ledger.FormatTime(c.CreatedAt)).Scan(&c.ID)
+		string(scanKeys), string(chungthuc.StatusPending), ledger.FormatTime(c.CertifiedAt), ledger.FormatTime(c.CreatedAt),
+		nullString(c.IdempotencyKey), c.RequestHash).Scan(&c.ID)
 	if err != nil {
 		return err
 	}
@@ -132,10 +143,11 @@ func (db *DB) Seal(ctx context.Context, id int64, sha256, objectKey string, scan
 	})
 }
 
-// Issue turns a sealed Pending entry into Issued. ENOTFOUND for an unknown entry, ECONFLICT
-// when it is not Pending or not sealed.
-func (db *DB) Issue(ctx context.Context, id int64) error {
-	return db.transition(ctx, id, chungthuc.StatusIssued, "", nil)
+// Issue turns a sealed Pending entry into Issued, recording the stored copy's version and
+// ETag. An entry already Issued is left as it is (success: a retried request). ENOTFOUND for
+// an unknown entry, ECONFLICT when it is Void or Revoked or not sealed.
+func (db *DB) Issue(ctx context.Context, id int64, version, etag string) error {
+	return db.transition(ctx, id, chungthuc.StatusIssued, "", nil, version, etag)
 }
 
 // Void turns a Pending entry into Void with a reason (required); the number stays used.
@@ -145,7 +157,7 @@ func (db *DB) Void(ctx context.Context, id int64, reason string) error {
 	if err != nil {
 		return err
 	}
-	return db.transition(ctx, id, chungthuc.StatusVoid, r, nil)
+	return db.transition(ctx, id, chungthuc.StatusVoid, r, nil, "", "")
 }
 
 // Revoke turns an Issued entry into Revoked with a reason (required) and time (now when
@@ -159,19 +171,26 @@ func (db *DB) Revoke(ctx context.Context, id int64, reason string, at time.Time)
 		at = db.now()
 	}
 	at = ledger.Micro(at)
-	return db.transition(ctx, id, chungthuc.StatusRevoked, r, &at)
+	return db.transition(ctx, id, chungthuc.StatusRevoked, r, &at, "", "")
 }
 
-func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time) error {
+// transition changes an entry's status. The audit entry is appended before the row changes:
+// the schema's trigger wants the latest audit entry about the entry to be this change's. The
+// change's leaf of the public log follows, anchored to that audit entry.
+func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time, version, etag string) error {
 	return db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		c, err := certificationByID(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		if to == chungthuc.StatusIssued && c.Status == chungthuc.StatusIssued {
+			return nil // already issued: a retried Issue
+		}
 		if err := ledger.Transition(id, c.Status, to); err != nil {
 			return err
 		}
-		var action string
+		var action, query string
+		var args []any
 		detail := map[string]any{"number": c.Number, "year": c.Year}
 		switch to {
 		case chungthuc.StatusIssued:
@@ -179,23 +198,25 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 				return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is not sealed and cannot be issued", id)
 			}
 			action, detail["sha256"] = ledger.ActionIssue, c.SHA256
-			_, err = tx.ExecContext(ctx, `UPDATE certifications SET status = ? WHERE id = ?`, string(to), id)
+			if version != "" {
+				detail["object_version"] = version
+			}
+			query, args = `UPDATE certifications SET status = ?, object_version = ?, object_etag = ? WHERE id = ?`, []any{string(to), version, etag, id}
 		case chungthuc.StatusVoid:
 			action, detail["reason"] = ledger.ActionVoid, reason
-			_, err = tx.ExecContext(ctx, `UPDATE certifications SET status = ?, void_reason = ? WHERE id = ?`, string(to), reason, id)
+			query, args = `UPDATE certifications SET status = ?, void_reason = ? WHERE id = ?`, []any{string(to), reason, id}
 		case chungthuc.StatusRevoked:
 			action, detail["reason"], detail["revoked_at"] = ledger.ActionRevoke, reason, ledger.FormatTime(*at)
-			_, err = tx.ExecContext(ctx, `UPDATE certifications SET status = ?, revoke_reason = ?, revoked_at = ? WHERE id = ?`,
-				string(to), reason, timeArg(at), id)
-		}
-		if err != nil {
-			return err
+			query, args = `UPDATE certifications SET status = ?, revoke_reason = ?, revoked_at = ? WHERE id = ?`, []any{string(to), reason, timeArg(at), id}
 		}
 		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),
 		}
 		if err := db.appendAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		return lg.transition(c, to, reason, at, a)
@@ -313,6 +334,50 @@ func (db *DB) Pending(ctx context.Context, before time.Time) (cs []*chungthuc.Ce
 	return cs, err
 }
 
+// CertificationByIdempotencyKey returns the entry created by the request with this
+// Idempotency-Key in the unit; ENOTFOUND if none.
+func (db *DB) CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (c *chungthuc.Certification, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		c, err = scanCertification(tx.QueryRowContext(ctx, `SELECT `+certificationColumns+` FROM certifications
+			WHERE unit_id = ? AND idempotency_key = ?`, unitID, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "no certification was created with this idempotency key")
+		}
+		return err
+	})
+	return c, err
+}
+
+// StoredCopies lists Issued and Revoked entries with an ID above afterID, in ID order, at
+// most limit (1 to 1000; EINVALID otherwise).
+func (db *DB) StoredCopies(ctx context.Context, afterID int64, limit int) (cs []*chungthuc.Certification, err error) {
+	if limit < 1 || limit > 1000 {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "limit %d is out of range (1 to 1000)", limit)
+	}
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+certificationColumns+` FROM certifications
+			WHERE id > ? AND status IN ('issued', 'revoked') ORDER BY id LIMIT ?`, afterID, limit)
+		if err != nil {
+			return err
+		}
+		cs, err = scanCertifications(rows)
+		return err
+	})
+	return cs, err
+}
+
+// ObjectReferenced reports whether an entry refers to key as its copy, one of its scans or a
+// later version of its copy.
+func (db *DB) ObjectReferenced(ctx context.Context, key string) (ok bool, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE object_key = ?1)
+			OR EXISTS (SELECT 1 FROM certification_versions WHERE object_key = ?1)
+			OR EXISTS (SELECT 1 FROM certifications, json_each(certifications.scan_keys) WHERE json_each.value = ?1)
+			OR EXISTS (SELECT 1 FROM object_notes WHERE key = ?1)`, key).Scan(&ok)
+	})
+	return ok, err
+}
+
 func certificationByID(ctx context.Context, tx *sql.Tx, id int64) (*chungthuc.Certification, error) {
 	c, err := scanCertification(tx.QueryRowContext(ctx, `SELECT `+certificationColumns+` FROM certifications WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -336,15 +401,16 @@ func scanCertifications(rows *sql.Rows) ([]*chungthuc.Certification, error) {
 
 func scanCertification(s scanner) (*chungthuc.Certification, error) {
 	var c chungthuc.Certification
-	var sha, key, revoked sql.NullString
+	var sha, key, revoked, idem sql.NullString
 	var scanKeys, status, certified, created string
 	err := s.Scan(&c.ID, &c.UnitID, &c.BookID, &c.BookCode, &c.Year, &c.Number, &c.Token, &c.AccessCodeHash,
 		&c.Title, &c.Issuer, &c.Requester, &c.OfficerID, &c.OfficerName, &c.OfficerTitle, &c.Pages, &c.FeeVND,
-		&sha, &key, &scanKeys, &status, &c.VoidReason, &c.RevokeReason, &revoked, &certified, &created)
+		&sha, &key, &scanKeys, &status, &c.VoidReason, &c.RevokeReason, &revoked, &certified, &created,
+		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash)
 	if err != nil {
 		return nil, err
 	}
-	c.SHA256, c.ObjectKey, c.Status = sha.String, key.String, chungthuc.Status(status)
+	c.SHA256, c.ObjectKey, c.Status, c.IdempotencyKey = sha.String, key.String, chungthuc.Status(status), idem.String
 	if err := json.Unmarshal([]byte(scanKeys), &c.ScanKeys); err != nil {
 		return nil, err
 	}

@@ -90,12 +90,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	db := &DB{w: w, now: opt.Now, path: path}
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
+		_ = w.Close() // already failing: the error below is the one to report
 		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot open the SQLite register %s: %s", path, sqliteMessage(err))
 	}
 	r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
-		w.Close()
+		_ = w.Close() // already failing: the error below is the one to report
 		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot open the SQLite register %s", path)
 	}
 	r.SetMaxOpenConns(opt.Readers)
@@ -104,17 +104,17 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 
 	if opt.AutoMigrate {
 		if err := db.Migrate(ctx); err != nil {
-			db.Close()
+			_ = db.Close() // already failing: the error below is the one to report
 			return nil, err
 		}
 	}
 	cur, err := db.currentVersion(ctx)
 	if err != nil {
-		db.Close()
+		_ = db.Close() // already failing: the error below is the one to report
 		return nil, err
 	}
 	if err := migrate.Check(cur, latest); err != nil {
-		db.Close()
+		_ = db.Close() // already failing: the error below is the one to report
 		return nil, err
 	}
 	return db, nil
@@ -276,6 +276,13 @@ func timeArg(t *time.Time) any {
 		return nil
 	}
 	return ledger.FormatTime(*t)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func nullID(id int64) any {

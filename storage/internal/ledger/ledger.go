@@ -234,6 +234,12 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 	if err := checkKeys(c.ScanKeys); err != nil {
 		return err
 	}
+	if err := CheckIdempotencyKey(c.IdempotencyKey); err != nil {
+		return err
+	}
+	if c.IdempotencyKey == "" {
+		c.RequestHash = ""
+	}
 	if c.ScanKeys == nil {
 		c.ScanKeys = []string{}
 	}
@@ -244,6 +250,60 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 	c.CreatedAt = Micro(now)
 	c.Status = chungthuc.StatusPending
 	c.SHA256, c.ObjectKey, c.VoidReason, c.RevokeReason, c.RevokedAt = "", "", "", "", nil
+	c.ObjectVersion, c.ObjectETag = "", ""
+	return nil
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 200
+
+// CheckIdempotencyKey accepts an empty key or 1 to MaxIdempotencyKey printable ASCII
+// characters (EINVALID otherwise).
+func CheckIdempotencyKey(key string) error {
+	if len(key) > MaxIdempotencyKey {
+		return chungthuc.Errorf(chungthuc.EINVALID, "an idempotency key is at most %d characters", MaxIdempotencyKey)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return chungthuc.Errorf(chungthuc.EINVALID, "an idempotency key is printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// KeyTaken is the error of a reservation whose idempotency key another entry of the unit
+// already has (ECONFLICT).
+func KeyTaken() error {
+	return chungthuc.Errorf(chungthuc.ECONFLICT, "a certification was already created with this idempotency key")
+}
+
+// FindingKinds are the kinds of object findings, as the schema's CHECK lists them.
+var FindingKinds = []string{chungthuc.FindingOrphan, chungthuc.FindingMissing, chungthuc.FindingDamaged,
+	chungthuc.FindingOverwritten, chungthuc.FindingDeleted}
+
+// Audit actions of findings.
+const (
+	ActionFinding      = "object.finding"
+	ActionFindingClear = "object.finding.clear"
+)
+
+// PrepareFinding checks and normalises a finding given to ReportFinding: Key and a known
+// Kind required; Detail NFC and at most 2000 characters. EINVALID otherwise.
+func PrepareFinding(f *chungthuc.Finding) error {
+	if f == nil || strings.TrimSpace(f.Key) == "" {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a finding needs the key of the object")
+	}
+	known := false
+	for _, k := range FindingKinds {
+		known = known || k == f.Kind
+	}
+	if !known {
+		return chungthuc.Errorf(chungthuc.EINVALID, "unknown kind of finding %q", f.Kind)
+	}
+	f.Detail = nfc(f.Detail)
+	if r := []rune(f.Detail); len(r) > 2000 {
+		f.Detail = string(r[:2000])
+	}
 	return nil
 }
 

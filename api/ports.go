@@ -1,0 +1,72 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
+)
+
+// The server's dependencies, each cut to what its handlers use. A chungthuc.Register
+// implementation serves as PublicRegister and OfficeRegister, a chungthuc.Accounts one as
+// AccountStore, and so on (checked below); none of the handlers can write to the register
+// except through the certification workflow (Certifier).
+
+// PublicRegister is the read-only view of the register the public, unauthenticated pages
+// and JSON get: an issued copy found by its link or by its hash, and its unit.
+type PublicRegister interface {
+	CertificationByToken(ctx context.Context, token string) (*chungthuc.Certification, error)
+	CertificationBySHA256(ctx context.Context, sha256 string) (*chungthuc.Certification, error)
+	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
+}
+
+// OfficeRegister is the read-only view of the register the officer workspace and the
+// integrations' API get; they change it only through Certifier.
+type OfficeRegister interface {
+	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
+	Units(ctx context.Context) ([]*chungthuc.Unit, error)
+	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
+	CertificationByID(ctx context.Context, id int64) (*chungthuc.Certification, error)
+	Certifications(ctx context.Context, f chungthuc.CertificationFilter) ([]*chungthuc.Certification, int, error)
+}
+
+// AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.
+type AccountStore interface {
+	AccountByUsername(ctx context.Context, username string) (*chungthuc.Account, error)
+	AccountByID(ctx context.Context, id int64) (*chungthuc.Account, error)
+	SetLoginState(ctx context.Context, id int64, failed int, lockedUntil time.Time) error
+	CreateSession(ctx context.Context, s *chungthuc.Session) error
+	SessionByHash(ctx context.Context, hash string) (*chungthuc.Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	APITokenByHash(ctx context.Context, hash string) (*chungthuc.APIToken, error)
+}
+
+// Auditor appends security events (logins, downloads, requests to revoke) to the audit log.
+type Auditor interface {
+	Append(ctx context.Context, e *chungthuc.AuditEntry) error
+}
+
+// Certifier is the certification workflow (certify.Service): the only way handlers change
+// the register, and the only way they read stored copies (checked against the register).
+type Certifier interface {
+	Certify(ctx context.Context, in certify.Input) (*certify.Output, error)
+	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
+	Refuse(ctx context.Context, r *chungthuc.Refusal) error
+	VerifyURL(token string) string
+	ReadCopy(ctx context.Context, c *chungthuc.Certification) (*certify.Copy, error)
+	StoredCopyState(ctx context.Context, c *chungthuc.Certification) (string, error)
+	RefreshFindings(ctx context.Context) ([]*chungthuc.Finding, error)
+	// For /metrics.
+	IntegrityFailures() map[string]int64
+	OpenFindings() map[string]int
+	PendingVoids() int
+}
+
+var (
+	_ PublicRegister = chungthuc.Register(nil)
+	_ OfficeRegister = chungthuc.Register(nil)
+	_ AccountStore   = chungthuc.Accounts(nil)
+	_ Auditor        = chungthuc.AuditLog(nil)
+	_ Certifier      = (*certify.Service)(nil)
+)

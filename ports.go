@@ -104,7 +104,8 @@ type Entries interface {
 	// ID above afterID, in ID order, at most limit (1 to 1000): the walk of fsck --deep.
 	StoredCopies(ctx context.Context, afterID int64, limit int) ([]*Certification, error)
 	// ObjectReferenced reports whether any entry refers to the object key: as its signed
-	// copy, one of its scans, or a later version of its copy.
+	// copy, one of its scans, or a later version of its copy — or an operator explained it
+	// (`chungthuc reconcile --explain`), which accounts for it as well.
 	ObjectReferenced(ctx context.Context, key string) (bool, error)
 }
 
@@ -371,3 +372,49 @@ const (
 	PAdESLT  PAdESLevel = "B-LT"  // + DSS with certificates and revocation data
 	PAdESLTA PAdESLevel = "B-LTA" // + a document time-stamp over all of it
 )
+
+// LogLeaf is one leaf of the register's transparency log, as the register stores it.
+type LogLeaf struct {
+	Index int64  // position in the log, from 0
+	Data  []byte // the leaf exactly as hashed into the tree (translog's canonical encoding)
+	// Private is what the public leaf only commits to (the token, the access-code hash, the
+	// document's title, issuer and requester, the object keys), kept so that the object
+	// store's checkpoint bundles can rebuild a lost register row. It is never published.
+	Private []byte
+}
+
+// LogHooks connect a register's transparency log to the process that publishes its signed
+// checkpoints (translog.Log).
+type LogHooks struct {
+	// Guard is called inside every transaction that reserves a number or appends leaves,
+	// with a function that reads the log's size in that transaction (the guard calls it
+	// after noting the newest checkpoint it knows, so that a snapshot older than that
+	// checkpoint cannot pass for a register that is behind) and one that computes the
+	// register's tree hash at a size up to it. An error (the register is behind the newest
+	// checkpoint in the object store, or disagrees with it) refuses the change: nothing is
+	// committed.
+	Guard func(size func() (int64, error), treeHash func(size int64) ([32]byte, error)) error
+	// Appended is called after the commit of a transaction that appended leaves, with those
+	// leaves; it returns once a checkpoint covering them is stored (or, when the store keeps
+	// failing, after logging why: the leaves are committed and the next checkpoint will
+	// cover them).
+	Appended func(ctx context.Context, leaves []LogLeaf)
+}
+
+// RegisterLog is the register's side of its public transparency log (translog): the leaves
+// and the stored hashes of the Merkle tree, written in the same transaction as the register
+// change each leaf records (issued, void, revoked, version, book closed). Implemented by
+// storage/sqlite and storage/postgres.
+type RegisterLog interface {
+	// LogSize returns the number of leaves.
+	LogSize(ctx context.Context) (int64, error)
+	// LogHashes returns the stored hashes at these indexes (the numbering of
+	// golang.org/x/mod/sumdb/tlog.StoredHashIndex); ENOTFOUND when one is missing.
+	LogHashes(ctx context.Context, indexes []int64) ([][32]byte, error)
+	// LogLeaves returns the leaves with from ≤ index < to, in order.
+	LogLeaves(ctx context.Context, from, to int64) ([]LogLeaf, error)
+	// LogLeavesOf returns the leaves recording events of one certification, in order.
+	LogLeavesOf(ctx context.Context, certificationID int64) ([]LogLeaf, error)
+	// SetLogHooks installs the hooks (call before concurrent use).
+	SetLogHooks(h LogHooks)
+}

@@ -68,6 +68,17 @@ func openAPIDoc(baseURL string) map[string]any {
 				"summary":    "Was a file with this SHA-256 certified?",
 				"parameters": []any{map[string]any{"name": "sum", "in": "path", "required": true, "schema": map[string]any{"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}},
 				"responses":  map[string]any{"200": jsonOK("public facts", "PublicStatus"), "404": map[string]any{"description": "not registered"}, "400": errResp}}},
+			"/api/v1/log/proof/{token}": map[string]any{"get": map[string]any{
+				"summary":     "The public-log leaves of a copy, with inclusion proofs to the newest signed checkpoint",
+				"description": "Check with the log's public key (GET /log/key, signed-note verifier key): the checkpoint's signature (C2SP tlog-checkpoint), then each included leaf's RFC 6962 audit path from SHA-256(0x00 ‖ data) to the checkpoint's root. A leaf holds the SHA-256 of the token, never the token.",
+				"parameters":  []any{map[string]any{"name": "token", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}},
+				"responses":   map[string]any{"200": jsonOK("leaves and proofs", "LogProof"), "404": errResp, "429": errResp}}},
+			"/api/v1/log/consistency": map[string]any{"get": map[string]any{
+				"summary": "Proof that the log of size new extends the log of size old (RFC 6962 consistency proof)",
+				"parameters": []any{
+					map[string]any{"name": "old", "in": "query", "required": true, "schema": map[string]any{"type": "integer", "minimum": 1}},
+					map[string]any{"name": "new", "in": "query", "required": true, "schema": map[string]any{"type": "integer", "minimum": 1}}},
+				"responses": map[string]any{"200": jsonOK("the proof", "LogConsistency"), "400": errResp, "404": errResp, "429": errResp}}},
 			"/api/openapi.json": map[string]any{"get": map[string]any{"summary": "This document",
 				"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3 document"}}}},
 		},
@@ -98,10 +109,27 @@ func openAPIDoc(baseURL string) map[string]any {
 					"number": map[string]any{"type": "integer"}, "book": map[string]any{"type": "string"}, "certified_at": map[string]any{"type": "string"},
 					"officer_title": map[string]any{"type": "string"}, "officer_name": map[string]any{"type": "string"}, "pages": map[string]any{"type": "integer"},
 					"sha256": map[string]any{"type": "string"}, "revoke_reason": map[string]any{"type": "string"}, "revoked_at": map[string]any{"type": "string"},
+					"log": map[string]any{"type": "object", "description": "where the copy is in the public log (absent when it has no leaf)", "properties": map[string]any{
+						"included": map[string]any{"type": "boolean", "description": "false while the leaf awaits the next checkpoint"},
+						"index":    map[string]any{"type": "integer"}, "checkpoint_size": map[string]any{"type": "integer"},
+						"checkpoint_time": map[string]any{"type": "string", "format": "date-time"}}},
 					"stored_copy": map[string]any{"type": "string", "enum": []any{"ok", "missing", "damaged", "overwritten", "deleted"},
 						"description": "the certifying office's stored copy: ok, or what a check found — missing or damaged (it cannot be downloaded), overwritten or deleted in the store (the recorded version is intact and still served). The status stays valid or revoked: it is about the certification."},
 					"stored_copy_message_vi": map[string]any{"type": "string"}, "stored_copy_message_en": map[string]any{"type": "string"},
 					"message_vi": map[string]any{"type": "string"}, "message_en": map[string]any{"type": "string"}}},
+				"LogProof": map[string]any{"type": "object", "properties": map[string]any{
+					"checkpoint":      map[string]any{"type": "string", "description": "the newest signed checkpoint (as served by GET /log/checkpoint)"},
+					"tree_size":       map[string]any{"type": "integer"},
+					"checkpoint_time": map[string]any{"type": "string", "description": "the time signed into the checkpoint (UTC)"},
+					"leaves": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
+						"index":           map[string]any{"type": "integer"},
+						"data":            map[string]any{"type": "string", "format": "byte", "description": "the leaf exactly as hashed (canonical JSON, base64)"},
+						"leaf":            map[string]any{"type": "object", "description": "data decoded: event, unit, year, number, book, times, token_sha256, copy_sha256, officer, pages, fee, reason, private commitments, audit anchor"},
+						"included":        map[string]any{"type": "boolean"},
+						"inclusion_proof": map[string]any{"type": "array", "items": map[string]any{"type": "string", "format": "byte"}}}}}}},
+				"LogConsistency": map[string]any{"type": "object", "properties": map[string]any{
+					"old": map[string]any{"type": "integer"}, "new": map[string]any{"type": "integer"},
+					"consistency_proof": map[string]any{"type": "array", "items": map[string]any{"type": "string", "format": "byte"}}}},
 			},
 		},
 	}

@@ -73,7 +73,7 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
-	data := map[string]any{"C": c, "Unit": u, "Token": token}
+	data := map[string]any{"C": c, "Unit": u, "Token": token, "Log": s.logLine(r, c)}
 	if msg, ok := storedCopyMessages[s.storedCopy(r, c)]; ok {
 		data["StoredCopyMessage"] = msg[0]
 		if langOf(r) == "en" {
@@ -320,7 +320,7 @@ func (s *Server) apiVerifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="api_link",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, publicJSON(c, u, s.storedCopy(r, c)))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u, s.storedCopy(r, c)), c))
 }
 
 var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
@@ -356,5 +356,5 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="hash",outcome=%q`, publicStatus(c)))
-	writeJSON(w, http.StatusOK, publicJSON(c, u, s.storedCopy(r, c)))
+	writeJSON(w, http.StatusOK, s.withLog(r, publicJSON(c, u, s.storedCopy(r, c)), c))
 }

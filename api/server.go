@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -52,6 +53,9 @@ type Deps struct {
 	// RateLimit is the number of public requests per minute per client address for the
 	// verification and download endpoints (default 60); logins get a fifth of it.
 	RateLimit int
+	// Log, when set, is the register's public transparency log: /log/checkpoint, /log/key,
+	// /api/v1/log/… and the "in the public log" line of verification answers (translog.go).
+	Log *translog.Log
 }
 
 // Server holds the handlers.
@@ -126,6 +130,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/api/v1/verify/{token}", s.apiVerifyToken)
 		r.Get("/api/v1/verify/sha256/{sum}", s.apiVerifyHash)
 		r.Get("/api/openapi.json", s.openAPI)
+		s.logRoutes(r)
 	})
 
 	// Login.

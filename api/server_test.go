@@ -28,6 +28,7 @@ import (
 	"github.com/chungthuc/chungthuc/signer"
 	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -62,6 +63,7 @@ type env struct {
 	plToken  string
 	tmToken  string
 	password string
+	log      *translog.Log
 	objDir   string // the object store's directory
 }
 
@@ -126,8 +128,22 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 			t.Fatal(err)
 		}
 	}
+	_, logKey, err := translog.GenerateKey("ct.example.vn/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.log, err = translog.New(translog.Options{Register: reg, Store: objs, Key: logKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.log.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.log.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg.SetLogHooks(e.log.Hooks())
 	pool := x509Pool(p)
-	d := Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -330,5 +331,41 @@ func TestCopyHash(t *testing.T) {
 	}
 	if sum := sha256.Sum256(res.PDF); hex.EncodeToString(sum[:]) != res.SHA256 {
 		t.Fatalf("SHA256 %s is not the file's hash", res.SHA256)
+	}
+}
+
+// TestReadPrinted: what a copy prints on its statement page reads back exactly.
+func TestReadPrinted(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testpki.New()
+	at := time.Date(2026, 2, 5, 14, 30, 0, 0, chungthuc.Vietnam)
+	url := "https://chungthuc.example.vn/v/3q2-x8WkR0bPn9ZfKx1mTgH7cYpQ_Ab"
+	cp, err := s.MakeCopy(context.Background(), chungthuc.CopyRequest{
+		Scans: []chungthuc.Scan{{Name: "a.jpg", Data: testscan.Scans(1, 40<<10, 72)[0]}, {Name: "b.jpg", Data: testscan.Scans(1, 40<<10, 72)[0]}}, Place: "Phương Lâm", UnitName: "Phường Phương Lâm",
+		OfficerName: "Lê Thị Ĩ", OfficerTitle: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", DocTitle: "Giấy khai sinh",
+		Officer: p.Leaf("Lê Thị Ĩ", "Phường Phương Lâm", "ecdsa"), Seal: p.Leaf("Phường Phương Lâm", "Phường Phương Lâm", "ecdsa"),
+		Allocate: func(context.Context, int) (*chungthuc.Allocation, error) {
+			return &chungthuc.Allocation{Number: 1317, BookCode: "02/2026-SCTĐT/BS", CertifiedAt: at, VerifyURL: url}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadPrinted(cp.PDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Printed{Number: 1317, BookCode: "02/2026-SCTĐT/BS", Place: "Phương Lâm", Date: time.Date(2026, 2, 5, 0, 0, 0, 0, chungthuc.Vietnam),
+		OfficerTitle: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", OfficerName: "Lê Thị Ĩ", VerifyURL: url, Pages: 3}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReadPrinted = %+v\nwant %+v", got, want)
+	}
+	for _, b := range [][]byte{nil, []byte("%PDF-1.7\nnot a copy"), cp.PDF[:len(cp.PDF)/2]} {
+		if _, err := ReadPrinted(b); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+			t.Errorf("ReadPrinted of a non-copy: %v", err)
+		}
 	}
 }

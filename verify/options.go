@@ -60,6 +60,17 @@ type RegisterMatch struct {
 	Status       chungthuc.Status
 	RevokeReason string
 	RevokedAt    *time.Time
+	// Log, when set, says that the entry's issuing leaf is in a signed checkpoint of the
+	// register's public transparency log (the caller checked the inclusion proof).
+	Log *LogInclusion
+}
+
+// LogInclusion is where a register entry stands in the public transparency log: the index
+// of the leaf that issued it and the signed checkpoint whose inclusion proof checked.
+type LogInclusion struct {
+	Index          int64     `json:"index"`
+	CheckpointSize int64     `json:"checkpoint_size"`
+	CheckpointTime time.Time `json:"checkpoint_time"`
 }
 
 func (o *Options) defaults() {

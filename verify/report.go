@@ -197,8 +197,11 @@ type RegisterReport struct {
 	CertifiedAt  *time.Time `json:"certified_at,omitempty"`
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	RevokeReason string     `json:"revoke_reason,omitempty"`
-	MessageVI    string     `json:"message_vi"`
-	MessageEN    string     `json:"message_en"`
+	// Log is set when the entry is in a signed checkpoint of the public log (the message
+	// then says "in the public log at index i, checkpoint of …").
+	Log       *LogInclusion `json:"log,omitempty"`
+	MessageVI string        `json:"message_vi"`
+	MessageEN string        `json:"message_en"`
 }
 
 func certInfo(c *x509.Certificate) *CertInfo {

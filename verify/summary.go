@@ -209,6 +209,12 @@ func (e *engine) lookup() *RegisterReport {
 		rr.MessageEN = fmt.Sprintf("The register entry number %d of %s was never issued (%s).", m.Number, m.Unit, m.Status)
 		rr.MessageVI = fmt.Sprintf("Số %d của %s chưa từng được cấp (%s).", m.Number, m.Unit, m.Status)
 	}
+	if m.Log != nil && rr.Status != "not_issued" {
+		rr.Log = m.Log
+		vi, en := LogMessages(m.Log)
+		rr.MessageVI += " " + vi
+		rr.MessageEN += " " + en
+	}
 	rr.MessageVI = norm.NFC.String(rr.MessageVI)
 	return rr
 }
@@ -247,4 +253,13 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return t, nil
+}
+
+// LogMessages says, in Vietnamese and English, where an entry is in the public log: "In the
+// public log at index i, checkpoint of {time}" (Vietnam time).
+func LogMessages(l *LogInclusion) (vi, en string) {
+	at := l.CheckpointTime.In(chungthuc.Vietnam)
+	vi = norm.NFC.String(fmt.Sprintf("Có trong nhật ký công khai tại chỉ mục %d, điểm kiểm tra lúc %s ngày %s.", l.Index, at.Format("15:04:05"), at.Format("02/01/2006")))
+	en = fmt.Sprintf("In the public log at index %d, checkpoint of %s.", l.Index, at.Format("2006-01-02 15:04:05 -07:00"))
+	return vi, en
 }

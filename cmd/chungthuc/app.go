@@ -22,6 +22,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/s3"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 // register is what the app needs of a register: the register itself and its audit log.
@@ -29,6 +30,7 @@ type register interface {
 	chungthuc.Register
 	chungthuc.AuditLog
 	chungthuc.Accounts
+	translog.Restorer
 }
 
 // app is the wired application: register, objects, keys and the workflow.
@@ -43,6 +45,7 @@ type app struct {
 	fsStore *fs.Store   // the embedded object store, when used
 	pki     *devpki.PKI // nil in production key mode (keys.go)
 	svc     *certify.Service
+	tlog    *translog.Log // the public transparency log (translog.go)
 
 	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is
 	// trusted, who time-stamps, where revocation data comes from, and the PAdES level of
@@ -126,6 +129,9 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		if err := a.seed(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.openLog(ctx); err != nil {
+		return nil, err
 	}
 	ok = true
 	return a, nil

@@ -55,6 +55,12 @@ type Config struct {
 	PAdESLevel   chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
 	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots trusted for verification, renewal and revocation fetching
 
+	// LogKey is the private signed-note key of the public transparency log
+	// (CHUNGTHUC_LOG_KEY, usually CHUNGTHUC_LOG_KEY_FILE): never in the database. Empty:
+	// the development PKI's (made on first use in DataDir/pki/log.key); refused with
+	// production keys (CHUNGTHUC_KEYS_FILE). See translog.go.
+	LogKey string
+
 	getenv func(string) string // for the PIN/password variables a key configuration names
 }
 
@@ -96,6 +102,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		TSAPassword:        get("CHUNGTHUC_TSA_PASSWORD", ""),
 		PAdESLevel:         chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
 		TrustAnchors:       get("CHUNGTHUC_TRUST_ANCHORS", ""),
+		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
 		getenv:             getenv,
 	}
 	errs = append(errs, c.checkLTV()...)

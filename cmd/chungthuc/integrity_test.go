@@ -304,7 +304,17 @@ func TestOrphansAreKept(t *testing.T) {
 			}
 		}
 	}
-	base, logs := startServe(t, env)
+	// The register is behind the public log now: serve starts, not ready, saying why.
+	base, logs, _ := runServe(t, env)
+	if res, err := http.Get(base + "/readyz"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 503 || !strings.Contains(string(b), "behind the public log") {
+			t.Fatalf("/readyz of a restored register: %d %s", res.StatusCode, b)
+		}
+	}
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

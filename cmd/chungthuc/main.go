@@ -6,6 +6,8 @@
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
 //	chungthuc migrate | fsck [--grace D] [--deep] | audit verify
+//	chungthuc log verify [--checkpoint OLD] | log key | log checkpoint | log keygen --out FILE
+//	chungthuc reconcile [--note TEXT] | reconcile --explain KEY --note TEXT
 //	chungthuc serve
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
@@ -78,6 +80,20 @@ Commands:
                           refers to and (--deep) stored copies missing or damaged; deletes
                           nothing; prints JSON, exits 1 when something needs an administrator
   audit verify            check the audit log's hash chain
+  log verify [--checkpoint OLD_FILE]
+                          check that the register and its public log agree row by row, and
+                          the log with the signed checkpoints in the object store; prints
+                          JSON, exit 1 on any finding
+  log key | log checkpoint
+                          print the log's public key | its newest signed checkpoint
+  log keygen --out FILE [--origin NAME]
+                          make a log key (private key to FILE, 0600; public key printed)
+  reconcile [--note TEXT] [--grace 2m]
+                          replay into a register restored from an older backup what the
+                          object store's log knows, and re-register stored copies that
+                          neither a row nor the log accounts for (service stopped); JSON
+  reconcile --explain KEY --note TEXT
+                          record why a stored object has no register entry
   account add --username U --role R [--unit CODE] [--officer ID]
                           create a login; prints the username and a generated password once
   token create --unit CODE --officer ID [--name TEXT]
@@ -95,6 +111,8 @@ CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PAD
 (B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
 default), CHUNGTHUC_TRUST_ANCHORS (roots trusted for verification, renewal and revocation
 fetching, besides the development root and the configured keys' roots).
+Public log: CHUNGTHUC_LOG_KEY_FILE (its private signing key, from "chungthuc log keygen"; the
+development PKI makes one on the embedded default).
 `
 
 // Main runs the command line and returns the exit code. It is what main calls and what the
@@ -163,6 +181,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdFsck(ctx, cfg, rest, stdout, logger)
 	case "audit":
 		return cmdAudit(ctx, cfg, rest, stdout, logger)
+	case "log":
+		return cmdLog(ctx, cfg, rest, stdout, logger)
+	case "reconcile":
+		return cmdReconcile(ctx, cfg, rest, stdout, logger)
 	case "account":
 		return cmdAccount(ctx, cfg, rest, stdout, logger)
 	case "token":

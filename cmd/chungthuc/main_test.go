@@ -75,9 +75,11 @@ func TestCertifyAndVerify(t *testing.T) {
 		t.Fatalf("second certify: exit %d, %+v", code, c2)
 	}
 
-	// verify: valid, with the register consulted.
+	// verify: valid, with the register consulted, and in the public log (whose checkpoint
+	// the certify command stored before it answered).
 	code, stdout, stderr = cli(t, env, "verify", out)
-	if code != 0 || !strings.Contains(stdout, `"valid": true`) || !strings.Contains(stdout, `"status": "certified"`) {
+	if code != 0 || !strings.Contains(stdout, `"valid": true`) || !strings.Contains(stdout, `"status": "certified"`) ||
+		!strings.Contains(stdout, "In the public log at index 0, checkpoint of ") || !strings.Contains(stdout, `"checkpoint_size": 2`) {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 

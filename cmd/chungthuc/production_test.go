@@ -14,6 +14,7 @@ import (
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 // productionKeys writes a key configuration of PEM keys issued by a CA of their own (an
@@ -63,7 +64,7 @@ func productionKeys(t *testing.T, dir string) (keysFile string, root []byte) {
 func TestProductionKeyMode(t *testing.T) {
 	dir := t.TempDir()
 	keys, _ := productionKeys(t, dir)
-	s := newService(t, "embedded", map[string]string{"CHUNGTHUC_KEYS_FILE": keys})
+	s := newService(t, "embedded", map[string]string{"CHUNGTHUC_KEYS_FILE": keys, "CHUNGTHUC_LOG_KEY_FILE": testLogKey(t, dir)})
 	data := s.env["CHUNGTHUC_DATA"]
 
 	if _, err := os.Stat(filepath.Join(data, "pki")); !os.IsNotExist(err) {
@@ -195,4 +196,19 @@ func verifyUpload(t *testing.T, base string, pdf []byte) uploadReport {
 		t.Fatalf("verify: %d %v", res.StatusCode, err)
 	}
 	return rep
+}
+
+// testLogKey writes a fresh public-log key (production key mode needs one) and returns its
+// path.
+func testLogKey(t *testing.T, dir string) string {
+	t.Helper()
+	skey, _, err := translog.GenerateKey("ct.example.vn/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "log.key")
+	if err := os.WriteFile(p, []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -254,6 +254,24 @@ func TestLTVConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Production keys need a deliberate log key: none configured stops start-up, saying how.
+	if _, err := openApp(context.Background(), cfg, discardLogger()); chungthuc.ErrorCode(err) != chungthuc.EINVALID ||
+		!strings.Contains(err.Error(), "no key signs the public log") || !strings.Contains(err.Error(), "CHUNGTHUC_LOG_KEY_FILE") {
+		t.Fatalf("production keys without a log key: %v", err)
+	}
+	logKey := filepath.Join(dir, "log.key")
+	if code, out, stderr := cli(t, map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "d0")}, "log", "keygen", "--origin", "ct.example.vn/log", "--out", logKey); code != 0 || !strings.HasPrefix(out, "ct.example.vn/log+") {
+		t.Fatalf("log keygen: %d %s %s", code, out, stderr)
+	}
+	if st, err := os.Stat(logKey); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("log key file: %v %v", st, err)
+	}
+	if code, _, stderr := cli(t, map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "d0")}, "log", "keygen", "--out", logKey); code != 1 || !strings.Contains(stderr, "never overwritten") {
+		t.Fatalf("log keygen over an existing key: %d %s", code, stderr)
+	}
+	if cfg, err = LoadConfig(with("CHUNGTHUC_KEYS_FILE", keys, "CHUNGTHUC_DATA", filepath.Join(dir, "d1"), "CHUNGTHUC_LOG_KEY_FILE", logKey)); err != nil {
+		t.Fatal(err)
+	}
 	a, err := openApp(context.Background(), cfg, discardLogger())
 	if err != nil {
 		t.Fatal(err)

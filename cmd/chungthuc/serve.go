@@ -43,10 +43,13 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := a.seedLogins(ctx, stdout); err != nil {
 		return err
 	}
+	if err := a.tlog.Blocked(); err != nil {
+		fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
+	}
 	h, err := api.New(api.Deps{
 		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
-		Ready: a.ready, RateLimit: cfg.RateLimit,
+		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog,
 	})
 	if err != nil {
 		return err
@@ -69,6 +72,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	go a.renewLoop(ctx, logger)
 	go a.checkLoop(ctx, logger)
+	go a.tlog.Run(ctx, logInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -92,7 +96,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 // verifier is the verification engine with the register, the trust pool and the
 // revocation source wired in.
 func (a *app) verifier() api.Verifier {
-	opt := verify.Options{Roots: a.trust, Lookup: verify.LookupIn(a.reg), MaxSize: 64 << 20, Revocation: a.rev}
+	opt := verify.Options{Roots: a.trust, Lookup: registerLookup(a.reg, a.tlog), MaxSize: 64 << 20, Revocation: a.rev}
 	return func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 		return verify.Verify(ctx, r, size, opt)
 	}
@@ -107,10 +111,15 @@ func (a *app) pkiHandler() http.Handler {
 	return a.pki.Handler()
 }
 
+// logInterval is how often serve reads the checkpoints other instances stored and re-checks
+// the register against the newest.
+const logInterval = 10 * time.Second
+
 // ready checks, at the same time, that the register answers and that the object store
 // accepts a write now (its Probe: nothing is left behind, see storage/fs and storage/s3),
-// each within the probe timeout. The error names the failing part only; the detail
-// (endpoints, dial errors) is logged.
+// each within the probe timeout, and that the register is not behind the object store's
+// public log (then the message says why and what to do). The error names the failing part
+// only; the detail (endpoints, dial errors) is logged.
 func (a *app) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreProbeTimeout)
 	defer cancel()
@@ -129,6 +138,9 @@ func (a *app) ready(ctx context.Context) error {
 	}
 	if len(parts) > 0 {
 		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "%s", strings.Join(parts, ", "))
+	}
+	if err := a.tlog.Blocked(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,8 +12,11 @@ import (
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/storage/fs"
 	"github.com/chungthuc/chungthuc/storage/postgres"
+	"github.com/chungthuc/chungthuc/storage/s3"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
+	"github.com/chungthuc/chungthuc/translog"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -65,7 +69,9 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer, getenv func
 	}
 	if reg != nil {
 		defer closeReg()
-		opt.Lookup = verify.LookupIn(reg)
+		tl, closeLog := openLogReadOnly(ctx, cfg, reg)
+		defer closeLog()
+		opt.Lookup = registerLookup(reg, tl)
 	}
 	rep, err := verify.Verify(ctx, f, st.Size(), opt)
 	if err != nil {
@@ -111,6 +117,31 @@ func openRegisterReadOnly(ctx context.Context, cfg *Config) (chungthuc.Register,
 	return db, func() { _ = db.Close() }, nil
 }
 
+// registerLookup adapts a register to the verifier's lookup by hash; with a public log, a
+// match says where the entry is in it when the inclusion proof checks.
+func registerLookup(reg chungthuc.Register, tl *translog.Log) func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
+	return func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
+		c, err := reg.CertificationBySHA256(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		u, err := reg.UnitByID(ctx, c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		m := &verify.RegisterMatch{
+			Unit: u.Name, Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt,
+			Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt,
+		}
+		if tl != nil {
+			if _, in, err := tl.EntryProof(ctx, c.ID, c.Token); err == nil && in.Included {
+				m.Log = &verify.LogInclusion{Index: in.Index, CheckpointSize: in.CheckpointSize, CheckpointTime: in.CheckpointTime}
+			}
+		}
+		return m, nil
+	}
+}
+
 // verifyTrust is the trust of `chungthuc verify`: the anchors of --trust alone when given,
 // else the configuration's pool (certs.TrustPool, as the service builds it) of
 // CHUNGTHUC_TRUST_ANCHORS and — when the configuration uses the development PKI and one
@@ -141,4 +172,52 @@ func verifyTrust(cfg *Config, trust string) (*x509.CertPool, chungthuc.Revocatio
 	}
 	pool, err := certs.TrustPool(cfg.TrustAnchors, roots, nil)
 	return pool, rev, err
+}
+
+// openLogReadOnly opens the public log of the configured register for reading its newest
+// checkpoint and proving entries: nil when there is no object store or log key here.
+func openLogReadOnly(ctx context.Context, cfg *Config, reg chungthuc.Register) (*translog.Log, func()) {
+	nothing := func() {}
+	rl, ok := reg.(chungthuc.RegisterLog)
+	if !ok {
+		return nil, nothing
+	}
+	key := cfg.LogKey
+	if key == "" {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "pki", logKeyFile))
+		if err != nil {
+			return nil, nothing
+		}
+		key = string(b)
+	}
+	k, err := translog.ParseKey(key)
+	if err != nil {
+		return nil, nothing
+	}
+	var store chungthuc.ObjectStore
+	closeStore := nothing
+	if cfg.S3Endpoint != "" {
+		st, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL})
+		if err != nil {
+			return nil, nothing
+		}
+		store = st
+	} else {
+		dir := filepath.Join(cfg.DataDir, "objects")
+		if !fileExists(dir) {
+			return nil, nothing
+		}
+		st, err := fs.New(dir)
+		if err != nil {
+			return nil, nothing
+		}
+		store, closeStore = st, func() { st.Close() }
+	}
+	tl, err := translog.New(translog.Options{Register: rl, Store: store, Key: k, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil || tl.Refresh(ctx) != nil {
+		closeStore()
+		return nil, nothing
+	}
+	return tl, closeStore
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, store chungthuc.ObjectStore, tamper Tamperer) {
 	t.Run("WriteOnce", func(t *testing.T) { testWriteOnce(t, store, base+"once/") })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, store, base+"missing/") })
 	t.Run("List", func(t *testing.T) { testList(t, store, base+"list/") })
+	t.Run("ListAfter", func(t *testing.T) { testListAfter(t, store, base+"listafter/") })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, store, base+"versions/") })
 	t.Run("Probe", func(t *testing.T) { testProbe(t, store) })
 	if tamper != nil {

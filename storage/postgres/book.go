@@ -168,11 +168,13 @@ func (db *DB) closeBook(ctx context.Context, t *txn, b *chungthuc.Book, at time.
 		return nil, err
 	}
 	b.ClosedAt, b.ClosingCount = &at, count
-	t.audit(&chungthuc.AuditEntry{
+	a := &chungthuc.AuditEntry{
 		Action: ledger.ActionBookClose, UnitID: b.UnitID, Actor: ledger.ActorSystem, Subject: ledger.Subject("book", b.ID),
 		Detail: ledger.Detail(map[string]any{"code": b.Code, "first_number": b.FirstNumber, "last_number": b.LastNumber,
 			"closing_count": count, "closed_at": ledger.FormatTime(at)}),
-	})
+	}
+	t.audit(a)
+	t.logBook(db, b, a)
 	return b, nil
 }
 

@@ -52,6 +52,9 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	if c.OfficerTitle == "" {
 		c.OfficerTitle = o.Title
 	}
+	if err := db.guardLog(ctx, t); err != nil { // no number while the register is behind the public log
+		return err
+	}
 	var taken bool
 	if err := t.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE token = $1)`, c.Token).Scan(&taken); err != nil {
 		return err
@@ -209,10 +212,12 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 		if err != nil {
 			return err
 		}
-		t.audit(&chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),
-		})
+		}
+		t.audit(a)
+		t.logTransition(db, c, to, reason, at, a)
 		return nil
 	})
 }
@@ -369,7 +374,8 @@ func (db *DB) ObjectReferenced(ctx context.Context, key string) (bool, error) {
 	var ok bool
 	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE object_key = $1)
 		OR EXISTS (SELECT 1 FROM certifications WHERE scan_keys @> ARRAY[$1::text])
-		OR EXISTS (SELECT 1 FROM certification_versions WHERE object_key = $1)`, key).Scan(&ok)
+		OR EXISTS (SELECT 1 FROM certification_versions WHERE object_key = $1)
+		OR EXISTS (SELECT 1 FROM object_notes WHERE key = $1)`, key).Scan(&ok)
 	return ok, db.mapErr(err)
 }
 

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,7 @@ import (
 	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 	"github.com/chungthuc/chungthuc/storage/migrate"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 var (
@@ -62,6 +64,12 @@ type DB struct {
 	pool  *pgxpool.Pool
 	now   chungthuc.Clock
 	where string // host:port/database, for messages; never the password
+
+	hooks chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
+	codes sync.Map           // unit ID → code, for leaves (codes never change)
+	// frontMu guards front, the log tree's frontier after this process's last commit.
+	frontMu sync.Mutex
+	front   *translog.Frontier
 }
 
 // Open connects to the database at url (postgres://… or key=value). It fails with EINVALID
@@ -135,7 +143,8 @@ var latest, all = func() (int, []migrate.Migration) {
 }()
 
 // Migrate applies the pending migrations, each in its own transaction, holding a session
-// advisory lock so that two processes migrating at once apply each file once. It fails with
+// advisory lock so that two processes migrating at once apply each file once, and builds the
+// public log of a register that has events but no log yet (from its audit log). It fails with
 // EUNAVAILABLE when the schema is newer than this build.
 func (db *DB) Migrate(ctx context.Context) error {
 	conn, err := db.pool.Acquire(ctx)
@@ -154,8 +163,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 			_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		}
 	}()
-	_, err = migrate.Up(ctx, target{db, conn.Conn()}, all)
-	return db.mapErr(err)
+	if _, err = migrate.Up(ctx, target{db, conn.Conn()}, all); err != nil {
+		return db.mapErr(err)
+	}
+	return db.backfillLog(ctx) // translog.go: a register from before the log gets one
 }
 
 // SchemaVersion returns the version the schema is at (0 for an empty database).
@@ -205,6 +216,10 @@ func (db *DB) Close() error {
 type txn struct {
 	pgx.Tx
 	audits []*chungthuc.AuditEntry
+	leaves []pendingLeaf // appended after the audit entries, under the same lock (translog.go)
+	// appended are the leaves appended and front the tree's frontier after them (translog.go)
+	appended []chungthuc.LogLeaf
+	front    *translog.Frontier
 }
 
 func (t *txn) audit(e *chungthuc.AuditEntry) { t.audits = append(t.audits, e) }
@@ -224,7 +239,14 @@ func (db *DB) write(ctx context.Context, fn func(t *txn) error) error {
 	if err := db.appendAudits(ctx, t); err != nil {
 		return db.mapErr(err)
 	}
-	return db.mapErr(tx.Commit(ctx))
+	if err := db.appendLeaves(ctx, t); err != nil {
+		return db.mapErr(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return db.mapErr(err)
+	}
+	db.published(ctx, t)
+	return nil
 }
 
 // read runs fn in a read-only REPEATABLE READ transaction: one snapshot for all its queries.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 )
@@ -32,7 +33,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	u := postgres.NewTestDatabase(t)
 	_, err := postgres.Open(ctx, u, postgres.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 4: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
 		t.Fatalf("Open of an empty database = %v", err)
 	}
 	db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
@@ -42,7 +43,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate on a current database: %v", err)
 	}
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 4 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 5 {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	db.Close()
@@ -108,4 +109,22 @@ func TestNoTruncate(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
+}
+
+func TestLog(t *testing.T) {
+	logtest.Run(t, logtest.Harness{
+		Open: func(t *testing.T) logtest.Register { return openFresh(t, postgres.Options{}) },
+		Backup: func(t *testing.T, reg logtest.Register) func(t *testing.T) logtest.Register {
+			src := reg.(*postgres.DB).URLForTest()
+			dst := postgres.NewTestDatabase(t)
+			postgres.DumpRestore(t, src, dst)
+			return func(t *testing.T) logtest.Register {
+				db, err := postgres.Open(ctx, dst, postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+		},
+	})
 }

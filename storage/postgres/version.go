@@ -39,11 +39,13 @@ func (db *DB) AddVersion(ctx context.Context, id int64, sha256, objectKey string
 			RETURNING seq`, id, sha256, objectKey, now).Scan(&seq); err != nil {
 			return err
 		}
-		t.audit(&chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: ledger.ActionAddVersion, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id),
 			Detail:  ledger.Detail(map[string]any{"seq": seq, "sha256": sha256, "object_key": objectKey}),
-		})
+		}
+		t.audit(a)
+		t.logVersion(db, c, sha256, objectKey, a)
 		return nil
 	})
 }

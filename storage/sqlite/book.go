@@ -49,7 +49,7 @@ func (db *DB) OpenBook(ctx context.Context, unitID int64, year int, at time.Time
 		at = db.now()
 	}
 	at = ledger.Micro(at)
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		if _, err := unitByID(ctx, tx, unitID); err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (db *DB) OpenBook(ctx context.Context, unitID int64, year int, at time.Time
 			return err
 		}
 		if open, err := openBookOf(ctx, tx, unitID, year); err == nil {
-			if _, err := db.closeBook(ctx, tx, open, at); err != nil {
+			if _, err := db.closeBook(ctx, tx, lg, open, at); err != nil {
 				return err
 			}
 		} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
@@ -79,7 +79,7 @@ func (db *DB) CloseBook(ctx context.Context, bookID int64, at time.Time) (b *chu
 		at = db.now()
 	}
 	at = ledger.Micro(at)
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		b, err = bookByID(ctx, tx, bookID)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (db *DB) CloseBook(ctx context.Context, bookID int64, at time.Time) (b *chu
 		if b.ClosedAt != nil {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "book %s is already closed", b.Code)
 		}
-		b, err = db.closeBook(ctx, tx, b, at)
+		b, err = db.closeBook(ctx, tx, lg, b, at)
 		return err
 	})
 	return b, err
@@ -151,7 +151,7 @@ func (db *DB) newBook(ctx context.Context, tx *sql.Tx, unitID int64, year int, f
 	})
 }
 
-func (db *DB) closeBook(ctx context.Context, tx *sql.Tx, b *chungthuc.Book, at time.Time) (*chungthuc.Book, error) {
+func (db *DB) closeBook(ctx context.Context, tx *sql.Tx, lg *leafLog, b *chungthuc.Book, at time.Time) (*chungthuc.Book, error) {
 	var count int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM certifications
 		WHERE unit_id = ? AND year = ? AND status IN ('issued', 'revoked')`, b.UnitID, b.Year).Scan(&count); err != nil {
@@ -162,11 +162,15 @@ func (db *DB) closeBook(ctx context.Context, tx *sql.Tx, b *chungthuc.Book, at t
 		return nil, err
 	}
 	b.ClosedAt, b.ClosingCount = &at, count
-	return b, db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+	a := &chungthuc.AuditEntry{
 		Action: ledger.ActionBookClose, UnitID: b.UnitID, Actor: ledger.ActorSystem, Subject: ledger.Subject("book", b.ID),
 		Detail: ledger.Detail(map[string]any{"code": b.Code, "first_number": b.FirstNumber, "last_number": b.LastNumber,
 			"closing_count": count, "closed_at": ledger.FormatTime(at)}),
-	})
+	}
+	if err := db.appendAudit(ctx, tx, a); err != nil {
+		return nil, err
+	}
+	return b, lg.book(b, a)
 }
 
 func scanBook(s scanner) (*chungthuc.Book, error) {

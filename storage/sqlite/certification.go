@@ -31,6 +31,9 @@ func (db *DB) Reserve(ctx context.Context, c *chungthuc.Certification) error {
 }
 
 func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certification) error {
+	if err := db.guardLog(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := unitByID(ctx, tx, c.UnitID); err != nil {
 		return err
 	}
@@ -172,9 +175,10 @@ func (db *DB) Revoke(ctx context.Context, id int64, reason string, at time.Time)
 }
 
 // transition changes an entry's status. The audit entry is appended before the row changes:
-// the schema's trigger wants the latest audit entry about the entry to be this change's.
+// the schema's trigger wants the latest audit entry about the entry to be this change's. The
+// change's leaf of the public log follows, anchored to that audit entry.
 func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, reason string, at *time.Time, version, etag string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		c, err := certificationByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -205,14 +209,17 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 			action, detail["reason"], detail["revoked_at"] = ledger.ActionRevoke, reason, ledger.FormatTime(*at)
 			query, args = `UPDATE certifications SET status = ?, revoke_reason = ?, revoked_at = ? WHERE id = ?`, []any{string(to), reason, timeArg(at), id}
 		}
-		if err := db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),
-		}); err != nil {
+		}
+		if err := db.appendAudit(ctx, tx, a); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, query, args...)
-		return err
+		if _, err = tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		return lg.transition(c, to, reason, at, a)
 	})
 }
 
@@ -365,7 +372,8 @@ func (db *DB) ObjectReferenced(ctx context.Context, key string) (ok bool, err er
 	err = db.read(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM certifications WHERE object_key = ?1)
 			OR EXISTS (SELECT 1 FROM certification_versions WHERE object_key = ?1)
-			OR EXISTS (SELECT 1 FROM certifications, json_each(certifications.scan_keys) WHERE json_each.value = ?1)`, key).Scan(&ok)
+			OR EXISTS (SELECT 1 FROM certifications, json_each(certifications.scan_keys) WHERE json_each.value = ?1)
+			OR EXISTS (SELECT 1 FROM object_notes WHERE key = ?1)`, key).Scan(&ok)
 	})
 	return ok, err
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -26,6 +27,7 @@ import (
 	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 	"github.com/chungthuc/chungthuc/storage/migrate"
+	"github.com/chungthuc/chungthuc/translog"
 )
 
 var (
@@ -53,6 +55,10 @@ type DB struct {
 	r    *sql.DB // read pool
 	now  chungthuc.Clock
 	path string
+
+	hooks   chungthuc.LogHooks // the transparency log's guard and publisher (translog.go)
+	frontMu sync.Mutex
+	front   *translog.Frontier // the log tree's frontier after the last commit (translog.go)
 }
 
 // Open opens (creating if needed) the register in the file at path. It fails with EINVALID
@@ -123,11 +129,14 @@ var latest, all = func() (int, []migrate.Migration) {
 	return migrate.Latest(ms), ms
 }()
 
-// Migrate applies the pending migrations, each in its own transaction. It fails with
+// Migrate applies the pending migrations, each in its own transaction, and builds the public
+// log of a register that has events but no log yet (from its audit log). It fails with
 // EUNAVAILABLE when the file's schema is newer than this build.
 func (db *DB) Migrate(ctx context.Context) error {
-	_, err := migrate.Up(ctx, target{db}, all)
-	return mapErr(err)
+	if _, err := migrate.Up(ctx, target{db}, all); err != nil {
+		return mapErr(err)
+	}
+	return db.backfillLog(ctx) // translog.go: a register from before the log gets one
 }
 
 // SchemaVersion returns the version the file's schema is at (0 for a new file).

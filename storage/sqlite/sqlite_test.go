@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
 )
@@ -31,7 +32,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "register.db")
 	_, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 4: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
 		t.Fatalf("Open of a new file without AutoMigrate = %v", err)
 	}
 	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
@@ -39,7 +40,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.SchemaVersion(ctx)
-	if err != nil || v != 4 {
+	if err != nil || v != 5 {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -103,4 +104,23 @@ func TestPersists(t *testing.T) {
 	if broken, n, err := db.VerifyChain(ctx); err != nil || broken != 0 || n != 1 {
 		t.Fatalf("VerifyChain = %d, %d, %v", broken, n, err)
 	}
+}
+
+func TestLog(t *testing.T) {
+	logtest.Run(t, logtest.Harness{
+		Open: func(t *testing.T) logtest.Register { return openTemp(t) },
+		Backup: func(t *testing.T, reg logtest.Register) func(t *testing.T) logtest.Register {
+			path := filepath.Join(t.TempDir(), "backup.db")
+			if err := reg.(*sqlite.DB).Backup(ctx, path); err != nil {
+				t.Fatal(err)
+			}
+			return func(t *testing.T) logtest.Register {
+				db, err := sqlite.Open(ctx, path, sqlite.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+		},
+	})
 }

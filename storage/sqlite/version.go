@@ -19,7 +19,7 @@ func (db *DB) AddVersion(ctx context.Context, id int64, sha256, objectKey string
 		return err
 	}
 	now := ledger.Micro(db.now())
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {
 		c, err := certificationByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -43,11 +43,15 @@ func (db *DB) AddVersion(ctx context.Context, id int64, sha256, objectKey string
 			id, seq, sha256, objectKey, ledger.FormatTime(now)); err != nil {
 			return err
 		}
-		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+		a := &chungthuc.AuditEntry{
 			Action: ledger.ActionAddVersion, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id),
 			Detail:  ledger.Detail(map[string]any{"seq": seq, "sha256": sha256, "object_key": objectKey}),
-		})
+		}
+		if err := db.appendAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return lg.version(c, sha256, objectKey, a)
 	})
 }
 

@@ -44,7 +44,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	if err := a.tlog.Blocked(); err != nil {
-		fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
+		_, _ = fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
 	}
 	h, err := api.New(api.Deps{
 		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,

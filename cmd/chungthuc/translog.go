@@ -188,7 +188,7 @@ func cmdLogKeygen(cfg *Config, args []string, stdout io.Writer) error {
 		return chungthuc.Errorf(chungthuc.EINVALID, "cannot create %s (an existing key is never overwritten): %v", *out, errorsUnwrapPath(err))
 	}
 	if _, err := f.WriteString(skey + "\n"); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {

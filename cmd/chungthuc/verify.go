@@ -212,7 +212,7 @@ func openLogReadOnly(ctx context.Context, cfg *Config, reg chungthuc.Register) (
 		if err != nil {
 			return nil, nothing
 		}
-		store, closeStore = st, func() { st.Close() }
+		store, closeStore = st, func() { _ = st.Close() }
 	}
 	tl, err := translog.New(translog.Options{Register: rl, Store: store, Key: k, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil || tl.Refresh(ctx) != nil {

@@ -67,7 +67,7 @@ func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(chu
 			return err
 		}
 		info, err := s.info(p, f)
-		f.Close()
+		_ = f.Close() // read-only handle; everything wanted was read
 		if err != nil {
 			return err
 		}

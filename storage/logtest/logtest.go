@@ -98,7 +98,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func open(t *testing.T, h Harness) Register {
 	t.Helper()
 	r := h.Open(t)
-	t.Cleanup(func() { r.Close() })
+	t.Cleanup(func() { _ = r.Close() })
 	return r
 }
 
@@ -108,7 +108,7 @@ func newStore(t *testing.T) chungthuc.ObjectStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -735,7 +735,7 @@ func testRestore(t *testing.T, h Harness) {
 	before := objects(t, w.store)
 
 	old := restore(t)
-	t.Cleanup(func() { old.Close() })
+	t.Cleanup(func() { _ = old.Close() })
 	l, block := attach(t, old, w.store, w.key)
 	if chungthuc.ErrorCode(block) != chungthuc.ECONFLICT || !strings.Contains(block.Error(), "PL 2026: 5–11") ||
 		!strings.Contains(block.Error(), "chungthuc reconcile") || !strings.Contains(block.Error(), "restored from an older backup") {

@@ -67,13 +67,6 @@ func (db *DB) ReplayLeaf(ctx context.Context, idx int64, data, private []byte) (
 	return res, nil
 }
 
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
 // replayer applies one leaf inside a transaction.
 type replayer struct {
 	db  *DB

@@ -266,6 +266,16 @@ type CopyRequest struct {
 	Officer      *SigningKey
 	Seal         *SigningKey
 	SealImage    []byte // PNG; nil = the default drawn seal
+	// The fields below are printed under the signatures (Decree 30/2020 Appendix I, issue #11).
+	// Each printed string has passed ValidatePrintedText; the signer refuses any that has not.
+	UnitBody   string   // the issuing body, e.g. "Ủy ban nhân dân phường Hòa Bình"; "" = UnitName
+	Province   string   // e.g. "tỉnh Phú Thọ"; "" = not printed
+	TitleLines []string // the signer's 1–3 title lines from the officer record ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"); nil = OfficerTitle
+	SealSizeMM float64  // the registered seal's true diameter/width in mm; 0 = the signer's default
+	SealDemo   bool     // the seal is the drawn demonstration seal and must be marked as such
+	// SignatureImage is the officer's handwritten signature (PNG, blue ink, transparent
+	// background) shown between the title and the name; nil = no image.
+	SignatureImage []byte
 	// Allocate is called once, after the scans were accepted and before anything is
 	// stamped or signed, to obtain the number (so that bad input never uses a number).
 	Allocate func(ctx context.Context, originalPages int) (*Allocation, error)

@@ -276,6 +276,9 @@ type CopyRequest struct {
 	// SignatureImage is the officer's handwritten signature (PNG, blue ink, transparent
 	// background) shown between the title and the name; nil = no image.
 	SignatureImage []byte
+	// ConfirmLowResolution is the officer's confirmation of a scan-quality warning (effective
+	// resolution between the refusal and the warning threshold); refusals cannot be confirmed.
+	ConfirmLowResolution bool
 	// Allocate is called once, after the scans were accepted and before anything is
 	// stamped or signed, to obtain the number (so that bad input never uses a number).
 	Allocate func(ctx context.Context, originalPages int) (*Allocation, error)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/digitorus/pkcs7"
@@ -20,7 +22,7 @@ import (
 // (the default minimisation, 60 s per new input of a few KiB, stalls the workers).
 func FuzzParse(f *testing.F) {
 	// Real signatures (ours, ours with a token, pkcs7's attached ones, RSA and ECDSA) are
-	// in testdata/fuzz/FuzzParse, written by TestWriteFuzzSeeds: generating keys here
+	// in testdata/fuzz/FuzzParse, written by TestFuzzSeeds (CMS_WRITE_FUZZ_SEEDS=1): generating keys here
 	// would run again in every fuzz worker, instrumented, and starve it.
 	f.Add([]byte{})
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
@@ -72,34 +74,33 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzSeeds regenerates the seed corpus when CMS_WRITE_FUZZ_SEEDS=1.
-func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("CMS_WRITE_FUZZ_SEEDS") != "1" {
-		t.Skip("set CMS_WRITE_FUZZ_SEEDS=1 to rewrite testdata/fuzz/FuzzParse")
-	}
+// TestFuzzSeeds guards the seed corpus of FuzzParse: every committed seed is a valid
+// "go test fuzz v1" file, the real signatures among them (ours, ours with a token, pkcs7's
+// attached ones, their BER forms) parse, and freshly made signatures of each kind parse too —
+// so a change that breaks Parse on real input fails here, not only under -fuzz. With
+// CMS_WRITE_FUZZ_SEEDS=1 it also rewrites the generated seeds in testdata/fuzz/FuzzParse.
+func TestFuzzSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, b []byte) {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+	rewrite := os.Getenv("CMS_WRITE_FUZZ_SEEDS") == "1"
+	if rewrite {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	fresh := map[string][]byte{}
 	for _, kind := range []string{"p256", "rsa2048"} {
 		p := getPKI(t, kind)
 		der, err := SignDetached(digestOf(0, []byte("x")), p.opts(0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(kind+"-ours", der)
-		write(kind+"-padded", append(bytes.Clone(der), 0, 0, 0))
+		fresh[kind+"-ours"] = der
+		fresh[kind+"-padded"] = append(bytes.Clone(der), 0, 0, 0)
 		withTS, err := AddUnsignedAttribute(der, OIDAttrTimeStampToken, []byte{0x30, 0x03, 0x02, 0x01, 0x05})
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(kind+"-token", withTS)
+		fresh[kind+"-token"] = withTS
 		sd, _ := pkcs7.NewSignedData([]byte("x"))
 		sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
 		if err := sd.AddSignerChain(p.leaf, p.key, nil, pkcs7.SignerInfoConfig{}); err != nil {
@@ -109,7 +110,53 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(kind+"-pkcs7", foreign)
+		fresh[kind+"-pkcs7"] = foreign
+	}
+	for name, b := range fresh {
+		if name != "p256-padded" && name != "rsa2048-padded" {
+			if _, err := Parse(b); err != nil {
+				t.Errorf("fresh %s does not parse: %v", name, err)
+			}
+		}
+		if rewrite {
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, lit, ok := strings.Cut(strings.TrimSpace(string(raw)), "\n")
+		if !ok || head != "go test fuzz v1" || !strings.HasPrefix(lit, "[]byte(") || !strings.HasSuffix(lit, ")") {
+			t.Errorf("%s is not a fuzz seed file", e.Name())
+			continue
+		}
+		b, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lit, "[]byte("), ")"))
+		if err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+			continue
+		}
+		seen[e.Name()] = true
+		if strings.Contains(e.Name(), "padded") {
+			continue
+		}
+		if _, err := Parse([]byte(b)); err != nil {
+			t.Errorf("committed seed %s (a real signature) does not parse: %v", e.Name(), err)
+		}
+	}
+	for name := range fresh {
+		if !seen[name] {
+			t.Errorf("seed %s is missing from %s (run with CMS_WRITE_FUZZ_SEEDS=1)", name, dir)
+		}
 	}
 }
 

@@ -29,6 +29,8 @@ type OfficeRegister interface {
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 	CertificationByID(ctx context.Context, id int64) (*chungthuc.Certification, error)
 	Certifications(ctx context.Context, f chungthuc.CertificationFilter) ([]*chungthuc.Certification, int, error)
+	// CertificationByIdempotencyKey finds the entry a form's one-time key made (submit.go).
+	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error)
 }
 
 // AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.

@@ -1,0 +1,291 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chungthuc/chungthuc"
+)
+
+// countingCertifier counts refusals that reach the workflow.
+type countingCertifier struct {
+	Certifier
+	refusals atomic.Int64
+}
+
+func (c *countingCertifier) Refuse(ctx context.Context, r *chungthuc.Refusal) error {
+	c.refusals.Add(1)
+	return c.Certifier.Refuse(ctx, r)
+}
+
+// actionLog keeps the actions appended.
+type actionLog struct {
+	Auditor
+	mu      sync.Mutex
+	actions []string
+}
+
+func (a *actionLog) Append(ctx context.Context, e *chungthuc.AuditEntry) error {
+	a.mu.Lock()
+	a.actions = append(a.actions, e.Action+" "+e.Subject)
+	a.mu.Unlock()
+	return a.Auditor.Append(ctx, e)
+}
+
+func (a *actionLog) has(action string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, x := range a.actions {
+		if strings.HasPrefix(x, action) {
+			return true
+		}
+	}
+	return false
+}
+
+// reader returns a function reading a response's body whole (failing t on an error).
+func reader(t *testing.T) func(*http.Response, error) string {
+	return func(res *http.Response, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return string(b)
+	}
+}
+
+var (
+	formKeyRE = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
+	codeRE    = regexp.MustCompile(`id="access-code">([2-9A-Z]{10})<`)
+)
+
+// TestPostRedirectGet: the certify form answers 303 to the entry; the same one-time key sent
+// again (a reload, Back-and-submit, a double click — also with other files) creates nothing
+// and lands on the first entry; GETs of the result page create nothing; the access code
+// stays on the page (also after a language switch, and on the receipt) until the officer
+// confirms it was handed over (audited). Revoking needs the confirmation box; refusing
+// twice with one key records one refusal.
+func TestPostRedirectGet(t *testing.T) {
+	var cc *countingCertifier
+	var ra *actionLog
+	e := newEnv(t, func(d *Deps) {
+		cc = &countingCertifier{Certifier: d.Certify}
+		ra = &actionLog{Auditor: d.Audit}
+		d.Certify, d.Audit = cc, ra
+	})
+	readAll := reader(t)
+	cl, csrf, _ := e.login("canbo", e.password)
+	form := readAll(cl.Get(e.srv.URL + "/app/certify"))
+	m := formKeyRE.FindStringSubmatch(form)
+	if m == nil || !strings.HasPrefix(m[1], formKeyPrefix) {
+		t.Fatalf("the certify form has no one-time key:\n%s", form)
+	}
+	key := m[1]
+	if m2 := formKeyRE.FindStringSubmatch(readAll(cl.Get(e.srv.URL + "/app/certify"))); m2 == nil || m2[1] == key {
+		t.Fatal("a second form got the same key")
+	}
+	entries := func() int {
+		_, total, err := e.reg.Certifications(context.Background(), chungthuc.CertificationFilter{UnitID: e.pl.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return total
+	}
+	post := func(files [][2]string, k string) *http.Response {
+		body, ct := multipartBody(files, map[string]string{"csrf": csrf, "title": "Bằng tốt nghiệp", "requester": "Phạm Thị Ánh", "idempotency_key": k})
+		res, err := cl.Post(e.srv.URL+"/app/certify", ct, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	one := [][2]string{{"trang1.jpg", string(scan)}}
+	first := post(one, key)
+	loc := first.Header.Get("Location")
+	if first.StatusCode != http.StatusSeeOther || !regexp.MustCompile(`^/app/c/\d+$`).MatchString(loc) {
+		t.Fatalf("first POST: %d %q", first.StatusCode, loc)
+	}
+	// The same key again, and with other files (Back, then a changed form): no new entry.
+	for _, files := range [][][2]string{one, {{"khac.jpg", string(scan) + " "}, {"trang2.jpg", string(scan)}}} {
+		again := post(files, key)
+		if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != loc+"?again=1" {
+			t.Fatalf("second POST with the key: %d %q, want %s?again=1", again.StatusCode, again.Header.Get("Location"), loc)
+		}
+	}
+	// Two at once (a double click): still one entry.
+	k2 := newFormKey()
+	var wg sync.WaitGroup
+	locs := make([]string, 2)
+	for i := range locs {
+		wg.Add(1)
+		go func() { defer wg.Done(); locs[i] = post(one, k2).Header.Get("Location") }()
+	}
+	wg.Wait()
+	if strings.TrimSuffix(locs[0], "?again=1") != strings.TrimSuffix(locs[1], "?again=1") || locs[0] == "" {
+		t.Fatalf("double click went to %q and %q", locs[0], locs[1])
+	}
+	if n := entries(); n != 2 {
+		t.Fatalf("%d entries after two keys sent five times, want 2", n)
+	}
+	// The result page, reloaded and switched to English, shows the code and creates nothing.
+	page := readAll(cl.Get(e.srv.URL + loc))
+	cm := codeRE.FindStringSubmatch(page)
+	if cm == nil || !strings.Contains(page, "Bằng tốt nghiệp") {
+		t.Fatalf("result page without the access code:\n%s", page)
+	}
+	code := cm[1]
+	for _, p := range []string{loc, loc + "?lang=en", loc + "/receipt"} {
+		if b := readAll(cl.Get(e.srv.URL + p)); !strings.Contains(b, code) {
+			t.Fatalf("GET %s lost the access code:\n%s", p, b)
+		}
+	}
+	if b := readAll(cl.Get(e.srv.URL + loc + "?lang=en")); !strings.Contains(b, "Receipt printed / code handed over") {
+		t.Fatalf("English result page:\n%s", b)
+	}
+	if n := entries(); n != 2 {
+		t.Fatalf("GETs of the result created entries: %d", n)
+	}
+	// The code works for the citizen.
+	c, err := e.reg.CertificationByID(context.Background(), mustID(t, loc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.PostForm(e.srv.URL+"/v/"+c.Token+"/download", url.Values{"code": {code}})
+	if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("download with the shown code: %v %v", err, res)
+	}
+	res.Body.Close()
+	// Handed over: the code leaves the page and the server; audited.
+	res, err = cl.PostForm(e.srv.URL+loc+"/code-handed-over", url.Values{"csrf": {csrf}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("code handed over: %v %v", err, res)
+	}
+	if b := readAll(cl.Get(e.srv.URL + loc)); strings.Contains(b, code) {
+		t.Fatal("the code is still shown after the officer confirmed it was handed over")
+	}
+	if b := readAll(cl.Get(e.srv.URL + loc + "/receipt")); strings.Contains(b, code) || !strings.Contains(b, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") ||
+		!strings.Contains(b, "Độc lập - Tự do - Hạnh phúc") || !strings.Contains(b, "Trần Văn Nghĩa") || !strings.Contains(b, fmt.Sprintf("PL-%s-", c.CertifiedAt.In(chungthuc.Vietnam).Format("20060102"))) {
+		t.Fatalf("receipt after hand-over:\n%s", b)
+	}
+	if !ra.has("access_code.handed_over certification:") {
+		t.Fatal("the hand-over is not audited")
+	}
+
+	// Revoking: the form warns the reason is public; without the box ticked nothing happens.
+	page = readAll(cl.Get(e.srv.URL + loc + "?lang=vi")) // English was remembered: back to Vietnamese
+	if !strings.Contains(page, "công bố nguyên văn") || !strings.Contains(page, `name="confirm"`) {
+		t.Fatalf("revoke form without the warning or the confirmation:\n%s", page)
+	}
+	rk := formKeyRE.FindAllStringSubmatch(page, -1)
+	if len(rk) == 0 {
+		t.Fatal("the revoke form has no one-time key")
+	}
+	revokeKey := rk[len(rk)-1][1]
+	b := readAll(cl.PostForm(e.srv.URL+loc+"/revoke", url.Values{"csrf": {csrf}, "reason": {"Cấp nhầm"}, "idempotency_key": {revokeKey}}))
+	if c, _ = e.reg.CertificationByID(context.Background(), c.ID); c.Status != chungthuc.StatusIssued || !strings.Contains(b, "ô xác nhận") {
+		t.Fatalf("revoke without confirmation: status %s\n%s", c.Status, b)
+	}
+	for i, want := range []string{loc, loc + "?again=1"} {
+		res, err = cl.PostForm(e.srv.URL+loc+"/revoke", url.Values{"csrf": {csrf}, "reason": {"Cấp nhầm"}, "confirm": {"1"}, "idempotency_key": {revokeKey}})
+		if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Fatalf("revoke %d: %v %d %q", i, err, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	if c, _ = e.reg.CertificationByID(context.Background(), c.ID); c.Status != chungthuc.StatusRevoked {
+		t.Fatalf("status %s after a confirmed revocation", c.Status)
+	}
+	pub := readAll(http.Get(e.srv.URL + "/v/" + c.Token))
+	if !strings.Contains(pub, "Bản sao đã bị thu hồi ngày") || !strings.Contains(pub, "lý do: Cấp nhầm") || strings.Contains(pub, "Hợp lệ") || strings.Contains(pub, "hợp lệ") {
+		t.Fatalf("public page of a revoked copy:\n%s", pub)
+	}
+
+	// Refusing: one key, one refusal.
+	rf := readAll(cl.Get(e.srv.URL + "/app/refuse"))
+	refuseKey := formKeyRE.FindStringSubmatch(rf)[1]
+	for i, want := range []string{"/app/refuse?done=1", "/app/refuse?done=1&again=1"} {
+		res, err = cl.PostForm(e.srv.URL+"/app/refuse", url.Values{"csrf": {csrf}, "reason": {"classified"}, "idempotency_key": {refuseKey}})
+		if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Fatalf("refuse %d: %v %v", i, err, res)
+		}
+	}
+	if n := cc.refusals.Load(); n != 1 {
+		t.Fatalf("%d refusals recorded for one form, want 1", n)
+	}
+}
+
+func mustID(t *testing.T, loc string) int64 {
+	var id int64
+	if _, err := fmt.Sscanf(loc, "/app/c/%d", &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestErrorPages: one template, the reader's language, a sentence saying what to do, a link
+// back without script, the request id; JSON keeps its codes; no 405 for links people follow.
+func TestErrorPages(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.MaxUpload = 1 << 20 })
+	readAll := reader(t)
+	cl, csrf, _ := e.login("canbo", e.password)
+	body, ct := multipartBody([][2]string{{"a.jpg", string(scan)}}, map[string]string{"csrf": csrf})
+	req, _ := http.NewRequest("POST", e.srv.URL+"/app/certify", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Referer", e.srv.URL+"/app/certify")
+	res, err := cl.Do(req)
+	b := readAll(res, err)
+	if res.StatusCode != 400 || !strings.Contains(b, "Chưa nhập tên giấy tờ") || !strings.Contains(b, "<h1>Chưa gửi được yêu cầu</h1>") ||
+		strings.Contains(b, "javascript:") || strings.Contains(b, `field "title"`) || strings.Contains(b, "fill in") ||
+		!strings.Contains(b, `href="/app/certify" class="back"`) || !strings.Contains(b, res.Header.Get("X-Request-Id")) || res.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("error page (vi): %d\n%s", res.StatusCode, b)
+	}
+	// English when chosen (the cookie set by ?lang=en).
+	readAll(cl.Get(e.srv.URL + "/app/?lang=en"))
+	body, ct = multipartBody([][2]string{{"a.jpg", string(scan)}}, map[string]string{"csrf": csrf})
+	b = readAll(cl.Post(e.srv.URL+"/app/certify", ct, body))
+	if !strings.Contains(b, "The document title is missing") || strings.Contains(b, "Chưa nhập") || !strings.Contains(b, "<h1>The request could not be accepted</h1>") {
+		t.Fatalf("error page (en):\n%s", b)
+	}
+	// Too large: sizes in MB, said in words.
+	big := strings.Repeat("x", 3<<20)
+	body, ct = multipartBody([][2]string{{"a.jpg", big}}, map[string]string{"csrf": csrf, "title": "X"})
+	req, _ = http.NewRequest("POST", e.srv.URL+"/app/certify?lang=vi", body)
+	req.Header.Set("Content-Type", ct)
+	res, err = cl.Do(req)
+	b = readAll(res, err)
+	if res.StatusCode != 413 || !strings.Contains(b, "vượt giới hạn 1 MB") || !regexp.MustCompile(`nặng 3,0 MB`).MatchString(b) || strings.Contains(b, "bytes") {
+		t.Fatalf("too large: %d\n%s", res.StatusCode, b)
+	}
+	// JSON errors keep their codes.
+	res, err = http.Get(e.srv.URL + "/api/v1/verify/sha256/xyz")
+	if b = readAll(res, err); res.StatusCode != 400 || !strings.Contains(b, `"code": "invalid"`) {
+		t.Fatalf("JSON error: %d %s", res.StatusCode, b)
+	}
+	// Links people follow: GET /logout, and the language switch on a wrong-code page.
+	if res, err = cl.Get(e.srv.URL + "/logout"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET /logout: %v %v", err, res)
+	}
+	res.Body.Close()
+	out := e.certifyPL()
+	res, err = http.PostForm(e.srv.URL+"/v/"+out.Certification.Token+"/download", url.Values{"code": {"WRONGCODE2"}})
+	b = readAll(res, err)
+	sw := regexp.MustCompile(`href="([^"]+)" lang="en" id="lang-switch"`).FindStringSubmatch(b)
+	if res.StatusCode != 403 || sw == nil {
+		t.Fatalf("wrong code: %d\n%s", res.StatusCode, b)
+	}
+	target := strings.ReplaceAll(sw[1], "&amp;", "&")
+	if res, err = http.Get(e.srv.URL + target); err != nil || res.StatusCode != 200 {
+		t.Fatalf("language switch after a wrong code (%s): %v %v", target, err, res)
+	}
+	res.Body.Close()
+}

@@ -169,7 +169,10 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": s.MaxUpload >> 20})
+	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": s.MaxUpload >> 20,
+		// Not no-store: Back must bring this same form (and its one-time key) back from the
+		// browser's cache, so that sending it again replays the first outcome.
+		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
 }
 
 // certify runs one certification for the principal from an upload.

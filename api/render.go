@@ -82,7 +82,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	cc := "no-store"
+	if v, ok := data["CacheControl"].(string); ok {
+		cc = v
+	}
+	w.Header().Set("Cache-Control", cc)
 	w.Write(b.Bytes())
 }
 

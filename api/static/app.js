@@ -90,6 +90,16 @@
     drop.addEventListener("drop", function (ev) { add(ev.dataTransfer.files); });
   }
 
+  // Back from the result page brings this page back as it was left (busy): make it usable.
+  window.addEventListener("pageshow", function () {
+    var b = document.getElementById("certify-button");
+    var bar = document.getElementById("upload-progress");
+    if (b && b.disabled) { b.disabled = false; b.textContent = b.dataset.label || b.textContent; }
+    if (bar) bar.hidden = true;
+  });
+  var cb = document.getElementById("certify-button");
+  if (cb) cb.dataset.label = cb.textContent;
+
   // Send with progress; the server answers 303 to the result page, which XHR follows.
   if (form && window.XMLHttpRequest && window.FormData) {
     form.addEventListener("submit", function (ev) {

@@ -50,6 +50,9 @@ var messages = map[string]map[string]string{
 		"TooLargeJS": "Các tệp đã chọn nặng {size}, vượt giới hạn {max}. Hãy bỏ bớt tệp hoặc chụp lại với độ phân giải thấp hơn.",
 		"BadTypeJS":  "Tệp “{name}” không phải JPEG, PNG hoặc PDF.", "MoveUp": "Lên", "MoveDown": "Xuống", "RemoveFile": "Bỏ",
 		"MaxSize": "Tổng dung lượng tối đa", "AlreadySubmittedShort": "(Biểu mẫu đã được gửi trước đó; không ghi thêm.)",
+		"ReissueCode": "Cấp lại mã truy cập", "CodeReissued": "Đã cấp lại mã truy cập",
+		"ReissueHelp":      "Khi người yêu cầu làm mất mã: mã mới được tạo, mã cũ không dùng được nữa, việc cấp lại được ghi nhật ký. In biên nhận mới cho người yêu cầu.",
+		"ReissueConfirm":   "Tôi hiểu mã cũ sẽ không dùng được nữa.",
 		"PlaceholderTitle": "Giấy khai sinh", "PlaceholderIssuer": "UBND phường …",
 	},
 	"en": {
@@ -99,6 +102,9 @@ var messages = map[string]map[string]string{
 		"TooLargeJS": "The chosen files total {size}, above the limit of {max}. Remove some or scan at a lower resolution.",
 		"BadTypeJS":  "“{name}” is not a JPEG, PNG or PDF file.", "MoveUp": "Up", "MoveDown": "Down", "RemoveFile": "Remove",
 		"MaxSize": "Largest total size", "AlreadySubmittedShort": "(The form was already sent; nothing more was recorded.)",
+		"ReissueCode": "Reissue the access code", "CodeReissued": "Access code reissued",
+		"ReissueHelp":      "When the requester lost the code: a new code is made, the old one stops working, and the reissue is audited. Print a new receipt for the requester.",
+		"ReissueConfirm":   "I understand the old code will stop working.",
 		"PlaceholderTitle": "Birth certificate", "PlaceholderIssuer": "People's Committee of ward …",
 	},
 }

@@ -354,7 +354,8 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"C": c, "Unit": u, "VerifyURL": s.Certify.VerifyURL(c.Token),
 		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil,
-		"Again":     r.URL.Query().Get("again") == "1", "RevokeKey": newFormKey()}
+		"Again":     r.URL.Query().Get("again") == "1", "RevokeKey": newFormKey(), "ReissueKey": newFormKey(),
+		"Reissued": r.URL.Query().Get("reissued") == "1"}
 	if p := who(r); p.Session != nil && c.Status == chungthuc.StatusIssued {
 		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
 			data["AccessCode"], data["Dropped"], data["Fresh"] = h.code, h.dropped, true
@@ -576,4 +577,52 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 // and the register number ("PL-20261204-000017").
 func fileCode(u *chungthuc.Unit, c *chungthuc.Certification) string {
 	return fmt.Sprintf("%s-%s-%06d", u.Code, c.CertifiedAt.In(chungthuc.Vietnam).Format("20060102"), c.Number)
+}
+
+// reissueCode gives c a new access code for the principal — an officer or the administrator
+// of c's unit, like revoking — and forgets any code held for it (the old ones stop working).
+func (s *Server) reissueCode(r *http.Request, c *chungthuc.Certification) (string, *chungthuc.Certification, error) {
+	p := who(r)
+	if err := canRevoke(p, c); err != nil {
+		return "", nil, bi(chungthuc.EFORBIDDEN, "Chỉ người thực hiện chứng thực hoặc quản trị viên của đơn vị mới được cấp lại mã truy cập.",
+			"Only a certifying officer or the administrator of the unit can reissue an access code.")
+	}
+	if c.Status != chungthuc.StatusIssued {
+		return "", nil, bi(chungthuc.ECONFLICT, "Chỉ bản sao đang có hiệu lực mới được cấp lại mã truy cập.", "Only a copy in force gets a new access code.")
+	}
+	code, c, err := s.Certify.ReissueAccessCode(r.Context(), c.UnitID, c.ID, p.actor())
+	if err != nil {
+		return "", nil, err
+	}
+	s.codes.dropAll(c.ID)
+	return code, c, nil
+}
+
+// reissueForm: the officer's "Reissue code" (a confirmation box, a one-time key). The new
+// code is kept for the session like a new certification's and shown on the entry's page and
+// its receipt until handed over.
+func (s *Server) reissueForm(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if r.FormValue("confirm") != "1" {
+		s.Error(w, r, bi(chungthuc.EINVALID, "Chưa cấp lại: hãy đánh dấu ô xác nhận rằng mã cũ sẽ không dùng được nữa.",
+			"Not reissued: tick the box confirming that the old code will stop working."))
+		return
+	}
+	if key := r.FormValue("idempotency_key"); key != "" && !s.codes.useOnce(fmt.Sprintf("reissue:%d", c.ID), key, s.Now()) {
+		http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
+		return
+	}
+	code, c, err := s.reissueCode(r, c)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if p := who(r); p.Session != nil {
+		s.codes.put(p.Session.TokenHash, c.ID, code, nil, s.Now())
+	}
+	http.Redirect(w, r, fmt.Sprintf("/app/c/%d?reissued=1", c.ID), http.StatusSeeOther)
 }

@@ -116,8 +116,16 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	want := ""
+	if c != nil {
+		// The code in force: a reissued code voids the ones before it.
+		if want, err = s.Public.AccessCodeHash(r.Context(), c); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
 	ok := c != nil && c.Status == chungthuc.StatusIssued &&
-		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(c.AccessCodeHash)) == 1
+		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(want)) == 1
 	if !ok {
 		if c == nil {
 			certify.HashAccessCode(token, code) // same work either way

@@ -155,6 +155,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/c/{id}/receipt", s.receipt)
 		r.Post("/c/{id}/revoke", s.revokeForm)
 		r.Post("/c/{id}/code-handed-over", s.codeHandedOver)
+		r.Post("/c/{id}/access-code", s.reissueForm)
 		r.Get("/refuse", s.refusePage)
 		r.Post("/refuse", s.refuseForm)
 		r.Get("/stats", s.stats)
@@ -167,6 +168,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/{id}", s.apiCertification)
 		r.Get("/{id}/pdf", s.apiCertificationPDF)
 		r.Post("/{id}/revoke", s.apiRevoke)
+		r.Post("/{id}/access-code", s.apiReissueCode)
 	})
 	return r
 }

@@ -84,6 +84,17 @@ func (h *codeHolder) drop(session string, id int64) bool {
 	return ok
 }
 
+// dropAll forgets every session's code for the entry (its code was reissued).
+func (h *codeHolder) dropAll(id int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := range h.codes {
+		if k.id == id {
+			delete(h.codes, k)
+		}
+	}
+}
+
 // useOnce records a one-time key of a form (scope names the form and the session) and
 // reports whether it was fresh; a second use within heldCodeTTL reports false.
 func (h *codeHolder) useOnce(scope, key string, now time.Time) bool {

@@ -289,3 +289,101 @@ func TestErrorPages(t *testing.T) {
 	}
 	res.Body.Close()
 }
+
+// TestReissueAccessCode: the officer of the unit reissues a code (confirmed, once per form);
+// the new code is shown and printed on the receipt, the old one is refused at the download;
+// the JSON API does the same for the unit's token only; a revoked copy gets no new code;
+// every reissue is audited with who asked.
+func TestReissueAccessCode(t *testing.T) {
+	e := newEnv(t, nil)
+	readAll := reader(t)
+	out := e.certifyPL()
+	c := out.Certification
+	oldCode := out.AccessCode
+	download := func(code string) int {
+		res, err := http.PostForm(e.srv.URL+"/v/"+c.Token+"/download", url.Values{"code": {code}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := download(oldCode); st != 200 {
+		t.Fatalf("download with the first code: %d", st)
+	}
+	cl, csrf, _ := e.login("canbo", e.password)
+	loc := fmt.Sprintf("/app/c/%d", c.ID)
+	page := readAll(cl.Get(e.srv.URL + loc))
+	m := regexp.MustCompile(`action="/app/c/\d+/access-code">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="idempotency_key" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no reissue form on the detail page:\n%s", page)
+	}
+	// Without the confirmation nothing changes.
+	res, err := cl.PostForm(e.srv.URL+loc+"/access-code", url.Values{"csrf": {csrf}, "idempotency_key": {m[1]}})
+	if b := readAll(res, err); res.StatusCode != 400 || !strings.Contains(b, "mã cũ sẽ không dùng được nữa") {
+		t.Fatalf("reissue without confirmation: %d", res.StatusCode)
+	}
+	if st := download(oldCode); st != 200 {
+		t.Fatalf("an unconfirmed reissue voided the code: %d", st)
+	}
+	_, before, err := e.reg.VerifyChain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{loc + "?reissued=1", loc + "?again=1"} {
+		res, err = cl.PostForm(e.srv.URL+loc+"/access-code", url.Values{"csrf": {csrf}, "idempotency_key": {m[1]}, "confirm": {"1"}})
+		if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Fatalf("reissue %d: %v %v", i, err, res)
+		}
+		res.Body.Close()
+	}
+	// One reissue (the second POST of the form replayed), one audit entry in its transaction.
+	if broken, after, err := e.reg.VerifyChain(context.Background()); err != nil || broken != 0 || after != before+1 {
+		t.Fatalf("audit log after one reissue: %d entries (was %d), broken at %d, %v", after, before, broken, err)
+	}
+	page = readAll(cl.Get(e.srv.URL + loc + "?reissued=1"))
+	cm := codeRE.FindStringSubmatch(page)
+	if cm == nil || cm[1] == oldCode || !strings.Contains(page, "Đã cấp lại mã truy cập") {
+		t.Fatalf("after reissuing, the page shows no new code:\n%s", page)
+	}
+	newCode := cm[1]
+	if b := readAll(cl.Get(e.srv.URL + loc + "/receipt")); !strings.Contains(b, newCode) {
+		t.Fatal("the new receipt does not print the new code")
+	}
+	if st := download(oldCode); st != 403 {
+		t.Fatalf("the old code after a reissue: %d, want 403", st)
+	}
+	if st := download(newCode); st != 200 {
+		t.Fatalf("the new code: %d", st)
+	}
+	// The JSON API: another unit's token sees nothing; the unit's token gets a code.
+	api := func(token string) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/certifications/%d/access-code", e.srv.URL, c.ID), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return e.do(req)
+	}
+	if res, _ := api(e.tmToken); res.StatusCode != 404 {
+		t.Fatalf("another unit's token: %d", res.StatusCode)
+	}
+	res, body := api(e.plToken)
+	am := regexp.MustCompile(`"access_code": "([2-9A-Z]{10})"`).FindStringSubmatch(body)
+	if res.StatusCode != 200 || am == nil {
+		t.Fatalf("API reissue: %d %s", res.StatusCode, body)
+	}
+	if download(newCode) != 403 || download(am[1]) != 200 {
+		t.Fatal("the API's code did not replace the form's")
+	}
+	// An officer of another unit does not see the entry.
+	other, otherCSRF, _ := e.login("canbo.tm", e.password)
+	if res, err = other.PostForm(e.srv.URL+loc+"/access-code", url.Values{"csrf": {otherCSRF}, "confirm": {"1"}}); err != nil || res.StatusCode != 404 {
+		t.Fatalf("another unit's officer reissues: %v %v", err, res)
+	}
+	res.Body.Close()
+	// A revoked copy gets no new code.
+	if _, err := e.svc.Revoke(context.Background(), e.pl.ID, c.ID, "Cấp nhầm"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := api(e.plToken); res.StatusCode != 409 {
+		t.Fatalf("reissue for a revoked copy: %d", res.StatusCode)
+	}
+}

@@ -244,6 +244,30 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	verifyURL, err := b.Attr(`dd a[href*="/v/"]`, "href")
 	must(err)
 
+	// The citizen lost the code: reissue it (confirmed); the old code is refused.
+	must(b.Click("#reissue-confirm"))
+	must(b.Click("#reissue-button"))
+	waitURL(`/app/c/\d+\?reissued=1$`)
+	newCode := text("#access-code")
+	if newCode == code || !regexp.MustCompile(`^[2-9A-Z]{10}$`).MatchString(newCode) {
+		t.Fatalf("reissued code %q (old %q)", newCode, code)
+	}
+	shot("p4b-reissued")
+	audit("result page after reissuing the code")
+	must(b.Navigate(verifyURL))
+	must(b.Type("#code", code))
+	must(b.Click("#download-button"))
+	if e := text("p.alert"); !strings.Contains(e, "Mã truy cập không đúng") {
+		t.Fatalf("the old code after a reissue: %q", e)
+	}
+	audit("verification page after a wrong code")
+	must(b.Click("#lang-switch")) // the language switch after a wrong code is a working link
+	if v := text("#verdict"); !strings.Contains(v, "This copy is valid") {
+		t.Fatalf("language switch after a wrong code: %q", v)
+	}
+	must(b.Click("#lang-switch"))
+	code = newCode
+
 	// The citizen on a phone: the verification page fits, the download works.
 	must(b.SetWindowSize(390, 844))
 	must(b.Navigate(verifyURL))

@@ -387,3 +387,42 @@ func TestReissueAccessCode(t *testing.T) {
 		t.Fatalf("reissue for a revoked copy: %d", res.StatusCode)
 	}
 }
+
+// TestReportVerdicts: the verification report opens with one plain sentence — valid,
+// changed after signing, revoked — and explains the codes in the collapsed detail.
+func TestReportVerdicts(t *testing.T) {
+	e := newEnv(t, nil)
+	readAll := reader(t)
+	out := e.certifyPL()
+	verdictRE := regexp.MustCompile(`<h1 class="badge (\w+)" id="verdict">([^<]*)</h1>`)
+	check := func(name string, pdf []byte, class, want string) string {
+		t.Helper()
+		body, ct := multipartBody([][2]string{{"copy.pdf", string(pdf)}}, nil)
+		b := readAll(http.Post(e.srv.URL+"/verify?lang=vi", ct, body))
+		m := verdictRE.FindStringSubmatch(b)
+		if m == nil || m[1] != class || !strings.Contains(m[2], want) {
+			t.Fatalf("%s: verdict %q, want %s %q\n%s", name, m, class, want, b)
+		}
+		if strings.Contains(b, ">TOTAL_PASSED<") || strings.Contains(b, "<strong>TOTAL_") {
+			t.Fatalf("%s: a bare indication code:\n%s", name, b)
+		}
+		if !strings.Contains(b, "<details>") {
+			t.Fatalf("%s: no collapsed technical detail", name)
+		}
+		return b
+	}
+	b := check("valid", out.PDF, "issued", "Bản sao hợp lệ")
+	if !strings.Contains(b, "TOTAL_PASSED — chữ ký hợp lệ") {
+		t.Fatalf("TOTAL_PASSED is not explained:\n%s", b)
+	}
+	// Something written after the signatures (an incremental update that changes the page).
+	changed := append(append([]byte{}, out.PDF...), []byte("\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")...)
+	check("changed after signing", changed, "revoked", "Tệp đã bị sửa đổi sau khi ký")
+	if _, err := e.svc.Revoke(context.Background(), e.pl.ID, out.Certification.ID, "Cấp nhầm"); err != nil {
+		t.Fatal(err)
+	}
+	b = check("revoked", out.PDF, "revoked", "Bản sao đã bị thu hồi ngày")
+	if strings.Contains(verdictRE.FindStringSubmatch(b)[2], "hợp lệ") {
+		t.Fatal("a revoked copy's verdict says valid")
+	}
+}

@@ -169,7 +169,7 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": s.MaxUpload >> 20,
+	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
 		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
@@ -460,6 +460,7 @@ func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
+	p := who(r)
 	reasons := make([]map[string]string, 0, len(chungthuc.RefusalReasons))
 	for _, x := range chungthuc.RefusalReasons {
 		label := x.Label
@@ -469,7 +470,31 @@ func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
 		reasons = append(reasons, map[string]string{"Code": string(x.Code), "Label": label})
 	}
 	q := r.URL.Query()
-	s.render(w, r, "refuse.html", map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey()})
+	data := map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey()}
+	// The refusal slip (the written answer the requester takes away), for the refusal this
+	// session just recorded.
+	if id, err := strconv.ParseInt(q.Get("slip"), 10, 64); err == nil && p.Session != nil {
+		if ref, ok := s.codes.refusal(p.Session.TokenHash, id, s.Now()); ok {
+			u, err := s.unitOf(r)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			o, err := s.Register.OfficerByID(r.Context(), ref.OfficerID)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			label := string(ref.Reason)
+			for _, x := range reasons {
+				if x["Code"] == string(ref.Reason) {
+					label = x["Label"]
+				}
+			}
+			data["Slip"] = map[string]any{"R": ref, "Unit": u, "Officer": o, "Reason": label}
+		}
+	}
+	s.render(w, r, "refuse.html", data)
 }
 
 // refusalReasonsEN are the refusal reasons in English (the register keeps the code).
@@ -492,13 +517,18 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app/refuse?done=1&again=1"+langParam(r), http.StatusSeeOther)
 		return
 	}
-	err := s.Certify.Refuse(r.Context(), &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
-		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")})
-	if err != nil {
+	ref := &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
+		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")}
+	if err := s.Certify.Refuse(r.Context(), ref); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/app/refuse?done=1", http.StatusSeeOther)
+	slip := ""
+	if p.Session != nil && ref.ID != 0 {
+		s.codes.putRefusal(p.Session.TokenHash, *ref, s.Now())
+		slip = "&slip=" + strconv.FormatInt(ref.ID, 10)
+	}
+	http.Redirect(w, r, "/app/refuse?done=1"+slip, http.StatusSeeOther)
 }
 
 // stats shows counts and fees per unit for a period: the unit's own for its staff, every

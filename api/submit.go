@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/chungthuc/chungthuc"
 )
 
 // Post/Redirect/Get for the workspace's forms. Every form that changes the register carries
@@ -38,6 +40,32 @@ type codeHolder struct {
 	mu    sync.Mutex
 	codes map[heldKey]heldCode
 	once  map[string]time.Time // used one-time keys of forms other than certify
+	// refusals recorded by each session, for the printable refusal slip after the redirect
+	refusals map[heldKey]heldRefusal
+}
+
+type heldRefusal struct {
+	r       chungthuc.Refusal
+	expires time.Time
+}
+
+// putRefusal keeps a recorded refusal for the session's slip page.
+func (h *codeHolder) putRefusal(session string, r chungthuc.Refusal, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sweep(now)
+	h.refusals[heldKey{session, r.ID}] = heldRefusal{r: r, expires: now.Add(heldCodeTTL)}
+}
+
+// refusal returns the session's recorded refusal id, if it is still kept.
+func (h *codeHolder) refusal(session string, id int64, now time.Time) (chungthuc.Refusal, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	x, ok := h.refusals[heldKey{session, id}]
+	if !ok || now.After(x.expires) {
+		return chungthuc.Refusal{}, false
+	}
+	return x.r, true
 }
 
 type heldKey struct {
@@ -52,7 +80,7 @@ type heldCode struct {
 }
 
 func newCodeHolder() *codeHolder {
-	return &codeHolder{codes: map[heldKey]heldCode{}, once: map[string]time.Time{}}
+	return &codeHolder{codes: map[heldKey]heldCode{}, once: map[string]time.Time{}, refusals: map[heldKey]heldRefusal{}}
 }
 
 // put keeps code (and the report of removed content) for the session and entry until
@@ -119,6 +147,11 @@ func (h *codeHolder) sweep(now time.Time) {
 	for k, exp := range h.once {
 		if now.After(exp) {
 			delete(h.once, k)
+		}
+	}
+	for k, x := range h.refusals {
+		if now.After(x.expires) {
+			delete(h.refusals, k)
 		}
 	}
 }

@@ -213,10 +213,23 @@ func TestPostRedirectGet(t *testing.T) {
 	// Refusing: one key, one refusal.
 	rf := readAll(cl.Get(e.srv.URL + "/app/refuse"))
 	refuseKey := formKeyRE.FindStringSubmatch(rf)[1]
-	for i, want := range []string{"/app/refuse?done=1", "/app/refuse?done=1&again=1"} {
-		res, err = cl.PostForm(e.srv.URL+"/app/refuse", url.Values{"csrf": {csrf}, "reason": {"classified"}, "idempotency_key": {refuseKey}})
-		if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+	var slip string
+	for i, want := range []string{"/app/refuse?done=1&slip=", "/app/refuse?done=1&again=1"} {
+		res, err = cl.PostForm(e.srv.URL+"/app/refuse", url.Values{"csrf": {csrf}, "reason": {"classified"}, "idempotency_key": {refuseKey},
+			"requester": {"Lê Văn Tám"}, "title": {"Quyết định mật"}})
+		if err != nil || res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), want) {
 			t.Fatalf("refuse %d: %v %v", i, err, res)
+		}
+		if i == 0 {
+			slip = res.Header.Get("Location")
+		}
+	}
+	// The refusal slip: the written answer, printable, with the reason in words.
+	b = readAll(cl.Get(e.srv.URL + slip + "&lang=vi"))
+	for _, want := range []string{"Phiếu từ chối chứng thực", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Lê Văn Tám", "Quyết định mật",
+		"Bản chính đóng dấu mật hoặc ghi rõ không được sao chụp", "Trần Văn Nghĩa"} {
+		if !strings.Contains(b, want) {
+			t.Fatalf("refusal slip lacks %q:\n%s", want, b)
 		}
 	}
 	if n := cc.refusals.Load(); n != 1 {

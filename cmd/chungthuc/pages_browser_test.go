@@ -41,7 +41,8 @@ type axeViolation struct {
 // TestBrowserPages walks the flows of issue 13 in headless Chromium as an officer and a
 // citizen: certify → reload → Back-and-submit (one entry); the language switch on the
 // result keeps the access code; revoke with its confirmation; the citizen's download on a
-// 390×844 phone; every printable page printed to PDF with its verdict or heading read back
+// 390×844 phone; reissuing a code (the old one refused); every printable page (verification
+// page, report, register, detail, receipt, refusal slip) printed to PDF with its verdict or heading read back
 // by pdftotext; and axe-core (scripts/axe.sh) on every page it visits, with no violations.
 // Screenshots go to $CHUNGTHUC_SCREENSHOTS when set.
 func TestBrowserPages(t *testing.T) {
@@ -365,9 +366,15 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	}
 	must(b.Navigate(base + "/app/refuse"))
 	must(b.Click(`input[name=reason]`))
+	must(b.Type("#requester", "Lê Văn Tám"))
 	must(b.Click(`form button[type=submit]`))
-	waitURL(`done=1`)
-	audit("refusal recorded")
+	waitURL(`done=1&slip=\d+`)
+	audit("refusal slip")
+	shot("p8-refusal-slip")
+	sl := printed("p-refusal-slip")
+	if !strings.Contains(sl, "Phiếu từ chối chứng thực") || !strings.Contains(sl, "Lê Văn Tám") || !strings.Contains(sl, "Bản chính bị tẩy xóa") {
+		t.Fatalf("printed refusal slip: %s", sl)
+	}
 	var names []string
 	for k := range checked {
 		names = append(names, k)

@@ -213,11 +213,25 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if pk, ok := r.Context().Value(formKeyCtx{}).(*string); ok {
 		*pk = key
 	}
-	out, err := s.Certify.Certify(r.Context(), certify.Input{
+	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
 		IdempotencyKey: key,
-	})
+	}
+	// The workspace form shows what will be removed from a PDF scan before anything is
+	// signed, and certifies only after the officer confirms (certify/confirm).
+	if _, web := r.Context().Value(formKeyCtx{}).(*string); web && strings.HasPrefix(key, formKeyPrefix) && p.Session != nil {
+		if dropped := droppedBeforeSigning(scans); len(dropped) > 0 {
+			s.codes.putUpload(p.Session.TokenHash, key, in, s.Now())
+			return nil, &needsConfirm{Dropped: dropped, Pages: len(scans)}
+		}
+	}
+	return s.runCertify(r, in)
+}
+
+// runCertify runs the workflow and counts its outcome.
+func (s *Server) runCertify(r *http.Request, in certify.Input) (*certify.Output, error) {
+	out, err := s.Certify.Certify(r.Context(), in)
 	outcome := "ok"
 	switch {
 	case err != nil:
@@ -237,6 +251,41 @@ func (s *Server) certifyForm(w http.ResponseWriter, r *http.Request) {
 	var key string
 	r = r.WithContext(context.WithValue(r.Context(), formKeyCtx{}, &key))
 	out, err := s.certify(w, r)
+	var nc *needsConfirm
+	if errors.As(err, &nc) {
+		s.render(w, r, "confirm.html", map[string]any{"Dropped": nc.lines(langOf(r)), "Key": key, "Files": nc.Pages})
+		return
+	}
+	s.finishCertify(w, r, key, out, err)
+}
+
+// certifyConfirm certifies the upload the officer saw the removal report of (kept for the
+// session under the form's key), exactly as it was checked.
+func (s *Server) certifyConfirm(w http.ResponseWriter, r *http.Request) {
+	p := who(r)
+	if err := canCertify(p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	key := r.FormValue("idempotency_key")
+	in, ok := s.codes.takeUpload(p.Session.TokenHash, key, s.Now())
+	if !ok {
+		// Already confirmed (a reload or double click) or expired: the first outcome, if any.
+		if c, err := s.Register.CertificationByIdempotencyKey(r.Context(), p.UnitID, key); err == nil && strings.HasPrefix(key, formKeyPrefix) {
+			http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
+			return
+		}
+		s.Error(w, r, bi(chungthuc.ENOTFOUND, "Tệp đã tải lên không còn được giữ (quá 30 phút hoặc đã xử lý): hãy tải lên lại.",
+			"The upload is no longer kept (over 30 minutes, or already handled): upload it again."))
+		return
+	}
+	out, err := s.runCertify(r, in)
+	s.finishCertify(w, r, key, out, err)
+}
+
+// finishCertify answers a certification from the workspace: 303 to the entry (the code kept
+// for the session), or to the first entry when the key was used before, or the error page.
+func (s *Server) finishCertify(w http.ResponseWriter, r *http.Request, key string, out *certify.Output, err error) {
 	if err != nil {
 		if c := s.priorForm(r, key, err); c != nil {
 			http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)

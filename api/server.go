@@ -149,6 +149,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/", s.dashboard)
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
+		r.Post("/certify/confirm", s.certifyConfirm)
 		r.Get("/register", s.registerPage)
 		r.Get("/c/{id}", s.certificationPage)
 		r.Get("/c/{id}/pdf", s.certificationPDF)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
 )
 
 // Post/Redirect/Get for the workspace's forms. Every form that changes the register carries
@@ -42,11 +43,41 @@ type codeHolder struct {
 	once  map[string]time.Time // used one-time keys of forms other than certify
 	// refusals recorded by each session, for the printable refusal slip after the redirect
 	refusals map[heldKey]heldRefusal
+	uploads  map[string]heldUpload // per session: scans awaiting the officer's confirmation
 }
 
 type heldRefusal struct {
 	r       chungthuc.Refusal
 	expires time.Time
+}
+
+// heldUploadTTL bounds how long an upload waits for the officer's confirmation.
+const heldUploadTTL = 30 * time.Minute
+
+type heldUpload struct {
+	key     string
+	in      certify.Input
+	expires time.Time
+}
+
+// putUpload keeps the session's upload (one at a time) under its form key until confirmed.
+func (h *codeHolder) putUpload(session, key string, in certify.Input, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sweep(now)
+	h.uploads[session] = heldUpload{key: key, in: in, expires: now.Add(heldUploadTTL)}
+}
+
+// takeUpload returns and forgets the session's upload kept under key.
+func (h *codeHolder) takeUpload(session, key string, now time.Time) (certify.Input, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u, ok := h.uploads[session]
+	if !ok || u.key != key || now.After(u.expires) {
+		return certify.Input{}, false
+	}
+	delete(h.uploads, session)
+	return u.in, true
 }
 
 // putRefusal keeps a recorded refusal for the session's slip page.
@@ -80,7 +111,7 @@ type heldCode struct {
 }
 
 func newCodeHolder() *codeHolder {
-	return &codeHolder{codes: map[heldKey]heldCode{}, once: map[string]time.Time{}, refusals: map[heldKey]heldRefusal{}}
+	return &codeHolder{codes: map[heldKey]heldCode{}, once: map[string]time.Time{}, refusals: map[heldKey]heldRefusal{}, uploads: map[string]heldUpload{}}
 }
 
 // put keeps code (and the report of removed content) for the session and entry until
@@ -147,6 +178,11 @@ func (h *codeHolder) sweep(now time.Time) {
 	for k, exp := range h.once {
 		if now.After(exp) {
 			delete(h.once, k)
+		}
+	}
+	for k, u := range h.uploads {
+		if now.After(u.expires) {
+			delete(h.uploads, k)
 		}
 	}
 	for k, x := range h.refusals {

@@ -439,3 +439,80 @@ func TestReportVerdicts(t *testing.T) {
 		t.Fatal("a revoked copy's verdict says valid")
 	}
 }
+
+// scriptedPDF is a one-page PDF scan that runs JavaScript when opened.
+func scriptedPDF() []byte {
+	content := "BT /F1 24 Tf 40 150 Td (Hop dong) Tj ET"
+	objs := []string{
+		"<</Type /Catalog /Pages 2 0 R /OpenAction 5 0 R>>",
+		"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+		"<</Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R /Resources <</Font <</F1 6 0 R>>>>>>",
+		fmt.Sprintf("<</Length %d>>\nstream\n%s\nendstream", len(content), content),
+		"<</S /JavaScript /JS (app.alert\\('x'\\))>>",
+		"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>",
+	}
+	var b strings.Builder
+	b.WriteString("%PDF-1.7\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return []byte(b.String())
+}
+
+// TestRemovedContentBeforeSigning: a PDF scan that loses content in the copy is not signed
+// until the officer has seen, in Vietnamese, what is removed and confirmed; the confirmation
+// certifies exactly the upload checked, once.
+func TestRemovedContentBeforeSigning(t *testing.T) {
+	e := newEnv(t, nil)
+	readAll := reader(t)
+	cl, csrf, _ := e.login("canbo", e.password)
+	key := formKeyRE.FindStringSubmatch(readAll(cl.Get(e.srv.URL + "/app/certify")))[1]
+	body, ct := multipartBody([][2]string{{"hopdong.pdf", string(scriptedPDF())}}, map[string]string{"csrf": csrf, "title": "Hợp đồng", "idempotency_key": key})
+	res, err := cl.Post(e.srv.URL+"/app/certify?lang=vi", ct, body)
+	b := readAll(res, err)
+	if res.StatusCode != 200 || !strings.Contains(b, "hopdong.pdf: đã bỏ mã JavaScript chạy khi mở tệp (OpenAction)") || !strings.Contains(b, `action="/app/certify/confirm"`) {
+		t.Fatalf("no confirmation before signing: %d\n%s", res.StatusCode, b)
+	}
+	count := func() int {
+		_, n, err := e.reg.Certifications(context.Background(), chungthuc.CertificationFilter{UnitID: e.pl.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d entries before the officer confirmed", n)
+	}
+	// A confirmation with another key certifies nothing.
+	res, err = cl.PostForm(e.srv.URL+"/app/certify/confirm", url.Values{"csrf": {csrf}, "idempotency_key": {newFormKey()}})
+	if readAll(res, err); res.StatusCode != 404 || count() != 0 {
+		t.Fatalf("confirmation with an unknown key: %d, %d entries", res.StatusCode, count())
+	}
+	var loc string
+	for i := 0; i < 2; i++ {
+		res, err = cl.PostForm(e.srv.URL+"/app/certify/confirm", url.Values{"csrf": {csrf}, "idempotency_key": {key}})
+		readAll(res, err)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("confirm %d: %d", i, res.StatusCode)
+		}
+		if i == 0 {
+			loc = res.Header.Get("Location")
+		} else if res.Header.Get("Location") != loc+"?again=1" {
+			t.Fatalf("second confirm went to %q, want %s?again=1", res.Header.Get("Location"), loc)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d entries after confirming twice, want 1", n)
+	}
+	if b := readAll(cl.Get(e.srv.URL + loc)); !codeRE.MatchString(b) || !strings.Contains(b, "Hợp đồng") {
+		t.Fatalf("result after confirmation:\n%s", b)
+	}
+}

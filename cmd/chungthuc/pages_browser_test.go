@@ -166,6 +166,33 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	// Certify, then reload the result: one entry.
 	must(b.Navigate(base + "/app/certify"))
 	audit("certify form")
+	// Checked before sending: a file of another type is named at once.
+	bad := filepath.Join(dir, "ghi-chu.txt")
+	must(os.WriteFile(bad, []byte("not a scan"), 0o644))
+	must(b.Type("#files", bad))
+	if e := text("#upload-error"); !strings.Contains(e, "ghi-chu.txt") {
+		t.Fatalf("a text file was not refused before sending: %q", e)
+	}
+	must(b.Execute(`var i = document.getElementById("files"); i.value = ""; i.dispatchEvent(new Event("change")); return null`, nil))
+	// Reordering and removing keep the keyboard focus on the file that moved.
+	must(os.MkdirAll(filepath.Join(dir, "two"), 0o755))
+	two := writeScans(t, filepath.Join(dir, "two"), 2, 50<<10)
+	must(b.Type("#files", two[0]+"\n"+two[1]))
+	must(b.Click(`#file-list li:first-child button:nth-child(2)`)) // ↓ on trang1
+	var focus string
+	must(b.Execute(`var a = document.activeElement; return (a.closest("li") === document.querySelector("#file-list li:nth-child(2)") ? "second:" : "elsewhere:") + a.getAttribute("aria-label")`, &focus))
+	if focus != "second:Xuống trang1.jpg" {
+		t.Fatalf("after moving a file down the focus is on %q", focus)
+	}
+	must(b.Execute(`document.activeElement.parentNode.querySelector("button:nth-child(3)").click(); return null`, nil)) // ✕ on trang1
+	must(b.Execute(`var a = document.activeElement; return a.tagName + ":" + (a.getAttribute("aria-label") || a.id)`, &focus))
+	if n := evalInt(`return document.querySelectorAll("#file-list li").length`); n != 1 || !strings.HasPrefix(focus, "BUTTON:") || !strings.Contains(focus, "trang2.jpg") {
+		t.Fatalf("after removing a file: %d files, focus on %q", n, focus)
+	}
+	if e, _ := b.Attr("#upload-error", "hidden"); e != "true" {
+		t.Fatal("the type error stays after valid files were chosen")
+	}
+	must(b.Execute(`var i = document.getElementById("files"); i.value = ""; i.dispatchEvent(new Event("change")); return null`, nil))
 	must(b.Type("#files", scans[0]))
 	_, err = b.Find("#file-list li")
 	must(err)

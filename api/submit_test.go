@@ -516,3 +516,29 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 		t.Fatalf("result after confirmation:\n%s", b)
 	}
 }
+
+// TestEnglishComplete: with English chosen, the workspace and public pages carry no
+// Vietnamese words of their own — only data (names, titles), the legal references and the
+// national heading, which stay Vietnamese.
+func TestEnglishComplete(t *testing.T) {
+	e := newEnv(t, nil)
+	readAll := reader(t)
+	out := e.certifyPL()
+	cl, _, _ := e.login("canbo", e.password)
+	readAll(cl.Get(e.srv.URL + "/app/?lang=en"))
+	vietnamese := regexp.MustCompile(`[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơưăâêôàáèéìíòóùúýãõĩũ]`)
+	keep := []string{"Phường Phương Lâm", "Trần Văn Nghĩa", "PHÓ CHỦ TỊCH", "CHỦ TỊCH", "Giấy khai sinh", "Nguyễn Thị Hồng Nhung",
+		"Nghị định", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SCTĐT", "Tiếng Việt", "PHƯỜNG PHƯƠNG LÂM"}
+	tags := regexp.MustCompile(`<[^>]*>`)
+	for _, p := range []string{"/app/", "/app/certify", "/app/register", "/app/refuse", "/app/stats", fmt.Sprintf("/app/c/%d", out.Certification.ID),
+		fmt.Sprintf("/app/c/%d/receipt", out.Certification.ID), "/v/" + out.Certification.Token, "/verify", "/logout", "/app/c/99999"} {
+		b := tags.ReplaceAllString(readAll(cl.Get(e.srv.URL+p)), " ")
+		for _, k := range keep {
+			b = strings.ReplaceAll(b, k, "")
+		}
+		if m := vietnamese.FindAllStringIndex(b, 3); m != nil {
+			lo, hi := max(0, m[0][0]-60), min(len(b), m[0][1]+60)
+			t.Errorf("GET %s in English shows Vietnamese: …%s…", p, strings.Join(strings.Fields(b[lo:hi]), " "))
+		}
+	}
+}

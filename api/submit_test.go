@@ -66,7 +66,7 @@ func reader(t *testing.T) func(*http.Response, error) string {
 
 var (
 	formKeyRE = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
-	codeRE    = regexp.MustCompile(`id="access-code">([2-9A-Z]{10})<`)
+	codeRE    = regexp.MustCompile(`id="access-code" class="code">([2-9A-Z]{10})<`)
 )
 
 // TestPostRedirectGet: the certify form answers 303 to the entry; the same one-time key sent

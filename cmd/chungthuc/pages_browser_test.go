@@ -342,6 +342,16 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if src, _ := b.Source(); strings.Contains(src, "TOTAL_PASSED<") || !strings.Contains(src, "TOTAL_PASSED — ") {
 		t.Fatal("the report shows TOTAL_PASSED bare, or not explained")
 	}
+	// Hash only: the file stays on the phone (127.0.0.1 is a secure context, as https is).
+	must(b.Type("#file", got))
+	must(b.Click("#hash-only"))
+	var hashed string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(hashed, "Được chứng thực bởi"); time.Sleep(100 * time.Millisecond) {
+		hashed, _ = b.Text("#hash-result")
+	}
+	if !strings.Contains(hashed, "Được chứng thực bởi Phường Phương Lâm") {
+		t.Fatalf("hash-only check: %q", hashed)
+	}
 	shot("p6-phone-report")
 	audit("verification report (phone)")
 	rp := printed("p-report")

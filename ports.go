@@ -40,7 +40,25 @@ type Register interface {
 	Entries
 	Books
 	Integrity
+	AccessCodes
 	Close() error
+}
+
+// ActionAccessCodeReissue is the audit action of a reissued access code.
+const ActionAccessCodeReissue = "access_code.reissue"
+
+// AccessCodes keeps the access codes reissued for issued copies. An entry's own
+// AccessCodeHash never changes (the public log commits to it); a reissue is a new record
+// that voids every code before it.
+type AccessCodes interface {
+	// ReissueAccessCode makes codeHash the code in force of issued entry id, with an audit
+	// entry (action "access_code.reissue", actor, the entry's number and year — never the
+	// hash) in the same transaction. ENOTFOUND; ECONFLICT when the entry is not issued;
+	// EINVALID for an empty hash or actor.
+	ReissueAccessCode(ctx context.Context, id int64, codeHash, actor string) error
+	// AccessCodeHash returns the hash of the code in force for entry c: the newest reissue's,
+	// else c.AccessCodeHash.
+	AccessCodeHash(ctx context.Context, c *Certification) (string, error)
 }
 
 // Directory is the register's list of certifying units and their officers.

@@ -105,3 +105,21 @@ func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s.certificationJSON(c))
 }
+
+// apiReissueCode: POST /api/v1/certifications/{id}/access-code — a new access code for an
+// issued copy (the old ones stop working), returned once as "access_code".
+func (s *Server) apiReissueCode(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	code, c, err := s.reissueCode(r, c)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	m := s.certificationJSON(c)
+	m["access_code"] = code
+	writeJSON(w, http.StatusOK, m)
+}

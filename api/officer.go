@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -20,7 +23,7 @@ import (
 func (s *Server) unitOf(r *http.Request) (*chungthuc.Unit, error) {
 	p := who(r)
 	if p == nil || p.UnitID == 0 {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "this account belongs to no certifying unit")
+		return nil, bi(chungthuc.EFORBIDDEN, "Tài khoản này không thuộc cơ quan chứng thực nào.", "This account belongs to no certifying unit.")
 	}
 	return s.Register.UnitByID(r.Context(), p.UnitID)
 }
@@ -29,7 +32,7 @@ func (s *Server) unitOf(r *http.Request) (*chungthuc.Unit, error) {
 // unit (system administrators: any). Another unit's entry is ENOTFOUND, like a missing one.
 func (s *Server) entryOf(r *http.Request) (*chungthuc.Certification, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	notFound := chungthuc.Errorf(chungthuc.ENOTFOUND, "certification not found")
+	notFound := bi(chungthuc.ENOTFOUND, "Không tìm thấy mục này trong sổ chứng thực của đơn vị.", "This entry is not in your unit's register.")
 	if err != nil || id <= 0 {
 		return nil, notFound
 	}
@@ -47,7 +50,7 @@ func (s *Server) entryOf(r *http.Request) (*chungthuc.Certification, error) {
 // canCertify reports whether the principal may certify: an officer linked to an officer record.
 func canCertify(p *principal) error {
 	if p.OfficerID == 0 || (p.Role != chungthuc.RoleOfficer && p.Role != chungthuc.RoleUnitAdmin) {
-		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "only a certifying officer can certify")
+		return bi(chungthuc.EFORBIDDEN, "Chỉ người thực hiện chứng thực mới được chứng thực.", "Only a certifying officer can certify.")
 	}
 	return nil
 }
@@ -58,7 +61,7 @@ func canCertify(p *principal) error {
 func canRevoke(p *principal, c *chungthuc.Certification) error {
 	if p == nil || p.UnitID == 0 || p.UnitID != c.UnitID ||
 		!(p.Role == chungthuc.RoleUnitAdmin || (p.Role == chungthuc.RoleOfficer && p.OfficerID != 0)) {
-		return chungthuc.Errorf(chungthuc.EFORBIDDEN, "only a certifying officer or the administrator of the unit can revoke its copies")
+		return bi(chungthuc.EFORBIDDEN, "Chỉ người thực hiện chứng thực hoặc quản trị viên của đơn vị mới được thu hồi bản sao của đơn vị.", "Only a certifying officer or the administrator of the unit can revoke its copies.")
 	}
 	return nil
 }
@@ -166,7 +169,10 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title})
+	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
+		// Not no-store: Back must bring this same form (and its one-time key) back from the
+		// browser's cache, so that sending it again replays the first outcome.
+		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
 }
 
 // certify runs one certification for the principal from an upload.
@@ -185,13 +191,13 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	}
 	defer up.cleanup()
 	if len(up.files) == 0 {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "at least one scan is required (field \"file\")")
+		return nil, bi(chungthuc.EINVALID, "Chưa có ảnh chụp bản chính: hãy chọn ít nhất một tệp JPEG, PNG hoặc PDF.", "No scan of the original was attached: choose at least one JPEG, PNG or PDF file.")
 	}
 	if trim(up.fields["title"]) == "" {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the document title is required (field \"title\")")
+		return nil, bi(chungthuc.EINVALID, "Chưa nhập tên giấy tờ: hãy điền ô “Tên giấy tờ” rồi gửi lại.", "The document title is missing: fill in “Document title” and send again.")
 	}
 	if p.Session != nil && subtle.ConstantTimeCompare([]byte(up.fields["csrf"]), []byte(p.Session.CSRFToken)) != 1 {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "invalid CSRF token; reload the page")
+		return nil, bi(chungthuc.EFORBIDDEN, "Biểu mẫu đã cũ hoặc không hợp lệ: hãy tải lại trang rồi gửi lại.", "The form is stale or invalid: reload the page and send again.")
 	}
 	scans, err := up.scans()
 	if err != nil {
@@ -204,11 +210,28 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if key == "" {
 		key = up.fields["idempotency_key"]
 	}
-	out, err := s.Certify.Certify(r.Context(), certify.Input{
+	if pk, ok := r.Context().Value(formKeyCtx{}).(*string); ok {
+		*pk = key
+	}
+	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
 		IdempotencyKey: key,
-	})
+	}
+	// The workspace form shows what will be removed from a PDF scan before anything is
+	// signed, and certifies only after the officer confirms (certify/confirm).
+	if _, web := r.Context().Value(formKeyCtx{}).(*string); web && strings.HasPrefix(key, formKeyPrefix) && p.Session != nil {
+		if dropped := droppedBeforeSigning(scans); len(dropped) > 0 {
+			s.codes.putUpload(p.Session.TokenHash, key, in, s.Now())
+			return nil, &needsConfirm{Dropped: dropped, Pages: len(scans)}
+		}
+	}
+	return s.runCertify(r, in)
+}
+
+// runCertify runs the workflow and counts its outcome.
+func (s *Server) runCertify(r *http.Request, in certify.Input) (*certify.Output, error) {
+	out, err := s.Certify.Certify(r.Context(), in)
 	outcome := "ok"
 	switch {
 	case err != nil:
@@ -220,15 +243,104 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	return out, err
 }
 
+// certifyForm certifies from the workspace form and redirects (303) to the entry's page,
+// where the new access code stays visible until the officer confirms it was handed over.
+// The form's one-time key is the workflow's idempotency key: a second POST with it (a
+// reload, Back-and-submit, a double click) creates nothing and is sent to the first entry.
 func (s *Server) certifyForm(w http.ResponseWriter, r *http.Request) {
+	var key string
+	r = r.WithContext(context.WithValue(r.Context(), formKeyCtx{}, &key))
 	out, err := s.certify(w, r)
-	if err != nil {
+	var nc *needsConfirm
+	if errors.As(err, &nc) {
+		s.render(w, r, "confirm.html", map[string]any{"Dropped": nc.lines(langOf(r)), "Key": key, "Files": nc.Pages})
+		return
+	}
+	s.finishCertify(w, r, key, out, err)
+}
+
+// certifyConfirm certifies the upload the officer saw the removal report of (kept for the
+// session under the form's key), exactly as it was checked.
+func (s *Server) certifyConfirm(w http.ResponseWriter, r *http.Request) {
+	p := who(r)
+	if err := canCertify(p); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	u, _ := s.unitOf(r)
-	s.render(w, r, "certification.html", map[string]any{"C": out.Certification, "Unit": u, "Fresh": !out.Replayed,
-		"Replayed": out.Replayed, "AccessCode": out.AccessCode, "Dropped": out.Dropped, "VerifyURL": out.VerifyURL, "QR": qrSVG(out.VerifyURL)})
+	key := r.FormValue("idempotency_key")
+	in, ok := s.codes.takeUpload(p.Session.TokenHash, key, s.Now())
+	if !ok {
+		// Already confirmed (a reload or double click) or expired: the first outcome, if any.
+		if c, err := s.Register.CertificationByIdempotencyKey(r.Context(), p.UnitID, key); err == nil && strings.HasPrefix(key, formKeyPrefix) {
+			http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
+			return
+		}
+		s.Error(w, r, bi(chungthuc.ENOTFOUND, "Tệp đã tải lên không còn được giữ (quá 30 phút hoặc đã xử lý): hãy tải lên lại.",
+			"The upload is no longer kept (over 30 minutes, or already handled): upload it again."))
+		return
+	}
+	out, err := s.runCertify(r, in)
+	s.finishCertify(w, r, key, out, err)
+}
+
+// finishCertify answers a certification from the workspace: 303 to the entry (the code kept
+// for the session), or to the first entry when the key was used before, or the error page.
+func (s *Server) finishCertify(w http.ResponseWriter, r *http.Request, key string, out *certify.Output, err error) {
+	if err != nil {
+		if c := s.priorForm(r, key, err); c != nil {
+			http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
+			return
+		}
+		s.Error(w, r, err)
+		return
+	}
+	if p := who(r); !out.Replayed && p.Session != nil {
+		s.codes.put(p.Session.TokenHash, out.Certification.ID, out.AccessCode, out.Dropped, s.Now())
+	}
+	again := ""
+	if out.Replayed {
+		again = "?again=1" + langParam(r)
+	} else if lp := langParam(r); lp != "" {
+		again = "?" + lp[1:]
+	}
+	http.Redirect(w, r, fmt.Sprintf("/app/c/%d%s", out.Certification.ID, again), http.StatusSeeOther)
+}
+
+// formKeyCtx carries a pointer through which certify reports the form's one-time key.
+type formKeyCtx struct{}
+
+// priorForm returns the entry a form's one-time key already made, when err says the key was
+// used before (still running, void, or sent again with other files): the officer is sent
+// to that entry rather than shown an error. A request still running is waited for (up to
+// a minute) so a double click lands on the finished entry.
+func (s *Server) priorForm(r *http.Request, key string, err error) *chungthuc.Certification {
+	var o *certify.Outcome
+	if !strings.HasPrefix(key, formKeyPrefix) || (!errors.As(err, &o) && !errors.Is(err, certify.ErrKeyReused)) {
+		return nil
+	}
+	p := who(r)
+	for deadline := s.Now().Add(time.Minute); ; {
+		c, lerr := s.Register.CertificationByIdempotencyKey(r.Context(), p.UnitID, key)
+		if lerr != nil {
+			return nil
+		}
+		if c.Status != chungthuc.StatusPending || s.Now().After(deadline) {
+			return c
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// langParam is "&lang=xx" when the request chose a language with ?lang=, else "".
+func langParam(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		return "&lang=" + l
+	}
+	return ""
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
@@ -289,8 +401,37 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certification.html", map[string]any{"C": c, "Unit": u, "VerifyURL": s.Certify.VerifyURL(c.Token),
-		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil})
+	data := map[string]any{"C": c, "Unit": u, "VerifyURL": s.Certify.VerifyURL(c.Token),
+		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil,
+		"Again":     r.URL.Query().Get("again") == "1", "RevokeKey": newFormKey(), "ReissueKey": newFormKey(),
+		"Reissued": r.URL.Query().Get("reissued") == "1"}
+	if p := who(r); p.Session != nil && c.Status == chungthuc.StatusIssued {
+		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
+			data["AccessCode"], data["Dropped"], data["Fresh"] = h.code, h.dropped, true
+			data["QR"] = qrSVG(s.Certify.VerifyURL(c.Token))
+			data["FileCode"] = fileCode(u, c)
+		}
+	}
+	s.render(w, r, "certification.html", data)
+}
+
+// codeHandedOver is the officer's confirmation that the new access code was printed or
+// handed to the citizen: the server forgets it (audited).
+func (s *Server) codeHandedOver(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p := who(r)
+	if p.Session != nil && s.codes.drop(p.Session.TokenHash, c.ID) {
+		if err := s.audit(r, &chungthuc.AuditEntry{Action: "access_code.handed_over", UnitID: c.UnitID, Actor: p.actor(),
+			Subject: fmt.Sprintf("certification:%d", c.ID)}); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	http.Redirect(w, r, fmt.Sprintf("/app/c/%d", c.ID), http.StatusSeeOther)
 }
 
 func (s *Server) certificationPDF(w http.ResponseWriter, r *http.Request) {
@@ -300,7 +441,7 @@ func (s *Server) certificationPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Status != chungthuc.StatusIssued && c.Status != chungthuc.StatusRevoked {
-		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "this entry has no stored copy"))
+		s.Error(w, r, bi(chungthuc.ENOTFOUND, "Mục này không có bản sao được lưu trữ.", "This entry has no stored copy."))
 		return
 	}
 	p := who(r)
@@ -325,13 +466,39 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	link := s.Certify.VerifyURL(c.Token)
-	s.render(w, r, "receipt.html", map[string]any{"C": c, "Unit": u, "VerifyURL": link, "QR": qrSVG(link)})
+	data := map[string]any{"C": c, "Unit": u, "VerifyURL": link, "QR": qrSVG(link), "FileCode": fileCode(u, c)}
+	if p := who(r); p.Session != nil {
+		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
+			data["AccessCode"] = h.code
+		}
+	}
+	s.render(w, r, "receipt.html", data)
 }
 
 func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request) {
 	c, err := s.entryOf(r)
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if err := canRevoke(who(r), c); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	// The reason is published on the verification page: the form asks the officer to confirm
+	// that, with a checkbox the server requires (no script needed).
+	if r.FormValue("confirm") != "1" {
+		s.Error(w, r, bi(chungthuc.EINVALID, "Chưa thu hồi: hãy đánh dấu ô xác nhận rằng lý do thu hồi sẽ được công bố trên trang kiểm tra.",
+			"Not revoked: tick the box confirming that the reason will be published on the verification page."))
+		return
+	}
+	if trim(r.FormValue("reason")) == "" {
+		s.Error(w, r, bi(chungthuc.EINVALID, "Chưa thu hồi: hãy nhập lý do thu hồi.", "Not revoked: enter the reason for revoking."))
+		return
+	}
+	// A second POST of the same form (reload, Back-and-submit) changes nothing.
+	if key := r.FormValue("idempotency_key"); key != "" && !s.codes.useOnce(fmt.Sprintf("revoke:%d", c.ID), key, s.Now()) {
+		http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
 		return
 	}
 	if _, err := s.revoke(r, c, r.FormValue("reason")); err != nil {
@@ -342,7 +509,51 @@ func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "refuse.html", map[string]any{"Reasons": chungthuc.RefusalReasons, "Done": r.URL.Query().Get("done") == "1"})
+	p := who(r)
+	reasons := make([]map[string]string, 0, len(chungthuc.RefusalReasons))
+	for _, x := range chungthuc.RefusalReasons {
+		label := x.Label
+		if langOf(r) == "en" && refusalReasonsEN[x.Code] != "" {
+			label = refusalReasonsEN[x.Code]
+		}
+		reasons = append(reasons, map[string]string{"Code": string(x.Code), "Label": label})
+	}
+	q := r.URL.Query()
+	data := map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey()}
+	// The refusal slip (the written answer the requester takes away), for the refusal this
+	// session just recorded.
+	if id, err := strconv.ParseInt(q.Get("slip"), 10, 64); err == nil && p.Session != nil {
+		if ref, ok := s.codes.refusal(p.Session.TokenHash, id, s.Now()); ok {
+			u, err := s.unitOf(r)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			o, err := s.Register.OfficerByID(r.Context(), ref.OfficerID)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			label := string(ref.Reason)
+			for _, x := range reasons {
+				if x["Code"] == string(ref.Reason) {
+					label = x["Label"]
+				}
+			}
+			data["Slip"] = map[string]any{"R": ref, "Unit": u, "Officer": o, "Reason": label}
+		}
+	}
+	s.render(w, r, "refuse.html", data)
+}
+
+// refusalReasonsEN are the refusal reasons in English (the register keeps the code).
+var refusalReasonsEN = map[chungthuc.RefusalReason]string{
+	chungthuc.RefuseAltered:      "The original was erased, corrected, added to or cut unlawfully",
+	chungthuc.RefuseDamaged:      "The original is damaged or worn so that its content cannot be read",
+	chungthuc.RefuseClassified:   "The original is stamped secret or says it must not be copied",
+	chungthuc.RefuseUnlawful:     "The original's content is against the law or social morality",
+	chungthuc.RefuseNotLegalised: "A foreign document without consular legalisation",
+	chungthuc.RefuseSelfMade:     "A document made by an individual without confirmation by a competent authority",
 }
 
 func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
@@ -351,13 +562,22 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	err := s.Certify.Refuse(r.Context(), &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
-		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")})
-	if err != nil {
+	if key := r.FormValue("idempotency_key"); key != "" && p.Session != nil && !s.codes.useOnce("refuse:"+p.Session.TokenHash, key, s.Now()) {
+		http.Redirect(w, r, "/app/refuse?done=1&again=1"+langParam(r), http.StatusSeeOther)
+		return
+	}
+	ref := &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
+		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")}
+	if err := s.Certify.Refuse(r.Context(), ref); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/app/refuse?done=1", http.StatusSeeOther)
+	slip := ""
+	if p.Session != nil && ref.ID != 0 {
+		s.codes.putRefusal(p.Session.TokenHash, *ref, s.Now())
+		slip = "&slip=" + strconv.FormatInt(ref.ID, 10)
+	}
+	http.Redirect(w, r, "/app/refuse?done=1"+slip, http.StatusSeeOther)
 }
 
 // stats shows counts and fees per unit for a period: the unit's own for its staff, every
@@ -430,4 +650,58 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, "stats.html", data)
+}
+
+// fileCode is the one-stop file code printed on a receipt: unit code, date of certification
+// and the register number ("PL-20261204-000017").
+func fileCode(u *chungthuc.Unit, c *chungthuc.Certification) string {
+	return fmt.Sprintf("%s-%s-%06d", u.Code, c.CertifiedAt.In(chungthuc.Vietnam).Format("20060102"), c.Number)
+}
+
+// reissueCode gives c a new access code for the principal — an officer or the administrator
+// of c's unit, like revoking — and forgets any code held for it (the old ones stop working).
+func (s *Server) reissueCode(r *http.Request, c *chungthuc.Certification) (string, *chungthuc.Certification, error) {
+	p := who(r)
+	if err := canRevoke(p, c); err != nil {
+		return "", nil, bi(chungthuc.EFORBIDDEN, "Chỉ người thực hiện chứng thực hoặc quản trị viên của đơn vị mới được cấp lại mã truy cập.",
+			"Only a certifying officer or the administrator of the unit can reissue an access code.")
+	}
+	if c.Status != chungthuc.StatusIssued {
+		return "", nil, bi(chungthuc.ECONFLICT, "Chỉ bản sao đang có hiệu lực mới được cấp lại mã truy cập.", "Only a copy in force gets a new access code.")
+	}
+	code, c, err := s.Certify.ReissueAccessCode(r.Context(), c.UnitID, c.ID, p.actor())
+	if err != nil {
+		return "", nil, err
+	}
+	s.codes.dropAll(c.ID)
+	return code, c, nil
+}
+
+// reissueForm: the officer's "Reissue code" (a confirmation box, a one-time key). The new
+// code is kept for the session like a new certification's and shown on the entry's page and
+// its receipt until handed over.
+func (s *Server) reissueForm(w http.ResponseWriter, r *http.Request) {
+	c, err := s.entryOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if r.FormValue("confirm") != "1" {
+		s.Error(w, r, bi(chungthuc.EINVALID, "Chưa cấp lại: hãy đánh dấu ô xác nhận rằng mã cũ sẽ không dùng được nữa.",
+			"Not reissued: tick the box confirming that the old code will stop working."))
+		return
+	}
+	if key := r.FormValue("idempotency_key"); key != "" && !s.codes.useOnce(fmt.Sprintf("reissue:%d", c.ID), key, s.Now()) {
+		http.Redirect(w, r, fmt.Sprintf("/app/c/%d?again=1%s", c.ID, langParam(r)), http.StatusSeeOther)
+		return
+	}
+	code, c, err := s.reissueCode(r, c)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if p := who(r); p.Session != nil {
+		s.codes.put(p.Session.TokenHash, c.ID, code, nil, s.Now())
+	}
+	http.Redirect(w, r, fmt.Sprintf("/app/c/%d?reissued=1", c.ID), http.StatusSeeOther)
 }

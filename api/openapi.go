@@ -54,6 +54,9 @@ func openAPIDoc(baseURL string) map[string]any {
 				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
 					"type": "object", "required": []any{"reason"}, "properties": map[string]any{"reason": map[string]any{"type": "string"}}}}}},
 				"responses": map[string]any{"200": jsonOK("revoked", "Certification"), "400": errResp, "404": errResp, "409": errResp}}},
+			"/api/v1/certifications/{id}/access-code": map[string]any{"post": map[string]any{
+				"summary": "Reissue the access code of an issued copy: a new code, shown once; every code before it stops working (audited)", "security": bearer, "parameters": []any{idParam},
+				"responses": map[string]any{"200": jsonOK("the new code", "NewCertification"), "403": errResp, "404": errResp, "409": errResp}}},
 			"/api/v1/verify": map[string]any{"post": map[string]any{
 				"summary": "Verify a PDF (signatures and register)",
 				"requestBody": map[string]any{"required": true, "content": map[string]any{

@@ -19,6 +19,8 @@ type PublicRegister interface {
 	CertificationByToken(ctx context.Context, token string) (*chungthuc.Certification, error)
 	CertificationBySHA256(ctx context.Context, sha256 string) (*chungthuc.Certification, error)
 	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
+	// AccessCodeHash is the hash of the code in force (a reissue voids the ones before).
+	AccessCodeHash(ctx context.Context, c *chungthuc.Certification) (string, error)
 }
 
 // OfficeRegister is the read-only view of the register the officer workspace and the
@@ -29,6 +31,8 @@ type OfficeRegister interface {
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 	CertificationByID(ctx context.Context, id int64) (*chungthuc.Certification, error)
 	Certifications(ctx context.Context, f chungthuc.CertificationFilter) ([]*chungthuc.Certification, int, error)
+	// CertificationByIdempotencyKey finds the entry a form's one-time key made (submit.go).
+	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error)
 }
 
 // AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.
@@ -53,6 +57,7 @@ type Certifier interface {
 	Certify(ctx context.Context, in certify.Input) (*certify.Output, error)
 	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
 	Refuse(ctx context.Context, r *chungthuc.Refusal) error
+	ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error)
 	VerifyURL(token string) string
 	ReadCopy(ctx context.Context, c *chungthuc.Certification) (*certify.Copy, error)
 	StoredCopyState(ctx context.Context, c *chungthuc.Certification) (string, error)

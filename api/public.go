@@ -15,6 +15,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/verify"
 )
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +37,7 @@ const noToken = "....................."
 // unknown, pending, void) is ENOTFOUND — one answer, after the same work, for every way of
 // guessing wrong.
 func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certification, *chungthuc.Unit, error) {
-	notFound := chungthuc.Errorf(chungthuc.ENOTFOUND, "no certified copy has this link")
+	notFound := bi(chungthuc.ENOTFOUND, "Không có bản sao chứng thực nào với đường dẫn này.", "No certified copy has this link.")
 	if !tokenRE.MatchString(token) {
 		token = noToken
 	}
@@ -73,7 +74,8 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
-	data := map[string]any{"C": c, "Unit": u, "Token": token, "Log": s.logLine(r, c)}
+	data := tokenData(r, c, u, token)
+	data["Log"] = s.logLine(r, c)
 	if msg, ok := storedCopyMessages[s.storedCopy(r, c)]; ok {
 		data["StoredCopyMessage"] = msg[0]
 		if langOf(r) == "en" {
@@ -114,20 +116,33 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	want := ""
+	if c != nil {
+		// The code in force: a reissued code voids the ones before it.
+		if want, err = s.Public.AccessCodeHash(r.Context(), c); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
 	ok := c != nil && c.Status == chungthuc.StatusIssued &&
-		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(c.AccessCodeHash)) == 1
+		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(want)) == 1
 	if !ok {
 		if c == nil {
 			certify.HashAccessCode(token, code) // same work either way
 		}
 		s.metrics.count("chungthuc_downloads_total", `outcome="refused"`)
 		w.WriteHeader(http.StatusForbidden)
-		msg := "Mã truy cập không đúng. (Wrong access code.)"
+		msg := "Mã truy cập không đúng: hãy nhập lại đúng mã in trên biên nhận."
+		if langOf(r) == "en" {
+			msg = "Wrong access code: type the code printed on the receipt again."
+		}
 		if c == nil {
 			s.render(w, r, "token.html", map[string]any{"Error": msg})
 			return
 		}
-		s.render(w, r, "token.html", map[string]any{"C": c, "Unit": u, "Token": token, "Error": msg})
+		data := tokenData(r, c, u, token)
+		data["Error"] = msg
+		s.render(w, r, "token.html", data)
 		return
 	}
 	// No download without its audit record.
@@ -191,7 +206,7 @@ func (s *Server) integrityError(w http.ResponseWriter, r *http.Request, f *certi
 
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	setLang(w, r)
-	s.render(w, r, "verify.html", nil)
+	s.render(w, r, "verify.html", map[string]any{"MaxUpload": s.MaxUpload})
 }
 
 // verifyUpload checks an uploaded PDF and shows the report.
@@ -201,12 +216,25 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "verify.html", map[string]any{"Report": rep})
+	v := reportVerdict(rep, langOf(r))
+	s.render(w, r, "verify.html", map[string]any{"Report": rep, "Verdict": v, "MaxUpload": s.MaxUpload})
+}
+
+// tokenData is what the verification page of a copy shows: the verdict first, and the page
+// count as the copy's own footer counts it (the original's pages plus the statement page).
+func tokenData(r *http.Request, c *chungthuc.Certification, u *chungthuc.Unit, token string) map[string]any {
+	lang := langOf(r)
+	note := fmt.Sprintf("%d trang bản chính và 1 trang lời chứng", c.Pages)
+	if lang == "en" {
+		note = fmt.Sprintf("%d of the original and 1 statement page", c.Pages)
+	}
+	return map[string]any{"C": c, "Unit": u, "Token": token, "Verdict": entryVerdict(c, lang),
+		"CopyPages": c.Pages + 1, "PagesNote": note}
 }
 
 // verifyRequest runs the verification engine on the PDF of a request: a multipart field
 // "file" or the raw body (application/pdf).
-func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, error) {
+func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
 	limit := s.MaxUpload
 	var path string
 	if isMultipart(r) {
@@ -216,12 +244,12 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (any, err
 		}
 		defer u.cleanup()
 		if len(u.files) != 1 {
-			return nil, chungthuc.Errorf(chungthuc.EINVALID, "send exactly one PDF in the field \"file\"")
+			return nil, bi(chungthuc.EINVALID, "Hãy chọn đúng một tệp PDF để kiểm tra.", "Choose exactly one PDF file to check.")
 		}
 		path = u.files[0].path
 	} else {
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/pdf") && !strings.HasPrefix(ct, "application/octet-stream") {
-			return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "send a PDF (application/pdf) or a multipart form with the field \"file\"")
+			return nil, bi(chungthuc.EUNSUPPORTED, "Hãy gửi một tệp PDF (application/pdf) hoặc biểu mẫu tải tệp có ô “file”.", "Send a PDF (application/pdf) or an upload form with the field “file”.")
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		f, err := os.CreateTemp("", "chungthuc-verify-*")
@@ -333,7 +361,7 @@ func (s *Server) apiVerifyHash(w http.ResponseWriter, r *http.Request) {
 		"message_vi": "Không có bản sao nào với mã băm này trong sổ chứng thực.",
 		"message_en": "No certified copy with this hash is in the register."}
 	if !sha256RE.MatchString(sum) {
-		s.Error(w, r, chungthuc.Errorf(chungthuc.EINVALID, "a SHA-256 is 64 hexadecimal digits"))
+		s.Error(w, r, bi(chungthuc.EINVALID, "Mã băm SHA-256 gồm 64 chữ số thập lục phân.", "A SHA-256 is 64 hexadecimal digits."))
 		return
 	}
 	c, err := s.Public.CertificationBySHA256(r.Context(), sum)

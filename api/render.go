@@ -21,10 +21,11 @@ func parseTemplates() (map[string]*template.Template, error) {
 			}
 			return t.In(chungthuc.Vietnam).Format("02/01/2006 15:04")
 		},
-		"day": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format("02/01/2006") },
-		"iso": func(t time.Time) string { return t.In(chungthuc.Vietnam).Format(time.RFC3339) },
-		"vnd": formatVND,
-		"add": func(a, b int) int { return a + b },
+		"day":     func(t time.Time) string { return t.In(chungthuc.Vietnam).Format("02/01/2006") },
+		"iso":     func(t time.Time) string { return t.In(chungthuc.Vietnam).Format(time.RFC3339) },
+		"vnd":     formatVND,
+		"add":     func(a, b int) int { return a + b },
+		"explain": explainIndication,
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}
@@ -63,7 +64,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		data = map[string]any{}
 	}
 	lang := langOf(r)
+	setLang(w, r)
 	data["Lang"] = lang
+	data["LangURL"] = langURL(r, lang)
 	data["T"] = messages[lang]
 	data["Path"] = r.URL.Path
 	if p := who(r); p != nil {
@@ -79,7 +82,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	cc := "no-store"
+	if v, ok := data["CacheControl"].(string); ok {
+		cc = v
+	}
+	w.Header().Set("Cache-Control", cc)
 	w.Write(b.Bytes())
 }
 
@@ -120,8 +127,36 @@ func (s *Server) t(r *http.Request, key string) string {
 // setLang remembers an explicit ?lang= choice.
 func setLang(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" {
+		for _, v := range w.Header().Values("Set-Cookie") {
+			if strings.HasPrefix(v, "lang=") {
+				return
+			}
+		}
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	}
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }
+
+// langURL is the link that switches the page to the other language: the same page with its
+// query kept (filters, pages) and lang replaced. A page answering a POST (an error, a wrong
+// access code) links to the GET page it came from, never back to the POST's address.
+func langURL(r *http.Request, lang string) string {
+	other := "en"
+	if lang == "en" {
+		other = "vi"
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		u, err := url.Parse(backURL(r))
+		if err != nil {
+			return "/?lang=" + other
+		}
+		q := u.Query()
+		q.Set("lang", other)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	q := r.URL.Query()
+	q.Set("lang", other)
+	return "?" + q.Encode() // relative: the same page
+}

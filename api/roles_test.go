@@ -45,7 +45,7 @@ func TestRevokeRoles(t *testing.T) {
 			t.Fatalf("%s: no CSRF token on the entry page", user)
 		}
 		csrf := string(m[1])
-		res, err := cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, id), url.Values{"csrf": {csrf}, "reason": {"Cấp nhầm"}})
+		res, err := cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, id), url.Values{"csrf": {csrf}, "reason": {"Cấp nhầm"}, "confirm": {"1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,6 +67,7 @@ type Server struct {
 	public  *limiter
 	logins  *limiter
 	secure  bool
+	codes   *codeHolder // new access codes until handed over; one-time form keys (submit.go)
 }
 
 // New returns the service's HTTP handler.
@@ -86,7 +87,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.RateLimit <= 0 {
 		d.RateLimit = 60
 	}
-	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://")}
+	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://"), codes: newCodeHolder()}
 	s.metrics.extra = s.integrityMetrics
 	s.public = newLimiter(d.RateLimit, time.Minute)
 	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
@@ -140,6 +141,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/login", s.login)
 	})
 	r.Post("/logout", s.withSession(s.logout))
+	r.Get("/logout", s.withSession(s.logoutPage)) // a followed link gets a page, not a 405
 
 	// The officer workspace: a session, CSRF on every POST, unit-scoped.
 	r.Route("/app", func(r chi.Router) {
@@ -147,11 +149,14 @@ func (s *Server) routes() http.Handler {
 		r.Get("/", s.dashboard)
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
+		r.Post("/certify/confirm", s.certifyConfirm)
 		r.Get("/register", s.registerPage)
 		r.Get("/c/{id}", s.certificationPage)
 		r.Get("/c/{id}/pdf", s.certificationPDF)
 		r.Get("/c/{id}/receipt", s.receipt)
 		r.Post("/c/{id}/revoke", s.revokeForm)
+		r.Post("/c/{id}/code-handed-over", s.codeHandedOver)
+		r.Post("/c/{id}/access-code", s.reissueForm)
 		r.Get("/refuse", s.refusePage)
 		r.Post("/refuse", s.refuseForm)
 		r.Get("/stats", s.stats)
@@ -164,6 +169,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/{id}", s.apiCertification)
 		r.Get("/{id}/pdf", s.apiCertificationPDF)
 		r.Post("/{id}/revoke", s.apiRevoke)
+		r.Post("/{id}/access-code", s.apiReissueCode)
 	})
 	return r
 }
@@ -205,4 +211,9 @@ func cacheStatic(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// logoutPage answers GET /logout (a bookmarked or typed link): a button that logs out.
+func (s *Server) logoutPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "logout.html", nil)
 }

@@ -330,7 +330,7 @@ func TestLoginThrottlingAndCSRF(t *testing.T) {
 	if res.StatusCode != 403 {
 		t.Fatalf("revoke without CSRF: %d", res.StatusCode)
 	}
-	res, _ = cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, out.Certification.ID), url.Values{"reason": {"Sai sót"}, "csrf": {csrf}})
+	res, _ = cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, out.Certification.ID), url.Values{"reason": {"Sai sót"}, "csrf": {csrf}, "confirm": {"1"}})
 	if res.StatusCode != 303 {
 		t.Fatalf("revoke with CSRF: %d", res.StatusCode)
 	}
@@ -357,9 +357,14 @@ func TestWorkspaceCertify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/app/c/") {
+		t.Fatalf("certify form: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = cl.Get(e.srv.URL + res.Header.Get("Location"))
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !strings.Contains(string(b), "Bằng tốt nghiệp") || !strings.Contains(string(b), "4.000 ₫") {
-		t.Fatalf("certify form: %d\n%s", res.StatusCode, b)
+		t.Fatalf("certify result: %d\n%s", res.StatusCode, b)
 	}
 	for _, p := range []string{"/app/register?q=ANH", "/app/stats", "/app/stats?format=csv", "/app/refuse", "/app/certify"} {
 		res, _ := cl.Get(e.srv.URL + p)
@@ -483,7 +488,7 @@ func TestUnitIsolation(t *testing.T) {
 			t.Errorf("TM officer GET %s: %d, want 404", fmt.Sprintf(p, id), res.StatusCode)
 		}
 	}
-	res, _ := cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, id), url.Values{"csrf": {csrf}, "reason": {"x"}})
+	res, _ := cl.PostForm(fmt.Sprintf("%s/app/c/%d/revoke", e.srv.URL, id), url.Values{"csrf": {csrf}, "reason": {"x"}, "confirm": {"1"}})
 	if res.StatusCode != 404 {
 		t.Errorf("TM officer revoke: %d, want 404", res.StatusCode)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -58,15 +59,15 @@ var magics = map[string][][]byte{
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, kind string, limit int64) (*upload, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "expected multipart/form-data")
+		return nil, bi(chungthuc.EUNSUPPORTED, "Yêu cầu phải là biểu mẫu tải tệp (multipart/form-data).", "The request must be a file upload form (multipart/form-data).")
 	}
 	if r.ContentLength > limit {
-		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload is %d bytes; the limit is %d MB", r.ContentLength, limit>>20)
+		return nil, tooLarge(r.ContentLength, limit)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "malformed multipart body")
+		return nil, bi(chungthuc.EINVALID, "Tệp tải lên bị lỗi hoặc không đầy đủ.", "The upload is malformed or incomplete.")
 	}
 	u := &upload{fields: map[string]string{}}
 	ok := false
@@ -90,7 +91,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, k
 				return nil, uploadErr(err, limit)
 			}
 			if len(b) > 64<<10 {
-				return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "the field %q is too long", name)
+				return nil, bi(chungthuc.ETOOLARGE, fmt.Sprintf("Ô “%s” quá dài (tối đa 64 KB).", name), fmt.Sprintf("The field “%s” is too long (at most 64 KB).", name))
 			}
 			u.fields[name] = string(b)
 			continue
@@ -126,9 +127,9 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fileField, k
 func uploadErr(err error, limit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return chungthuc.Errorf(chungthuc.ETOOLARGE, "the upload exceeds the limit of %d MB", limit>>20)
+		return tooLarge(0, limit)
 	}
-	return chungthuc.Errorf(chungthuc.EINVALID, "the upload was interrupted or malformed")
+	return bi(chungthuc.EINVALID, "Việc tải tệp lên bị gián đoạn hoặc tệp bị lỗi; hãy gửi lại.", "The upload was interrupted or malformed; send it again.")
 }
 
 func checkMagic(path, name, kind string) error {
@@ -145,16 +146,36 @@ func checkMagic(path, name, kind string) error {
 			return nil
 		}
 	}
-	what := "JPEG, PNG or PDF"
+	what := "JPEG, PNG hoặc PDF"
+	whatEN := "JPEG, PNG or PDF"
 	if kind == "pdf" {
-		what = "PDF"
+		what, whatEN = "PDF", "PDF"
 	}
 	if n == 0 {
-		return chungthuc.Errorf(chungthuc.EINVALID, "%q is empty", name)
+		return bi(chungthuc.EINVALID, fmt.Sprintf("Tệp “%s” rỗng.", name), fmt.Sprintf("The file “%s” is empty.", name))
 	}
-	return chungthuc.Errorf(chungthuc.EUNSUPPORTED, "%q is not a %s file", name, what)
+	return bi(chungthuc.EUNSUPPORTED, fmt.Sprintf("Tệp “%s” không phải tệp %s.", name, what), fmt.Sprintf("The file “%s” is not a %s file.", name, whatEN))
 }
 
 func isMultipart(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+}
+
+// tooLarge says an upload of size bytes (0: unknown) is above limit, in megabytes.
+func tooLarge(size, limit int64) error {
+	lim := formatMB(limit)
+	if size > 0 {
+		return bi(chungthuc.ETOOLARGE, fmt.Sprintf("Tệp tải lên nặng %s, vượt giới hạn %s.", formatMB(size), lim),
+			fmt.Sprintf("The upload is %s; the limit is %s.", formatMB(size), lim))
+	}
+	return bi(chungthuc.ETOOLARGE, fmt.Sprintf("Tệp tải lên vượt giới hạn %s.", lim), fmt.Sprintf("The upload is larger than the limit of %s.", lim))
+}
+
+// formatMB writes a size in megabytes with one decimal ("57,2 MB"; whole numbers bare).
+func formatMB(n int64) string {
+	mb := float64(n) / (1 << 20)
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return strings.Replace(fmt.Sprintf("%.1f MB", mb), ".", ",", 1)
 }

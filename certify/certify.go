@@ -42,6 +42,7 @@ type Register interface {
 	chungthuc.Ledger
 	chungthuc.Entries
 	chungthuc.Integrity
+	chungthuc.AccessCodes
 	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 }
@@ -305,6 +306,28 @@ func (s *Service) Revoke(ctx context.Context, unitID, id int64, reason string) (
 		return nil, err
 	}
 	return s.Register.CertificationByID(ctx, id)
+}
+
+// ReissueAccessCode gives issued copy id of the unit a new access code, which voids every
+// code before it (the register keeps its hash, with an audit entry naming actor in the same
+// transaction). It returns the new code — shown once — and the entry.
+// Errors: ENOTFOUND (no such entry in the unit), ECONFLICT (not issued).
+func (s *Service) ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error) {
+	c, err := s.Register.CertificationByID(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if c.UnitID != unitID {
+		return "", nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "certification %d not found", id)
+	}
+	code, err := accessCode()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.Register.ReissueAccessCode(ctx, id, HashAccessCode(c.Token, code), actor); err != nil {
+		return "", nil, err
+	}
+	return code, c, nil
 }
 
 // Refuse records a refused request with a reason code from chungthuc.RefusalReasons.

@@ -44,6 +44,13 @@ if [ -x scripts/minio.sh ]; then
   fi
 fi
 
+# 3b. axe-core (from npm, into .tools/) for the browser test's accessibility checks.
+if command -v npm >/dev/null 2>&1 && axe=$(scripts/axe.sh 2>/tmp/chungthuc-axe.log); then
+  export CHUNGTHUC_AXE_JS="$axe"
+else
+  log "axe-core could not be fetched (see /tmp/chungthuc-axe.log): TestBrowserPages will skip"
+fi
+
 # 4. The linters (gofmt, go mod tidy -diff, staticcheck, errcheck): any finding fails.
 log "go vet"
 go vet ./... || exit 1

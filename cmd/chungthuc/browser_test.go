@@ -124,7 +124,7 @@ func TestBrowser(t *testing.T) {
 	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
 	must(b.Screenshot(filepath.Join(shots, "2-certify-form.png")))
 	must(b.Click("#certify-button"))
-	notice, err := b.Text(".notice")
+	notice, err := b.Text(".fresh")
 	must(err)
 	must(b.Screenshot(filepath.Join(shots, "3-result.png")))
 	href, err := b.Attr(`dl.facts a[href*="/v/"]`, "href")
@@ -133,7 +133,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("result page: notice %q, link %q", notice, href)
 	}
 	must(b.Navigate(href))
-	status, err := b.Text(".badge")
+	status, err := b.Text("#verdict")
 	must(err)
 	must(b.Screenshot(filepath.Join(shots, "4-verify.png")))
 	if !strings.Contains(status, "Bản sao hợp lệ") {

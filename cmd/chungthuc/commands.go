@@ -352,3 +352,34 @@ func cmdRevoke(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	return printJSON(stdout, map[string]any{"id": c.ID, "number": c.Number, "book": c.BookCode, "status": c.Status,
 		"revoke_reason": c.RevokeReason, "revoked_at": c.RevokedAt.In(chungthuc.Vietnam).Format(time.RFC3339)})
 }
+
+// cmdCode: `code reissue --id N` gives an issued copy a new access code (the old one stops
+// working) and prints it once, with the entry, as JSON; audited with the actor "cli".
+func cmdCode(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 || args[0] != "reissue" {
+		return usagef("code: expected `code reissue --id N`")
+	}
+	fs := newFlags("code reissue")
+	id := fs.Int64("id", 0, "certification id")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		return usagef("code reissue: --id is required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c, err := a.reg.CertificationByID(ctx, *id)
+	if err != nil {
+		return err
+	}
+	code, c, err := a.svc.ReissueAccessCode(ctx, c.UnitID, c.ID, "cli")
+	if err != nil {
+		return err
+	}
+	return printJSON(stdout, map[string]any{"id": c.ID, "number": c.Number, "book": c.BookCode, "status": c.Status,
+		"verify_url": a.svc.VerifyURL(c.Token), "access_code": code})
+}

@@ -60,6 +60,8 @@ Commands:
                           check a copy's signatures (and the register when one is here); prints JSON
   revoke --id N --reason TEXT
                           revoke an issued copy (it stays in the register, marked revoked)
+  code reissue --id N     a new access code for an issued copy (printed once, as JSON); the old
+                          code stops working; audited
   officer add --unit CODE --name NAME --title TITLE
                           add an officer (prints the id; issues a dev certificate)
   unit add --code CODE --name NAME --place PLACE
@@ -189,6 +191,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAccount(ctx, cfg, rest, stdout, logger)
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, logger)
+	case "code":
+		return cmdCode(ctx, cfg, rest, stdout, logger)
 	case "serve":
 		// The service logs every request as JSON; the CLI only warnings.
 		logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -125,9 +125,24 @@ func TestCertifyAndVerify(t *testing.T) {
 			t.Errorf("%s: verify exit %d, want 1\n%s", name, code, stdout)
 		}
 	}
+	// A lost access code: `code reissue` prints a new one (the old stops working: api tests).
+	code, stdout, stderr = cli(t, env, "code", "reissue", "--id", "2")
+	var re struct {
+		Number     int64  `json:"number"`
+		AccessCode string `json:"access_code"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &re); code != 0 || err != nil || re.Number != 2 || len(re.AccessCode) != 10 || re.AccessCode == c2.AccessCode {
+		t.Fatalf("code reissue: exit %d %v\n%s%s", code, err, stdout, stderr)
+	}
+	if code, _, _ = cli(t, env, "code", "reissue"); code != 2 {
+		t.Fatalf("code reissue without --id: exit %d, want 2", code)
+	}
 	// A revoked copy no longer verifies, and the report says why.
 	if code, stdout, stderr := cli(t, env, "revoke", "--id", "1", "--reason", "Bản chính bị tẩy xóa"); code != 0 || !strings.Contains(stdout, `"status": "revoked"`) {
 		t.Fatalf("revoke: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, _ := cli(t, env, "code", "reissue", "--id", "1"); code != 1 {
+		t.Fatalf("code reissue for a revoked copy: exit %d, want 1", code)
 	}
 	code, stdout, _ = cli(t, env, "verify", out)
 	if code != 1 || !strings.Contains(stdout, `"status": "revoked"`) || !strings.Contains(stdout, "Bản chính bị tẩy xóa") {

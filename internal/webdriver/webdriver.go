@@ -67,7 +67,9 @@ func Start(profileDir string) (*Session, error) {
 			"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
 			"--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--window-size=1100,900",
 			"--user-data-dir=" + profileDir,
-		}}}}}
+		},
+			"prefs": map[string]any{"download.default_directory": DownloadDir(profileDir), "download.prompt_for_download": false},
+		}}}}
 	var resp struct {
 		SessionID string `json:"sessionId"`
 	}
@@ -79,6 +81,9 @@ func Start(profileDir string) (*Session, error) {
 	s.base = url + "/session/" + resp.SessionID
 	return s, nil
 }
+
+// DownloadDir is where the browser started with profileDir saves downloads.
+func DownloadDir(profileDir string) string { return profileDir + "/downloads" }
 
 // Close ends the session (if one was started) and chromedriver. Errors are ignored:
 // chromedriver is killed either way, and Wait only reports that it was.
@@ -198,4 +203,57 @@ func (s *Session) Screenshot(path string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// Back goes one step back in the history (as the browser's Back button).
+func (s *Session) Back() error { return s.call("POST", "/back", map[string]any{}, nil) }
+
+// Refresh reloads the page (as F5).
+func (s *Session) Refresh() error { return s.call("POST", "/refresh", map[string]any{}, nil) }
+
+// Execute runs a script in the page (a function body; args are its arguments) and stores
+// its return value in out (may be nil).
+func (s *Session) Execute(script string, out any, args ...any) error {
+	if args == nil {
+		args = []any{}
+	}
+	return s.call("POST", "/execute/sync", map[string]any{"script": script, "args": args}, out)
+}
+
+// ExecuteAsync runs a script that reports its result by calling its last argument.
+func (s *Session) ExecuteAsync(script string, out any, args ...any) error {
+	if args == nil {
+		args = []any{}
+	}
+	return s.call("POST", "/execute/async", map[string]any{"script": script, "args": args}, out)
+}
+
+// SetTimeouts sets the script timeout (for ExecuteAsync).
+func (s *Session) SetTimeouts(script time.Duration) error {
+	return s.call("POST", "/timeouts", map[string]any{"script": script.Milliseconds()}, nil)
+}
+
+// SetWindowSize resizes the browser window (the viewport follows in headless mode).
+func (s *Session) SetWindowSize(width, height int) error {
+	return s.call("POST", "/window/rect", map[string]any{"width": width, "height": height}, nil)
+}
+
+// PrintPDF prints the page to a PDF (A4, with backgrounds) and saves it to path.
+func (s *Session) PrintPDF(path string) error {
+	var b64 string
+	if err := s.call("POST", "/print", map[string]any{"background": true, "page": map[string]any{"width": 21.0, "height": 29.7}}, &b64); err != nil {
+		return err
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// Source is the page's current HTML.
+func (s *Session) Source() (string, error) {
+	var src string
+	err := s.call("GET", "/source", nil, &src)
+	return src, err
 }

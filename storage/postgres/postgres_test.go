@@ -2,11 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/postgres"
 	"github.com/chungthuc/chungthuc/storage/registertest"
@@ -33,7 +36,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	u := postgres.NewTestDatabase(t)
 	_, err := postgres.Open(ctx, u, postgres.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), fmt.Sprintf("the database schema is at version 0, this build needs %d: run `chungthuc migrate`", latestMigration(t))) {
 		t.Fatalf("Open of an empty database = %v", err)
 	}
 	db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
@@ -43,7 +46,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate on a current database: %v", err)
 	}
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 5 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration(t) {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	db.Close()
@@ -127,4 +130,14 @@ func TestLog(t *testing.T) {
 			}
 		},
 	})
+}
+
+// latestMigration is the number of the newest migration file this build embeds.
+func latestMigration(t *testing.T) int {
+	t.Helper()
+	files, err := fs.Glob(migrations.Postgres, "*/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations embedded: %v", err)
+	}
+	return len(files)
 }

@@ -2,12 +2,15 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/migrations"
 	"github.com/chungthuc/chungthuc/storage/logtest"
 	"github.com/chungthuc/chungthuc/storage/registertest"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
@@ -32,7 +35,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "register.db")
 	_, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), fmt.Sprintf("the database schema is at version 0, this build needs %d: run `chungthuc migrate`", latestMigration(t))) {
 		t.Fatalf("Open of a new file without AutoMigrate = %v", err)
 	}
 	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
@@ -40,7 +43,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.SchemaVersion(ctx)
-	if err != nil || v != 5 {
+	if err != nil || v != latestMigration(t) {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -123,4 +126,14 @@ func TestLog(t *testing.T) {
 			}
 		},
 	})
+}
+
+// latestMigration is the number of the newest migration file this build embeds.
+func latestMigration(t *testing.T) int {
+	t.Helper()
+	files, err := fs.Glob(migrations.SQLite, "*/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations embedded: %v", err)
+	}
+	return len(files)
 }

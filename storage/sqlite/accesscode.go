@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/storage/internal/ledger"
+)
+
+// ReissueAccessCode makes codeHash the code in force of issued entry id, audited in the same
+// transaction (chungthuc.AccessCodes).
+func (db *DB) ReissueAccessCode(ctx context.Context, id int64, codeHash, actor string) error {
+	if strings.TrimSpace(codeHash) == "" || strings.TrimSpace(actor) == "" {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a reissued access code needs its hash and who reissued it")
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		c, err := certificationByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != chungthuc.StatusIssued {
+			return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is %s: only an issued copy gets a new access code", id, c.Status)
+		}
+		at := ledger.Micro(db.now())
+		a := &chungthuc.AuditEntry{At: at, Action: chungthuc.ActionAccessCodeReissue, UnitID: c.UnitID, Actor: actor,
+			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(map[string]any{"number": c.Number, "year": c.Year})}
+		if err := db.appendAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO access_code_reissues (certification_id, code_hash, actor, created_at) VALUES (?, ?, ?, ?)`,
+			id, codeHash, actor, ledger.FormatTime(at))
+		return err
+	})
+}
+
+// AccessCodeHash returns the hash of the code in force for c (chungthuc.AccessCodes).
+func (db *DB) AccessCodeHash(ctx context.Context, c *chungthuc.Certification) (hash string, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT code_hash FROM access_code_reissues WHERE certification_id = ? ORDER BY id DESC LIMIT 1`, c.ID).Scan(&hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			hash = c.AccessCodeHash
+			return nil
+		}
+		return err
+	})
+	return hash, err
+}

@@ -136,7 +136,12 @@ func (s *Signer) PrepareCopy(ctx context.Context, in chungthuc.CopyRequest) (*Pe
 // PrepareSeal prepares the unit's seal signature on an officer-signed copy: the seal's
 // visible signature (appearance with the signing time at) and its dictionary, sized for
 // seal[0], the unit's registered seal certificate (leaf first). The certificate is checked
-// like the officer's. sd is not modified.
+// like the officer's.
+//
+// The file is not copied (a copy of the scans costs more than the rest of the step): the
+// seal's revision is written into sd.PDF's spare capacity, so the returned Pending's PDF
+// shares sd.PDF's memory and sd is spent. To prepare the seal again, start from another
+// copy of sd (a stored one). sd.PDF's own bytes are never changed.
 //
 // Errors: EINVALID when sd is not a copy prepared here or seal is missing; EFORBIDDEN as
 // in PrepareCopy.
@@ -151,7 +156,7 @@ func (s *Signer) PrepareSeal(ctx context.Context, sd *Signed, seal []*x509.Certi
 		return nil, err
 	}
 	st := sd.Copy
-	d, err := s.reopen(bytes.Clone(sd.PDF), st, sd.PrefixState, sd.PrefixLength, at)
+	d, err := s.reopen(sd.PDF, st, sd.PrefixState, sd.PrefixLength, at)
 	if err != nil {
 		return nil, err
 	}
@@ -228,8 +233,12 @@ func (s *Signer) reopen(file []byte, st CopyState, prefix []byte, n int64, at ti
 // chain[0] is p.Certificate (the registered certificate; a nil chain means the registered
 // chain), that it is valid now and passes Options.CheckCertificate, that p is consistent,
 // and that sig verifies over p.Digest with that certificate's key. Then it adds the
-// signature time-stamp (PAdES B-T and above). p is not modified, so a refused signature
-// can be retried.
+// signature time-stamp (PAdES B-T and above).
+//
+// A refused signature changes nothing: every check is made before anything is written,
+// so the right signature can still complete p. An accepted one is written into p.PDF's
+// placeholder without copying the file (the result shares p.PDF's memory): p is then
+// spent, and completing it again writes over the same placeholder.
 //
 // For StepOfficer it returns the officer-signed copy, for PrepareSeal. For StepSeal it
 // also adds what the level asks after the last signature (DSS at B-LT, a document
@@ -266,7 +275,7 @@ func (s *Signer) Complete(ctx context.Context, p *Pending, sig []byte, chain []*
 	if err != nil || !bytes.Equal(attrs, p.SignedAttrs) || !bytes.Equal(digest, p.Digest) {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "the prepared signature is damaged")
 	}
-	file := bytes.Clone(p.PDF)
+	file := p.PDF
 	ps := pendingSig{brOff: p.ByteRangeOffset, contentsOff: p.ContentsOffset, contentsLen: p.ContentsLength}
 	if ps.contentsOff < 0 || ps.contentsLen <= 0 || ps.contentsOff+int64(ps.contentsLen)+2 > int64(len(file)) ||
 		file[ps.contentsOff] != '<' || file[ps.contentsOff+int64(ps.contentsLen)+1] != '>' {

@@ -180,7 +180,10 @@ func (p pendingSig) put(file []byte, der []byte) error {
 	if p.contentsOff+int64(p.contentsLen)+2 > int64(len(file)) || file[p.contentsOff] != '<' {
 		return chungthuc.Errorf(chungthuc.EINVALID, "the prepared file has no signature placeholder at %d", p.contentsOff)
 	}
-	hex.Encode(file[p.contentsOff+1:], der)
+	n := hex.Encode(file[p.contentsOff+1:], der)
+	for i := p.contentsOff + 1 + int64(n); i <= p.contentsOff+int64(p.contentsLen); i++ {
+		file[i] = '0' // padding, also over an earlier attempt's longer value
+	}
 	return nil
 }
 

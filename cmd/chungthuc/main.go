@@ -62,6 +62,9 @@ Commands:
                           revoke an issued copy (it stays in the register, marked revoked)
   officer add --unit CODE --name NAME --title TITLE
                           add an officer (prints the id; issues a dev certificate)
+  officer cert --id N --csr FILE | --cert FILE
+                          register the certificate of an officer's own signing device: issued
+                          by the dev PKI from a PKCS#10 request, or issued by a CA (checked)
   unit add --code CODE --name NAME --place PLACE
                           add a certifying unit
   book list|open --unit CODE [--year Y] | book close --id N

@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -396,4 +403,137 @@ func cpuPerOp(b *testing.B) func() {
 		b.StopTimer()
 		b.ReportMetric(float64(cpu()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	}
+}
+
+// tokenKey is a key on a SoftHSM2 token, used only through the pkcs11-tool program (as an
+// office PC's signing agent would use the officer's USB token): the test process never
+// opens the token itself.
+type tokenKey struct {
+	t                         *testing.T
+	module, token, pin, label string
+	id                        string // CKA_ID: pkcs11-tool signs by id (by label it fails with ECDSA)
+	dir                       string
+	pub                       crypto.PublicKey
+}
+
+func (k *tokenKey) tool(args ...string) []byte {
+	k.t.Helper()
+	base := []string{"--module", k.module, "--token-label", k.token}
+	out, err := exec.Command("pkcs11-tool", append(base, args...)...).CombinedOutput()
+	if err != nil {
+		k.t.Fatalf("pkcs11-tool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (k *tokenKey) Public() crypto.PublicKey { return k.pub }
+
+// raw signs a SHA-256 digest on the token: CKM_ECDSA (raw r||s) or CKM_RSA_PKCS over the
+// DigestInfo.
+func (k *tokenKey) raw(digest []byte) []byte {
+	k.t.Helper()
+	in, out := filepath.Join(k.dir, k.label+".in"), filepath.Join(k.dir, k.label+".sig")
+	mech := "ECDSA"
+	if _, ok := k.pub.(*rsa.PublicKey); ok {
+		mech = "RSA-PKCS"
+		prefix, _ := hex.DecodeString("3031300d060960864801650304020105000420")
+		digest = append(prefix, digest...)
+	}
+	os.WriteFile(in, digest, 0o600)
+	k.tool("--login", "--pin", k.pin, "--sign", "--mechanism", mech, "--id", k.id, "-i", in, "-o", out)
+	sig, err := os.ReadFile(out)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return sig
+}
+
+// Sign is crypto.Signer over raw, with ECDSA in DER (for the CSR made on the token).
+func (k *tokenKey) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, error) {
+	sig := k.raw(digest)
+	if _, ok := k.pub.(*ecdsa.PublicKey); ok {
+		n := len(sig) / 2
+		return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])})
+	}
+	return sig, nil
+}
+
+// TestExternalSoftHSM: the officer's EC key and the seal's RSA-3072 key are on a SoftHSM2
+// token; their CSRs are signed on the token, the dev PKI certifies them, and each digest is
+// signed by pkcs11-tool (ECDSA comes back as raw r||s). The B-LTA copy verifies with our
+// verifier and pdfsig.
+func TestExternalSoftHSM(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command("../scripts/softhsm.sh", dir).CombinedOutput()
+	if err != nil {
+		t.Skipf("SoftHSM2 not available (%v)\n%s", err, out)
+	}
+	env := map[string]string{}
+	for _, m := range regexp.MustCompile(`export (\w+)='([^']*)'`).FindAllStringSubmatch(string(out), -1) {
+		env[m[1]] = m[2]
+	}
+	t.Setenv("SOFTHSM2_CONF", env["SOFTHSM2_CONF"])
+	key := func(label, id string) *tokenKey {
+		k := &tokenKey{t: t, module: env["PKCS11_MODULE"], token: env["PKCS11_TOKEN_LABEL"], pin: env["PKCS11_PIN"], label: label, id: id, dir: dir}
+		der := filepath.Join(dir, label+".pub")
+		k.tool("--read-object", "--type", "pubkey", "--label", label, "-o", der)
+		raw, _ := os.ReadFile(der)
+		if k.pub, err = x509.ParsePKIXPublicKey(raw); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	officerKey, sealKey := key(env["PKCS11_EC_KEY_LABEL"], "01"), key(env["PKCS11_RSA_KEY_LABEL"], "02") // ids of scripts/softhsm.sh
+	csr := func(k *tokenKey) []byte {
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "token"}}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	pki, err := devpki.Open(filepath.Join(dir, "pki"), devpki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := &chungthuc.Unit{ID: 1, Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	e := &externalSetup{pki: pki}
+	if e.officer, _, err = pki.IssueOfficerFromCSR(&chungthuc.Officer{ID: 1, UnitID: 1, Name: "Lê Thị Ĩ", Title: "PHÓ CHỦ TỊCH"}, unit, csr(officerKey)); err != nil {
+		t.Fatal(err)
+	}
+	if e.seal, _, err = pki.IssueSealFromCSR(unit, csr(sealKey)); err != nil {
+		t.Fatal(err)
+	}
+	tsa, _, err := pki.TSA(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.signer, err = New(Options{Level: chungthuc.PAdESLTA, Timestamper: tsa, Revocation: pki, CheckCertificate: pki.CheckNotRevoked}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := e.signer.PrepareCopy(ctx, e.request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := officerKey.raw(p.Digest)
+	if len(sig) != 64 {
+		t.Fatalf("the token's ECDSA signature has %d bytes, want raw r||s (64)", len(sig))
+	}
+	signed, _, err := e.signer.Complete(ctx, roundTrip(t, p), sig, e.officer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.signer.PrepareSeal(ctx, roundTrip(t, signed), e.seal, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The officer's token cannot apply the seal.
+	if _, _, err := e.signer.Complete(ctx, q, officerKey.raw(q.Digest), e.seal); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("seal by the officer's token key: %v", err)
+	}
+	_, res, err := e.signer.Complete(ctx, q, sealKey.raw(q.Digest), e.seal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExternalCopy(t, e, res.PDF)
 }

@@ -139,9 +139,9 @@ func (s *Signer) PrepareCopy(ctx context.Context, in chungthuc.CopyRequest) (*Pe
 // like the officer's.
 //
 // The file is not copied (a copy of the scans costs more than the rest of the step): the
-// seal's revision is written into sd.PDF's spare capacity, so the returned Pending's PDF
-// shares sd.PDF's memory and sd is spent. To prepare the seal again, start from another
-// copy of sd (a stored one). sd.PDF's own bytes are never changed.
+// seal's revision is written into sd.PDF's spare capacity and the returned Pending's PDF
+// shares its memory, so sd is spent: PrepareSeal sets sd.PDF to nil. To prepare the seal
+// again, start from another copy of sd (a stored one). A refusal leaves sd as it was.
 //
 // Errors: EINVALID when sd is not a copy prepared here or seal is missing; EFORBIDDEN as
 // in PrepareCopy.
@@ -166,7 +166,12 @@ func (s *Signer) PrepareSeal(ctx context.Context, sd *Signed, seal []*x509.Certi
 	if err != nil {
 		return nil, err
 	}
-	return pending(StepSeal, d, ps, seal, st)
+	q, err := pending(StepSeal, d, ps, seal, st)
+	if err != nil {
+		return nil, err
+	}
+	sd.PDF = nil
+	return q, nil
 }
 
 // pending fills the ByteRange of ps in d.file and returns the state waiting for the
@@ -237,8 +242,8 @@ func (s *Signer) reopen(file []byte, st CopyState, prefix []byte, n int64, at ti
 //
 // A refused signature changes nothing: every check is made before anything is written,
 // so the right signature can still complete p. An accepted one is written into p.PDF's
-// placeholder without copying the file (the result shares p.PDF's memory): p is then
-// spent, and completing it again writes over the same placeholder.
+// placeholder without copying the file: the result takes over p.PDF's memory and p.PDF is
+// set to nil (p is spent; complete a stored copy of it to sign again).
 //
 // For StepOfficer it returns the officer-signed copy, for PrepareSeal. For StepSeal it
 // also adds what the level asks after the last signature (DSS at B-LT, a document
@@ -251,6 +256,9 @@ func (s *Signer) reopen(file []byte, st CopyState, prefix []byte, n int64, at ti
 func (s *Signer) Complete(ctx context.Context, p *Pending, sig []byte, chain []*x509.Certificate) (*Signed, *chungthuc.Copy, error) {
 	if p == nil || (p.Step != StepOfficer && p.Step != StepSeal) || p.Algorithm != AlgorithmSHA256 {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "not a signature prepared here")
+	}
+	if len(p.PDF) == 0 {
+		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "the prepared signature was already completed")
 	}
 	who := "the officer"
 	if p.Step == StepSeal {
@@ -289,13 +297,15 @@ func (s *Signer) Complete(ctx context.Context, p *Pending, sig []byte, chain []*
 		return nil, nil, err
 	}
 	if p.Step == StepOfficer {
+		p.PDF = nil
 		return &Signed{PDF: file, PrefixState: p.PrefixState, PrefixLength: p.PrefixLength, Copy: p.Copy}, nil, nil
 	}
 	d := &document{file: file, prefix: prefixHash{state: p.PrefixState, n: p.PrefixLength}}
 	res, err := s.finish(ctx, d, &chungthuc.Copy{Pages: p.Copy.Pages, OriginalPages: p.Copy.OriginalPages, Dropped: p.Copy.Dropped})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, err // p stays usable: a retry writes the same placeholder again
 	}
+	p.PDF = nil
 	return nil, res, nil
 }
 

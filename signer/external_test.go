@@ -174,15 +174,26 @@ func TestExternalSigning(t *testing.T) {
 	if err != nil || res != nil {
 		t.Fatalf("officer step: %v (copy %v)", err, res != nil)
 	}
+	if p.PDF != nil {
+		t.Fatal("the completed state was not marked spent")
+	}
+	if _, _, err := e.signer.Complete(ctx, p, e.officerKey.sign(p.Digest), e.officer); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("completing a spent state: %v", err)
+	}
 	signed = roundTrip(t, signed)
+	officerSigned := bytes.Clone(signed.PDF)
 	q, err := e.signer.PrepareSeal(ctx, signed, e.seal, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Step != StepSeal || !bytes.HasPrefix(q.PDF, signed.PDF) {
+	if q.Step != StepSeal || !bytes.HasPrefix(q.PDF, officerSigned) {
 		t.Fatal("the seal is not an incremental update of the officer-signed file")
 	}
+	if _, err := e.signer.PrepareSeal(ctx, signed, e.seal, time.Now()); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("preparing the seal twice on one state: %v", err)
+	}
 	q = roundTrip(t, q)
+	prepared := bytes.Clone(q.PDF[:q.ContentsOffset])
 	// Without a chain the registered one is used.
 	_, res, err = e.signer.Complete(ctx, q, e.sealKey.sign(q.Digest), nil)
 	if err != nil {
@@ -194,7 +205,7 @@ func TestExternalSigning(t *testing.T) {
 	if res.Pages != 2 || res.OriginalPages != 1 {
 		t.Fatalf("pages %d/%d", res.Pages, res.OriginalPages)
 	}
-	if !bytes.HasPrefix(res.PDF, q.PDF[:q.ContentsOffset]) {
+	if !bytes.HasPrefix(res.PDF, prepared) {
 		t.Fatal("the copy does not continue the prepared seal revision")
 	}
 	checkExternalCopy(t, e, res.PDF)

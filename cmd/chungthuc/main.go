@@ -2,7 +2,7 @@
 //
 //	chungthuc certify --unit CODE --officer ID --title TEXT --out FILE SCAN...
 //	chungthuc verify [--trust ROOT.pem] FILE.pdf
-//	chungthuc officer add --unit CODE --name NAME --title TITLE
+//	chungthuc officer add --unit CODE --name NAME --title TITLE | officer cert --id N --csr FILE | --cert FILE
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
 //	chungthuc migrate | fsck [--grace D] [--deep] | audit verify

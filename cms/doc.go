@@ -10,8 +10,11 @@
 // dictionary's /M entry instead). SignEncapsulated makes the same signature over content
 // carried inside (a TSTInfo for a time-stamp token). The private key is used only through
 // crypto.Signer and exactly once per signature, so a PKCS#11 token or an HSM works and is
-// not asked twice; MaxSizeWithExtra predicts the size of the result without touching the
-// key, so the PDF placeholder can be reserved first.
+// not asked twice. PrepareSignedAttributes and AssembleDetached split SignDetached for a
+// key that is elsewhere (a token, a remote-signing service): the attributes and their
+// digest go out, the signature value comes back and is verified before anything is built;
+// SignDetached is the same two halves around one Sign. MaxSizeWithExtra predicts the size
+// of the result without touching the key, so the PDF placeholder can be reserved first.
 //
 // Parsing is written for hostile input: a size cap (MaxDERSize), bounded counts of
 // certificates, signers and attributes, no recursion beyond the fixed CMS structure, and

@@ -9,6 +9,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
+	"math/big"
 	"sort"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -126,7 +128,8 @@ func derLenLen(n int) int {
 // SignerInfo is version 1 (issuerAndSerialNumber); the signature algorithm is
 // sha{256,384,512}WithRSAEncryption (PKCS#1 v1.5) or ecdsa-with-SHA{256,384,512}.
 //
-// opt.Signer.Sign is called exactly once. The returned signature is checked against the
+// It is the two-step path run in one go: PrepareSignedAttributes, one opt.Signer.Sign over
+// their digest, AssembleDetached. The returned signature is checked against the
 // certificate's public key before it is returned, so a faulty token (or an RSA-CRT fault)
 // never produces a document with a broken or key-leaking signature.
 //
@@ -142,22 +145,154 @@ func SignDetached(contentDigest []byte, opt SignOptions) ([]byte, error) {
 	if err := p.checkSigner(); err != nil {
 		return nil, err
 	}
-	if len(contentDigest) != p.hash.Size() {
-		return nil, errorf(ReasonInvalidOptions, "content digest has %d bytes, %v needs %d", len(contentDigest), p.hash, p.hash.Size())
-	}
-	attrs, err := p.signedAttrs(OIDData, contentDigest)
-	if err != nil {
-		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
-	}
-	sig, err := p.sign(attrs)
+	attrs, digest, err := p.prepareDetached(contentDigest)
 	if err != nil {
 		return nil, err
+	}
+	sig, err := p.opt.Signer.Sign(rand.Reader, digest, p.hash)
+	if err != nil {
+		return nil, &Error{Reason: ReasonSignerFailed, Detail: "signing failed", Err: err}
+	}
+	der, err := p.assembleDetached(attrs, digest, sig)
+	if errors.Is(err, ErrBadSignature) {
+		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
+	}
+	return der, err
+}
+
+// PrepareSignedAttributes is the first half of a two-step (external) signature: it returns
+// the DER signed attributes that SignDetached would sign for the content whose digest is
+// contentDigest and the certificate opt.Chain[0] (a SET OF, tag 0x31: the bytes a device
+// that signs data rather than digests must sign), and their digest with opt.Hash (what a
+// device that signs digests — PKCS#11, CSC signHash — must sign: for RSA as PKCS#1 v1.5
+// with the DigestInfo of opt.Hash, for ECDSA as is). opt.Signer is not used and may be nil.
+// The result depends only on its inputs, so a caller may keep either half and recompute
+// the other.
+//
+// Errors: those of SignDetached about the options and the digest (ErrInvalidOptions,
+// ErrWeakAlgorithm, ErrUnsupported).
+func PrepareSignedAttributes(contentDigest []byte, opt SignOptions) (attrs, digestToSign []byte, err error) {
+	p, err := plan(opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.prepareDetached(contentDigest)
+}
+
+// AssembleDetached is the second half of a two-step signature: it returns the DER CMS
+// ContentInfo of SignDetached built from attrs (as PrepareSignedAttributes returned them
+// for the same opt.Chain and opt.Hash), the signature value an external device produced
+// over them, and opt.Chain (leaf first; all embedded). opt.Signer is not used.
+//
+// Nothing is assembled unless it checks: attrs must be exactly the attributes this package
+// writes for opt.Chain[0] (content-type id-data, a message-digest of opt.Hash's size, the
+// signing-certificate-v2 of that certificate), and signatureValue must verify over their
+// digest with the certificate's public key. An ECDSA value may be DER (Ecdsa-Sig-Value) or
+// the raw r||s that PKCS#11 tokens return; the CMS always carries DER.
+//
+// Errors: ErrInvalidOptions (options as in SignDetached), ErrSigningCertificate (attrs were
+// prepared for another certificate or hash, or are not ours), ErrBadSignature (the value
+// does not verify: another key, other attributes, or not a signature at all).
+func AssembleDetached(attrs, signatureValue []byte, opt SignOptions) ([]byte, error) {
+	p, err := plan(opt)
+	if err != nil {
+		return nil, err
+	}
+	md, err := messageDigestOf(attrs)
+	if err != nil {
+		return nil, err
+	}
+	if len(md) != p.hash.Size() {
+		return nil, errorf(ReasonSigningCertificate, "the signed attributes were not prepared with %v", p.hash)
+	}
+	want, digest, err := p.prepareDetached(md)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(want, attrs) {
+		return nil, errorf(ReasonSigningCertificate, "the signed attributes were not prepared for the certificate %q with %v", p.opt.Chain[0].Subject.String(), p.hash)
+	}
+	return p.assembleDetached(attrs, digest, signatureValue)
+}
+
+// prepareDetached returns the signed attributes over contentDigest and their digest.
+func (p *signPlan) prepareDetached(contentDigest []byte) (attrs, digest []byte, err error) {
+	if len(contentDigest) != p.hash.Size() {
+		return nil, nil, errorf(ReasonInvalidOptions, "content digest has %d bytes, %v needs %d", len(contentDigest), p.hash, p.hash.Size())
+	}
+	attrs, err = p.signedAttrs(OIDData, contentDigest)
+	if err != nil {
+		return nil, nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
+	}
+	h := p.hash.New()
+	h.Write(attrs)
+	return attrs, h.Sum(nil), nil
+}
+
+// assembleDetached checks sig over digest (the digest of attrs) and builds the SignedData.
+func (p *signPlan) assembleDetached(attrs, digest, sig []byte) ([]byte, error) {
+	sig, ok := p.checkSignature(digest, sig)
+	if !ok {
+		return nil, errorf(ReasonBadSignature, "the signature value does not verify with the key of %q", p.opt.Chain[0].Subject.String())
 	}
 	der, err := p.build(attrs, sig, nil)
 	if err != nil {
 		return nil, &Error{Reason: ReasonInvalidOptions, Detail: "encoding failed", Err: err}
 	}
 	return der, nil
+}
+
+// checkSignature verifies sig over digest with the certificate's key and returns it in the
+// form CMS carries (DER for ECDSA, converted from a raw r||s value when needed).
+func (p *signPlan) checkSignature(digest, sig []byte) ([]byte, bool) {
+	if len(sig) == 0 {
+		return nil, false
+	}
+	if len(sig) <= p.maxSig && verifyRaw(p.pub, p.hash, digest, sig) {
+		return sig, true
+	}
+	pub, ok := p.pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, false
+	}
+	n := (pub.Curve.Params().N.BitLen() + 7) / 8
+	if len(sig) != 2*n {
+		return nil, false
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1BigInt(new(big.Int).SetBytes(sig[:n]))
+		b.AddASN1BigInt(new(big.Int).SetBytes(sig[n:]))
+	})
+	der, err := b.Bytes()
+	if err != nil || len(der) > p.maxSig || !ecdsa.VerifyASN1(pub, digest, der) {
+		return nil, false
+	}
+	return der, true
+}
+
+// messageDigestOf returns the message-digest value of DER signed attributes (a SET OF
+// Attribute), refusing anything that is not such a set.
+func messageDigestOf(attrs []byte) ([]byte, error) {
+	s := cryptobyte.String(attrs)
+	var set cryptobyte.String
+	if !s.ReadASN1(&set, cbasn1.SET) || !s.Empty() {
+		return nil, errorf(ReasonSigningCertificate, "the signed attributes are not a DER SET")
+	}
+	for !set.Empty() {
+		var attr, vals, val cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !set.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) || !attr.ReadASN1(&vals, cbasn1.SET) {
+			return nil, errorf(ReasonSigningCertificate, "the signed attributes are malformed")
+		}
+		if oid.Equal(OIDAttrMessageDigest) {
+			if !vals.ReadASN1(&val, cbasn1.OCTET_STRING) || !vals.Empty() {
+				return nil, errorf(ReasonSigningCertificate, "the message-digest attribute is malformed")
+			}
+			return val, nil
+		}
+	}
+	return nil, errorf(ReasonSigningCertificate, "the signed attributes have no message-digest")
 }
 
 // SignEncapsulated returns a DER CMS ContentInfo holding a SignedData that carries content
@@ -228,7 +363,8 @@ func (p *signPlan) sign(attrs []byte) ([]byte, error) {
 	if err != nil {
 		return nil, &Error{Reason: ReasonSignerFailed, Detail: "signing failed", Err: err}
 	}
-	if !verifyRaw(p.pub, p.hash, digest, sig) || len(sig) > p.maxSig {
+	sig, ok := p.checkSignature(digest, sig)
+	if !ok {
 		return nil, errorf(ReasonSignerFailed, "the signer returned a signature that does not verify")
 	}
 	return sig, nil

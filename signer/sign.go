@@ -2,6 +2,7 @@ package signer
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"time"
 
@@ -11,11 +12,21 @@ import (
 )
 
 // signOfficer appends the officer's certification signature (DocMDP P=2: later changes may
-// only fill in forms and sign) as an incremental update.
+// only fill in forms and sign) as an incremental update, signed with the key held here.
 func (d *document) signOfficer(ctx context.Context, req request) error {
-	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
+	p, err := d.prepareOfficer(req, req.Officer.Chain)
 	if err != nil {
 		return err
+	}
+	return p.sign(ctx, d.file, req.Officer, &d.prefix, d.ts)
+}
+
+// prepareOfficer appends the officer's signature dictionary, sized for chain[0], and
+// leaves d.file with its placeholders unfilled.
+func (d *document) prepareOfficer(req request, chain []*x509.Certificate) (pendingSig, error) {
+	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
+	if err != nil {
+		return pendingSig{}, err
 	}
 	sig := w.Alloc()
 	p := writeSig(w, sig, sigInfo{
@@ -24,50 +35,54 @@ func (d *document) signOfficer(ctx context.Context, req request) error {
 		Reason:   req.Statement.Lines()[0] + " " + req.Statement.Lines()[1],
 		Location: req.Statement.Place,
 		Time:     req.Statement.Date,
-	}, req.Officer, d.ts != nil)
+	}, chain, d.ts != nil)
 	d.officerWidget["V"] = sig
 	w.Put(d.officerField, d.officerWidget)
 	d.catalog["Perms"] = pdfdoc.Dict{"DocMDP": sig}
 	w.Put(d.rev.Root, d.catalog)
 	file, rev, err := w.Finish(d.rev.Root, d.rev.Info)
 	if err != nil {
-		return err
-	}
-	if err := p.sign(ctx, file, req.Officer, &d.prefix, d.ts); err != nil {
-		return err
+		return pendingSig{}, err
 	}
 	d.file, d.rev = file, rev
-	return nil
+	return p, nil
 }
 
 // signSeal appends the unit's visible approval signature: the seal image with the unit's
-// name and the signing time in ISO 8601 with +07:00.
+// name and the signing time in ISO 8601 with +07:00, signed with the key held here.
 func (d *document) signSeal(ctx context.Context, req request, at time.Time) error {
-	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
+	p, err := d.prepareSeal(req, req.Seal.Chain, at)
 	if err != nil {
 		return err
+	}
+	return p.sign(ctx, d.file, req.Seal, &d.prefix, d.ts)
+}
+
+// prepareSeal appends the seal's signature dictionary and appearance, sized for chain[0],
+// and leaves d.file with its placeholders unfilled.
+func (d *document) prepareSeal(req request, chain []*x509.Certificate, at time.Time) (pendingSig, error) {
+	w, err := pdfdoc.UpdateInPlace(d.file, d.rev)
+	if err != nil {
+		return pendingSig{}, err
 	}
 	sig := w.Alloc()
 	p := writeSig(w, sig, sigInfo{
 		Kind: approval, Name: req.UnitName, Reason: "Chữ ký số của cơ quan, tổ chức chứng thực",
 		Location: req.Statement.Place, Time: at,
-	}, req.Seal, d.ts != nil)
+	}, chain, d.ts != nil)
 	ap, err := d.sealAppearance(w, req, at)
 	if err != nil {
-		return err
+		return pendingSig{}, err
 	}
 	d.sealWidget["V"] = sig
 	d.sealWidget["AP"] = pdfdoc.Dict{"N": ap}
 	w.Put(d.sealField, d.sealWidget)
 	file, rev, err := w.Finish(d.rev.Root, d.rev.Info)
 	if err != nil {
-		return err
-	}
-	if err := p.sign(ctx, file, req.Seal, &d.prefix, d.ts); err != nil {
-		return err
+		return pendingSig{}, err
 	}
 	d.file, d.rev = file, rev
-	return nil
+	return p, nil
 }
 
 // sealAppearance writes the appearance stream of the seal's signature widget.

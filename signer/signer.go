@@ -2,6 +2,7 @@ package signer
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"time"
 
@@ -22,6 +23,12 @@ type Options struct {
 	Level       chungthuc.PAdESLevel
 	Timestamper chungthuc.Timestamper
 	Revocation  chungthuc.RevocationSource
+	// CheckCertificate, when set, refuses a signer certificate (leaf first) that must not
+	// sign any more — revoked, suspended — with its own error (EFORBIDDEN). The two-step
+	// path (external.go) calls it when a signature is prepared and again when it completes.
+	CheckCertificate func(ctx context.Context, chain []*x509.Certificate) error
+	// Now is the clock of the two-step path's validity checks (time.Now when nil).
+	Now func() time.Time
 }
 
 // Signer makes certified copies. It prepares what does not change from copy to copy (font
@@ -32,6 +39,8 @@ type Signer struct {
 	level         chungthuc.PAdESLevel
 	ts            chungthuc.Timestamper
 	rev           chungthuc.RevocationSource
+	checkCert     func(ctx context.Context, chain []*x509.Certificate) error
+	now           func() time.Time
 }
 
 // New prepares a Signer.
@@ -54,7 +63,11 @@ func New(opt Options) (*Signer, error) {
 	if opt.Level != chungthuc.PAdESB && opt.Timestamper == nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "PAdES %s needs a time-stamping authority", opt.Level)
 	}
-	return &Signer{regular: reg, bold: bold, limits: opt.Limits, level: opt.Level, ts: opt.Timestamper, rev: opt.Revocation}, nil
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Signer{regular: reg, bold: bold, limits: opt.Limits, level: opt.Level, ts: opt.Timestamper, rev: opt.Revocation,
+		checkCert: opt.CheckCertificate, now: opt.Now}, nil
 }
 
 var _ chungthuc.CopyMaker = (*Signer)(nil)
@@ -68,6 +81,8 @@ type request struct {
 
 // MakeCopy makes the certified copy of req: intake of the scans, then req.Allocate for the
 // number, then the stamp and the two signatures (officer, then seal at the same time).
+// Each signature is the two-step mechanism of external.go run in place with the key held
+// here (prepare, one Sign, embed).
 // Errors: EINVALID (missing fields, corrupt scans), ETOOLARGE and EUNSUPPORTED (from intake),
 // EUNAVAILABLE (a key failed to sign), and whatever Allocate returns.
 func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chungthuc.Copy, error) {
@@ -77,50 +92,11 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	if in.Seal == nil || in.Seal.Signer == nil || len(in.Seal.Chain) == 0 {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the unit's seal key is missing")
 	}
-	if len(in.Scans) == 0 {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no scan was given")
-	}
-	if in.Allocate == nil {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no number allocator")
-	}
-	files := make([]intake.File, len(in.Scans))
-	for i, f := range in.Scans {
-		files[i] = intake.File{Name: f.Name, Data: f.Data}
-	}
-	pages, report, err := intake.Pages(files, s.limits)
+	d, req, res, err := s.start(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	req := request{CopyRequest: in}
-	req.UnitName = norm.NFC.String(in.UnitName)
-	req.Statement = Statement{Place: norm.NFC.String(in.Place), Title: norm.NFC.String(in.OfficerTitle), Name: norm.NFC.String(in.OfficerName)}
-	// The signer's fields are checked before a number is allocated; the rest after.
-	if err := req.Statement.validateSigner(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	a, err := in.Allocate(ctx, len(pages))
-	if err != nil {
-		return nil, err
-	}
-	req.Statement.Number, req.Statement.BookCode, req.Statement.Date = a.Number, a.BookCode, a.CertifiedAt
-	req.VerifyURL = a.VerifyURL
-	if err := req.Statement.Validate(); err != nil {
-		return nil, err
-	}
-	if req.VerifyURL == "" {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the verification URL is missing")
-	}
-	sealTime := a.CertifiedAt
-	d, err := s.assemble(req, pages, sealTime)
-	if err != nil {
-		return nil, err
-	}
-	if s.level != chungthuc.PAdESB {
-		d.ts = s.ts
-	}
+	sealTime := req.Statement.Date
 	if err := d.signOfficer(ctx, req); err != nil {
 		return nil, err
 	}
@@ -130,6 +106,67 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	if err := d.signSeal(ctx, req, sealTime); err != nil {
 		return nil, err
 	}
+	return s.finish(ctx, d, res)
+}
+
+// start checks in, takes in the scans, allocates the number and assembles the stamped
+// copy (no signature yet). res has the page counts and what intake dropped.
+func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest) (*document, request, *chungthuc.Copy, error) {
+	var req request
+	if len(in.Scans) == 0 {
+		return nil, req, nil, chungthuc.Errorf(chungthuc.EINVALID, "no scan was given")
+	}
+	if in.Allocate == nil {
+		return nil, req, nil, chungthuc.Errorf(chungthuc.EINVALID, "no number allocator")
+	}
+	files := make([]intake.File, len(in.Scans))
+	for i, f := range in.Scans {
+		files[i] = intake.File{Name: f.Name, Data: f.Data}
+	}
+	pages, report, err := intake.Pages(files, s.limits)
+	if err != nil {
+		return nil, req, nil, err
+	}
+	req = request{CopyRequest: in}
+	req.UnitName = norm.NFC.String(in.UnitName)
+	req.Statement = Statement{Place: norm.NFC.String(in.Place), Title: norm.NFC.String(in.OfficerTitle), Name: norm.NFC.String(in.OfficerName)}
+	// The signer's fields are checked before a number is allocated; the rest after.
+	if err := req.Statement.validateSigner(); err != nil {
+		return nil, req, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, req, nil, err
+	}
+	a, err := in.Allocate(ctx, len(pages))
+	if err != nil {
+		return nil, req, nil, err
+	}
+	req.Statement.Number, req.Statement.BookCode, req.Statement.Date = a.Number, a.BookCode, a.CertifiedAt
+	req.VerifyURL = a.VerifyURL
+	if err := req.Statement.Validate(); err != nil {
+		return nil, req, nil, err
+	}
+	if req.VerifyURL == "" {
+		return nil, req, nil, chungthuc.Errorf(chungthuc.EINVALID, "the verification URL is missing")
+	}
+	d, err := s.assemble(req, pages, a.CertifiedAt)
+	if err != nil {
+		return nil, req, nil, err
+	}
+	if s.level != chungthuc.PAdESB {
+		d.ts = s.ts
+	}
+	res := &chungthuc.Copy{Pages: len(pages) + 1, OriginalPages: len(pages)}
+	if report != nil {
+		res.Dropped = report.Dropped
+	}
+	return d, req, res, nil
+}
+
+// finish adds what the PAdES level asks for after the last signature (DSS, document
+// time-stamp) and returns the copy with its SHA-256.
+func (s *Signer) finish(ctx context.Context, d *document, res *chungthuc.Copy) (*chungthuc.Copy, error) {
+	var err error
 	if s.level == chungthuc.PAdESLT || s.level == chungthuc.PAdESLTA {
 		if d.file, err = appendDSS(ctx, d.file, s.rev); err != nil {
 			return nil, err
@@ -144,10 +181,7 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	if err != nil {
 		return nil, err
 	}
-	res := &chungthuc.Copy{PDF: d.file, SHA256: sum, Pages: len(pages) + 1, OriginalPages: len(pages)}
-	if report != nil {
-		res.Dropped = report.Dropped
-	}
+	res.PDF, res.SHA256 = d.file, sum
 	return res, nil
 }
 

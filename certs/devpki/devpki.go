@@ -165,13 +165,7 @@ func (p *PKI) OfficerFiles(id int64) (certPath, keyPath string) {
 // Errors: EINVALID for a bad unit code or name (see cleanName: NFC UTF-8, at most 64
 // characters, no control characters) or a damaged existing seal.
 func (p *PKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) {
-	if unit == nil {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no unit")
-	}
-	if err := chungthuc.CheckUnitCode(unit.Code); err != nil {
-		return nil, err
-	}
-	name, err := cleanName("unit name", unit.Name)
+	subject, err := sealSubject(unit)
 	if err != nil {
 		return nil, err
 	}
@@ -183,15 +177,6 @@ func (p *PKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) {
 		return nil, err
 	}
 	sk, _, err := p.issue("seal of unit "+unit.Code, certPath, keyPath, func(pub crypto.PublicKey) (*x509.Certificate, error) {
-		subject, err := marshalName(
-			nameAttr{oid: oidCountry, value: "VN", printable: true},
-			nameAttr{oid: oidOrganization, value: name},
-			nameAttr{oid: oidSerialNumber, value: unit.Code, printable: true},
-			nameAttr{oid: oidCommonName, value: name},
-		)
-		if err != nil {
-			return nil, err
-		}
 		return p.leafTemplate(subject, pub)
 	})
 	if err != nil {
@@ -209,28 +194,9 @@ func (p *PKI) IssueSeal(unit *chungthuc.Unit) (*chungthuc.SigningKey, error) {
 // Errors: EINVALID for an officer without ID, an officer of another unit, bad names (see
 // IssueSeal) or a damaged existing certificate.
 func (p *PKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chungthuc.SigningKey, []byte, error) {
-	if o == nil || unit == nil {
-		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "no officer or no unit")
-	}
-	if o.ID <= 0 {
-		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "officer has no ID; create it in the register first")
-	}
-	if o.UnitID != 0 && unit.ID != 0 && o.UnitID != unit.ID {
-		return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "officer %d belongs to unit %d, not %d", o.ID, o.UnitID, unit.ID)
-	}
-	name, err := cleanName("officer name", o.Name)
+	subject, err := officerSubject(o, unit)
 	if err != nil {
 		return nil, nil, err
-	}
-	unitName, err := cleanName("unit name", unit.Name)
-	if err != nil {
-		return nil, nil, err
-	}
-	title := ""
-	if o.Title != "" {
-		if title, err = cleanName("officer title", o.Title); err != nil {
-			return nil, nil, err
-		}
 	}
 	if sk, certPEM := p.cached(officerKey(o.ID)); sk != nil {
 		return sk, bytes.Clone(certPEM), nil
@@ -240,18 +206,6 @@ func (p *PKI) IssueOfficer(o *chungthuc.Officer, unit *chungthuc.Unit) (*chungth
 		return nil, nil, err
 	}
 	sk, certPEM, err := p.issue(fmt.Sprintf("officer %d", o.ID), certPath, keyPath, func(pub crypto.PublicKey) (*x509.Certificate, error) {
-		attrs := []nameAttr{
-			{oid: oidCountry, value: "VN", printable: true},
-			{oid: oidOrganization, value: unitName},
-		}
-		if title != "" {
-			attrs = append(attrs, nameAttr{oid: OIDTitle, value: title})
-		}
-		attrs = append(attrs, nameAttr{oid: oidCommonName, value: name})
-		subject, err := marshalName(attrs...)
-		if err != nil {
-			return nil, err
-		}
 		return p.leafTemplate(subject, pub)
 	})
 	if err != nil {

@@ -169,8 +169,11 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 func cmdOfficer(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "cert" {
+		return cmdOfficerCert(ctx, cfg, args[1:], stdout, logger) // officercert.go
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("officer: expected 'officer add'")
+		return usagef("officer: expected 'officer add' or 'officer cert'")
 	}
 	fs := newFlags("officer add")
 	unit := fs.String("unit", "", "unit code")

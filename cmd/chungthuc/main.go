@@ -2,7 +2,7 @@
 //
 //	chungthuc certify --unit CODE --officer ID --title TEXT --out FILE SCAN...
 //	chungthuc verify [--trust ROOT.pem] FILE.pdf
-//	chungthuc officer add --unit CODE --name NAME --title TITLE
+//	chungthuc officer add --unit CODE --name NAME --title TITLE | officer cert --id N --csr FILE | --cert FILE
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
 //	chungthuc migrate | fsck [--grace D] [--deep] | audit verify
@@ -64,6 +64,9 @@ Commands:
                           code stops working; audited
   officer add --unit CODE --name NAME --title TITLE
                           add an officer (prints the id; issues a dev certificate)
+  officer cert --id N --csr FILE | --cert FILE
+                          register the certificate of an officer's own signing device: issued
+                          by the dev PKI from a PKCS#10 request, or issued by a CA (checked)
   unit add --code CODE --name NAME --place PLACE
                           add a certifying unit
   book list|open --unit CODE [--year Y] | book close --id N

@@ -37,6 +37,8 @@ const (
 	ctxSigAP
 	ctxDSS
 	ctxMeta
+	ctxFormRes // AcroForm /DR: resources for appearances a viewer generates
+	ctxExt     // catalog /Extensions: developer extension declarations
 )
 
 type differ struct {
@@ -46,11 +48,12 @@ type differ struct {
 	seen  map[[2]int]bool
 	owner map[int]int // annots array object → page object
 	steps int
+	paint *paintCache // nil: no overlay analysis
 }
 
 // diffRevisions lists the changes from s to f.
-func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
-	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}}
+func diffRevisions(s, f *pdf.Revision, later map[int]bool, paint *paintCache) []Change {
+	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}, paint: paint}
 	changed := d.changedObjects()
 	var out []Change
 	if s.Trailer().Has("Encrypt") != f.Trailer().Has("Encrypt") || !pdf.Equal(s.Trailer().Get("Encrypt"), f.Trailer().Get("Encrypt")) {
@@ -68,7 +71,7 @@ func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
 		}
 		out = append(out, d.judge(num, c))
 	}
-	return out
+	return append(out, d.overlays()...)
 }
 
 // changedObjects lists the objects whose value differs between s and f.
@@ -105,6 +108,12 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	if r, ok := o.(pdf.Ref); ok {
+		if c == ctxDoc && d.isPageNode(r.Num) {
+			// A destination, outline item, structure element (/Pg) or name tree that
+			// points at a page: the page is judged as a page (what it shows), the path
+			// to it shows nothing by itself.
+			c = ctxPage
+		}
 		key := [2]int{r.Num, int(c)}
 		d.ctx[r.Num] |= c
 		if d.seen[key] {
@@ -116,6 +125,19 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	d.walkValue(o, c, 0, depth+1)
+}
+
+// isPageNode reports whether object num is a page or page-tree node in the final revision
+// and was one in the signed revision (a new page is judged through the page tree).
+func (d *differ) isPageNode(num int) bool {
+	t := pdf.NameOf(d.f.Resolve(d.f.Dict(d.f.Ref(num)).Get("Type")))
+	if t != "Page" && t != "Pages" {
+		return false
+	}
+	if !d.inS(num) {
+		return false
+	}
+	return pdf.NameOf(d.s.Resolve(d.s.Dict(d.s.Ref(num)).Get("Type"))) == t
 }
 
 func (d *differ) walkValue(v pdf.Object, c ctxKind, num int, depth int) {
@@ -162,10 +184,15 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				child = ctxPage
 			case "Metadata":
 				child = ctxMeta
+			case "Extensions":
+				child = ctxExt
 			}
 		case ctxAcroForm:
-			if k == "Fields" {
+			switch k {
+			case "Fields":
 				child = ctxFields
+			case "DR":
+				child = ctxFormRes
 			}
 		case ctxField:
 			switch k {
@@ -197,7 +224,7 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				continue // FieldMDP/UR references back into the document; not shown
 			}
 			child = ctxSigValue
-		case ctxSigAP, ctxDSS, ctxMeta:
+		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt:
 			child = c
 		}
 		if c == ctxPage && k == "Annots" {
@@ -249,7 +276,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		}
 	}
 	isNew := !d.inS(num)
-	for bit := ctxDoc; bit <= ctxMeta; bit <<= 1 {
+	for bit := ctxDoc; bit <= ctxExt; bit <<= 1 {
 		if c&bit == 0 {
 			continue
 		}
@@ -258,6 +285,14 @@ func (d *differ) judge(num int, c ctxKind) Change {
 			allow("dss", "validation data (DSS)")
 		case ctxMeta:
 			allow("metadata", "document metadata")
+		case ctxExt:
+			allow("catalog", "developer extensions declared")
+		case ctxFormRes:
+			if isNew {
+				allow("form", "form default resources added (fonts for field appearances)")
+			} else {
+				deny("form", "form default resources that existed when signing were changed")
+			}
 		case ctxSigValue, ctxSigAP:
 			if isNew {
 				allow("signature", "a later signature")
@@ -364,6 +399,11 @@ func (d *differ) catalogChange() string {
 	for _, k := range pdf.ChangedKeys(sc, fc) {
 		switch k {
 		case "DSS", "Metadata", "Extensions":
+		case "Version":
+			// A later writer declaring a newer version changes no page.
+			if _, ok := fc.Get("Version").(pdf.Name); !ok {
+				return "catalog entry /Version is not a name"
+			}
 		case "AcroForm":
 			if msg := d.acroFormChange(); msg != "" {
 				return msg
@@ -377,7 +417,7 @@ func (d *differ) catalogChange() string {
 
 func (d *differ) catalogOnlyDSS() bool {
 	for _, k := range pdf.ChangedKeys(d.s.Root(), d.f.Root()) {
-		if k != "DSS" && k != "Extensions" {
+		if k != "DSS" && k != "Extensions" && k != "Version" {
 			return false
 		}
 	}
@@ -403,9 +443,47 @@ func (d *differ) acroFormChange() string {
 				return msg
 			}
 		case "SigFlags":
+		case "DA":
+			// A default appearance for fields created later; an existing one may not
+			// change (fields without an appearance of their own are drawn with it).
+			if sa.Has("DA") {
+				return "form entry /DA changed"
+			}
+		case "DR":
+			if msg := d.resourcesKept(d.s.Dict(sa.Get("DR")), d.f.Dict(fa.Get("DR")), 0); msg != "" {
+				return msg
+			}
 		default:
 			return fmt.Sprintf("form entry /%s changed", k)
 		}
+	}
+	return ""
+}
+
+// resourcesKept explains a change of the form's default resources that alters an entry
+// present when signing, or returns "": new entries (fonts for the later signer's own
+// appearance) are allowed, since a name already in use keeps its object.
+func (d *differ) resourcesKept(s, f *pdf.Dict, depth int) string {
+	if s == nil {
+		return ""
+	}
+	if f == nil {
+		return "form default resources removed"
+	}
+	for k, sv := range s.All() {
+		fv := f.Get(k)
+		if pdf.Equal(sv, fv) {
+			continue
+		}
+		sd, fd := d.s.Dict(sv), d.f.Dict(fv)
+		_, sIsRef := sv.(pdf.Ref)
+		if depth == 0 && !sIsRef && sd != nil && fd != nil {
+			if msg := d.resourcesKept(sd, fd, 1); msg != "" {
+				return msg
+			}
+			continue
+		}
+		return fmt.Sprintf("form default resource /%s changed", k)
 	}
 	return ""
 }
@@ -509,6 +587,13 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 			if sd.Has("V") || !fd.Has("V") {
 				return "the appearance of a signature field changed"
 			}
+		case "F":
+			// Signing applications set flags on the field they sign (Adobe: 4 → 132,
+			// print and locked). Flags that reveal a hidden widget are judged by the
+			// overlay rule (overlay.go), which compares what it then paints.
+			if _, ok := pdf.IntOf(d.f.Resolve(fd.Get("F"))); !ok {
+				return "signature field entry /F is not an integer"
+			}
 		default:
 			return fmt.Sprintf("signature field entry /%s changed", k)
 		}
@@ -557,10 +642,12 @@ func accountAppended(f *pdf.Revision, from, to int64) string {
 	data := f.File().Data()
 	type span struct{ a, b int64 }
 	var spans []span
+	update := false // a cross-reference section was appended: the bytes are a revision
 	for _, sec := range f.Sections() {
 		if sec.Off < from {
 			continue
 		}
+		update = true
 		spans = append(spans, span{sec.Off, sec.End})
 		for i, e := range sec.Entries {
 			if e.Type != pdf.InUse || e.Off < from || e.Off >= to {
@@ -590,6 +677,14 @@ func accountAppended(f *pdf.Revision, from, to int64) string {
 			switch {
 			case bytes.HasPrefix(buf[pos:], []byte("%%EOF")):
 				pos += 5
+			case buf[pos] == '%' && update:
+				// A comment ("%iText-5.5.13", a PDFBox or DSS version line) in an
+				// incremental update: not content, no reader parses anything in it. Without
+				// an appended cross-reference section there is no update, and bytes after
+				// the signature (even a comment and %%EOF) are unsigned extra.
+				for pos < len(buf) && buf[pos] != '\n' && buf[pos] != '\r' {
+					pos++
+				}
 			case bytes.HasPrefix(buf[pos:], []byte("startxref")):
 				pos += len("startxref")
 				_, next, ok := pdf.ReadUint(buf, pos)

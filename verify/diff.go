@@ -49,6 +49,9 @@ type differ struct {
 	owner map[int]int // annots array object → page object
 	steps int
 	paint *paintCache // nil: no overlay analysis
+	// prepared: objects of the previous appearance of prepared signature fields signed
+	// after s (a signer may rewrite them in place when nothing else uses them)
+	prepared map[int]bool
 }
 
 // diffRevisions lists the changes from s to f.
@@ -64,6 +67,16 @@ func diffRevisions(s, f *pdf.Revision, later map[int]bool, paint *paintCache) []
 	}
 	d.walk(f.Trailer().Get("Root"), ctxCatalog, 0)
 	d.walk(f.Trailer().Get("Info"), ctxMeta, 0)
+	d.prepared = map[int]bool{}
+	for _, num := range changed {
+		sd, fd := d.s.Dict(d.s.Ref(num)), d.f.Dict(d.f.Ref(num))
+		if !d.inS(num) || sd == nil || fd == nil || sd.Has("V") || !fd.Has("V") || d.fieldType(fd) != "Sig" {
+			continue
+		}
+		for _, n := range d.appearanceRefs(sd) {
+			d.prepared[n] = true
+		}
+	}
 	for _, num := range changed {
 		c, ok := d.ctx[num]
 		if !ok {
@@ -296,6 +309,10 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		case ctxSigValue, ctxSigAP:
 			if isNew {
 				allow("signature", "a later signature")
+			} else if bit == ctxSigAP && c == ctxSigAP && d.prepared[num] && !d.inTrailer(num) {
+				// The empty appearance of a prepared field, rewritten in place by the
+				// signer who fills the field, and used by nothing else (pyHanko allows it).
+				allow("signature", "the appearance of a prepared signature field, filled by a later signature")
 			} else {
 				deny("signature", "an existing signature or appearance object was changed")
 			}
@@ -587,6 +604,11 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 			if sd.Has("V") || !fd.Has("V") {
 				return "the appearance of a signature field changed"
 			}
+			if k == "AP" {
+				if n := d.sharedOldAppearance(sd); n != 0 {
+					return fmt.Sprintf("the field's previous appearance (object %d) is shared with another part of the document; a signer may replace only an appearance of its own", n)
+				}
+			}
 		case "F":
 			// Signing applications set flags on the field they sign (Adobe: 4 → 132,
 			// print and locked). Flags that reveal a hidden widget are judged by the
@@ -599,6 +621,59 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 		}
 	}
 	return ""
+}
+
+// sharedOldAppearance returns an object of a prepared signature field's previous /AP (the
+// dictionary, or a stream of it) that the final revision still uses elsewhere — through
+// the document or straight from the trailer — or 0. pyHanko refuses such an update
+// (test_disallow_appearance_stream_override_if_clobbers): the field's appearance was not
+// the field's alone.
+func (d *differ) sharedOldAppearance(sd *pdf.Dict) int {
+	for _, n := range d.appearanceRefs(sd) {
+		if d.ctx[n]&^ctxSigAP != 0 || d.inTrailer(n) {
+			return n
+		}
+	}
+	return 0
+}
+
+// inTrailer reports whether the final trailer refers to object n directly (other than
+// through /Root, /Info, /Encrypt).
+func (d *differ) inTrailer(n int) bool {
+	for k, v := range d.f.Trailer().All() {
+		if k == "Root" || k == "Info" || k == "Encrypt" {
+			continue
+		}
+		if r, ok := v.(pdf.Ref); ok && r.Num == n {
+			return true
+		}
+	}
+	return false
+}
+
+// appearanceRefs lists the indirect objects of a field's /AP in the signed revision: the
+// dictionary and its N, R, D streams or state dictionaries.
+func (d *differ) appearanceRefs(sd *pdf.Dict) []int {
+	var refs []int
+	ap := sd.Get("AP")
+	if r, ok := ap.(pdf.Ref); ok {
+		refs = append(refs, r.Num)
+	}
+	apd := d.s.Dict(ap)
+	for _, k := range []pdf.Name{"N", "R", "D"} {
+		v := apd.Get(k)
+		if r, ok := v.(pdf.Ref); ok {
+			refs = append(refs, r.Num)
+		}
+		if states, ok := d.s.Resolve(v).(*pdf.Dict); ok {
+			for _, sv := range states.All() {
+				if r, ok := sv.(pdf.Ref); ok {
+					refs = append(refs, r.Num)
+				}
+			}
+		}
+	}
+	return refs
 }
 
 // pageChange explains a disallowed change of a page or page-tree node, or returns "".

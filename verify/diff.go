@@ -199,6 +199,10 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				child = ctxMeta
 			case "Extensions":
 				child = ctxExt
+			case "Perms":
+				// Signature dictionaries (DocMDP, UR3): judged as signatures, and their
+				// /Reference /Data pointing back at the catalog is not a second path.
+				child = ctxSigValue
 			}
 		case ctxAcroForm:
 			switch k {
@@ -689,6 +693,9 @@ func (d *differ) pageChange(num int, isNew bool) string {
 		return "a page was changed"
 	}
 	for _, k := range pdf.ChangedKeys(sd, fd) {
+		if k == "Tabs" {
+			continue // the tab order among annotations shows nothing
+		}
 		if k != "Annots" {
 			return fmt.Sprintf("page entry /%s changed", k)
 		}

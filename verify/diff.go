@@ -39,6 +39,7 @@ const (
 	ctxMeta
 	ctxFormRes // AcroForm /DR: resources for appearances a viewer generates
 	ctxExt     // catalog /Extensions: developer extension declarations
+	ctxStruct  // the logical structure tree (tags): read by assistive technology, not shown
 )
 
 type differ struct {
@@ -126,6 +127,10 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 			// points at a page: the page is judged as a page (what it shows), the path
 			// to it shows nothing by itself.
 			c = ctxPage
+		} else if c == ctxDoc && d.isStructNode(r.Num) {
+			// An outline item's /SE or a structure destination (/SD) pointing into the
+			// structure tree.
+			c = ctxStruct
 		}
 		key := [2]int{r.Num, int(c)}
 		d.ctx[r.Num] |= c
@@ -151,6 +156,16 @@ func (d *differ) isPageNode(num int) bool {
 		return false
 	}
 	return pdf.NameOf(d.s.Resolve(d.s.Dict(d.s.Ref(num)).Get("Type"))) == t
+}
+
+// isStructNode reports whether object num is a structure element or the structure tree
+// root in the final revision.
+func (d *differ) isStructNode(num int) bool {
+	switch pdf.NameOf(d.f.Resolve(d.f.Dict(d.f.Ref(num)).Get("Type"))) {
+	case "StructElem", "StructTreeRoot":
+		return true
+	}
+	return false
 }
 
 func (d *differ) walkValue(v pdf.Object, c ctxKind, num int, depth int) {
@@ -199,6 +214,8 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				child = ctxMeta
 			case "Extensions":
 				child = ctxExt
+			case "StructTreeRoot":
+				child = ctxStruct
 			case "Perms":
 				// Signature dictionaries (DocMDP, UR3): judged as signatures, and their
 				// /Reference /Data pointing back at the catalog is not a second path.
@@ -243,6 +260,15 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 			child = ctxSigValue
 		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt:
 			child = c
+		case ctxStruct:
+			switch k {
+			case "Obj", "Pg", "Stm", "StmOwn":
+				// References from a structure element to what it tags (an
+				// annotation, a page, a content stream): those are shown, and judged,
+				// through the page tree; the reference itself shows nothing.
+				continue
+			}
+			child = ctxStruct
 		}
 		if c == ctxPage && k == "Annots" {
 			if _, ok := v.(pdf.Array); ok {
@@ -293,7 +319,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		}
 	}
 	isNew := !d.inS(num)
-	for bit := ctxDoc; bit <= ctxExt; bit <<= 1 {
+	for bit := ctxDoc; bit <= ctxStruct; bit <<= 1 {
 		if c&bit == 0 {
 			continue
 		}
@@ -304,6 +330,12 @@ func (d *differ) judge(num int, c ctxKind) Change {
 			allow("metadata", "document metadata")
 		case ctxExt:
 			allow("catalog", "developer extensions declared")
+		case ctxStruct:
+			if msg := d.structChange(num, isNew); msg != "" {
+				deny("structure", "%s", msg)
+			} else {
+				allow("structure", "structure tree: elements for added fields registered")
+			}
 		case ctxFormRes:
 			if isNew {
 				allow("form", "form default resources added (fonts for field appearances)")
@@ -678,6 +710,63 @@ func (d *differ) appearanceRefs(sd *pdf.Dict) []int {
 		}
 	}
 	return refs
+}
+
+// structChange explains a disallowed change of a structure-tree object, or returns "".
+// A later signer registers its widget in a tagged document: a new structure element with
+// an object reference, the parent tree (number tree) and its next key, and the /K of an
+// existing element that gains the new kid. Those are allowed; so is any new structure
+// object. Anything else of an existing element — its type, alternate text, actual text,
+// expansion, language, attributes — or a kid removed is a modification: it changes what
+// assistive technology reads.
+func (d *differ) structChange(num int, isNew bool) string {
+	if isNew {
+		return ""
+	}
+	sv, _ := d.s.Object(num)
+	fv, _ := d.f.Object(num)
+	sd, ok1 := sv.(*pdf.Dict)
+	fd, ok2 := fv.(*pdf.Dict)
+	if !ok1 || !ok2 {
+		if sa, ok := sv.(pdf.Array); ok {
+			if fa, ok := fv.(pdf.Array); ok && keptIn(sa, fa) {
+				return "" // a kids or parent-tree array that only gained elements
+			}
+		}
+		return "a structure tree object was changed"
+	}
+	for _, k := range pdf.ChangedKeys(sd, fd) {
+		switch k {
+		case "ParentTree", "ParentTreeNextKey", "Limits", "Nums", "Kids":
+		case "K":
+			sk, fk := sd.Get("K"), fd.Get("K")
+			sa, ok := sk.(pdf.Array)
+			if !ok {
+				sa = pdf.Array{sk}
+			}
+			fa, ok := fk.(pdf.Array)
+			if !ok {
+				fa = pdf.Array{fk}
+			}
+			if !keptIn(sa, fa) {
+				return "a structure element lost or reordered a kid"
+			}
+		default:
+			return fmt.Sprintf("structure entry /%s changed", k)
+		}
+	}
+	return ""
+}
+
+// keptIn reports whether every element of s appears in f, in order.
+func keptIn(s, f pdf.Array) bool {
+	i := 0
+	for _, el := range f {
+		if i < len(s) && pdf.Equal(s[i], el) {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 // pageChange explains a disallowed change of a page or page-tree node, or returns "".

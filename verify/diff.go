@@ -329,7 +329,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		case ctxMeta:
 			allow("metadata", "document metadata")
 		case ctxExt:
-			allow("catalog", "developer extensions declared")
+			allow("dss", "developer extensions declared (they accompany validation data)")
 		case ctxStruct:
 			if msg := d.structChange(num, isNew); msg != "" {
 				deny("structure", "%s", msg)

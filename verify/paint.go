@@ -161,7 +161,7 @@ func (pt *painter) run(content []byte, res *pdf.Dict, ctm pdf.Matrix, clip pdf.R
 	}
 	l := pdf.NewContentLexer(content)
 	num := func(op pdf.Op, i int) float64 {
-		if i >= len(op.Operands) {
+		if i < 0 || i >= len(op.Operands) {
 			return 0
 		}
 		v, _ := l.Number(op.Operands[i])

@@ -50,32 +50,34 @@ func fieldObj(t testing.TB, pdf []byte) int {
 	return fields[len(fields)-1].(ipdf.Ref).Num
 }
 
-func TestSneakyOverlay(t *testing.T) {
-	victim := signedCopy(t)
-	counter := func(o signOpts) []byte {
+// sneakyOverlay is one painted-over countersignature of our certified copy.
+type sneakyOverlay struct {
+	name  string
+	build func(t testing.TB) []byte
+	// painted[i]: signature i+1 is painted over (TOTAL_FAILED/MODIFIED_AFTER_SIGNING)
+	painted []bool
+}
+
+func sneakyOverlays() []sneakyOverlay {
+	counter := func(t testing.TB, o signOpts) []byte {
 		o.key, o.field, o.visible = bank(), "Bank", true
-		return signPDF(t, victim, o)
+		return signPDF(t, signedCopy(t), o)
 	}
-	cases := []struct {
-		name string
-		make func(t *testing.T) []byte
-		// painted[i]: signature i+1 is painted over (TOTAL_FAILED/MODIFIED_AFTER_SIGNING)
-		painted []bool
-	}{
-		{"opaque_widget_over_statement_page", func(t *testing.T) []byte {
-			return counter(signOpts{rect: "[40 700 560 770]"})
+	return []sneakyOverlay{
+		{"opaque_widget_over_statement_page", func(t testing.TB) []byte {
+			return counter(t, signOpts{rect: "[40 700 560 770]"})
 		}, []bool{true, true, false}},
-		{"opaque_widget_over_scan_page", func(t *testing.T) []byte {
-			return counter(signOpts{rect: "[100 420 250 580]", page: objPage1})
+		{"opaque_widget_over_scan_page", func(t testing.TB) []byte {
+			return counter(t, signOpts{rect: "[100 420 250 580]", page: objPage1})
 		}, []bool{true, true, false}},
-		{"huge_rect_off_page_covering_everything", func(t *testing.T) []byte {
-			return counter(signOpts{rect: "[-100000 -100000 100000 100000]"})
+		{"huge_rect_off_page_covering_everything", func(t testing.TB) []byte {
+			return counter(t, signOpts{rect: "[-100000 -100000 100000 100000]"})
 		}, []bool{true, true, false}},
-		{"widget_over_the_seal_appearance", func(t *testing.T) []byte {
+		{"widget_over_the_seal_appearance", func(t testing.TB) []byte {
 			// Only the seal painted there: the officer's revision had nothing at that spot.
-			return counter(signOpts{rect: "[400 60 500 100]"})
+			return counter(t, signOpts{rect: "[400 60 500 100]"})
 		}, []bool{false, true, false}},
-		{"widget_over_text_in_a_form_xobject", func(t *testing.T) []byte {
+		{"widget_over_text_in_a_form_xobject", func(t testing.TB) []byte {
 			// The statement drawn through a form XObject, then painted over.
 			base := attackBase()
 			base.objs[20] = streamObj("/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>", []byte("BT /F1 12 Tf 1 0 0 1 300 300 Tm (LOI CHUNG) Tj ET"))
@@ -83,8 +85,8 @@ func TestSneakyOverlay(t *testing.T) {
 			base.objs[8] = streamObj("", []byte("q 1 0 0 1 0 0 cm /St Do Q"))
 			return signPDF(t, certifiedCopy(t, base.classic()), signOpts{key: bank(), field: "Bank", visible: true, rect: "[310 295 400 320]"})
 		}, []bool{true, true, false}},
-		{"hidden_widget_later_made_visible", func(t *testing.T) []byte {
-			hidden := counter(signOpts{rect: "[40 700 560 770]", flags: 2 | 4})
+		{"hidden_widget_later_made_visible", func(t testing.TB) []byte {
+			hidden := counter(t, signOpts{rect: "[40 700 560 770]", flags: 2 | 4})
 			// Hidden: nothing is painted, all three signatures stand.
 			rep := mustVerify(t, hidden, testOptions())
 			if !rep.Valid {
@@ -97,9 +99,13 @@ func TestSneakyOverlay(t *testing.T) {
 			return signPDF(t, hidden, signOpts{key: bank(), field: "Bank2", extra: map[int][]byte{num: []byte(serialize(d))}})
 		}, []bool{true, true, true, false}},
 	}
+}
+
+func TestSneakyOverlay(t *testing.T) {
+	cases := sneakyOverlays()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			pdf := c.make(t)
+			pdf := c.build(t)
 			writeAttack(t, "overlay_"+c.name, pdf)
 			rep := mustVerify(t, pdf, testOptions())
 			if rep.Valid {

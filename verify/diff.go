@@ -198,6 +198,12 @@ func (d *differ) annotCtx(o pdf.Object) ctxKind {
 
 func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 	isSig := c == ctxField && d.fieldType(x) == "Sig"
+	if c == ctxField && !isSig && num != 0 && !x.Has("Parent") && d.isWidgetKid(x) {
+		// A bare widget listed in a field's /Kids without /Parent: its field's type.
+		if owner := d.kidOwner(num, x); owner != 0 && owner != num {
+			isSig = d.fieldType(d.f.Dict(d.f.Ref(owner))) == "Sig"
+		}
+	}
 	for i := range x.Len() {
 		k, v := x.At(i)
 		child := ctxDoc
@@ -230,7 +236,7 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 			}
 		case ctxField:
 			switch k {
-			case "Parent":
+			case "Parent", "Kids":
 				child = ctxField
 			case "P":
 				child = ctxPage
@@ -575,8 +581,39 @@ func (d *differ) allowedNewSigField(o pdf.Object) bool {
 		return false
 	}
 	fd := d.f.Dict(r)
-	if fd == nil || d.fieldType(fd) != "Sig" || fd.Has("Kids") {
+	if fd == nil {
 		return false
+	}
+	if d.isWidgetKid(fd) {
+		// A widget of a (new) signature field kept as a separate annotation: allowed
+		// with its field.
+		owner := d.kidOwner(r.Num, fd)
+		return owner != 0 && owner != r.Num && d.allowedNewSigFieldDict(owner, d.f.Dict(d.f.Ref(owner)))
+	}
+	return d.allowedNewSigFieldDict(r.Num, fd)
+}
+
+func (d *differ) allowedNewSigFieldDict(num int, fd *pdf.Dict) bool {
+	if fd == nil || d.inS(num) || d.fieldType(fd) != "Sig" {
+		return false
+	}
+	visible := !invisible(d.f, fd)
+	if fd.Has("Kids") {
+		kids := d.f.Array(fd.Get("Kids"))
+		if len(kids) == 0 || len(kids) > 16 {
+			return false
+		}
+		for _, k := range kids {
+			kr, ok := k.(pdf.Ref)
+			kd := d.f.Dict(k)
+			if !ok || d.inS(kr.Num) || kd == nil || !d.isWidgetKid(kd) {
+				return false
+			}
+			if p, ok := kd.Get("Parent").(pdf.Ref); ok && p.Num != num {
+				return false
+			}
+			visible = visible || !invisible(d.f, kd)
+		}
 	}
 	if v, ok := fd.Get("V").(pdf.Ref); ok {
 		return d.later[v.Num]
@@ -584,7 +621,33 @@ func (d *differ) allowedNewSigField(o pdf.Object) bool {
 	if fd.Has("V") {
 		return false
 	}
-	return invisible(d.f, fd)
+	return !visible
+}
+
+// isWidgetKid reports whether d is a bare widget annotation: no field entries of its own.
+func (d *differ) isWidgetKid(x *pdf.Dict) bool {
+	return pdf.NameOf(d.f.Resolve(x.Get("Subtype"))) == "Widget" && !x.Has("FT") && !x.Has("T") && !x.Has("V") && !x.Has("Kids")
+}
+
+// kidOwner returns the field a bare widget belongs to: its /Parent, else the new field of
+// the form whose /Kids list it; 0 if none.
+func (d *differ) kidOwner(num int, x *pdf.Dict) int {
+	if p, ok := x.Get("Parent").(pdf.Ref); ok {
+		return p.Num
+	}
+	_, fields := d.fieldsArrays()
+	for _, f := range fields {
+		fr, ok := f.(pdf.Ref)
+		if !ok || d.inS(fr.Num) {
+			continue
+		}
+		for _, k := range d.f.Array(d.f.Dict(f).Get("Kids")) {
+			if kr, ok := k.(pdf.Ref); ok && kr.Num == num {
+				return fr.Num
+			}
+		}
+	}
+	return 0
 }
 
 // invisible reports whether a widget cannot show anything (no appearance or no area).
@@ -612,6 +675,15 @@ func invisible(r *pdf.Revision, fd *pdf.Dict) bool {
 func (d *differ) fieldChange(num int, isNew bool) string {
 	if isNew {
 		if d.allowedNewSigField(d.f.Ref(num)) {
+			return ""
+		}
+		if kids, ok := d.f.Resolve(d.f.Ref(num)).(pdf.Array); ok && len(kids) > 0 {
+			// An indirect /Kids array of a new signature field.
+			for _, k := range kids {
+				if !d.allowedNewSigField(k) {
+					return "a form field or widget was added"
+				}
+			}
 			return ""
 		}
 		return "a form field or widget was added"

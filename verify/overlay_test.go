@@ -5,6 +5,7 @@ import (
 
 	"bytes"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,5 +256,40 @@ func writeAttack(t testing.TB, name string, pdf []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name+".pdf"), pdf, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSeparateWidgetSignatureField: a countersignature whose field keeps its widget as a
+// separate annotation in an indirect /Kids array (as pyHanko can write) is an allowed
+// signature field; a /Kids that adopts an existing annotation, or an unsigned visible one,
+// is not.
+func TestSeparateWidgetSignatureField(t *testing.T) {
+	victim := signedCopy(t)
+	r := docView(t, victim)
+	size := sizeOf(r)
+	sigNum, fieldNum, apNum, widgetNum, kidsNum := size, size+1, size+2, size+3, size+4
+	page := objPage2
+	build := func(kids string, withV bool) []byte {
+		pd := r.Dict(ipdf.Ref{Num: page}).Clone()
+		annots := append(ipdf.Array{}, r.Array(pd.Get("Annots"))...)
+		pd.Set("Annots", append(annots, ipdf.Ref{Num: widgetNum}))
+		v := fmt.Sprintf(" /V %d 0 R", sigNum)
+		if !withV {
+			v = ""
+		}
+		return signPDF(t, victim, signOpts{key: bank(), field: "Bank", visible: true, extra: map[int][]byte{
+			fieldNum:  []byte(fmt.Sprintf("<< /FT /Sig /T (Bank)%s /Kids %d 0 R >>", v, kidsNum)),
+			kidsNum:   []byte(kids),
+			widgetNum: []byte(fmt.Sprintf("<< /Type /Annot /Subtype /Widget /Rect [350 150 550 220] /F 4 /P %d 0 R /AP << /N %d 0 R >> >>", page, apNum)),
+			page:      []byte(serialize(pd)),
+		}})
+	}
+	rep := mustVerify(t, build(fmt.Sprintf("[%d 0 R]", widgetNum), true), testOptions())
+	if !rep.Valid || len(rep.Signatures) != 3 {
+		t.Fatalf("separate widget field not accepted:\n%s", dump(t, rep))
+	}
+	rep = mustVerify(t, build(fmt.Sprintf("[%d 0 R %d 0 R]", widgetNum, objField), true), testOptions())
+	if rep.Valid || rep.Signatures[0].Indication != TotalFailed {
+		t.Fatalf("a /Kids adopting the existing text field was accepted:\n%s", dump(t, rep))
 	}
 }

@@ -122,12 +122,12 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	if r, ok := o.(pdf.Ref); ok {
-		if c == ctxDoc && d.isPageNode(r.Num) {
+		if (c == ctxDoc || c == ctxAnnot) && d.isPageNode(r.Num) {
 			// A destination, outline item, structure element (/Pg) or name tree that
 			// points at a page: the page is judged as a page (what it shows), the path
 			// to it shows nothing by itself.
 			c = ctxPage
-		} else if c == ctxDoc && d.isStructNode(r.Num) {
+		} else if (c == ctxDoc || c == ctxAnnot) && d.isStructNode(r.Num) {
 			// An outline item's /SE or a structure destination (/SD) pointing into the
 			// structure tree.
 			c = ctxStruct
@@ -266,6 +266,10 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 			child = ctxSigValue
 		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt:
 			child = c
+		case ctxAnnot:
+			// An annotation's appearance, popup, border…: reported with the annotation
+			// (a modification either way). Its page (/P) is judged as a page (walk).
+			child = ctxAnnot
 		case ctxStruct:
 			switch k {
 			case "Obj", "Pg", "Stm", "StmOwn":

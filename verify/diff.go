@@ -928,9 +928,18 @@ func accountAppended(f *pdf.Revision, from, to int64) string {
 				// A comment ("%iText-5.5.13", a PDFBox or DSS version line) in an
 				// incremental update: not content, no reader parses anything in it. Without
 				// an appended cross-reference section there is no update, and bytes after
-				// the signature (even a comment and %%EOF) are unsigned extra.
+				// the signature (even a comment and %%EOF) are unsigned extra. A comment
+				// that looks like file structure ("% 6 0 obj … endobj", "trailer") is
+				// refused: a reader that rebuilds a damaged file by scanning may take it
+				// for an object.
+				start := pos
 				for pos < len(buf) && buf[pos] != '\n' && buf[pos] != '\r' {
 					pos++
+				}
+				for _, kw := range []string{"obj", "stream", "trailer", "xref", "EOF"} {
+					if bytes.Contains(buf[start:pos], []byte(kw)) {
+						return fmt.Sprintf("a comment appended after signing at byte %d looks like file structure (%q)", start, kw)
+					}
 				}
 			case bytes.HasPrefix(buf[pos:], []byte("startxref")):
 				pos += len("startxref")

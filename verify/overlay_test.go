@@ -220,6 +220,12 @@ func TestCleanForeignCountersignature(t *testing.T) {
 		t.Errorf("changing the form's existing /DA was accepted:\n%s", dump(t, rep))
 	}
 
+	// A comment is accepted as a comment, not as a hiding place for structure.
+	sneaky := signPDF(t, signedCopy(t), signOpts{key: bank(), field: "Bank", comment: "6 0 obj << /Length 20 >> stream BT (FAKE) Tj ET endstream endobj"})
+	if rep := mustVerify(t, sneaky, testOptions()); rep.Valid || rep.Signatures[0].Indication != TotalFailed {
+		t.Errorf("a comment holding an object was accepted:\n%s", dump(t, rep))
+	}
+
 	// pdfsig (poppler 22.12 with NSS) checks the same files: our two signatures valid
 	// and trusted; it does not validate the BER countersignature ("Unknown Validation
 	// Failure"), so the third is compared on the same update written in DER.

@@ -37,6 +37,9 @@ const (
 	ctxSigAP
 	ctxDSS
 	ctxMeta
+	ctxFormRes // AcroForm /DR: resources for appearances a viewer generates
+	ctxExt     // catalog /Extensions: developer extension declarations
+	ctxStruct  // the logical structure tree (tags): read by assistive technology, not shown
 )
 
 type differ struct {
@@ -46,11 +49,15 @@ type differ struct {
 	seen  map[[2]int]bool
 	owner map[int]int // annots array object → page object
 	steps int
+	paint *paintCache // nil: no overlay analysis
+	// prepared: objects of the previous appearance of prepared signature fields signed
+	// after s (a signer may rewrite them in place when nothing else uses them)
+	prepared map[int]bool
 }
 
 // diffRevisions lists the changes from s to f.
-func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
-	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}}
+func diffRevisions(s, f *pdf.Revision, later map[int]bool, paint *paintCache) []Change {
+	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}, paint: paint}
 	changed := d.changedObjects()
 	var out []Change
 	if s.Trailer().Has("Encrypt") != f.Trailer().Has("Encrypt") || !pdf.Equal(s.Trailer().Get("Encrypt"), f.Trailer().Get("Encrypt")) {
@@ -61,6 +68,16 @@ func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
 	}
 	d.walk(f.Trailer().Get("Root"), ctxCatalog, 0)
 	d.walk(f.Trailer().Get("Info"), ctxMeta, 0)
+	d.prepared = map[int]bool{}
+	for _, num := range changed {
+		sd, fd := d.s.Dict(d.s.Ref(num)), d.f.Dict(d.f.Ref(num))
+		if !d.inS(num) || sd == nil || fd == nil || sd.Has("V") || !fd.Has("V") || d.fieldType(fd) != "Sig" {
+			continue
+		}
+		for _, n := range d.appearanceRefs(sd) {
+			d.prepared[n] = true
+		}
+	}
 	for _, num := range changed {
 		c, ok := d.ctx[num]
 		if !ok {
@@ -68,7 +85,7 @@ func diffRevisions(s, f *pdf.Revision, later map[int]bool) []Change {
 		}
 		out = append(out, d.judge(num, c))
 	}
-	return out
+	return append(out, d.overlays()...)
 }
 
 // changedObjects lists the objects whose value differs between s and f.
@@ -105,6 +122,16 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	if r, ok := o.(pdf.Ref); ok {
+		if (c == ctxDoc || c == ctxAnnot) && d.isPageNode(r.Num) {
+			// A destination, outline item, structure element (/Pg) or name tree that
+			// points at a page: the page is judged as a page (what it shows), the path
+			// to it shows nothing by itself.
+			c = ctxPage
+		} else if (c == ctxDoc || c == ctxAnnot) && d.isStructNode(r.Num) {
+			// An outline item's /SE or a structure destination (/SD) pointing into the
+			// structure tree.
+			c = ctxStruct
+		}
 		key := [2]int{r.Num, int(c)}
 		d.ctx[r.Num] |= c
 		if d.seen[key] {
@@ -116,6 +143,29 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	d.walkValue(o, c, 0, depth+1)
+}
+
+// isPageNode reports whether object num is a page or page-tree node in the final revision
+// and was one in the signed revision (a new page is judged through the page tree).
+func (d *differ) isPageNode(num int) bool {
+	t := pdf.NameOf(d.f.Resolve(d.f.Dict(d.f.Ref(num)).Get("Type")))
+	if t != "Page" && t != "Pages" {
+		return false
+	}
+	if !d.inS(num) {
+		return false
+	}
+	return pdf.NameOf(d.s.Resolve(d.s.Dict(d.s.Ref(num)).Get("Type"))) == t
+}
+
+// isStructNode reports whether object num is a structure element or the structure tree
+// root in the final revision.
+func (d *differ) isStructNode(num int) bool {
+	switch pdf.NameOf(d.f.Resolve(d.f.Dict(d.f.Ref(num)).Get("Type"))) {
+	case "StructElem", "StructTreeRoot":
+		return true
+	}
+	return false
 }
 
 func (d *differ) walkValue(v pdf.Object, c ctxKind, num int, depth int) {
@@ -148,6 +198,12 @@ func (d *differ) annotCtx(o pdf.Object) ctxKind {
 
 func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 	isSig := c == ctxField && d.fieldType(x) == "Sig"
+	if c == ctxField && !isSig && num != 0 && !x.Has("Parent") && d.isWidgetKid(x) {
+		// A bare widget listed in a field's /Kids without /Parent: its field's type.
+		if owner := d.kidOwner(num, x); owner != 0 && owner != num {
+			isSig = d.fieldType(d.f.Dict(d.f.Ref(owner))) == "Sig"
+		}
+	}
 	for i := range x.Len() {
 		k, v := x.At(i)
 		child := ctxDoc
@@ -162,14 +218,25 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				child = ctxPage
 			case "Metadata":
 				child = ctxMeta
+			case "Extensions":
+				child = ctxExt
+			case "StructTreeRoot":
+				child = ctxStruct
+			case "Perms":
+				// Signature dictionaries (DocMDP, UR3): judged as signatures, and their
+				// /Reference /Data pointing back at the catalog is not a second path.
+				child = ctxSigValue
 			}
 		case ctxAcroForm:
-			if k == "Fields" {
+			switch k {
+			case "Fields":
 				child = ctxFields
+			case "DR":
+				child = ctxFormRes
 			}
 		case ctxField:
 			switch k {
-			case "Parent":
+			case "Parent", "Kids":
 				child = ctxField
 			case "P":
 				child = ctxPage
@@ -197,8 +264,21 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				continue // FieldMDP/UR references back into the document; not shown
 			}
 			child = ctxSigValue
-		case ctxSigAP, ctxDSS, ctxMeta:
+		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt:
 			child = c
+		case ctxAnnot:
+			// An annotation's appearance, popup, border…: reported with the annotation
+			// (a modification either way). Its page (/P) is judged as a page (walk).
+			child = ctxAnnot
+		case ctxStruct:
+			switch k {
+			case "Obj", "Pg", "Stm", "StmOwn":
+				// References from a structure element to what it tags (an
+				// annotation, a page, a content stream): those are shown, and judged,
+				// through the page tree; the reference itself shows nothing.
+				continue
+			}
+			child = ctxStruct
 		}
 		if c == ctxPage && k == "Annots" {
 			if _, ok := v.(pdf.Array); ok {
@@ -249,7 +329,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		}
 	}
 	isNew := !d.inS(num)
-	for bit := ctxDoc; bit <= ctxMeta; bit <<= 1 {
+	for bit := ctxDoc; bit <= ctxStruct; bit <<= 1 {
 		if c&bit == 0 {
 			continue
 		}
@@ -258,9 +338,27 @@ func (d *differ) judge(num int, c ctxKind) Change {
 			allow("dss", "validation data (DSS)")
 		case ctxMeta:
 			allow("metadata", "document metadata")
+		case ctxExt:
+			allow("dss", "developer extensions declared (they accompany validation data)")
+		case ctxStruct:
+			if msg := d.structChange(num, isNew); msg != "" {
+				deny("structure", "%s", msg)
+			} else {
+				allow("structure", "structure tree: elements for added fields registered")
+			}
+		case ctxFormRes:
+			if isNew {
+				allow("form", "form default resources added (fonts for field appearances)")
+			} else {
+				deny("form", "form default resources that existed when signing were changed")
+			}
 		case ctxSigValue, ctxSigAP:
 			if isNew {
 				allow("signature", "a later signature")
+			} else if bit == ctxSigAP && c == ctxSigAP && d.prepared[num] && !d.inTrailer(num) {
+				// The empty appearance of a prepared field, rewritten in place by the
+				// signer who fills the field, and used by nothing else (pyHanko allows it).
+				allow("signature", "the appearance of a prepared signature field, filled by a later signature")
 			} else {
 				deny("signature", "an existing signature or appearance object was changed")
 			}
@@ -364,6 +462,11 @@ func (d *differ) catalogChange() string {
 	for _, k := range pdf.ChangedKeys(sc, fc) {
 		switch k {
 		case "DSS", "Metadata", "Extensions":
+		case "Version":
+			// A later writer declaring a newer version changes no page.
+			if _, ok := fc.Get("Version").(pdf.Name); !ok {
+				return "catalog entry /Version is not a name"
+			}
 		case "AcroForm":
 			if msg := d.acroFormChange(); msg != "" {
 				return msg
@@ -377,7 +480,7 @@ func (d *differ) catalogChange() string {
 
 func (d *differ) catalogOnlyDSS() bool {
 	for _, k := range pdf.ChangedKeys(d.s.Root(), d.f.Root()) {
-		if k != "DSS" && k != "Extensions" {
+		if k != "DSS" && k != "Extensions" && k != "Version" {
 			return false
 		}
 	}
@@ -403,9 +506,47 @@ func (d *differ) acroFormChange() string {
 				return msg
 			}
 		case "SigFlags":
+		case "DA":
+			// A default appearance for fields created later; an existing one may not
+			// change (fields without an appearance of their own are drawn with it).
+			if sa.Has("DA") {
+				return "form entry /DA changed"
+			}
+		case "DR":
+			if msg := d.resourcesKept(d.s.Dict(sa.Get("DR")), d.f.Dict(fa.Get("DR")), 0); msg != "" {
+				return msg
+			}
 		default:
 			return fmt.Sprintf("form entry /%s changed", k)
 		}
+	}
+	return ""
+}
+
+// resourcesKept explains a change of the form's default resources that alters an entry
+// present when signing, or returns "": new entries (fonts for the later signer's own
+// appearance) are allowed, since a name already in use keeps its object.
+func (d *differ) resourcesKept(s, f *pdf.Dict, depth int) string {
+	if s == nil {
+		return ""
+	}
+	if f == nil {
+		return "form default resources removed"
+	}
+	for k, sv := range s.All() {
+		fv := f.Get(k)
+		if pdf.Equal(sv, fv) {
+			continue
+		}
+		sd, fd := d.s.Dict(sv), d.f.Dict(fv)
+		_, sIsRef := sv.(pdf.Ref)
+		if depth == 0 && !sIsRef && sd != nil && fd != nil {
+			if msg := d.resourcesKept(sd, fd, 1); msg != "" {
+				return msg
+			}
+			continue
+		}
+		return fmt.Sprintf("form default resource /%s changed", k)
 	}
 	return ""
 }
@@ -444,8 +585,39 @@ func (d *differ) allowedNewSigField(o pdf.Object) bool {
 		return false
 	}
 	fd := d.f.Dict(r)
-	if fd == nil || d.fieldType(fd) != "Sig" || fd.Has("Kids") {
+	if fd == nil {
 		return false
+	}
+	if d.isWidgetKid(fd) {
+		// A widget of a (new) signature field kept as a separate annotation: allowed
+		// with its field.
+		owner := d.kidOwner(r.Num, fd)
+		return owner != 0 && owner != r.Num && d.allowedNewSigFieldDict(owner, d.f.Dict(d.f.Ref(owner)))
+	}
+	return d.allowedNewSigFieldDict(r.Num, fd)
+}
+
+func (d *differ) allowedNewSigFieldDict(num int, fd *pdf.Dict) bool {
+	if fd == nil || d.inS(num) || d.fieldType(fd) != "Sig" {
+		return false
+	}
+	visible := !invisible(d.f, fd)
+	if fd.Has("Kids") {
+		kids := d.f.Array(fd.Get("Kids"))
+		if len(kids) == 0 || len(kids) > 16 {
+			return false
+		}
+		for _, k := range kids {
+			kr, ok := k.(pdf.Ref)
+			kd := d.f.Dict(k)
+			if !ok || d.inS(kr.Num) || kd == nil || !d.isWidgetKid(kd) {
+				return false
+			}
+			if p, ok := kd.Get("Parent").(pdf.Ref); ok && p.Num != num {
+				return false
+			}
+			visible = visible || !invisible(d.f, kd)
+		}
 	}
 	if v, ok := fd.Get("V").(pdf.Ref); ok {
 		return d.later[v.Num]
@@ -453,7 +625,33 @@ func (d *differ) allowedNewSigField(o pdf.Object) bool {
 	if fd.Has("V") {
 		return false
 	}
-	return invisible(d.f, fd)
+	return !visible
+}
+
+// isWidgetKid reports whether d is a bare widget annotation: no field entries of its own.
+func (d *differ) isWidgetKid(x *pdf.Dict) bool {
+	return pdf.NameOf(d.f.Resolve(x.Get("Subtype"))) == "Widget" && !x.Has("FT") && !x.Has("T") && !x.Has("V") && !x.Has("Kids")
+}
+
+// kidOwner returns the field a bare widget belongs to: its /Parent, else the new field of
+// the form whose /Kids list it; 0 if none.
+func (d *differ) kidOwner(num int, x *pdf.Dict) int {
+	if p, ok := x.Get("Parent").(pdf.Ref); ok {
+		return p.Num
+	}
+	_, fields := d.fieldsArrays()
+	for _, f := range fields {
+		fr, ok := f.(pdf.Ref)
+		if !ok || d.inS(fr.Num) {
+			continue
+		}
+		for _, k := range d.f.Array(d.f.Dict(f).Get("Kids")) {
+			if kr, ok := k.(pdf.Ref); ok && kr.Num == num {
+				return fr.Num
+			}
+		}
+	}
+	return 0
 }
 
 // invisible reports whether a widget cannot show anything (no appearance or no area).
@@ -483,6 +681,15 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 		if d.allowedNewSigField(d.f.Ref(num)) {
 			return ""
 		}
+		if kids, ok := d.f.Resolve(d.f.Ref(num)).(pdf.Array); ok && len(kids) > 0 {
+			// An indirect /Kids array of a new signature field.
+			for _, k := range kids {
+				if !d.allowedNewSigField(k) {
+					return "a form field or widget was added"
+				}
+			}
+			return ""
+		}
 		return "a form field or widget was added"
 	}
 	sv, _ := d.s.Object(num)
@@ -509,11 +716,133 @@ func (d *differ) fieldChange(num int, isNew bool) string {
 			if sd.Has("V") || !fd.Has("V") {
 				return "the appearance of a signature field changed"
 			}
+			if k == "AP" {
+				if n := d.sharedOldAppearance(sd); n != 0 {
+					return fmt.Sprintf("the field's previous appearance (object %d) is shared with another part of the document; a signer may replace only an appearance of its own", n)
+				}
+			}
+		case "F":
+			// Signing applications set flags on the field they sign (Adobe: 4 → 132,
+			// print and locked). Flags that reveal a hidden widget are judged by the
+			// overlay rule (overlay.go), which compares what it then paints.
+			if _, ok := pdf.IntOf(d.f.Resolve(fd.Get("F"))); !ok {
+				return "signature field entry /F is not an integer"
+			}
 		default:
 			return fmt.Sprintf("signature field entry /%s changed", k)
 		}
 	}
 	return ""
+}
+
+// sharedOldAppearance returns an object of a prepared signature field's previous /AP (the
+// dictionary, or a stream of it) that the final revision still uses elsewhere — through
+// the document or straight from the trailer — or 0. pyHanko refuses such an update
+// (test_disallow_appearance_stream_override_if_clobbers): the field's appearance was not
+// the field's alone.
+func (d *differ) sharedOldAppearance(sd *pdf.Dict) int {
+	for _, n := range d.appearanceRefs(sd) {
+		if d.ctx[n]&^ctxSigAP != 0 || d.inTrailer(n) {
+			return n
+		}
+	}
+	return 0
+}
+
+// inTrailer reports whether the final trailer refers to object n directly (other than
+// through /Root, /Info, /Encrypt).
+func (d *differ) inTrailer(n int) bool {
+	for k, v := range d.f.Trailer().All() {
+		if k == "Root" || k == "Info" || k == "Encrypt" {
+			continue
+		}
+		if r, ok := v.(pdf.Ref); ok && r.Num == n {
+			return true
+		}
+	}
+	return false
+}
+
+// appearanceRefs lists the indirect objects of a field's /AP in the signed revision: the
+// dictionary and its N, R, D streams or state dictionaries.
+func (d *differ) appearanceRefs(sd *pdf.Dict) []int {
+	var refs []int
+	ap := sd.Get("AP")
+	if r, ok := ap.(pdf.Ref); ok {
+		refs = append(refs, r.Num)
+	}
+	apd := d.s.Dict(ap)
+	for _, k := range []pdf.Name{"N", "R", "D"} {
+		v := apd.Get(k)
+		if r, ok := v.(pdf.Ref); ok {
+			refs = append(refs, r.Num)
+		}
+		if states, ok := d.s.Resolve(v).(*pdf.Dict); ok {
+			for _, sv := range states.All() {
+				if r, ok := sv.(pdf.Ref); ok {
+					refs = append(refs, r.Num)
+				}
+			}
+		}
+	}
+	return refs
+}
+
+// structChange explains a disallowed change of a structure-tree object, or returns "".
+// A later signer registers its widget in a tagged document: a new structure element with
+// an object reference, the parent tree (number tree) and its next key, and the /K of an
+// existing element that gains the new kid. Those are allowed; so is any new structure
+// object. Anything else of an existing element — its type, alternate text, actual text,
+// expansion, language, attributes — or a kid removed is a modification: it changes what
+// assistive technology reads.
+func (d *differ) structChange(num int, isNew bool) string {
+	if isNew {
+		return ""
+	}
+	sv, _ := d.s.Object(num)
+	fv, _ := d.f.Object(num)
+	sd, ok1 := sv.(*pdf.Dict)
+	fd, ok2 := fv.(*pdf.Dict)
+	if !ok1 || !ok2 {
+		if sa, ok := sv.(pdf.Array); ok {
+			if fa, ok := fv.(pdf.Array); ok && keptIn(sa, fa) {
+				return "" // a kids or parent-tree array that only gained elements
+			}
+		}
+		return "a structure tree object was changed"
+	}
+	for _, k := range pdf.ChangedKeys(sd, fd) {
+		switch k {
+		case "ParentTree", "ParentTreeNextKey", "Limits", "Nums", "Kids":
+		case "K":
+			sk, fk := sd.Get("K"), fd.Get("K")
+			sa, ok := sk.(pdf.Array)
+			if !ok {
+				sa = pdf.Array{sk}
+			}
+			fa, ok := fk.(pdf.Array)
+			if !ok {
+				fa = pdf.Array{fk}
+			}
+			if !keptIn(sa, fa) {
+				return "a structure element lost or reordered a kid"
+			}
+		default:
+			return fmt.Sprintf("structure entry /%s changed", k)
+		}
+	}
+	return ""
+}
+
+// keptIn reports whether every element of s appears in f, in order.
+func keptIn(s, f pdf.Array) bool {
+	i := 0
+	for _, el := range f {
+		if i < len(s) && pdf.Equal(s[i], el) {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 // pageChange explains a disallowed change of a page or page-tree node, or returns "".
@@ -529,6 +858,9 @@ func (d *differ) pageChange(num int, isNew bool) string {
 		return "a page was changed"
 	}
 	for _, k := range pdf.ChangedKeys(sd, fd) {
+		if k == "Tabs" {
+			continue // the tab order among annotations shows nothing
+		}
 		if k != "Annots" {
 			return fmt.Sprintf("page entry /%s changed", k)
 		}
@@ -557,10 +889,12 @@ func accountAppended(f *pdf.Revision, from, to int64) string {
 	data := f.File().Data()
 	type span struct{ a, b int64 }
 	var spans []span
+	update := false // a cross-reference section was appended: the bytes are a revision
 	for _, sec := range f.Sections() {
 		if sec.Off < from {
 			continue
 		}
+		update = true
 		spans = append(spans, span{sec.Off, sec.End})
 		for i, e := range sec.Entries {
 			if e.Type != pdf.InUse || e.Off < from || e.Off >= to {
@@ -590,6 +924,23 @@ func accountAppended(f *pdf.Revision, from, to int64) string {
 			switch {
 			case bytes.HasPrefix(buf[pos:], []byte("%%EOF")):
 				pos += 5
+			case buf[pos] == '%' && update:
+				// A comment ("%iText-5.5.13", a PDFBox or DSS version line) in an
+				// incremental update: not content, no reader parses anything in it. Without
+				// an appended cross-reference section there is no update, and bytes after
+				// the signature (even a comment and %%EOF) are unsigned extra. A comment
+				// that looks like file structure ("% 6 0 obj … endobj", "trailer") is
+				// refused: a reader that rebuilds a damaged file by scanning may take it
+				// for an object.
+				start := pos
+				for pos < len(buf) && buf[pos] != '\n' && buf[pos] != '\r' {
+					pos++
+				}
+				for _, kw := range []string{"obj", "stream", "trailer", "xref", "EOF"} {
+					if bytes.Contains(buf[start:pos], []byte(kw)) {
+						return fmt.Sprintf("a comment appended after signing at byte %d looks like file structure (%q)", start, kw)
+					}
+				}
 			case bytes.HasPrefix(buf[pos:], []byte("startxref")):
 				pos += len("startxref")
 				_, next, ok := pdf.ReadUint(buf, pos)

@@ -12,7 +12,10 @@
 // trusts a viewer library's repaired view of a file. Each signature's signed
 // revision is the file cut where its /ByteRange ends; the final revision is what a reader
 // shows. Their object graphs are compared (diff.go), so incremental-saving, shadow and
-// signature-wrapping attacks show up as changes to what is shown. CMS signatures (DER or
+// signature-wrapping attacks show up as changes to what is shown; and what the later
+// revision shows is compared with what the signed one painted (overlay.go, paint.go), so
+// a new widget whose appearance covers earlier content (a "sneaky signature") is a
+// modification even when DocMDP allows adding the field. CMS signatures (DER or
 // BER) and RFC 3161 time-stamp tokens are verified with the project's cms and cms/tsp
 // packages (cms.go, timestamp.go), the ones the signer and the TSA client use.
 //

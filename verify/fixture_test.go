@@ -322,9 +322,10 @@ type updateOpts struct {
 	trailer    string
 	// offsets overrides the xref offset of objects (shadow attacks pointing back).
 	offsets map[int]int
-	free    []int // objects listed as free
-	root    int   // a new /Root object number
-	size    int   // a larger /Size
+	free    []int  // objects listed as free
+	root    int    // a new /Root object number
+	size    int    // a larger /Size
+	comment string // a comment line before startxref (as iText and PDFBox write)
 }
 
 // appendUpdate appends objs as an incremental update of pdf.
@@ -399,7 +400,7 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 			}
 			i = j + 1
 		}
-		fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Prev %d%s >>\nstartxref\n%d\n%%%%EOF\n", size, root.Num, r.StartXref(), extra, xref)
+		fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Prev %d%s >>\n%sstartxref\n%d\n%%%%EOF\n", size, root.Num, r.StartXref(), extra, commentLine(o.comment), xref)
 		return b.Bytes()
 	}
 	xr := int(size)
@@ -414,8 +415,15 @@ func appendUpdate(t testing.TB, pdf []byte, objs map[int][]byte, o updateOpts) [
 	}
 	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] /Root %d 0 R /Prev %d%s /Length %d >>\nstream\n%s\nendstream\nendobj\n",
 		xr, size, strings.Join(index, " "), root.Num, r.StartXref(), extra, len(rows), rows)
-	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", offs[xr])
+	fmt.Fprintf(&b, "%sstartxref\n%d\n%%%%EOF\n", commentLine(o.comment), offs[xr])
 	return b.Bytes()
+}
+
+func commentLine(c string) string {
+	if c == "" {
+		return ""
+	}
+	return "%" + c + "\n"
 }
 
 // serialize writes a parsed object back as PDF syntax.
@@ -522,6 +530,15 @@ type signOpts struct {
 	afterBR  func(pdf []byte, br *[4]int64) // rewrite the byte range (and file) before hashing
 	content  func(content []byte) []byte    // rewrite what gets signed
 	noUpdate bool                           // for tests that need the raw pieces
+	// another producer's habits
+	rect     string                               // the widget's /Rect when visible (default [350 50 550 120])
+	page     int                                  // the widget's page object (default: the last page)
+	flags    int                                  // the widget's /F (default 132)
+	apOps    string                               // the appearance's content (default an opaque red box)
+	extra    map[int][]byte                       // more objects written in the same update
+	catalog  func(r *ipdf.Revision, d *ipdf.Dict) // edit the catalog written by the update
+	acroForm func(r *ipdf.Revision, d *ipdf.Dict) // edit the form dictionary written by the update
+	comment  string                               // a comment line written before startxref
 }
 
 const brPlaceholder = "/ByteRange [0 0000000000 0000000000 0000000000]"
@@ -571,14 +588,31 @@ func signPDF(t testing.TB, pdf []byte, o signOpts) []byte {
 		dict = o.sigDict(dict)
 	}
 	objs[sigNum] = []byte(dict)
+	if o.page != 0 {
+		page = o.page
+	}
 	rect := "[0 0 0 0]"
 	ap := ""
 	if o.visible {
 		rect = "[350 50 550 120]"
-		objs[apNum] = streamObj("/Type /XObject /Subtype /Form /BBox [0 0 200 70] /Resources << >>", []byte("q 1 0 0 rg 0 0 200 70 re f Q"))
+		if o.rect != "" {
+			rect = o.rect
+		}
+		ops := "q 1 0 0 rg 0 0 200 70 re f Q"
+		if o.apOps != "" {
+			ops = o.apOps
+		}
+		objs[apNum] = streamObj("/Type /XObject /Subtype /Form /BBox [0 0 200 70] /Resources << >>", []byte(ops))
 		ap = fmt.Sprintf(" /AP << /N %d 0 R >>", apNum)
 	}
-	objs[fieldNum] = []byte(fmt.Sprintf("<< /FT /Sig /T (%s) /V %d 0 R /Type /Annot /Subtype /Widget /Rect %s /F 132 /P %d 0 R%s >>", o.field, sigNum, rect, page, ap))
+	flags := 132
+	if o.flags != 0 {
+		flags = o.flags
+	}
+	objs[fieldNum] = []byte(fmt.Sprintf("<< /FT /Sig /T (%s) /V %d 0 R /Type /Annot /Subtype /Widget /Rect %s /F %d /P %d 0 R%s >>", o.field, sigNum, rect, flags, page, ap))
+	for n, b := range o.extra {
+		objs[n] = b
+	}
 
 	// The page gains the widget.
 	pd := r.Dict(ipdf.Ref{Num: page})
@@ -597,6 +631,9 @@ func signPDF(t testing.TB, pdf []byte, o signOpts) []byte {
 	fields, _ := r.Resolve(naf.Get("Fields")).(ipdf.Array)
 	naf.Set("Fields", append(append(ipdf.Array{}, fields...), ipdf.Ref{Num: fieldNum}))
 	naf.Set("SigFlags", ipdf.Int(3))
+	if o.acroForm != nil {
+		o.acroForm(r, naf)
+	}
 	if afRef, ok := cat.Get("AcroForm").(ipdf.Ref); ok {
 		objs[afRef.Num] = []byte(serialize(naf))
 	} else {
@@ -607,9 +644,12 @@ func signPDF(t testing.TB, pdf []byte, o signOpts) []byte {
 		perms.Set("DocMDP", ipdf.Ref{Num: sigNum})
 		nc.Set("Perms", perms)
 	}
+	if o.catalog != nil {
+		o.catalog(r, nc)
+	}
 	objs[root.Num] = []byte(serialize(nc))
 
-	out := appendUpdate(t, pdf, objs, updateOpts{xrefStream: o.xrefStream})
+	out := appendUpdate(t, pdf, objs, updateOpts{xrefStream: o.xrefStream, comment: o.comment})
 	if o.noUpdate {
 		return out
 	}

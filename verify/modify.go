@@ -12,6 +12,7 @@ import (
 func (e *engine) checkModifications() {
 	finalEnd := e.fin.End()
 	trailingJunk := len(bytes.Trim(e.data[finalEnd:], "\x00\t\n\f\r ")) > 0
+	paint := newPaintCache()
 	for i, s := range e.sigs {
 		if s.signed == nil {
 			continue
@@ -40,7 +41,7 @@ func (e *engine) checkModifications() {
 		for _, n := range e.fin.Ambiguous() {
 			changes = append(changes, Change{Object: n, Category: "structure", Detail: "a hybrid cross-reference lists this object twice, differently"})
 		}
-		changes = append(changes, diffRevisions(s.signed, e.fin, later)...)
+		changes = append(changes, diffRevisions(s.signed, e.fin, later, paint)...)
 		s.rep.ChangesAfter = changes
 		bad := 0
 		onlyDSS := true

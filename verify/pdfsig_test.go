@@ -92,6 +92,7 @@ func TestPdfsigAgreement(t *testing.T) {
 		"own_certified_copy_modern":  certifiedCopy(t, base.modern()),
 		"own_with_timestamps": signPDF(t, signPDF(t, base.classic(), signOpts{key: p.officer, certify: 2, tsa: true}),
 			signOpts{key: p.seal, visible: true, tsa: true}),
+		"own_clean_foreign_countersignature": cleanCountersigned(t, false),
 	}
 	var table strings.Builder
 	table.WriteString("| file | ours | pdfsig | agreement |\n|---|---|---|---|\n")
@@ -124,6 +125,9 @@ func TestPdfsigAgreement(t *testing.T) {
 	}
 	for _, a := range attacks() {
 		check(a.name, a.build(t))
+	}
+	for _, o := range sneakyOverlays() {
+		check("overlay_"+o.name, o.build(t))
 	}
 	t.Logf("pdfsig more lenient than us on %d files\n%s", lenient, table.String())
 	if out := os.Getenv("VERIFY_AGREEMENT_OUT"); out != "" {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"github.com/chungthuc/chungthuc/internal/pdf"
+	"math"
 
 	"bytes"
 	"context"
@@ -119,7 +120,14 @@ func (e *engine) run() *Report {
 	}
 	e.dss = e.readAllDSS()
 	e.findSignatures()
-	sort.SliceStable(e.sigs, func(i, j int) bool { return e.sigs[i].end < e.sigs[j].end })
+	// Signing order is the order of the bytes signed, not the form's field order (Adobe
+	// may sign the second prepared field first): sort on where each /ByteRange ends, as
+	// far as it can be read before checkByteRange validates it.
+	order := map[*sigState]int64{}
+	for _, s := range e.sigs {
+		order[s] = signedEnd(s.dict)
+	}
+	sort.SliceStable(e.sigs, func(i, j int) bool { return order[e.sigs[i]] < order[e.sigs[j]] })
 	for i, s := range e.sigs {
 		s.rep.Index = i + 1
 	}
@@ -352,6 +360,21 @@ func (e *engine) checkSignature(s *sigState) {
 	e.applyCMS(s)
 	// Trust (time-stamps, chain, revocation) is decided by validateTimes once every
 	// signature and document time-stamp of the file has been read.
+}
+
+// signedEnd returns where the /ByteRange of signature dictionary d says the signed bytes
+// end, or the largest int64 when it cannot be read (such a signature fails later anyway).
+func signedEnd(d *pdf.Dict) int64 {
+	br, ok := d.Get("ByteRange").(pdf.Array)
+	if !ok || len(br) != 4 {
+		return math.MaxInt64
+	}
+	c, ok1 := br[2].(pdf.Int)
+	l, ok2 := br[3].(pdf.Int)
+	if !ok1 || !ok2 || c < 0 || l < 0 {
+		return math.MaxInt64
+	}
+	return int64(c) + int64(l)
 }
 
 // checkByteRange checks the /ByteRange and /Contents of a signature against the file.

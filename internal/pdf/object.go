@@ -208,7 +208,8 @@ func NumberOf(o Object) (float64, bool) {
 	return 0, false
 }
 
-// Equal compares two values structurally: references compare by number and generation
+// Equal compares two values structurally: numbers compare by value (an Int and a Real
+// with the same value are equal), references compare by number and generation
 // (they are not followed), dictionaries ignore key order and null values but not
 // duplicate marks, streams compare their dictionaries and raw data, strings compare their
 // decoded bytes (a literal and a hex string with the same bytes are equal).
@@ -219,12 +220,16 @@ func Equal(a, b Object) bool {
 	case Bool:
 		y, ok := b.(Bool)
 		return ok && x == y
-	case Int:
-		y, ok := b.(Int)
-		return ok && x == y
-	case Real:
-		y, ok := b.(Real)
-		return ok && x == y
+	case Int, Real:
+		// Numbers compare by value: 612 and 612.0 are the same number.
+		if xi, ok := x.(Int); ok {
+			if yi, ok := b.(Int); ok {
+				return xi == yi
+			}
+		}
+		xf, _ := NumberOf(x)
+		yf, ok := NumberOf(b)
+		return ok && xf == yf
 	case Name:
 		y, ok := b.(Name)
 		return ok && x == y

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testscan"
 )
 
 // RawSQL is the test hook a register may offer to run SQL behind its back.
@@ -71,6 +72,11 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("StoredCopies", func(t *testing.T) { testStoredCopies(t, fresh(t)) })
 	t.Run("Findings", func(t *testing.T) { testFindings(t, fresh(t)) })
 	t.Run("RefusedEdits", func(t *testing.T) { testRefusedEdits(t, fresh(t)) })
+	t.Run("UnitProfile", func(t *testing.T) { testUnitProfile(t, fresh(t)) })
+	t.Run("OfficerAuthority", func(t *testing.T) { testOfficerAuthority(t, fresh(t)) })
+	t.Run("Copies", func(t *testing.T) { testCopies(t, fresh(t)) })
+	t.Run("RefusalSlips", func(t *testing.T) { testRefusalSlips(t, fresh(t)) })
+	t.Run("BookSigning", func(t *testing.T) { testBookSigning(t, fresh(t)) })
 }
 
 var ctx = context.Background()
@@ -184,7 +190,7 @@ func sameCert(t *testing.T, got, want *chungthuc.Certification) {
 }
 
 func testUnits(t *testing.T, r chungthuc.Register) {
-	u := &chungthuc.Unit{Code: "pl", Name: "Phường Phương Lâm", Place: "Phương Lâm", SealImage: []byte{0x89, 'P', 'N', 'G'}}
+	u := &chungthuc.Unit{Code: "pl", Name: "Phường Phương Lâm", Place: "Phương Lâm", SealImage: testscan.SealPNG(64)}
 	must(t, "CreateUnit", r.CreateUnit(ctx, u))
 	if u.ID == 0 || u.CreatedAt.IsZero() || u.Code != "PL" {
 		t.Fatalf("CreateUnit left %+v", u)

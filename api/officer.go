@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -166,7 +167,7 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title})
+	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "Titles": o.AllowedTitles(), "MaxCopies": chungthuc.MaxCopies})
 }
 
 // certify runs one certification for the principal from an upload.
@@ -187,11 +188,30 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if len(up.files) == 0 {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "at least one scan is required (field \"file\")")
 	}
-	if trim(up.fields["title"]) == "" {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the document title is required (field \"title\")")
-	}
 	if p.Session != nil && subtle.ConstantTimeCompare([]byte(up.fields["csrf"]), []byte(p.Session.CSRFToken)) != 1 {
 		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "invalid CSRF token; reload the page")
+	}
+	// "document" names the original; "title" is its deprecated alias (one release).
+	doc := up.fields["document"]
+	if trim(doc) == "" {
+		doc = up.fields["title"]
+	}
+	copies := 1
+	if v := trim(up.fields["copies"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, chungthuc.Errorf(chungthuc.EINVALID, "copies must be a whole number from 1 to %d", chungthuc.MaxCopies)
+		}
+		copies = n
+	}
+	in := certify.Input{
+		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
+		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
+		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]),
+	}
+	// Everything printed under the signatures is checked before the scans are read (400).
+	if err := certify.CheckInput(&in); err != nil {
+		return nil, err
 	}
 	scans, err := up.scans()
 	if err != nil {
@@ -204,11 +224,8 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if key == "" {
 		key = up.fields["idempotency_key"]
 	}
-	out, err := s.Certify.Certify(r.Context(), certify.Input{
-		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
-		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
-		IdempotencyKey: key,
-	})
+	in.Scans, in.IdempotencyKey = scans, key
+	out, err := s.Certify.Certify(r.Context(), in)
 	outcome := "ok"
 	switch {
 	case err != nil:
@@ -218,6 +235,15 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err
+}
+
+// isTrue reads a form or multipart boolean: "1", "true", "on", "yes".
+func isTrue(v string) bool {
+	switch strings.ToLower(trim(v)) {
+	case "1", "true", "on", "yes":
+		return true
+	}
+	return false
 }
 
 func (s *Server) certifyForm(w http.ResponseWriter, r *http.Request) {

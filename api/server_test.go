@@ -95,8 +95,8 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	t.Cleanup(func() { objs.Close() })
 	e.svc = &certify.Service{Register: reg, Objects: objs, Keys: &keys{pki: p, cache: map[string]*chungthuc.SigningKey{}}, Maker: maker, Now: time.Now, BaseURL: "https://ct.example.vn"}
 	t.Cleanup(e.svc.Close)
-	e.pl = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
-	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh"}
+	e.pl = &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình", Body: "Ủy ban nhân dân phường Hòa Bình", Province: "tỉnh Phú Thọ", Demo: true}
+	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh", SealImage: testscan.SealPNG(96), SealMM: 36}
 	for _, u := range []*chungthuc.Unit{e.pl, e.tm} {
 		if err := reg.CreateUnit(ctx, u); err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 
 // certifyPL certifies one copy for unit PL through the workflow.
 func (e *env) certifyPL() *certify.Output {
-	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "PL", OfficerID: e.plOff.ID, DocTitle: "Giấy khai sinh",
+	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "HB", OfficerID: e.plOff.ID, DocTitle: "Giấy khai sinh",
 		Requester: "Nguyễn Thị Hồng Nhung", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true})
 	if err != nil {
 		e.t.Fatal(err)
@@ -216,7 +216,7 @@ func TestPublicVerificationAndDownload(t *testing.T) {
 	c := out.Certification
 	res, body := e.get("/v/" + c.Token)
 	if res.StatusCode != 200 || !strings.Contains(body, "Bản sao hợp lệ") || !strings.Contains(body, c.SHA256) ||
-		!strings.Contains(body, "Phường Phương Lâm") || !strings.Contains(body, "Trần Văn Nghĩa") {
+		!strings.Contains(body, "Phường Hòa Bình") || !strings.Contains(body, "Trần Văn Nghĩa") {
 		t.Fatalf("GET /v/token: %d\n%s", res.StatusCode, body)
 	}
 	if strings.Contains(body, "Nguyễn Thị Hồng Nhung") || strings.Contains(body, "Giấy khai sinh") {
@@ -370,7 +370,7 @@ func TestWorkspaceCertify(t *testing.T) {
 		if p == "/app/register?q=ANH" && !strings.Contains(string(b), "Phạm Thị Ánh") {
 			t.Fatalf("register search without marks does not find the entry:\n%s", b)
 		}
-		if p == "/app/stats?format=csv" && !strings.Contains(string(b), "Phường Phương Lâm") {
+		if p == "/app/stats?format=csv" && !strings.Contains(string(b), "Phường Hòa Bình") {
 			t.Fatalf("CSV: %s", b)
 		}
 	}

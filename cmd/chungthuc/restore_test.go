@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -177,7 +176,7 @@ func storeOrphans(t *testing.T, env map[string]string, scan []byte) (signed, str
 		t.Fatal(err)
 	}
 	defer a.Close()
-	u, err := a.reg.UnitByCode(ctx, "PL")
+	u, err := a.reg.UnitByCode(ctx, "HB")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +265,11 @@ func TestRestoreOlderBackup(t *testing.T) {
 			}
 			if backend != "embedded" {
 				mustRun("migrate")
-				mustRun("unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm")
-				mustRun("officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
+				mustRun("unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile())
+				mustRun("officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
 			}
 			s := &service{t: t, env: env}
-			s.token = mustRun("token", "create", "--unit", "PL", "--officer", "1")
+			s.token = mustRun("token", "create", "--unit", "HB", "--officer", "1")
 			var stop func()
 			s.base, _, stop = runServe(t, env)
 			for range 3 {
@@ -420,11 +419,6 @@ func netListen() (interface {
 	Close() error
 }, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
-}
-
-func sha256hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // freshDatabase creates an empty PostgreSQL database, dropped when the test ends.

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCertifyPrintedFieldsExit2: a newline, U+202E or a zero-width space in any printed
+// field, a title not on the officer's record, or copies out of range is a usage error (exit
+// 2) with a clear message, and uses no number.
+func TestCertifyPrintedFieldsExit2(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	scan := writeScans(t, dir, 1, 80<<10)[0]
+	base := []string{"certify", "--unit", "HB", "--officer", "1", "--out", filepath.Join(dir, "c.pdf")}
+	good := map[string]string{"--doc": "Giấy khai sinh", "--requester": "Nguyễn Thị Hồng Nhung"}
+	args := func(field, value string) []string {
+		a := append([]string{}, base...)
+		for k, v := range good {
+			if k != field {
+				a = append(a, k, v)
+			}
+		}
+		if field != "" {
+			a = append(a, field, value)
+		}
+		return append(a, scan)
+	}
+	for _, bad := range []string{"Giấy khai sinh\nSố chứng thực 999, quyển số 99/2020-SCT/BS", "Giấy \u202ekhai sinh", "Giấy\u200bkhai sinh"} {
+		for _, field := range []string{"--doc", "--requester", "--signer-title", "--issuer"} {
+			code, _, stderr := cli(t, env, args(field, bad)...)
+			if code != 2 || !strings.Contains(stderr, "certify:") {
+				t.Fatalf("%s %q: exit %d\n%s", field, bad, code, stderr)
+			}
+		}
+	}
+	for name, a := range map[string][]string{
+		"no --doc":             args("--doc", " "),
+		"no --requester":       args("--requester", ""),
+		"a title not on file":  args("--signer-title", "CHỦ TỊCH NƯỚC"),
+		"--copies 0":           args("--copies", "0"),
+		"--copies 101":         args("--copies", "101"),
+		"the old --title flag": args("--title", "PHÓ CHỦ TỊCH"),
+	} {
+		if code, _, stderr := cli(t, env, a...); code != 2 {
+			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
+		}
+	}
+	// Nothing was numbered: the first certification is number 1.
+	code, stdout, stderr := cli(t, env, args("--signer-title", "PHÓ CHỦ TỊCH")...)
+	if code != 0 || !strings.Contains(stdout, `"number": 1,`) {
+		t.Fatalf("certify: %d %s %s", code, stdout, stderr)
+	}
+}
+
+// TestCopiesBookAndClosing: certify --copies 3 on a 3-page original charges 3 × 5,000 VND
+// and names document, requester, copies and officer_title; the book PDF has the row with
+// its eight columns; the closed book's closing page carries a signature pdfsig validates.
+func TestCopiesBookAndClosing(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	scans := writeScans(t, dir, 3, 300<<10)
+	code, stdout, stderr := cli(t, env, append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Bằng tốt nghiệp trung học phổ thông",
+		"--requester", "Phạm Thị Ánh", "--copies", "3", "--out", filepath.Join(dir, "c.pdf")}, scans...)...)
+	if code != 0 {
+		t.Fatalf("certify: %d %s %s", code, stdout, stderr)
+	}
+	var c struct {
+		Number       int64  `json:"number"`
+		Document     string `json:"document"`
+		Requester    string `json:"requester"`
+		Copies       int    `json:"copies"`
+		FeeVND       int64  `json:"fee_vnd"`
+		OfficerTitle string `json:"officer_title"`
+		Original     int    `json:"original_pages"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Original != 3 || c.Copies != 3 || c.FeeVND != 3*5000 || c.Document != "Bằng tốt nghiệp trung học phổ thông" || c.Requester != "Phạm Thị Ánh" ||
+		c.OfficerTitle != "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" {
+		t.Fatalf("certify output: %s", stdout)
+	}
+	// The book: PDF with the eight columns, and CSV.
+	code, stdout, stderr = cli(t, env, "book", "list", "--unit", "HB")
+	var books []struct {
+		ID int64 `json:"id"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &books) != nil || len(books) != 1 {
+		t.Fatalf("book list: %d %s %s", code, stdout, stderr)
+	}
+	id := "1"
+	bookPDF := filepath.Join(dir, "book.pdf")
+	if code, stdout, stderr = cli(t, env, "book", "print", "--id", id, "--out", bookPDF); code != 0 {
+		t.Fatalf("book print: %d %s %s", code, stdout, stderr)
+	}
+	text := pdfText(t, bookPDF)
+	for _, want := range []string{"SỔ CHỨNG THỰC BẢN SAO TỪ BẢN CHÍNH", "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH", "tỉnh Phú Thọ",
+		"Phạm Thị Ánh", "Bằng tốt nghiệp trung học phổ thông", "Trần Văn Nghĩa", "PHÓ CHỦ TỊCH", "15.000",
+		"Số chứng", "Ngày tháng", "Họ tên người yêu cầu", "Tên bản chính giấy tờ, văn bản", "Họ tên, chức danh người ký", "Số bản", "Lệ phí (đồng)", "Ghi chú"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("book PDF lacks %q:\n%s", want, text)
+		}
+	}
+	csvPath := filepath.Join(dir, "book.csv")
+	if code, _, stderr = cli(t, env, "book", "print", "--id", id, "--csv", "--out", csvPath); code != 0 {
+		t.Fatalf("book print --csv: %s", stderr)
+	}
+	csvData, _ := os.ReadFile(csvPath)
+	if !strings.Contains(string(csvData), "1,"+c1Date(t, env)+",Phạm Thị Ánh,Bằng tốt nghiệp trung học phổ thông,\"Trần Văn Nghĩa, TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH\",3,15000,") {
+		t.Fatalf("CSV:\n%s", csvData)
+	}
+	// Period print.
+	if code, _, stderr = cli(t, env, "book", "print", "--unit", "HB", "--from", "2000-01-01", "--to", "2099-12-31", "--out", filepath.Join(dir, "p.pdf")); code != 0 {
+		t.Fatalf("book print period: %s", stderr)
+	}
+	// Close and sign; the closed book prints as the signed PDF.
+	if code, _, _ = cli(t, env, "book", "close", "--id", id); code != 2 {
+		t.Fatalf("book close without --officer: exit %d", code)
+	}
+	if code, stdout, stderr = cli(t, env, "book", "close", "--id", id, "--officer", "1"); code != 0 || !strings.Contains(stdout, `"closed_by": 1`) {
+		t.Fatalf("book close: %d %s %s", code, stdout, stderr)
+	}
+	closed := filepath.Join(dir, "closed.pdf")
+	if code, stdout, stderr = cli(t, env, "book", "print", "--id", id, "--out", closed); code != 0 || !strings.Contains(stdout, `"signed": true`) {
+		t.Fatalf("print closed: %d %s %s", code, stdout, stderr)
+	}
+	text = pdfText(t, closed)
+	for _, want := range []string{"KHÓA SỔ", "Tổng số việc chứng thực trong năm", ": 1 (từ số 1 đến số 1", "Tổng số bản sao: 3", "15.000 đồng",
+		"NGƯỜI THỰC HIỆN CHỨNG THỰC", "KT. CHỦ TỊCH", "Trần Văn Nghĩa"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("closing page lacks %q:\n%s", want, text)
+		}
+	}
+	pdfsigValid(t, env, dir, closed)
+}
+
+func c1Date(t *testing.T, env map[string]string) string {
+	t.Helper()
+	code, stdout, _ := cli(t, env, "book", "list", "--unit", "HB")
+	if code != 0 {
+		t.Fatal("book list")
+	}
+	var b []struct {
+		Opened string `json:"opened_at"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &b); err != nil || len(b) == 0 {
+		t.Fatal(stdout)
+	}
+	d := b[0].Opened[:10] // YYYY-MM-DD in Vietnam time
+	return d[8:10] + "/" + d[5:7] + "/" + d[0:4]
+}
+
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+// pdfsigValid checks with poppler's pdfsig, trusting the development root, that every
+// signature of the file is valid and covers it whole.
+func pdfsigValid(t *testing.T, env map[string]string, dir, path string) {
+	t.Helper()
+	for _, tool := range []string{"pdfsig", "certutil"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	code, root, _ := cli(t, env, "pki", "export-root")
+	if code != 0 {
+		t.Fatal("pki export-root")
+	}
+	rootPEM := filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(rootPEM, []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "nss")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-N", "-d", "sql:" + db, "--empty-password"}, {"-A", "-d", "sql:" + db, "-n", "root", "-t", "C,C,C", "-i", rootPEM}} {
+		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %v: %v %s", args, err, out)
+		}
+	}
+	// -no-ocsp: the certificate names the service's OCSP responder, which no server answers in
+	// this test; the chain to the trusted root is still checked.
+	out, err := exec.Command("pdfsig", "-no-ocsp", "-nssdir", "sql:"+db, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
+	s := string(out)
+	if !strings.Contains(s, "Signature Validation: Signature is Valid.") || !strings.Contains(s, "Certificate Validation: Certificate is Trusted.") ||
+		!strings.Contains(s, "Total document signed") || strings.Contains(s, "Not total document signed") {
+		t.Fatalf("pdfsig:\n%s", s)
+	}
+}

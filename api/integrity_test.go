@@ -97,7 +97,7 @@ func TestDownloadChecksTheCopy(t *testing.T) {
 	}
 }
 
-// certifyPL2 certifies a second, different copy for unit PL.
+// certifyPL2 certifies a second, different copy for unit HB.
 func (e *env) certifyPL2() *certify.Output {
 	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "HB", OfficerID: e.plOff.ID, DocTitle: "Bằng tốt nghiệp",
 		Requester: "Lê Văn Tám", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true})

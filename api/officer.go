@@ -368,7 +368,8 @@ func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "refuse.html", map[string]any{"Reasons": chungthuc.RefusalReasons, "Done": r.URL.Query().Get("done") == "1"})
+	done := r.URL.Query().Get("done")
+	s.render(w, r, "refuse.html", map[string]any{"Reasons": chungthuc.RefusalReasons, "Done": done != "", "Slip": done != "" && s.UnitAdmin != nil, "SlipID": done})
 }
 
 func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
@@ -377,13 +378,13 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	err := s.Certify.Refuse(r.Context(), &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
-		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")})
-	if err != nil {
+	ref := &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
+		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")}
+	if err := s.Certify.Refuse(r.Context(), ref); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/app/refuse?done=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/app/refuse?done="+strconv.FormatInt(ref.ID, 10), http.StatusSeeOther)
 }
 
 // stats shows counts and fees per unit for a period: the unit's own for its staff, every

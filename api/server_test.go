@@ -121,7 +121,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	}
 	e.plToken, e.tmToken = credentials.NewToken(), credentials.NewToken()
 	for _, tk := range []*chungthuc.APIToken{
-		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: credentials.TokenHash(e.plToken)},
+		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop HB", TokenHash: credentials.TokenHash(e.plToken)},
 		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: credentials.TokenHash(e.tmToken)},
 	} {
 		if err := reg.CreateAPIToken(ctx, tk); err != nil {
@@ -166,7 +166,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	return e
 }
 
-// certifyPL certifies one copy for unit PL through the workflow.
+// certifyPL certifies one copy for unit HB through the workflow.
 func (e *env) certifyPL() *certify.Output {
 	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "HB", OfficerID: e.plOff.ID, DocTitle: "Giấy khai sinh",
 		Requester: "Nguyễn Thị Hồng Nhung", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true})
@@ -471,7 +471,7 @@ func TestAPICertifications(t *testing.T) {
 	}
 }
 
-// TestUnitIsolation: an officer of ward TM can never read or act on ward PL's entries.
+// TestUnitIsolation: an officer of ward TM can never read or act on ward HB's entries.
 func TestUnitIsolation(t *testing.T) {
 	e := newEnv(t, nil)
 	out := e.certifyPL()
@@ -490,11 +490,11 @@ func TestUnitIsolation(t *testing.T) {
 	res, _ = cl.Get(e.srv.URL + "/app/register")
 	b, _ := io.ReadAll(res.Body)
 	if strings.Contains(string(b), "Nguyễn Thị Hồng Nhung") {
-		t.Error("TM's register lists PL's entry")
+		t.Error("TM's register lists HB's entry")
 	}
 	c, _ := e.reg.CertificationByID(context.Background(), id)
 	if c.Status != chungthuc.StatusIssued {
-		t.Fatalf("PL's entry changed: %s", c.Status)
+		t.Fatalf("HB's entry changed: %s", c.Status)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/signer/pdfdoc"
 )
@@ -37,9 +35,9 @@ type BookRow struct {
 	Notes     string // e.g. "Đã hủy: …", "Đã thu hồi: …"
 }
 
-// BookClosing is the year-end closing of a book (Circular 01/2020 art. 4 as kept by Decree
-// 23/2015 as amended: the book is closed with the count, confirmed and signed by the
-// signer).
+// BookClosing is the year-end closing of a book: the book is closed with the count of the
+// year's certifications, confirmed and signed by the signer (Decree 23/2015/NĐ-CP as amended
+// by Decree 280/2025/NĐ-CP, whose annex holds the forms; see ../shared/docs/domain.md).
 type BookClosing struct {
 	Count      int64 // certifications of the year (issued or revoked)
 	Copies     int64 // copies they made
@@ -260,7 +258,7 @@ func (d *document) bookPages(b Book) []*content {
 		c.op("0 0 0 rg 0 0 0 RG 0.5 w")
 		y = bookH - bookMargin
 		if len(pages) == 1 {
-			c.text(fnBold, bo, 11, bookMargin, y-11, strings.ToUpper(norm.NFC.String(b.UnitBody)))
+			c.text(fnBold, bo, 11, bookMargin, y-11, upper(b.UnitBody))
 			if b.Province != "" {
 				c.text(fnRegular, r, 10, bookMargin, y-25, b.Province)
 			}
@@ -335,7 +333,7 @@ func (d *document) closingPage(c *content, b Book, lines []string) {
 	r, bo := d.regular, d.bold
 	c.op("0 0 0 rg")
 	y := bookH - bookMargin - 11
-	c.text(fnBold, bo, 11, bookMargin, y, strings.ToUpper(norm.NFC.String(b.UnitBody)))
+	c.text(fnBold, bo, 11, bookMargin, y, upper(b.UnitBody))
 	c.centred(fnBold, bo, 14, bookW/2, y-40, "KHÓA SỔ")
 	y -= 72
 	for _, l := range lines {

@@ -18,7 +18,7 @@ type Finding struct {
 	// row_without_leaf, leaf_without_row, status, field, private_field, leaf_disagreement,
 	// counter, version, book, audit_anchor, audit_chain.
 	Kind    string `json:"kind"`
-	Subject string `json:"subject"` // what it is about: "PL 2026 no. 5", "leaf 12", "audit entry 881"
+	Subject string `json:"subject"` // what it is about: "HB 2026 no. 5", "leaf 12", "audit entry 881"
 	Detail  string `json:"detail"`
 }
 

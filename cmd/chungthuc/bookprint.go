@@ -176,3 +176,19 @@ func (a *app) printBook(ctx context.Context, b *chungthuc.Book, u *chungthuc.Uni
 	}
 	return a.maker.PrintBook(ctx, doc, nil)
 }
+
+// refusalSlip renders the slip of a recorded refusal (unsigned: the officer signs the
+// printed slip by hand).
+func (a *app) refusalSlip(ctx context.Context, r *chungthuc.Refusal) ([]byte, error) {
+	u, err := a.reg.UnitByID(ctx, r.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := a.reg.OfficerByID(ctx, r.OfficerID)
+	if err != nil {
+		return nil, err
+	}
+	return a.maker.PrintRefusalSlip(signer.RefusalSlip{UnitBody: bodyOf(u), Province: u.Province, Place: u.Place,
+		Number: r.Number, Year: r.Year, Date: r.CreatedAt, Requester: r.Requester, Document: r.Title, Reason: r.Reason,
+		Note: r.Note, SignerName: o.Name, TitleLines: chungthuc.TitleLines(o.Authority, o.Title)})
+}

@@ -26,7 +26,7 @@ func newFlags(name string) *flag.FlagSet {
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	// Allow flags after positional arguments (chungthuc certify --out x a.jpg --unit PL).
+	// Allow flags after positional arguments (chungthuc certify --out x a.jpg --unit HB).
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -23,13 +23,13 @@ type service struct {
 	t        *testing.T
 	base     string
 	env      map[string]string
-	token    string // API bearer token of officer 1 of PL
+	token    string // API bearer token of officer 1 of HB
 	password string // password of the officer's login
 	username string
 }
 
 // newService starts serve on a backend ("embedded", "postgres+s3" on the test services, or
-// "custom": PostgreSQL and S3 as extra names them) with a unit PL, an officer 1 with a
+// "custom": PostgreSQL and S3 as extra names them) with a unit HB, an officer 1 with a
 // login, and an API token.
 func newService(t *testing.T, backend string, extra map[string]string) *service {
 	dir := t.TempDir()

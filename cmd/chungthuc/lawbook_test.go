@@ -205,3 +205,43 @@ func pdfsigValid(t *testing.T, env map[string]string, dir, path string) {
 		t.Fatalf("pdfsig:\n%s", s)
 	}
 }
+
+// TestRefusalSlip: refusals are numbered per unit and year, "other" needs its text (exit 2
+// without it, or with a line break), and the slip states the ground.
+func TestRefusalSlip(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	slip := filepath.Join(dir, "slip.pdf")
+	for name, a := range map[string][]string{
+		"other without text":  {"--reason", "other"},
+		"other with newline":  {"--reason", "other", "--note", "Bản sao\nSố chứng thực 999"},
+		"requester with bidi": {"--reason", "damaged", "--requester", "Hoàng \u202eVăn Em"},
+		"unknown reason":      {"--reason", "ugly"},
+	} {
+		if code, _, stderr := cli(t, env, append([]string{"refuse", "--unit", "HB", "--officer", "1", "--out", slip}, a...)...); code != 2 {
+			t.Fatalf("%s: exit %d %s", name, code, stderr)
+		}
+	}
+	code, stdout, stderr := cli(t, env, "refuse", "--unit", "HB", "--officer", "1", "--reason", "other", "--note", "Bản chính là bản photocopy có công chứng",
+		"--doc", "Bằng tốt nghiệp đại học", "--requester", "Hoàng Văn Em", "--out", slip)
+	if code != 0 || !strings.Contains(stdout, `"number": 1,`) {
+		t.Fatalf("refuse: %d %s %s", code, stdout, stderr)
+	}
+	text := pdfText(t, slip)
+	for _, want := range []string{"PHIẾU TỪ CHỐI CHỨNG THỰC", "Số: 1/", "/PTC", "Kính gửi: Hoàng Văn Em", "Bằng tốt nghiệp đại học",
+		"Lý do: Bản chính là bản photocopy có công chứng", "Trần Văn Nghĩa", "ỦY BAN NHÂN DÂN PHƯỜNG", "tỉnh Phú Thọ"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("slip lacks %q:\n%s", want, text)
+		}
+	}
+	code, stdout, _ = cli(t, env, "refuse", "--unit", "HB", "--officer", "1", "--reason", "damaged", "--out", slip)
+	if code != 0 || !strings.Contains(stdout, `"number": 2,`) {
+		t.Fatalf("second refusal: %s", stdout)
+	}
+	if text = strings.Join(strings.Fields(pdfText(t, slip)), " "); !strings.Contains(text, "khoản 2 Điều 22 Nghị định số 23/2015/NĐ-CP") {
+		t.Fatalf("the slip does not cite the clause:\n%s", text)
+	}
+	if code, _, _ = cli(t, env, "refuse", "slip", "--id", "1", "--out", slip); code != 0 || !strings.Contains(pdfText(t, slip), "Số: 1/") {
+		t.Fatal("refuse slip --id 1")
+	}
+}

@@ -71,8 +71,15 @@ Commands:
   unit add --code CODE --name NAME --place PLACE [--body BODY] [--province P] [--seal seal.png --seal-mm 36]
   unit set --code CODE [--name …] [--place …] [--body …] [--province …] [--seal …] [--seal-mm …] [--titles "T1;T2"]
                           add a certifying unit or set its profile (a unit certifies only with a seal image)
-  book list|open --unit CODE [--year Y] | book close --id N
-                          list a unit's register books, open the next one, close one
+  book list|open --unit CODE [--year Y] | book close --id N --officer ID
+                          list a unit's register books, open the next one, close one (the
+                          closing page, with the year's total, signed by the officer's key)
+  book print --id N --out FILE [--csv] | book print --unit CODE --from D --to D --out FILE [--csv]
+                          the eight-column register book as PDF (a closed book: its signed PDF)
+                          or CSV, per book or per period
+  refuse --unit CODE --officer ID --reason R [--note TEXT] [--doc TEXT] [--requester NAME] --out SLIP.pdf
+  refuse slip --id N --out SLIP.pdf
+                          record a refusal (reason other needs --note) and write its numbered slip
   pki init                create the development PKI (done automatically on first use)
   pki export-root         print the development root certificate (PEM) for verifiers
   pki revoke --officer ID [--reason N]
@@ -180,6 +187,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRenew(ctx, cfg, rest, stdout, logger)
 	case "revoke":
 		return cmdRevoke(ctx, cfg, rest, stdout, logger)
+	case "refuse":
+		return cmdRefuse(ctx, cfg, rest, stdout, logger)
 	case "book":
 		return cmdBook(ctx, cfg, rest, stdout, logger)
 	case "migrate":

@@ -320,7 +320,7 @@ func TestBinary(t *testing.T) {
 }
 
 func certifyInput(scan []byte) certify.Input {
-	return certify.Input{UnitCode: "HB", OfficerID: 1, DocTitle: "Giấy khai sinh", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true}
+	return certify.Input{UnitCode: "HB", OfficerID: 1, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true}
 }
 
 func TestBooks(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 
 // productionKeys writes a key configuration of PEM keys issued by a CA of their own (an
 // offline CA standing in for a real one: its certificates name no OCSP or CRL) for the seal
-// of unit PL and officer 1, each certificate file holding the chain up to the CA's root.
+// of unit HB and officer 1, each certificate file holding the chain up to the CA's root.
 func productionKeys(t *testing.T, dir string) (keysFile string, root []byte) {
 	t.Helper()
 	ca, err := devpki.Open(filepath.Join(dir, "ca"), devpki.Options{})

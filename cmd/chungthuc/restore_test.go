@@ -324,7 +324,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 			var out *syncBuffer
 			s.base, out, stop = runServe(t, env)
 			code, body := httpGet(t, s.base+"/readyz")
-			if code != 503 || !strings.Contains(body, "behind the public log") || !strings.Contains(body, "PL 2026: 4–8") && !strings.Contains(body, ": 4–8") ||
+			if code != 503 || !strings.Contains(body, "behind the public log") || !strings.Contains(body, "HB 2026: 4–8") && !strings.Contains(body, ": 4–8") ||
 				!strings.Contains(body, "chungthuc reconcile") {
 				t.Fatalf("/readyz of a restored register: %d %s", code, body)
 			}
@@ -349,7 +349,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 				t.Fatalf("reconcile output: %v\n%s", err, rout)
 			}
 			if code != 1 || len(rep.Log.Replayed) != 5 || len(rep.Copies.Registered) != 1 || rep.Copies.Registered[0].Key != cutOff ||
-				rep.Copies.Registered[0].Entry != "PL "+time.Now().Format("2006")+" no. 9" ||
+				rep.Copies.Registered[0].Entry != "HB "+time.Now().Format("2006")+" no. 9" ||
 				len(rep.Copies.Unexplained) != 1 || rep.Copies.Unexplained[0].Key != stray {
 				t.Fatalf("reconcile: exit %d\n%s", code, rout)
 			}

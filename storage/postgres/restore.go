@@ -415,7 +415,7 @@ const LostNumberReason = "Số đã được cấp sau bản sao lưu nhưng kh�
 // that highest one that has no entry (reserved after the restored backup by a request that
 // never finished, and in neither the log nor a stored copy) is recorded Void with that reason
 // and its void leaf, then the counter steps up to the highest number. It returns the numbers
-// voided ("PL 2026 no. 7").
+// voided ("HB 2026 no. 7").
 func (db *DB) CloseGaps(ctx context.Context, note string) ([]string, error) {
 	var voided []string
 	err := db.write(ctx, func(t *txn) error {

@@ -173,8 +173,8 @@ func sum(b []byte) string {
 func (w *world) reserve(t *testing.T) *chungthuc.Certification {
 	t.Helper()
 	c := &chungthuc.Certification{UnitID: w.unit.ID, OfficerID: w.off.ID, Token: token(), AccessCodeHash: sum([]byte(token())),
-		Title: "Giấy khai sinh", Issuer: "UBND xã Tân Lập", Requester: "Nguyễn Thị Hồng Nhung", Pages: 3,
-		FeeVND: chungthuc.Fee(3), CertifiedAt: w.now()}
+		Title: "Giấy khai sinh", Issuer: "UBND xã Tân Lập", Requester: "Nguyễn Thị Hồng Nhung", Pages: 3, Copies: 2,
+		FeeVND: chungthuc.FeeFor(3, 2), CertifiedAt: w.now()}
 	must(t, "Reserve", w.reg.Reserve(ctx, c))
 	return c
 }
@@ -543,7 +543,7 @@ func testInsiderEdits(t *testing.T, h Harness) {
 	raw(`UPDATE certifications SET officer_name = 'Lê Văn Giả' WHERE id = %d`, cs[2].ID)
 	raw(`UPDATE certifications SET officer_title = 'CHỦ TỊCH' WHERE id = %d`, cs[3].ID)
 	raw(`UPDATE certifications SET fee_vnd = 1 WHERE id = %d`, cs[4].ID)
-	raw(`UPDATE certifications SET pages = 99 WHERE id = %d`, cs[5].ID)
+	raw(`UPDATE certifications SET pages = 99, copies = 5 WHERE id = %d`, cs[5].ID)
 	raw(`UPDATE certifications SET void_reason = 'Người yêu cầu bỏ về' WHERE id = %d`, v.ID)
 	raw(`UPDATE certifications SET book_code = '09/2026-SCTĐT/BS' WHERE id = %d`, cs[6].ID)
 	raw(`INSERT INTO certifications (unit_id, book_id, book_code, year, number, token, access_code_hash, title, issuer,
@@ -565,6 +565,7 @@ func testInsiderEdits(t *testing.T, h Harness) {
 	wantFinding(t, rep, "field", name(cs[3]), "officer's title", "CHỦ TỊCH")
 	wantFinding(t, rep, "field", name(cs[4]), "fee", `"1"`)
 	wantFinding(t, rep, "field", name(cs[5]), "pages", `"99"`)
+	wantFinding(t, rep, "field", name(cs[5]), "copies", `"5"`)
 	wantFinding(t, rep, "field", name(v), "void reason", "Người yêu cầu bỏ về")
 	wantFinding(t, rep, "field", name(cs[6]), "book code", "09/2026-SCTĐT/BS")
 	wantFinding(t, rep, "row_without_leaf", "HB 2026 no. 100", "issued", "no leaf")
@@ -784,7 +785,8 @@ func testRestore(t *testing.T, h Harness) {
 		must(t, "CertificationByToken on the restored register", err)
 		if got.Number != want.Number || got.Status != want.Status || got.AccessCodeHash != want.AccessCodeHash ||
 			got.Title != want.Title || got.Requester != want.Requester || got.SHA256 != want.SHA256 || got.BookCode != want.BookCode ||
-			got.ObjectKey != want.ObjectKey || got.RevokeReason != want.RevokeReason || got.VoidReason != want.VoidReason {
+			got.ObjectKey != want.ObjectKey || got.RevokeReason != want.RevokeReason || got.VoidReason != want.VoidReason ||
+			got.Copies != want.Copies || got.FeeVND != want.FeeVND {
 			t.Errorf("restored %+v\nwant %+v", got, want)
 		}
 	}

@@ -77,7 +77,7 @@ type Leaf struct {
 	OfficerTitle string       `json:"officer_title,omitempty"`
 	Pages        int          `json:"pages,omitempty"`
 	FeeVND       int64        `json:"fee_vnd,omitempty"`
-	Copies       int          `json:"copies,omitempty"` // copies under this number; omitted when 1 (leaves from before it was kept)
+	Copies       int          `json:"copies,omitempty"`     // copies under this number; omitted when 1 (leaves from before it was kept)
 	Reason       string       `json:"reason,omitempty"`     // void or revocation reason
 	RevokedAt    string       `json:"revoked_at,omitempty"` // revoked
 	Version      string       `json:"version_sha256,omitempty"`

@@ -116,8 +116,7 @@ func (x regAdmin) RefusalSlip(ctx context.Context, unitID, refusalID int64) ([]b
 // a PNG without transparency is refused (400) and changes nothing; after a refusal the page
 // links its slip.
 func TestUnitAdminUploads(t *testing.T) {
-	var e *env
-	e = newEnv(t, func(d *Deps) { d.UnitAdmin = regAdmin{reg: d.Register.(*sqlite.DB)} })
+	e := newEnv(t, func(d *Deps) { d.UnitAdmin = regAdmin{reg: d.Register.(*sqlite.DB)} })
 	ctx := context.Background()
 	hash, _ := credentials.HashPassword(e.password)
 	if err := e.reg.CreateAccount(ctx, &chungthuc.Account{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Username: "quantri.tm", Role: chungthuc.RoleUnitAdmin, PasswordHash: hash}); err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chungthuc/chungthuc/internal/testscan"
 )
 
 // TestCertifyPrintedFieldsExit2: a newline, U+202E or a zero-width space in any printed
@@ -243,5 +245,70 @@ func TestRefusalSlip(t *testing.T) {
 	}
 	if code, _, _ = cli(t, env, "refuse", "slip", "--id", "1", "--out", slip); code != 0 || !strings.Contains(pdfText(t, slip), "Số: 1/") {
 		t.Fatal("refuse slip --id 1")
+	}
+}
+
+// TestUnitAndOfficerRecords: printed fields of units and officers are refused with exit 2
+// (a newline, U+202E, an opaque "seal"); a unit without a seal cannot certify until its seal
+// is uploaded; an authorised official signs TUQ. within the decision's validity.
+func TestUnitAndOfficerRecords(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	seal, sig := write("seal.png", testscan.SealPNG(200)), write("sig.png", testscan.SignaturePNG(300, 100))
+	opaque := write("opaque.png", testscan.PNG(testscan.Page(1, 20), 20))
+	for name, a := range map[string][]string{
+		"officer title with a newline": {"officer", "add", "--unit", "HB", "--name", "Lê Thị Hoa", "--title", "PHÓ CHỦ TỊCH\nSố chứng thực 999"},
+		"officer name with U+202E":     {"officer", "add", "--unit", "HB", "--name", "Lê \u202eThị Hoa", "--title", "PHÓ CHỦ TỊCH"},
+		"unit body with U+202E":        {"unit", "set", "--code", "HB", "--body", "Ủy ban \u202enhân dân"},
+		"unit province with a newline": {"unit", "set", "--code", "HB", "--province", "tỉnh Phú Thọ\nx"},
+		"an opaque seal":               {"unit", "set", "--code", "HB", "--seal", opaque, "--seal-mm", "36"},
+		"an unknown authority":         {"officer", "set", "--id", "1", "--authority", "mayor"},
+		"authorised without decision":  {"officer", "set", "--id", "1", "--authority", "authorised"},
+	} {
+		if code, _, stderr := cli(t, env, a...); code != 2 {
+			t.Fatalf("%s: exit %d %s", name, code, stderr)
+		}
+	}
+	if code, stdout, stderr := cli(t, env, "unit", "add", "--code", "TL", "--name", "Xã Tân Lạc", "--place", "Tân Lạc",
+		"--body", "Ủy ban nhân dân xã Tân Lạc", "--province", "tỉnh Phú Thọ"); code != 0 {
+		t.Fatalf("unit add: %d %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr := cli(t, env, "officer", "add", "--unit", "TL", "--name", "Lê Thị Hoa", "--title", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH",
+		"--authority", "authorised", "--decision", "12/QĐ-UBND", "--decision-date", "2026-01-05", "--valid-from", "2026-01-05", "--valid-until", "2099-12-31")
+	if code != 0 {
+		t.Fatalf("officer add: %d %s %s", code, stdout, stderr)
+	}
+	id := strings.TrimSpace(stdout)
+	scan := writeScans(t, dir, 1, 80<<10)[0]
+	certifyTL := func() (int, string, string) {
+		return cli(t, env, "certify", "--unit", "TL", "--officer", id, "--doc", "Giấy khai sinh", "--requester", "Nguyễn Văn An",
+			"--out", filepath.Join(dir, "tl.pdf"), scan)
+	}
+	if code, _, stderr := certifyTL(); code != 1 || !strings.Contains(stderr, "seal") {
+		t.Fatalf("a unit without a seal certified: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, env, "unit", "set", "--code", "TL", "--seal", seal, "--seal-mm", "36"); code != 0 {
+		t.Fatalf("unit set --seal: %s", stderr)
+	}
+	if code, stdout, stderr := cli(t, env, "officer", "set", "--id", id, "--signature", sig); code != 0 || !strings.Contains(stdout, `"signature": true`) {
+		t.Fatalf("officer set --signature: %d %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = certifyTL()
+	if code != 0 || !strings.Contains(stdout, `"number": 1,`) || !strings.Contains(stdout, `"officer_title": "TUQ. CHỦ TỊCH / CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"`) {
+		t.Fatalf("certify after the seal: %d %s %s", code, stdout, stderr)
+	}
+	// The authorisation ends: certification is refused.
+	if code, _, stderr := cli(t, env, "officer", "set", "--id", id, "--valid-from", "2000-01-01", "--valid-until", "2000-01-31"); code != 0 {
+		t.Fatalf("officer set --valid-until: %s", stderr)
+	}
+	if code, _, stderr := certifyTL(); code != 1 || !strings.Contains(stderr, "expired") {
+		t.Fatalf("certify after the authorisation ended: %d %s", code, stderr)
 	}
 }

@@ -351,10 +351,10 @@ func TestBooks(t *testing.T) {
 		t.Fatalf("book list: %d %s", code, stdout)
 	}
 	id := fmt.Sprint(books[1]["id"])
-	if code, stdout, _ = cli(t, env, "book", "close", "--id", id); code != 0 || !strings.Contains(stdout, `"closing_count": 2`) {
+	if code, stdout, _ = cli(t, env, "book", "close", "--id", id, "--officer", "1"); code != 0 || !strings.Contains(stdout, `"closing_count": 2`) {
 		t.Fatalf("book close: %d %s", code, stdout)
 	}
-	if code, _, _ = cli(t, env, "book", "close", "--id", id); code != 1 {
+	if code, _, _ = cli(t, env, "book", "close", "--id", id, "--officer", "1"); code != 1 {
 		t.Fatalf("closing twice: exit %d, want 1", code)
 	}
 }

@@ -8,6 +8,9 @@ ALTER TABLE units ADD COLUMN province text NOT NULL DEFAULT '';
 ALTER TABLE units ADD COLUMN seal_mm double precision NOT NULL DEFAULT 0 CHECK (seal_mm >= 0 AND seal_mm <= 80);
 ALTER TABLE units ADD COLUMN demo boolean NOT NULL DEFAULT false;
 ALTER TABLE units ADD COLUMN titles text[] NOT NULL DEFAULT '{}';
+-- The demonstration unit an embedded data directory was seeded with before this migration
+-- ("Phường Phương Lâm", PL, without a seal image) stays usable as what it is: a demo unit.
+UPDATE units SET demo = true WHERE code = 'PL' AND name = 'Phường Phương Lâm' AND seal_image IS NULL;
 
 ALTER TABLE officers ADD COLUMN titles text[] NOT NULL DEFAULT '{}';
 ALTER TABLE officers ADD COLUMN authority text NOT NULL DEFAULT ''

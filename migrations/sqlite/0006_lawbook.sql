@@ -8,6 +8,9 @@ ALTER TABLE units ADD COLUMN province TEXT NOT NULL DEFAULT '';
 ALTER TABLE units ADD COLUMN seal_mm REAL NOT NULL DEFAULT 0 CHECK (seal_mm >= 0 AND seal_mm <= 80);
 ALTER TABLE units ADD COLUMN demo INTEGER NOT NULL DEFAULT 0 CHECK (demo IN (0, 1));
 ALTER TABLE units ADD COLUMN titles TEXT NOT NULL DEFAULT '[]'; -- JSON array: allowed officer titles
+-- The demonstration unit an embedded data directory was seeded with before this migration
+-- ("Phường Phương Lâm", PL, without a seal image) stays usable as what it is: a demo unit.
+UPDATE units SET demo = 1 WHERE code = 'PL' AND name = 'Phường Phương Lâm' AND seal_image IS NULL;
 
 ALTER TABLE officers ADD COLUMN titles TEXT NOT NULL DEFAULT '[]'; -- JSON array: further titles allowed
 ALTER TABLE officers ADD COLUMN authority TEXT NOT NULL DEFAULT ''

@@ -12,14 +12,48 @@ var Vietnam = time.FixedZone("ICT", 7*3600)
 // Unit is a certifying unit: a ward/commune People's Committee or a one-stop shop.
 type Unit struct {
 	ID    int64
-	Code  string // short, unique, upper-case ASCII, e.g. "PL"
-	Name  string // full name, e.g. "Phường Phương Lâm" (NFC)
-	Place string // the place name (địa danh) printed before the date, e.g. "Phương Lâm"
+	Code  string // short, unique, upper-case ASCII, e.g. "HB"
+	Name  string // full name, e.g. "Phường Hòa Bình" (NFC)
+	Place string // the place name (địa danh) printed before the date, e.g. "Hòa Bình"
 	// SealImage is the PNG of the unit's red seal shown on the seal signature; empty means
-	// the drawn default.
+	// the drawn default, which only a Demo unit may certify with.
 	SealImage []byte
+	// Body is the issuing body as printed under the seal's signature (Decree 30/2020
+	// Appendix I), e.g. "Ủy ban nhân dân phường Hòa Bình"; empty = Name.
+	Body string
+	// Province is the province the body belongs to, e.g. "tỉnh Phú Thọ"; empty = not printed.
+	Province string
+	// SealMM is the registered seal's true diameter in millimetres (0 = not recorded).
+	SealMM float64
+	// Demo marks the demonstration unit: its drawn seal is marked as a demo on every copy,
+	// and it may certify without a registered seal image.
+	Demo bool
+	// Titles, when not empty, is the unit's list of the titles its officers may carry:
+	// an officer's title outside it is refused when the officer is recorded.
+	Titles    []string
 	CreatedAt time.Time
 }
+
+// Printed bounds (in characters) of the unit and officer fields that are printed on a
+// certified copy, the register book or a refusal slip (ValidatePrintedText).
+const (
+	MaxNameLen     = 120 // names of people, units and bodies
+	MaxTitleLen    = 80  // one title line
+	MaxPlaceLen    = 80  // place and province
+	MaxDocumentLen = 200 // the name of the original
+	MaxNoteLen     = 500 // a refusal's "other" ground and notes
+)
+
+// MaxCopies is the most copies one certification (one number) may cover.
+const MaxCopies = 100
+
+// MaxSealImage and MaxSignatureImage bound the PNGs of a unit's seal and an officer's
+// handwritten signature (bytes); their pixel sizes are bounded by MaxImageSide.
+const (
+	MaxSealImage      = 512 << 10
+	MaxSignatureImage = 256 << 10
+	MaxImageSide      = 2000
+)
 
 // Role is what an account may do within its unit.
 type Role string
@@ -41,9 +75,34 @@ type Officer struct {
 	Role   Role
 	Active bool
 	// CertPEM is the officer's signing certificate (PEM); the key is held by a KeyStore.
-	CertPEM   []byte
-	CreatedAt time.Time
+	CertPEM []byte
+	// Titles are further titles an administrator allowed this officer to sign under (chosen
+	// per certification with --signer-title / officer_title); Title is always allowed.
+	Titles []string
+	// Authority is the officer's power to certify (Decree 23/2015 as amended by Decree
+	// 280/2025): chairman, vice-chairman, or an official the committee authorised, whose
+	// decision (number, date, validity) is recorded; empty for records from before it was
+	// kept (the Title's " / "-separated levels are printed as they are).
+	Authority    Authority
+	DecisionNo   string     // the authorising decision's number (Authorised only)
+	DecisionDate *time.Time // its date
+	ValidFrom    *time.Time // the authority's validity period; nil = open
+	ValidUntil   *time.Time
+	// SignatureImage is the officer's handwritten signature (PNG, blue ink, transparent
+	// background), shown between the title and the name; nil = none recorded.
+	SignatureImage []byte
+	CreatedAt      time.Time
 }
+
+// Authority is what empowers an officer to sign certifications.
+type Authority string
+
+// Authorities.
+const (
+	AuthorityChairman     Authority = "chairman"      // Chủ tịch UBND
+	AuthorityViceChairman Authority = "vice_chairman" // Phó Chủ tịch UBND (signs KT. CHỦ TỊCH)
+	AuthorityAuthorised   Authority = "authorised"    // an official authorised by the committee (TUQ. CHỦ TỊCH)
+)
 
 // Book is a certification register book (sổ chứng thực) of a unit for one calendar year.
 // Numbers run per unit and year across books: a book opened mid-year continues the count.
@@ -60,6 +119,10 @@ type Book struct {
 	// ClosingCount is the count of the year's certifications written when the book is
 	// closed at year end (0 while open).
 	ClosingCount int64
+	// ClosedBy is the officer who signed the closing page (0 while not signed) and
+	// ClosingPDF the signed book with its closing page (PAdES), kept with the book.
+	ClosedBy   int64
+	ClosingPDF []byte
 }
 
 // BookCode formats the code of the seq-th electronic copy book of a year.
@@ -114,7 +177,8 @@ type Certification struct {
 	OfficerTitle string // title printed on this copy
 
 	Pages  int   // pages of the certified copy's original
-	FeeVND int64 // fee charged, per Fee
+	Copies int   // copies made from the original at once under this one number (≥ 1)
+	FeeVND int64 // fee charged: Fee(Pages) × Copies
 
 	SHA256    string   // hex SHA-256 of the signed PDF (set before the object is stored)
 	ObjectKey string   // key of the signed PDF in the object store
@@ -151,6 +215,7 @@ const (
 	RefuseUnlawful     RefusalReason = "unlawful"      // unlawful content
 	RefuseNotLegalised RefusalReason = "not_legalised" // foreign document not legalised
 	RefuseSelfMade     RefusalReason = "self_made"     // self-made paper without confirmation
+	RefuseOther        RefusalReason = "other"         // another ground, stated in the note
 )
 
 // RefusalReasons lists every refusal reason with its Vietnamese label, in display order.
@@ -164,6 +229,17 @@ var RefusalReasons = []struct {
 	{RefuseUnlawful, "Bản chính có nội dung trái pháp luật, đạo đức xã hội"},
 	{RefuseNotLegalised, "Giấy tờ nước ngoài chưa được hợp pháp hóa lãnh sự"},
 	{RefuseSelfMade, "Giấy tờ do cá nhân tự lập không có xác nhận của cơ quan có thẩm quyền"},
+	{RefuseOther, "Lý do khác"},
+}
+
+// RefusalLabel is the Vietnamese label of a reason ("" for an unknown one).
+func RefusalLabel(r RefusalReason) string {
+	for _, x := range RefusalReasons {
+		if x.Code == r {
+			return x.Label
+		}
+	}
+	return ""
 }
 
 // ValidRefusalReason reports whether r is one of RefusalReasons.
@@ -176,16 +252,28 @@ func ValidRefusalReason(r RefusalReason) bool {
 	return false
 }
 
-// Refusal records a refused request.
+// Refusal records a refused request. Year and Number (set by the register) number the
+// refusal slips of a unit per calendar year, from 1.
 type Refusal struct {
 	ID        int64
 	UnitID    int64
 	OfficerID int64
+	Year      int
+	Number    int64
 	Reason    RefusalReason
-	Note      string
+	Note      string // required for RefuseOther: the ground as printed on the slip
 	Title     string
 	Requester string
 	CreatedAt time.Time
+}
+
+// FeeFor returns the fee of one certification: Fee(pages) for each of copies copies (a
+// number covers every copy made from one original at one time; the fee is per copy).
+func FeeFor(pages, copies int) int64 {
+	if copies < 1 {
+		copies = 1
+	}
+	return Fee(pages) * int64(copies)
 }
 
 // Fee returns the certification fee in VND for a copy whose original has pages pages

@@ -71,6 +71,13 @@ type Directory interface {
 	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
 	OfficerByID(ctx context.Context, id int64) (*Officer, error)
 	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+
+	// UpdateUnit records a unit's profile (name, place, body, province, seal image and size,
+	// allowed titles); UpdateOfficer an officer's (name, titles, role, active, authority and
+	// its decision, signature image). Both validate every printed field (EINVALID) and are
+	// audited.
+	UpdateUnit(ctx context.Context, u *Unit) error
+	UpdateOfficer(ctx context.Context, o *Officer) error
 }
 
 // Ledger records the life of register entries: reservation, sealing, issue, void,
@@ -101,7 +108,11 @@ type Ledger interface {
 	// entry, ECONFLICT when the entry has no stored copy or the hash is already registered.
 	AddVersion(ctx context.Context, id int64, sha256, objectKey string) error
 
+	// CreateRefusal records a refusal and numbers its slip (Year, Number: per unit and year).
 	CreateRefusal(ctx context.Context, r *Refusal) error
+	RefusalByID(ctx context.Context, id int64) (*Refusal, error)
+	// Refusals lists a unit's refusals recorded in [from, to) (zero = open end), oldest first.
+	Refusals(ctx context.Context, unitID int64, from, to time.Time) ([]*Refusal, error)
 }
 
 // Entries reads register entries.
@@ -150,6 +161,11 @@ type Books interface {
 	OpenBook(ctx context.Context, unitID int64, year int, at time.Time) (*Book, error)
 	// CloseBook closes a book, writing the count of the year's certifications so far.
 	CloseBook(ctx context.Context, bookID int64, at time.Time) (*Book, error)
+	// BookByID returns a book with its signed closing PDF (ENOTFOUND if none).
+	BookByID(ctx context.Context, id int64) (*Book, error)
+	// SignBookClosing records, once, the officer who signed a closed book's closing page and
+	// the signed PDF (ECONFLICT when the book is open or already signed).
+	SignBookClosing(ctx context.Context, bookID, officerID int64, pdf []byte) error
 }
 
 // ObjectInfo describes a stored object.

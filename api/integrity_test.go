@@ -97,9 +97,9 @@ func TestDownloadChecksTheCopy(t *testing.T) {
 	}
 }
 
-// certifyPL2 certifies a second, different copy for unit PL.
+// certifyPL2 certifies a second, different copy for unit HB.
 func (e *env) certifyPL2() *certify.Output {
-	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "PL", OfficerID: e.plOff.ID, DocTitle: "Bằng tốt nghiệp",
+	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "HB", OfficerID: e.plOff.ID, DocTitle: "Bằng tốt nghiệp",
 		Requester: "Lê Văn Tám", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true})
 	if err != nil {
 		e.t.Fatal(err)
@@ -166,7 +166,7 @@ func TestIdempotencyKeyAPI(t *testing.T) {
 	}
 	// The web form shows the same plain message.
 	cl, csrf, _ := e.login("canbo", e.password)
-	fb, ct := multipartBody([][2]string{{"a.jpg", string(scan)}}, map[string]string{"title": "Giấy khai sinh", "csrf": csrf})
+	fb, ct := multipartBody([][2]string{{"a.jpg", string(scan)}}, map[string]string{"title": "Giấy khai sinh", "requester": "Lê Văn Tám", "csrf": csrf})
 	wres, err := cl.Post(e.srv.URL+"/app/certify", ct, fb)
 	if err != nil {
 		t.Fatal(err)

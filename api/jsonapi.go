@@ -13,9 +13,9 @@ import (
 func (s *Server) certificationJSON(c *chungthuc.Certification) map[string]any {
 	m := map[string]any{
 		"id": c.ID, "number": c.Number, "book": c.BookCode, "year": c.Year, "status": c.Status,
-		"title": c.Title, "issuer": c.Issuer, "requester": c.Requester,
+		"document": c.Title, "title": c.Title, "issuer": c.Issuer, "requester": c.Requester,
 		"officer_name": c.OfficerName, "officer_title": c.OfficerTitle,
-		"pages": c.Pages, "fee_vnd": c.FeeVND, "sha256": c.SHA256,
+		"pages": c.Pages, "copies": c.Copies, "fee_vnd": c.FeeVND, "sha256": c.SHA256,
 		"verify_url":   s.Certify.VerifyURL(c.Token),
 		"certified_at": c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
 	}
@@ -31,8 +31,8 @@ func (s *Server) certificationJSON(c *chungthuc.Certification) map[string]any {
 	return m
 }
 
-// apiCertify: POST /api/v1/certifications (multipart: file…, title, issuer, requester,
-// officer_title) → 201 with the entry and the citizen's access code (shown only here).
+// apiCertify: POST /api/v1/certifications (multipart: file…, document (or its deprecated
+// alias title), requester, issuer, copies, officer_title, confirm_low_resolution) → 201 with the entry and the citizen's access code (shown only here).
 //
 // With an Idempotency-Key header the request is safe to retry: a retry with the same key
 // and the same request gets the first outcome — 200 with the issued (or since revoked)

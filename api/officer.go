@@ -169,7 +169,8 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
+	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "Titles": o.AllowedTitles(), "MaxCopies": chungthuc.MaxCopies,
+		"FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
 		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
@@ -193,11 +194,34 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if len(up.files) == 0 {
 		return nil, bi(chungthuc.EINVALID, "Chưa có ảnh chụp bản chính: hãy chọn ít nhất một tệp JPEG, PNG hoặc PDF.", "No scan of the original was attached: choose at least one JPEG, PNG or PDF file.")
 	}
-	if trim(up.fields["title"]) == "" {
-		return nil, bi(chungthuc.EINVALID, "Chưa nhập tên giấy tờ: hãy điền ô “Tên giấy tờ” rồi gửi lại.", "The document title is missing: fill in “Document title” and send again.")
-	}
 	if p.Session != nil && subtle.ConstantTimeCompare([]byte(up.fields["csrf"]), []byte(p.Session.CSRFToken)) != 1 {
 		return nil, bi(chungthuc.EFORBIDDEN, "Biểu mẫu đã cũ hoặc không hợp lệ: hãy tải lại trang rồi gửi lại.", "The form is stale or invalid: reload the page and send again.")
+	}
+	// "document" names the original; "title" is its deprecated alias (one release).
+	doc := up.fields["document"]
+	if trim(doc) == "" {
+		doc = up.fields["title"]
+	}
+	if trim(doc) == "" {
+		return nil, bi(chungthuc.EINVALID, "Chưa nhập tên giấy tờ: hãy điền ô “Tên giấy tờ” rồi gửi lại.", "The document title is missing: fill in “Document title” and send again.")
+	}
+	copies := 1
+	if v := trim(up.fields["copies"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, bi(chungthuc.EINVALID, fmt.Sprintf("Số bản sao phải là số nguyên từ 1 đến %d.", chungthuc.MaxCopies),
+				fmt.Sprintf("The number of copies must be a whole number from 1 to %d.", chungthuc.MaxCopies))
+		}
+		copies = n
+	}
+	in := certify.Input{
+		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
+		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
+		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]),
+	}
+	// Everything printed under the signatures is checked before the scans are read (400).
+	if err := certify.CheckInput(&in); err != nil {
+		return nil, err
 	}
 	scans, err := up.scans()
 	if err != nil {
@@ -213,11 +237,7 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if pk, ok := r.Context().Value(formKeyCtx{}).(*string); ok {
 		*pk = key
 	}
-	in := certify.Input{
-		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: up.fields["title"],
-		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Scans: scans, KeepScans: true,
-		IdempotencyKey: key,
-	}
+	in.Scans, in.IdempotencyKey = scans, key
 	// The workspace form shows what will be removed from a PDF scan before anything is
 	// signed, and certifies only after the officer confirms (certify/confirm).
 	if _, web := r.Context().Value(formKeyCtx{}).(*string); web && strings.HasPrefix(key, formKeyPrefix) && p.Session != nil {
@@ -241,6 +261,15 @@ func (s *Server) runCertify(r *http.Request, in certify.Input) (*certify.Output,
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err
+}
+
+// isTrue reads a form or multipart boolean: "1", "true", "on", "yes".
+func isTrue(v string) bool {
+	switch strings.ToLower(trim(v)) {
+	case "1", "true", "on", "yes":
+		return true
+	}
+	return false
 }
 
 // certifyForm certifies from the workspace form and redirects (303) to the entry's page,
@@ -520,6 +549,11 @@ func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	data := map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey()}
+	// The numbered refusal slip as a PDF (phiếu từ chối, signed off by the unit) when the
+	// workspace can print it.
+	if id, err := strconv.ParseInt(q.Get("slip"), 10, 64); err == nil && s.UnitAdmin != nil {
+		data["SlipPDF"] = id
+	}
 	// The refusal slip (the written answer the requester takes away), for the refusal this
 	// session just recorded.
 	if id, err := strconv.ParseInt(q.Get("slip"), 10, 64); err == nil && p.Session != nil {
@@ -554,6 +588,7 @@ var refusalReasonsEN = map[chungthuc.RefusalReason]string{
 	chungthuc.RefuseUnlawful:     "The original's content is against the law or social morality",
 	chungthuc.RefuseNotLegalised: "A foreign document without consular legalisation",
 	chungthuc.RefuseSelfMade:     "A document made by an individual without confirmation by a competent authority",
+	chungthuc.RefuseOther:        "Another reason (stated below)",
 }
 
 func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
@@ -573,11 +608,13 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slip := ""
-	if p.Session != nil && ref.ID != 0 {
-		s.codes.putRefusal(p.Session.TokenHash, *ref, s.Now())
+	if ref.ID != 0 {
 		slip = "&slip=" + strconv.FormatInt(ref.ID, 10)
+		if p.Session != nil {
+			s.codes.putRefusal(p.Session.TokenHash, *ref, s.Now())
+		}
 	}
-	http.Redirect(w, r, "/app/refuse?done=1"+slip, http.StatusSeeOther)
+	http.Redirect(w, r, "/app/refuse?done=1"+slip+langParam(r), http.StatusSeeOther)
 }
 
 // stats shows counts and fees per unit for a period: the unit's own for its staff, every

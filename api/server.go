@@ -56,6 +56,9 @@ type Deps struct {
 	// Log, when set, is the register's public transparency log: /log/checkpoint, /log/key,
 	// /api/v1/log/… and the "in the public log" line of verification answers (translog.go).
 	Log *translog.Log
+	// UnitAdmin, when set, serves the unit page (seal and signature images, register books)
+	// and the printouts: book PDF/CSV, refusal slips (unitadmin.go).
+	UnitAdmin UnitAdmin
 }
 
 // Server holds the handlers.
@@ -160,6 +163,12 @@ func (s *Server) routes() http.Handler {
 		r.Get("/refuse", s.refusePage)
 		r.Post("/refuse", s.refuseForm)
 		r.Get("/stats", s.stats)
+		r.Get("/unit", s.unitPage)
+		r.Post("/unit/seal", s.unitSeal)
+		r.Post("/unit/signature", s.unitSignature)
+		r.Get("/books/{id}/pdf", s.bookPrint(false))
+		r.Get("/books/{id}/csv", s.bookPrint(true))
+		r.Get("/refusals/{id}/slip", s.refusalSlip)
 	})
 
 	// The JSON API for integrations: bearer tokens, unit-scoped.

@@ -95,8 +95,8 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	t.Cleanup(func() { objs.Close() })
 	e.svc = &certify.Service{Register: reg, Objects: objs, Keys: &keys{pki: p, cache: map[string]*chungthuc.SigningKey{}}, Maker: maker, Now: time.Now, BaseURL: "https://ct.example.vn"}
 	t.Cleanup(e.svc.Close)
-	e.pl = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
-	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh"}
+	e.pl = &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình", Body: "Ủy ban nhân dân phường Hòa Bình", Province: "tỉnh Phú Thọ", Demo: true}
+	e.tm = &chungthuc.Unit{Code: "TM", Name: "Xã Trung Minh", Place: "Trung Minh", SealImage: testscan.SealPNG(96), SealMM: 36}
 	for _, u := range []*chungthuc.Unit{e.pl, e.tm} {
 		if err := reg.CreateUnit(ctx, u); err != nil {
 			t.Fatal(err)
@@ -121,7 +121,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	}
 	e.plToken, e.tmToken = credentials.NewToken(), credentials.NewToken()
 	for _, tk := range []*chungthuc.APIToken{
-		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop PL", TokenHash: credentials.TokenHash(e.plToken)},
+		{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "one-stop HB", TokenHash: credentials.TokenHash(e.plToken)},
 		{UnitID: e.tm.ID, OfficerID: e.tmOff.ID, Name: "one-stop TM", TokenHash: credentials.TokenHash(e.tmToken)},
 	} {
 		if err := reg.CreateAPIToken(ctx, tk); err != nil {
@@ -166,9 +166,9 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 	return e
 }
 
-// certifyPL certifies one copy for unit PL through the workflow.
+// certifyPL certifies one copy for unit HB through the workflow.
 func (e *env) certifyPL() *certify.Output {
-	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "PL", OfficerID: e.plOff.ID, DocTitle: "Giấy khai sinh",
+	out, err := e.svc.Certify(context.Background(), certify.Input{UnitCode: "HB", OfficerID: e.plOff.ID, DocTitle: "Giấy khai sinh",
 		Requester: "Nguyễn Thị Hồng Nhung", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true})
 	if err != nil {
 		e.t.Fatal(err)
@@ -216,7 +216,7 @@ func TestPublicVerificationAndDownload(t *testing.T) {
 	c := out.Certification
 	res, body := e.get("/v/" + c.Token)
 	if res.StatusCode != 200 || !strings.Contains(body, "Bản sao hợp lệ") || !strings.Contains(body, c.SHA256) ||
-		!strings.Contains(body, "Phường Phương Lâm") || !strings.Contains(body, "Trần Văn Nghĩa") {
+		!strings.Contains(body, "Phường Hòa Bình") || !strings.Contains(body, "Trần Văn Nghĩa") {
 		t.Fatalf("GET /v/token: %d\n%s", res.StatusCode, body)
 	}
 	if strings.Contains(body, "Nguyễn Thị Hồng Nhung") || strings.Contains(body, "Giấy khai sinh") {
@@ -375,7 +375,7 @@ func TestWorkspaceCertify(t *testing.T) {
 		if p == "/app/register?q=ANH" && !strings.Contains(string(b), "Phạm Thị Ánh") {
 			t.Fatalf("register search without marks does not find the entry:\n%s", b)
 		}
-		if p == "/app/stats?format=csv" && !strings.Contains(string(b), "Phường Phương Lâm") {
+		if p == "/app/stats?format=csv" && !strings.Contains(string(b), "Phường Hòa Bình") {
 			t.Fatalf("CSV: %s", b)
 		}
 	}
@@ -476,7 +476,7 @@ func TestAPICertifications(t *testing.T) {
 	}
 }
 
-// TestUnitIsolation: an officer of ward TM can never read or act on ward PL's entries.
+// TestUnitIsolation: an officer of ward TM can never read or act on ward HB's entries.
 func TestUnitIsolation(t *testing.T) {
 	e := newEnv(t, nil)
 	out := e.certifyPL()
@@ -495,11 +495,11 @@ func TestUnitIsolation(t *testing.T) {
 	res, _ = cl.Get(e.srv.URL + "/app/register")
 	b, _ := io.ReadAll(res.Body)
 	if strings.Contains(string(b), "Nguyễn Thị Hồng Nhung") {
-		t.Error("TM's register lists PL's entry")
+		t.Error("TM's register lists HB's entry")
 	}
 	c, _ := e.reg.CertificationByID(context.Background(), id)
 	if c.Status != chungthuc.StatusIssued {
-		t.Fatalf("PL's entry changed: %s", c.Status)
+		t.Fatalf("HB's entry changed: %s", c.Status)
 	}
 }
 

@@ -175,7 +175,7 @@ func TestPostRedirectGet(t *testing.T) {
 		t.Fatal("the code is still shown after the officer confirmed it was handed over")
 	}
 	if b := readAll(cl.Get(e.srv.URL + loc + "/receipt")); strings.Contains(b, code) || !strings.Contains(b, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") ||
-		!strings.Contains(b, "Độc lập - Tự do - Hạnh phúc") || !strings.Contains(b, "Trần Văn Nghĩa") || !strings.Contains(b, fmt.Sprintf("PL-%s-", c.CertifiedAt.In(chungthuc.Vietnam).Format("20060102"))) {
+		!strings.Contains(b, "Độc lập - Tự do - Hạnh phúc") || !strings.Contains(b, "Trần Văn Nghĩa") || !strings.Contains(b, fmt.Sprintf("HB-%s-", c.CertifiedAt.In(chungthuc.Vietnam).Format("20060102"))) {
 		t.Fatalf("receipt after hand-over:\n%s", b)
 	}
 	if !ra.has("access_code.handed_over certification:") {
@@ -475,7 +475,7 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	readAll := reader(t)
 	cl, csrf, _ := e.login("canbo", e.password)
 	key := formKeyRE.FindStringSubmatch(readAll(cl.Get(e.srv.URL + "/app/certify")))[1]
-	body, ct := multipartBody([][2]string{{"hopdong.pdf", string(scriptedPDF())}}, map[string]string{"csrf": csrf, "title": "Hợp đồng", "idempotency_key": key})
+	body, ct := multipartBody([][2]string{{"hopdong.pdf", string(scriptedPDF())}}, map[string]string{"csrf": csrf, "title": "Hợp đồng", "requester": "Đỗ Văn Hùng", "idempotency_key": key})
 	res, err := cl.Post(e.srv.URL+"/app/certify?lang=vi", ct, body)
 	b := readAll(res, err)
 	if res.StatusCode != 200 || !strings.Contains(b, "hopdong.pdf: đã bỏ mã JavaScript chạy khi mở tệp (OpenAction)") || !strings.Contains(b, `action="/app/certify/confirm"`) {
@@ -527,8 +527,8 @@ func TestEnglishComplete(t *testing.T) {
 	cl, _, _ := e.login("canbo", e.password)
 	readAll(cl.Get(e.srv.URL + "/app/?lang=en"))
 	vietnamese := regexp.MustCompile(`[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơưăâêôàáèéìíòóùúýãõĩũ]`)
-	keep := []string{"Phường Phương Lâm", "Trần Văn Nghĩa", "PHÓ CHỦ TỊCH", "CHỦ TỊCH", "Giấy khai sinh", "Nguyễn Thị Hồng Nhung",
-		"Nghị định", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SCTĐT", "Tiếng Việt", "PHƯỜNG PHƯƠNG LÂM"}
+	keep := []string{"Phường Hòa Bình", "PHƯỜNG HÒA BÌNH", "Ủy ban nhân dân phường Hòa Bình", "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH", "tỉnh Phú Thọ", "TỈNH PHÚ THỌ", "Trần Văn Nghĩa", "PHÓ CHỦ TỊCH", "CHỦ TỊCH", "Giấy khai sinh", "Nguyễn Thị Hồng Nhung",
+		"Nghị định", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SCTĐT", "Tiếng Việt"}
 	tags := regexp.MustCompile(`<[^>]*>`)
 	for _, p := range []string{"/app/", "/app/certify", "/app/register", "/app/refuse", "/app/stats", fmt.Sprintf("/app/c/%d", out.Certification.ID),
 		fmt.Sprintf("/app/c/%d/receipt", out.Certification.ID), "/v/" + out.Certification.Token, "/verify", "/logout", "/app/c/99999"} {

@@ -89,20 +89,25 @@ type Service struct {
 type Input struct {
 	UnitCode  string
 	OfficerID int64
-	Title     string // the officer's title on this copy; empty = the officer's default
-	DocTitle  string // what the original is
+	// Title is the title the officer signs under on this copy: one of the titles an
+	// administrator recorded for the officer (Officer.AllowedTitles); empty = the officer's
+	// Title. Never free text: any other value is refused.
+	Title     string
+	DocTitle  string // what the original is (required)
 	Issuer    string
-	Requester string
-	Scans     []chungthuc.Scan
-	KeepScans bool // store the original scans too (default true via the CLI and API)
+	Requester string // the citizen who asked (required)
+	// Copies is how many copies are made from the original at once, under one number; the
+	// fee is charged per copy. 0 means 1.
+	Copies int
+	// ConfirmLowResolution is the officer's confirmation of a scan-quality warning.
+	ConfirmLowResolution bool
+	Scans                []chungthuc.Scan
+	KeepScans            bool // store the original scans too (default true via the CLI and API)
 	// IdempotencyKey, when set, makes the request safe to retry: the entry it creates keeps
 	// the key (unique per unit) and the request's fingerprint, and a later request with the
 	// same key gets the first outcome instead of a new number (see Certify).
 	IdempotencyKey string
 }
-
-// UntitledDocument is recorded as the document's title when the request names none.
-const UntitledDocument = "Giấy tờ (chưa ghi tên)"
 
 // Output is a certified, stored, issued copy.
 type Output struct {
@@ -116,8 +121,12 @@ type Output struct {
 	Replayed bool
 }
 
-// Certify makes, stores and issues a certified copy. Errors: ENOTFOUND (unit or officer),
-// EFORBIDDEN (officer of another unit, or inactive), intake and signing errors (nothing is
+// Certify makes, stores and issues a certified copy. Errors: EINVALID (a document, requester
+// or title that cannot be printed — see CheckInput and SignerTitle — or copies out of range),
+// ENOTFOUND (unit or officer), EFORBIDDEN (officer of another unit, inactive, or outside the
+// validity of the authorising decision), ECONFLICT (a unit other than the demo unit without
+// a registered seal image, or a unit or officer record that cannot be printed), all before
+// a number is used; intake and signing errors (nothing is
 // recorded when the scans are refused), EUNAVAILABLE (register or store down: no number is
 // reserved while the store is known down; an entry whose number was already reserved is
 // voided with the reason).
@@ -143,19 +152,27 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	if !officer.Active {
 		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
 	}
-	if strings.TrimSpace(in.DocTitle) == "" {
-		in.DocTitle = UntitledDocument
+	if err := CheckInput(&in); err != nil {
+		return nil, err
 	}
-	title := strings.TrimSpace(norm.NFC.String(in.Title))
-	if title == "" {
-		title = officer.Title
+	if err := officer.CheckAuthority(s.Now()); err != nil {
+		return nil, err
+	}
+	title, err := SignerTitle(officer, in.Title)
+	if err != nil {
+		return nil, err
+	}
+	lines := chungthuc.TitleLines(officer.Authority, title)
+	printed := strings.Join(lines, " / ")
+	if err := checkRecords(unit, officer, lines); err != nil {
+		return nil, err
 	}
 	var fingerprint string
 	if in.IdempotencyKey != "" {
 		if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
 			return nil, err
 		}
-		fingerprint = requestFingerprint(officer.ID, title, in)
+		fingerprint = requestFingerprint(officer.ID, printed, in)
 		if out, err, found := s.prior(ctx, unit.ID, in.IdempotencyKey, fingerprint); found {
 			return out, err
 		}
@@ -186,14 +203,17 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	var reserveErr error
 	req := chungthuc.CopyRequest{
 		Scans: in.Scans, Place: unit.Place, UnitName: unit.Name,
-		OfficerName: officer.Name, OfficerTitle: title, DocTitle: in.DocTitle,
+		OfficerName: officer.Name, OfficerTitle: printed, DocTitle: in.DocTitle,
 		Officer: okey, Seal: skey, SealImage: unit.SealImage,
+		UnitBody: unit.Body, Province: unit.Province, TitleLines: lines, SealSizeMM: unit.SealMM,
+		SealDemo: len(unit.SealImage) == 0, SignatureImage: officer.SignatureImage,
+		ConfirmLowResolution: in.ConfirmLowResolution,
 		Allocate: func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {
 			entry = &chungthuc.Certification{
 				UnitID: unit.ID, Token: token, AccessCodeHash: HashAccessCode(token, code),
-				Title: norm.NFC.String(in.DocTitle), Issuer: norm.NFC.String(in.Issuer), Requester: norm.NFC.String(in.Requester),
-				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: title,
-				Pages: pages, FeeVND: chungthuc.Fee(pages), CertifiedAt: s.Now().In(chungthuc.Vietnam),
+				Title: in.DocTitle, Issuer: in.Issuer, Requester: in.Requester,
+				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: printed,
+				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
 				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
 			}
 			if err := s.Register.Reserve(ctx, entry); err != nil {

@@ -76,15 +76,15 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { objs.Close() })
 	e.reg, e.store, e.dir = reg, &failingStore{ObjectStore: objs}, filepath.Join(dir, "objects")
 	p := testpki.New()
-	e.svc = &Service{Register: reg, Objects: e.store, Keys: keys{p.Leaf("Trần Văn Nghĩa", "Phường Phương Lâm", "ecdsa"), p.Leaf("Phường Phương Lâm", "Phường Phương Lâm", "ecdsa")},
+	e.svc = &Service{Register: reg, Objects: e.store, Keys: keys{p.Leaf("Trần Văn Nghĩa", "Phường Hòa Bình", "ecdsa"), p.Leaf("Phường Hòa Bình", "Phường Hòa Bình", "ecdsa")},
 		Maker: maker, Now: clock, BaseURL: "https://ct.example.vn/", RetryVoid: 10 * time.Millisecond}
 	t.Cleanup(e.svc.Close)
 	ctx := context.Background()
-	e.unit = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	e.unit = &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình", Body: "Ủy ban nhân dân phường Hòa Bình", Province: "tỉnh Phú Thọ", Demo: true}
 	if err := reg.CreateUnit(ctx, e.unit); err != nil {
 		t.Fatal(err)
 	}
-	e.off = &chungthuc.Officer{UnitID: e.unit.ID, Name: "Trần Văn Nghĩa", Title: "PHÓ CHỦ TỊCH", Role: chungthuc.RoleOfficer, Active: true}
+	e.off = &chungthuc.Officer{UnitID: e.unit.ID, Name: "Trần Văn Nghĩa", Title: "PHÓ CHỦ TỊCH", Authority: chungthuc.AuthorityViceChairman, Role: chungthuc.RoleOfficer, Active: true}
 	if err := reg.CreateOfficer(ctx, e.off); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func newEnv(t *testing.T) *env {
 var scan = testscan.Scans(1, 80<<10, 72)[0]
 
 func (e *env) input() Input {
-	return Input{UnitCode: "PL", OfficerID: e.off.ID, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung",
+	return Input{UnitCode: "HB", OfficerID: e.off.ID, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung",
 		Scans: []chungthuc.Scan{{Name: "trang1.JPG", Data: scan}}, KeepScans: true}
 }
 
@@ -106,7 +106,7 @@ func TestCertify(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := out.Certification
-	if c.Status != chungthuc.StatusIssued || c.Number != 1 || c.FeeVND != 2000 || c.Pages != 1 || c.OfficerTitle != "PHÓ CHỦ TỊCH" {
+	if c.Status != chungthuc.StatusIssued || c.Number != 1 || c.FeeVND != 2000 || c.Pages != 1 || c.OfficerTitle != "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" {
 		t.Fatalf("certification: %+v", c)
 	}
 	if !strings.HasPrefix(out.VerifyURL, "https://ct.example.vn/v/") || len(c.Token) < 22 {

@@ -94,6 +94,10 @@ func requestFingerprint(officerID int64, title string, in Input) string {
 	field(clean(in.Issuer))
 	field(clean(in.Requester))
 	field(strconv.FormatBool(in.KeepScans))
+	if in.Copies > 1 || in.ConfirmLowResolution {
+		// Only when set, so that fingerprints of requests from before these fields stay.
+		field("copies=" + strconv.Itoa(in.Copies) + ";confirm=" + strconv.FormatBool(in.ConfirmLowResolution))
+	}
 	field(strconv.Itoa(len(in.Scans)))
 	for _, sc := range in.Scans {
 		field(sc.Name)

@@ -39,7 +39,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if _, err := e.svc.Certify(ctx, other); !errors.Is(err, ErrKeyReused) || chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Fatalf("the key with another request: %v", err)
 	}
-	if _, err := e.svc.Certify(ctx, Input{UnitCode: "PL", OfficerID: e.off.ID, Scans: in.Scans, IdempotencyKey: "has space"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+	if _, err := e.svc.Certify(ctx, Input{UnitCode: "HB", OfficerID: e.off.ID, Scans: in.Scans, IdempotencyKey: "has space"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Fatalf("a malformed key: %v", err)
 	}
 
@@ -58,7 +58,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	// In progress: an entry Pending under the key.
 	p := &chungthuc.Certification{UnitID: e.unit.ID, Token: "tok-pending-ccccccccccccccc", OfficerID: e.off.ID, Pages: 1,
-		Title: "Giấy khai sinh", IdempotencyKey: "one-stop-2026-000125", RequestHash: requestFingerprint(e.off.ID, e.off.Title, e.input())}
+		Title: "Giấy khai sinh", IdempotencyKey: "one-stop-2026-000125", RequestHash: requestFingerprint(e.off.ID, "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", e.input())}
 	if err := e.reg.Reserve(ctx, p); err != nil {
 		t.Fatal(err)
 	}

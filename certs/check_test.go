@@ -106,7 +106,7 @@ func TestKeysAreOpaque(t *testing.T) {
 		if _, err := p.IssueSeal(unitPL); err != nil {
 			t.Fatal(err)
 		}
-		certPath, keyPath := p.SealFiles("PL")
+		certPath, keyPath := p.SealFiles("HB")
 		fromStore, err := p.SealKey(ctx, unitPL)
 		if err != nil {
 			t.Fatal(err)

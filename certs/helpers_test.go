@@ -35,8 +35,8 @@ func openTestPKI(t testing.TB, opt devpki.Options) *devpki.PKI {
 }
 
 var (
-	unitPL = &chungthuc.Unit{ID: 1, Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
-	unitHB = &chungthuc.Unit{ID: 2, Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
+	unitPL = &chungthuc.Unit{ID: 1, Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
+	unitHB = &chungthuc.Unit{ID: 2, Code: "TL", Name: "Xã Tân Lạc", Place: "Tân Lạc"}
 )
 
 func testOfficer(id int64, name, title string) *chungthuc.Officer {

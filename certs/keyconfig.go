@@ -26,7 +26,7 @@ import (
 //	{
 //	  "fallback": "dev",
 //	  "units": {
-//	    "PL": {"pkcs11": {"module": "/usr/lib/softhsm/libsofthsm2.so", "token_label": "PL-seal",
+//	    "HB": {"pkcs11": {"module": "/usr/lib/softhsm/libsofthsm2.so", "token_label": "HB-seal",
 //	                      "key_label": "seal", "pin_file": "/run/secrets/pl-pin", "cert": "pl-seal.pem"}}
 //	  },
 //	  "officers": {

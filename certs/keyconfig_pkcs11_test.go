@@ -23,7 +23,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	pub := tok.genEC(t, "seal-pl", []byte{0x0a}, elliptic.P256())
 	other := tok.genEC(t, "other", []byte{0x0b}, elliptic.P256())
 	dir := t.TempDir()
-	writeTestFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.issue(t, pub, "Phường Phương Lâm", 10), ca.cert))
+	writeTestFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.issue(t, pub, "Phường Hòa Bình", 10), ca.cert))
 	writeTestFile(t, filepath.Join(dir, "other.pem"), EncodeCertificatePEM(ca.issue(t, other, "Khác", 11), ca.cert))
 	writeTestFile(t, filepath.Join(dir, "pin"), []byte(ktPIN+"\n"))
 	// Login state is shared by the sessions of the process: log the fixture out, so that
@@ -33,7 +33,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	}
 
 	write := func(entry map[string]any) string {
-		b, _ := json.Marshal(map[string]any{"units": map[string]any{"PL": map[string]any{"pkcs11": entry}}})
+		b, _ := json.Marshal(map[string]any{"units": map[string]any{"HB": map[string]any{"pkcs11": entry}}})
 		p := filepath.Join(dir, "keys.json")
 		writeTestFile(t, p, b)
 		return p

@@ -16,7 +16,7 @@ import (
 	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
-// keyConfigFixture writes PEM and PKCS#12 files for officer 1 and the seal of PL, issued by
+// keyConfigFixture writes PEM and PKCS#12 files for officer 1 and the seal of HB, issued by
 // a dev PKI, into dir.
 type keyConfigFixture struct {
 	dir      string
@@ -45,7 +45,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	if err := os.WriteFile(filepath.Join(f.dir, "o1.key"), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, sealKey := f.pki.SealFiles("PL")
+	_, sealKey := f.pki.SealFiles("HB")
 	p12, err := pkcs12.Modern.Encode(rawKey(t, sealKey), f.seal.Chain[0], f.seal.Chain[1:], f.password)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func (f *keyConfigFixture) getenv(name string) string {
 func TestKeyConfigPEMAndPKCS12(t *testing.T) {
 	f := newKeyConfigFixture(t)
 	path := f.write(t, map[string]any{
-		"units":    map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "PL_P12_PASSWORD"}}},
+		"units":    map[string]any{"HB": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "PL_P12_PASSWORD"}}},
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "o1.pem", "key": filepath.Join(f.dir, "o1.key")}}},
 	})
 	ks, closer, err := loadKeyConfig(path, f.getenv, f.pki)
@@ -124,10 +124,10 @@ func TestKeyConfigFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closer.Close()
-	if sk, err := ks.SealKey(context.Background(), unitHB); err != nil || sk.Chain[0].Subject.SerialNumber != "HB" {
+	if sk, err := ks.SealKey(context.Background(), unitHB); err != nil || sk.Chain[0].Subject.SerialNumber != "TL" {
 		t.Fatalf("fallback seal: %v", err)
 	}
-	if cs := ks.(*ConfiguredKeyStore); !cs.UsesFallback() || !cs.Configured("", 1) || cs.Configured("HB", 0) {
+	if cs := ks.(*ConfiguredKeyStore); !cs.UsesFallback() || !cs.Configured("", 1) || cs.Configured("TL", 0) {
 		t.Fatal("Configured/UsesFallback wrong")
 	}
 	// "fallback": "dev" without a fallback store refuses to start.
@@ -154,11 +154,11 @@ func TestKeyConfigSecretsNotLeaked(t *testing.T) {
 	f := newKeyConfigFixture(t)
 	secret := "Sup3rSecretPIN-4711"
 	for name, cfg := range map[string]map[string]any{
-		"wrong password": {"units": map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "WRONG_PW"}}}},
-		"secret as file": {"units": map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_file": secret}}}},
-		"secret as env":  {"units": map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": secret + "!"}}}},
-		"secret inline":  {"units": map[string]any{"PL": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password": secret}}}},
-		"pin inline": {"units": map[string]any{"PL": map[string]any{"pkcs11": map[string]any{
+		"wrong password": {"units": map[string]any{"HB": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": "WRONG_PW"}}}},
+		"secret as file": {"units": map[string]any{"HB": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_file": secret}}}},
+		"secret as env":  {"units": map[string]any{"HB": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password_env": secret + "!"}}}},
+		"secret inline":  {"units": map[string]any{"HB": map[string]any{"pkcs12": map[string]any{"file": "pl.p12", "password": secret}}}},
+		"pin inline": {"units": map[string]any{"HB": map[string]any{"pkcs11": map[string]any{
 			"module": "/nonexistent.so", "token_label": "t", "key_label": "k", "pin": secret, "cert": "o1.pem"}}}},
 	} {
 		path := f.write(t, cfg)

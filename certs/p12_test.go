@@ -69,7 +69,7 @@ func TestLoadPKCS12(t *testing.T) {
 	if _, err := p.IssueSeal(unitHB); err != nil {
 		t.Fatal(err)
 	}
-	_, sealKey := p.SealFiles("HB")
+	_, sealKey := p.SealFiles("TL")
 	data, err := pkcs12.Modern.Encode(rawKey(t, sealKey), sk.Chain[0], nil, "pw")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ func TestParseCertificatePEM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle := append([]byte("Bundle của Phường Phương Lâm\n"), EncodeCertificatePEM(seal.Chain...)...)
+	bundle := append([]byte("Bundle của Phường Hòa Bình\n"), EncodeCertificatePEM(seal.Chain...)...)
 	bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("ignored")})...)
 	certs, err := ParseCertificatePEM(bundle)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestLoadPEM(t *testing.T) {
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = LoadPEM(certPath, filepath.Join(t.TempDir(), "none.key"))
 	wantErrorCode(t, err, chungthuc.ENOTFOUND)
-	_, sealKey := p.SealFiles("HB")
+	_, sealKey := p.SealFiles("TL")
 	_, err = LoadPEM(certPath, sealKey)
 	wantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "matches none") {
@@ -151,7 +151,7 @@ func TestLoadPEMRSAPKCS1(t *testing.T) {
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	certPath, keyPath := p.SealFiles("PL")
+	certPath, keyPath := p.SealFiles("HB")
 	pkcs1 := filepath.Join(t.TempDir(), "rsa.key")
 	runTool(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
 	sk, err := LoadPEM(certPath, pkcs1)

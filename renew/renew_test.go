@@ -99,7 +99,7 @@ type env struct {
 	stamper *fakeStamper
 }
 
-// newEnv stores two issued copies of unit PL: one with a time-stamp expiring in a year, one
+// newEnv stores two issued copies of unit HB: one with a time-stamp expiring in a year, one
 // with a time-stamp expiring in 20 years.
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -109,7 +109,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = objs.Close() })
 	e := &env{reg: &fakeRegister{versions: map[string]int64{}}, objects: objs, audit: &fakeAudit{}, stamper: &fakeStamper{}}
-	e.reg.units = []*chungthuc.Unit{{ID: 1, Code: "PL"}}
+	e.reg.units = []*chungthuc.Unit{{ID: 1, Code: "HB"}}
 	for i, exp := range []time.Time{now.AddDate(1, 0, 0), now.AddDate(20, 0, 0)} {
 		pdf := []byte(fmt.Sprintf("%%PDF-1.7 copy %d\n%%%%DTS expires=%s\n", i+1, exp.Format(time.RFC3339)))
 		sum := sha256hex(pdf)

@@ -77,6 +77,7 @@ type Leaf struct {
 	OfficerTitle string       `json:"officer_title,omitempty"`
 	Pages        int          `json:"pages,omitempty"`
 	FeeVND       int64        `json:"fee_vnd,omitempty"`
+	Copies       int          `json:"copies,omitempty"`     // copies under this number; omitted when 1 (leaves from before it was kept)
 	Reason       string       `json:"reason,omitempty"`     // void or revocation reason
 	RevokedAt    string       `json:"revoked_at,omitempty"` // revoked
 	Version      string       `json:"version_sha256,omitempty"`
@@ -234,8 +235,17 @@ func entryLeaf(event, unitCode string, c *chungthuc.Certification, at time.Time,
 		V: LeafVersion, Event: event, Time: FormatTime(at), Unit: unitCode, Year: c.Year, Number: c.Number,
 		Book: c.BookCode, CertifiedAt: FormatTime(c.CertifiedAt), TokenSHA256: TokenHash(c.Token),
 		CopySHA256: c.SHA256, OfficerID: c.OfficerID, OfficerName: c.OfficerName, OfficerTitle: c.OfficerTitle,
-		Pages: c.Pages, FeeVND: c.FeeVND, Audit: Anchor(audit),
+		Pages: c.Pages, FeeVND: c.FeeVND, Copies: leafCopies(c.Copies), Audit: Anchor(audit),
 	}
+}
+
+// leafCopies is the copies a leaf records: 0 (omitted) for one copy, so that leaves of
+// single copies encode as they did before copies were kept.
+func leafCopies(n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return n
 }
 
 // BookLeaf builds the leaf recording that book b (closed, ClosedAt set) was closed.

@@ -73,7 +73,7 @@ type Restorer interface {
 // ReplayResult says what ReplayLeaf did besides appending the leaf.
 type ReplayResult struct {
 	Event string `json:"event"`
-	// Row names the register entry or book the leaf described ("PL 2026 no. 47"), empty
+	// Row names the register entry or book the leaf described ("HB 2026 no. 47"), empty
 	// for a reconciled leaf.
 	Row string `json:"row,omitempty"`
 	// Created is true when the row was re-created (false when an existing row was

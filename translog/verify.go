@@ -18,7 +18,7 @@ type Finding struct {
 	// row_without_leaf, leaf_without_row, status, field, private_field, leaf_disagreement,
 	// counter, version, book, audit_anchor, audit_chain.
 	Kind    string `json:"kind"`
-	Subject string `json:"subject"` // what it is about: "PL 2026 no. 5", "leaf 12", "audit entry 881"
+	Subject string `json:"subject"` // what it is about: "HB 2026 no. 5", "leaf 12", "audit entry 881"
 	Detail  string `json:"detail"`
 }
 
@@ -374,6 +374,7 @@ func compareRow(rep *VerifyReport, k entryKey, c *chungthuc.Certification, e *lo
 		fields(l, idx, "field", "the officer's title", c.OfficerTitle, l.OfficerTitle)
 		fields(l, idx, "field", "the pages", fmt.Sprint(c.Pages), fmt.Sprint(l.Pages))
 		fields(l, idx, "field", "the fee", fmt.Sprint(c.FeeVND), fmt.Sprint(l.FeeVND))
+		fields(l, idx, "field", "the copies", fmt.Sprint(max(c.Copies, 1)), fmt.Sprint(max(l.Copies, 1)))
 		fields(l, idx, "field", "the book code", c.BookCode, l.Book)
 		fields(l, idx, "field", "the certification time", FormatTime(c.CertifiedAt), l.CertifiedAt)
 	}
@@ -413,7 +414,7 @@ func compareRow(rep *VerifyReport, k entryKey, c *chungthuc.Certification, e *lo
 		for _, d := range []struct{ name, a, b string }{
 			{"token hash", l.TokenSHA256, f.TokenSHA256}, {"copy SHA-256", l.CopySHA256, f.CopySHA256},
 			{"officer", fmt.Sprint(l.OfficerID, l.OfficerName, l.OfficerTitle), fmt.Sprint(f.OfficerID, f.OfficerName, f.OfficerTitle)},
-			{"pages and fee", fmt.Sprint(l.Pages, l.FeeVND), fmt.Sprint(f.Pages, f.FeeVND)},
+			{"pages, copies and fee", fmt.Sprint(l.Pages, l.Copies, l.FeeVND), fmt.Sprint(f.Pages, f.Copies, f.FeeVND)},
 			{"book", l.Book, f.Book}, {"certification time", l.CertifiedAt, f.CertifiedAt},
 		} {
 			if d.a != d.b {

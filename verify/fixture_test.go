@@ -108,7 +108,7 @@ func getPKI() *testPKI {
 		docEKU := []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
 		p.root = issue(nil, "Test Root CA", mustKey(true, 0), true, nil, nil)
 		p.officer = issue(&p.root, "Nguyễn Văn An", mustKey(false, 2048), false, docEKU, nil)
-		p.seal = issue(&p.root, "UBND Phường Phương Lâm", mustKey(true, 0), false, docEKU, nil)
+		p.seal = issue(&p.root, "UBND Phường Hòa Bình", mustKey(true, 0), false, docEKU, nil)
 		p.tsa = issue(&p.root, "Test TSA", mustKey(true, 0), false, []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}, nil)
 		p.rsa1024 = issue(&p.root, "Weak RSA", mustKey(false, 1024), false, docEKU, nil)
 		p.strangerRoot = issue(nil, "Stranger Root", mustKey(true, 0), true, nil, nil)

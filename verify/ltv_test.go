@@ -32,8 +32,8 @@ func newLTVWorld() *ltvWorld {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	p := testpki.NewRoot(t0.AddDate(-1, 0, 0), t0.AddDate(50, 0, 0))
 	w := &ltvWorld{t0: t0, pki: p,
-		officer: p.Leaf("Trần Văn Nghĩa", "Phường Phương Lâm", "ecdsa"), // valid for 3 years
-		seal:    p.Leaf("Phường Phương Lâm", "Phường Phương Lâm", "rsa"),
+		officer: p.Leaf("Trần Văn Nghĩa", "Phường Hòa Bình", "ecdsa"), // valid for 3 years
+		seal:    p.Leaf("Phường Hòa Bình", "Phường Hòa Bình", "rsa"),
 		roots:   x509.NewCertPool()}
 	w.roots.AddCert(p.Root)
 	return w
@@ -62,7 +62,7 @@ func (w *ltvWorld) makeCopy(t testing.TB, level chungthuc.PAdESLevel, ts chungth
 		t.Fatal(err)
 	}
 	res, err := s.MakeCopy(context.Background(), chungthuc.CopyRequest{
-		Scans: []chungthuc.Scan{{Name: "trang1.jpg", Data: ltvScans[0]}}, Place: "Phương Lâm", UnitName: "Phường Phương Lâm",
+		Scans: []chungthuc.Scan{{Name: "trang1.jpg", Data: ltvScans[0]}}, Place: "Hòa Bình", UnitName: "Phường Hòa Bình",
 		OfficerName: "Trần Văn Nghĩa", OfficerTitle: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", DocTitle: "Giấy khai sinh",
 		Officer: w.officer, Seal: w.seal,
 		Allocate: func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {

@@ -209,10 +209,10 @@ func TestRegister(t *testing.T) {
 		msg    string
 	}{
 		{"certified", func(_ context.Context, h string) (*RegisterMatch, error) {
-			return &RegisterMatch{Unit: "UBND phường Phương Lâm", Number: 42, Book: "01/2026-SCTĐT/BS", CertifiedAt: at, Status: chungthuc.StatusIssued}, nil
-		}, "certified", true, "Certified by UBND phường Phương Lâm on 10/03/2026, number 42."},
+			return &RegisterMatch{Unit: "UBND phường Hòa Bình", Number: 42, Book: "01/2026-SCTĐT/BS", CertifiedAt: at, Status: chungthuc.StatusIssued}, nil
+		}, "certified", true, "Certified by UBND phường Hòa Bình on 10/03/2026, number 42."},
 		{"revoked", func(_ context.Context, h string) (*RegisterMatch, error) {
-			return &RegisterMatch{Unit: "UBND phường Phương Lâm", Number: 42, CertifiedAt: at, Status: chungthuc.StatusRevoked, RevokeReason: "cấp nhầm", RevokedAt: &revokedAt}, nil
+			return &RegisterMatch{Unit: "UBND phường Hòa Bình", Number: 42, CertifiedAt: at, Status: chungthuc.StatusRevoked, RevokeReason: "cấp nhầm", RevokedAt: &revokedAt}, nil
 		}, "revoked", false, "REVOKED on 10/04/2026 (reason: cấp nhầm)"},
 		{"unknown", func(_ context.Context, h string) (*RegisterMatch, error) {
 			return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "no such hash")

@@ -28,8 +28,8 @@ func TestVietnameseSubjectsRoundTrip(t *testing.T) {
 	tests := []struct {
 		name, title, unit string
 	}{
-		{"Trần Văn Nghĩa", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "Phường Phương Lâm"},
-		{"Lê Thị Ĩ", "", "Phường Phương Lâm"},
+		{"Trần Văn Nghĩa", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "Phường Hòa Bình"},
+		{"Lê Thị Ĩ", "", "Phường Hòa Bình"},
 		{"Nguyễn Thị ĩ (Bé)", "CHỦ TỊCH", "Xã Ĩa (cũ)"},
 		{`Đặng Văn \ Ưng`, `Phó trưởng phòng (\)`, `Ủy ban nhân dân phường Hòa Bình`},
 		{"Phạm Thị Ngọc Ánh", "TM. ỦY BAN NHÂN DÂN", "Phường Hòa Bình"},
@@ -113,7 +113,7 @@ func TestNamesAreNormalisedToNFC(t *testing.T) {
 	if nfd == nfc {
 		t.Fatal("test needs a decomposable name")
 	}
-	sk, _, err := p.IssueOfficer(testOfficer(1, nfd, ""), &chungthuc.Unit{ID: 1, Code: "PL", Name: norm.NFD.String(unitPL.Name)})
+	sk, _, err := p.IssueOfficer(testOfficer(1, nfd, ""), &chungthuc.Unit{ID: 1, Code: "HB", Name: norm.NFD.String(unitPL.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestBadInputsRefused(t *testing.T) {
 		{"invalid UTF-8", testOfficer(1, "Tr\xffn", ""), unitPL},
 		{"too long", testOfficer(1, long, ""), unitPL},
 		{"title too long", testOfficer(1, "A", long), unitPL},
-		{"empty unit name", testOfficer(1, "A", ""), &chungthuc.Unit{ID: 1, Code: "PL"}},
+		{"empty unit name", testOfficer(1, "A", ""), &chungthuc.Unit{ID: 1, Code: "HB"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,12 +264,12 @@ func TestFileModes(t *testing.T) {
 		"":                  0o700,
 		"root.key":          0o600,
 		"units":             0o700,
-		"units/PL":          0o700,
-		"units/PL/seal.key": 0o600,
+		"units/HB":          0o700,
+		"units/HB/seal.key": 0o600,
 		"officers":          0o700,
 		"officers/12.key":   0o600,
 		"root.pem":          0o644,
-		"units/PL/seal.pem": 0o644,
+		"units/HB/seal.pem": 0o644,
 		"officers/12.pem":   0o644,
 	}
 	for name, mode := range want {
@@ -382,7 +382,7 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	certPath, keyPath := p.SealFiles("PL")
+	certPath, keyPath := p.SealFiles("HB")
 	os.Remove(keyPath)
 	p2, err := Open(p.Dir, Options{})
 	if err != nil {
@@ -573,12 +573,12 @@ func TestForeignCertificateRefused(t *testing.T) {
 	if _, err := b.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	if err := mkdirPrivate(filepath.Join(a.Dir, "units", "PL")); err != nil {
+	if err := mkdirPrivate(filepath.Join(a.Dir, "units", "HB")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"seal.pem", "seal.key"} {
-		data, _ := os.ReadFile(filepath.Join(b.Dir, "units", "PL", f))
-		writeTestFile(t, filepath.Join(a.Dir, "units", "PL", f), data)
+		data, _ := os.ReadFile(filepath.Join(b.Dir, "units", "HB", f))
+		writeTestFile(t, filepath.Join(a.Dir, "units", "HB", f), data)
 	}
 	_, err := a.SealKey(context.Background(), unitPL)
 	wantErrorCode(t, err, chungthuc.EINVALID)
@@ -623,7 +623,7 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 	}
 	root := filepath.Join(p.Dir, "root.pem")
 	leaf, _ := p.OfficerFiles(9)
-	seal, _ := p.SealFiles("PL")
+	seal, _ := p.SealFiles("HB")
 	for _, f := range []string{leaf, seal} {
 		out := runTool(t, openssl, "verify", "-CAfile", root, f)
 		if !strings.Contains(out, ": OK") {
@@ -633,7 +633,7 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 	}
 	// openssl decodes the subject to the same UTF-8 text.
 	out := runTool(t, openssl, "x509", "-in", leaf, "-noout", "-subject", "-nameopt", "utf8,sep_multiline,sname")
-	for _, want := range []string{"CN=Lê Thị Ĩ (Bé) \\ ĩ", "title=KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "O=Phường Phương Lâm", "C=VN"} {
+	for _, want := range []string{"CN=Lê Thị Ĩ (Bé) \\ ĩ", "title=KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "O=Phường Hòa Bình", "C=VN"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("openssl subject lacks %q:\n%s", want, out)
 		}

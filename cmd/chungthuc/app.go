@@ -45,7 +45,8 @@ type app struct {
 	fsStore *fs.Store   // the embedded object store, when used
 	pki     *devpki.PKI // nil in production key mode (keys.go)
 	svc     *certify.Service
-	tlog    *translog.Log // the public transparency log (translog.go)
+	maker   *signer.Signer // makes copies and prints the register book
+	tlog    *translog.Log  // the public transparency log (translog.go)
 
 	// Keys, trust, trusted time and long-term validation (keys.go): what signs, what is
 	// trusted, who time-stamps, where revocation data comes from, and the PAdES level of
@@ -60,8 +61,10 @@ type app struct {
 
 // The demo unit and officer a fresh embedded data directory is seeded with.
 var (
-	demoUnit    = chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
-	demoOfficer = chungthuc.Officer{Name: "Trần Văn Nghĩa", Title: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", Role: chungthuc.RoleOfficer, Active: true}
+	demoUnit = chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình", Body: "Ủy ban nhân dân phường Hòa Bình",
+		Province: "tỉnh Phú Thọ", Demo: true}
+	demoOfficer = chungthuc.Officer{Name: "Trần Văn Nghĩa", Title: "PHÓ CHỦ TỊCH", Authority: chungthuc.AuthorityViceChairman,
+		Role: chungthuc.RoleOfficer, Active: true}
 )
 
 // openApp opens the register and the object store the configuration names (the embedded
@@ -123,6 +126,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
+	a.maker = mk
 	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
 		Logger: logger, StoreReady: a.guard.Ready}
 	if cfg.Embedded() {

@@ -120,7 +120,7 @@ func TestBrowser(t *testing.T) {
 	must(b.Type("#files", scans[0]))
 	_, err = b.Find("#file-list li")
 	must(err)
-	must(b.Type("#title", "Giấy khai sinh"))
+	must(b.Type("#document", "Giấy khai sinh"))
 	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
 	must(b.Screenshot(filepath.Join(shots, "2-certify-form.png")))
 	must(b.Click("#certify-button"))

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/signer/intake"
@@ -28,7 +26,7 @@ func newFlags(name string) *flag.FlagSet {
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	// Allow flags after positional arguments (chungthuc certify --out x a.jpg --unit PL).
+	// Allow flags after positional arguments (chungthuc certify --out x a.jpg --unit HB).
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -54,10 +52,12 @@ func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	fs := newFlags("certify")
 	unit := fs.String("unit", "", "unit code")
 	officer := fs.Int64("officer", 0, "officer id")
-	title := fs.String("title", "", "officer's title as printed")
-	doc := fs.String("doc", "", "what the original is")
+	signerTitle := fs.String("signer-title", "", "one of the titles on the officer's record (default: the record's)")
+	doc := fs.String("doc", "", "what the original is (required)")
 	issuer := fs.String("issuer", "", "who issued the original")
-	requester := fs.String("requester", "", "who asked for the copy")
+	requester := fs.String("requester", "", "who asked for the copy (required)")
+	copies := fs.Int("copies", 1, "copies made from the original at once (one number; the fee is per copy)")
+	confirm := fs.Bool("confirm-low-resolution", false, "the officer confirms a scan-quality warning")
 	out := fs.String("out", "", "output PDF")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,24 +67,41 @@ func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		return usagef("certify: --unit is required")
 	case *officer <= 0:
 		return usagef("certify: --officer is required")
+	case strings.TrimSpace(*doc) == "":
+		return usagef("certify: --doc (the name of the original) is required")
+	case strings.TrimSpace(*requester) == "":
+		return usagef("certify: --requester (the citizen's full name) is required")
+	case *copies < 1 || *copies > chungthuc.MaxCopies:
+		return usagef("certify: --copies must be 1 to %d", chungthuc.MaxCopies)
 	case *out == "":
 		return usagef("certify: --out is required")
 	case fs.NArg() == 0:
 		return usagef("certify: at least one scan is required")
 	}
+	in := certify.Input{
+		UnitCode: strings.ToUpper(*unit), OfficerID: *officer, Title: *signerTitle, DocTitle: *doc, Issuer: *issuer,
+		Requester: *requester, Copies: *copies, ConfirmLowResolution: *confirm, KeepScans: true,
+	}
+	// Everything printed under the signatures is checked before anything is opened.
+	if err := certify.CheckInput(&in); err != nil {
+		return usagef("certify: %s", chungthuc.ErrorMessage(err))
+	}
 	scans, err := readScans(fs.Args(), intake.DefaultLimits().MaxTotalBytes)
 	if err != nil {
 		return err
 	}
+	in.Scans = scans
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.svc.Certify(ctx, certify.Input{
-		UnitCode: strings.ToUpper(*unit), OfficerID: *officer, Title: *title,
-		DocTitle: *doc, Issuer: *issuer, Requester: *requester, Scans: scans, KeepScans: true,
-	})
+	if o, err := a.reg.OfficerByID(ctx, *officer); err == nil {
+		if _, err := certify.SignerTitle(o, in.Title); chungthuc.ErrorCode(err) == chungthuc.EINVALID {
+			return usagef("certify: --signer-title: %s", chungthuc.ErrorMessage(err))
+		}
+	}
+	res, err := a.svc.Certify(ctx, in)
 	if err != nil {
 		return err
 	}
@@ -96,8 +113,9 @@ func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		"id": c.ID, "number": c.Number, "book": c.BookCode, "year": c.Year,
 		"certified_at": c.CertifiedAt.In(chungthuc.Vietnam).Format(time.RFC3339),
 		"verify_url":   res.VerifyURL, "access_code": res.AccessCode, "sha256": c.SHA256,
-		"pages": c.Pages + 1, "original_pages": c.Pages, "fee_vnd": c.FeeVND,
-		"officer": c.OfficerName, "title": c.OfficerTitle, "out": *out, "dropped": nonNil(res.Dropped),
+		"pages": c.Pages + 1, "original_pages": c.Pages, "copies": c.Copies, "fee_vnd": c.FeeVND,
+		"document": c.Title, "requester": c.Requester, "issuer": c.Issuer,
+		"officer": c.OfficerName, "officer_title": c.OfficerTitle, "out": *out, "dropped": nonNil(res.Dropped),
 	})
 }
 
@@ -166,78 +184,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-func cmdOfficer(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
-	if len(args) > 0 && args[0] == "cert" {
-		return cmdOfficerCert(ctx, cfg, args[1:], stdout, logger) // officercert.go
-	}
-	if len(args) == 0 || args[0] != "add" {
-		return usagef("officer: expected 'officer add' or 'officer cert'")
-	}
-	fs := newFlags("officer add")
-	unit := fs.String("unit", "", "unit code")
-	name := fs.String("name", "", "full name")
-	title := fs.String("title", "", "title")
-	role := fs.String("role", string(chungthuc.RoleOfficer), "role: officer, clerk, unit_admin, system_admin")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if *unit == "" || strings.TrimSpace(*name) == "" || strings.TrimSpace(*title) == "" {
-		return usagef("officer add: --unit, --name and --title are required")
-	}
-	switch chungthuc.Role(*role) {
-	case chungthuc.RoleOfficer, chungthuc.RoleClerk, chungthuc.RoleUnitAdmin, chungthuc.RoleSystemAdmin:
-	default:
-		return usagef("officer add: unknown role %q", *role)
-	}
-	a, err := openApp(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
-	if err != nil {
-		return err
-	}
-	o := &chungthuc.Officer{UnitID: u.ID, Name: norm.NFC.String(strings.TrimSpace(*name)), Title: norm.NFC.String(strings.TrimSpace(*title)), Role: chungthuc.Role(*role), Active: true}
-	if err := a.reg.CreateOfficer(ctx, o); err != nil {
-		return err
-	}
-	if err := a.issueOfficer(ctx, o, u); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, o.ID)
-	return err
-}
-
-func cmdUnit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
-	if len(args) == 0 || args[0] != "add" {
-		return usagef("unit: expected 'unit add'")
-	}
-	fs := newFlags("unit add")
-	code := fs.String("code", "", "short code, e.g. PL")
-	name := fs.String("name", "", "full name, e.g. Phường Phương Lâm")
-	place := fs.String("place", "", "place name printed before the date")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if *code == "" || *name == "" || *place == "" {
-		return usagef("unit add: --code, --name and --place are required")
-	}
-	a, err := openApp(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u := &chungthuc.Unit{Code: strings.ToUpper(*code), Name: norm.NFC.String(*name), Place: norm.NFC.String(*place)}
-	if err := a.reg.CreateUnit(ctx, u); err != nil {
-		return err
-	}
-	if err := a.issueSeal(ctx, u); err != nil {
-		return err
-	}
-	return printJSON(stdout, map[string]any{"id": u.ID, "code": u.Code, "name": u.Name, "place": u.Place})
 }
 
 func cmdPKI(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {

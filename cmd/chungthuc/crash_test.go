@@ -50,23 +50,23 @@ func TestKillMidCertification(t *testing.T) {
 				t.Fatalf("migrate: %v\n%s", err, out)
 			}
 			if name != "embedded" {
-				if out, err := run(context.Background(), "unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm").CombinedOutput(); err != nil {
+				if out, err := run(context.Background(), "unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile()).CombinedOutput(); err != nil {
 					t.Fatalf("unit add: %v\n%s", err, out)
 				}
-				if out, err := run(context.Background(), "officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "PHÓ CHỦ TỊCH").CombinedOutput(); err != nil {
+				if out, err := run(context.Background(), "officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "PHÓ CHỦ TỊCH").CombinedOutput(); err != nil {
 					t.Fatalf("officer add: %v\n%s", err, out)
 				}
 			}
 			// Measure one certification to spread the kills over its duration.
 			start := time.Now()
-			if out, err := run(context.Background(), append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c0.pdf")}, scans...)...).CombinedOutput(); err != nil {
+			if out, err := run(context.Background(), append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c0.pdf")}, scans...)...).CombinedOutput(); err != nil {
 				t.Fatalf("certify: %v\n%s", err, out)
 			}
 			span := time.Since(start)
 			rng := rand.New(rand.NewSource(1))
 			killed := 0
 			for i := 1; i <= 100; i++ {
-				cmd := run(context.Background(), append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, fmt.Sprintf("c%d.pdf", i))}, scans...)...)
+				cmd := run(context.Background(), append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, fmt.Sprintf("c%d.pdf", i))}, scans...)...)
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +110,7 @@ func checkGapless(t *testing.T, env map[string]string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	u, err := a.reg.UnitByCode(ctx, "PL")
+	u, err := a.reg.UnitByCode(ctx, "HB")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,13 +23,13 @@ type service struct {
 	t        *testing.T
 	base     string
 	env      map[string]string
-	token    string // API bearer token of officer 1 of PL
+	token    string // API bearer token of officer 1 of HB
 	password string // password of the officer's login
 	username string
 }
 
 // newService starts serve on a backend ("embedded", "postgres+s3" on the test services, or
-// "custom": PostgreSQL and S3 as extra names them) with a unit PL, an officer 1 with a
+// "custom": PostgreSQL and S3 as extra names them) with a unit HB, an officer 1 with a
 // login, and an API token.
 func newService(t *testing.T, backend string, extra map[string]string) *service {
 	dir := t.TempDir()
@@ -52,12 +52,12 @@ func newService(t *testing.T, backend string, extra map[string]string) *service 
 	}
 	if backend != "embedded" {
 		run("migrate")
-		run("unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm")
-		run("officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
-		f := strings.Fields(run("account", "add", "--username", "canbo", "--role", "officer", "--unit", "PL", "--officer", "1"))
+		run("unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile())
+		run("officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
+		f := strings.Fields(run("account", "add", "--username", "canbo", "--role", "officer", "--unit", "HB", "--officer", "1"))
 		s.password = f[1]
 	}
-	s.token = run("token", "create", "--unit", "PL", "--officer", "1")
+	s.token = run("token", "create", "--unit", "HB", "--officer", "1")
 	s.base, _ = startServe(t, env)
 	if backend == "embedded" {
 		s.password = demoPassword(t, env["CHUNGTHUC_DATA"])
@@ -74,7 +74,8 @@ func (s *service) apiCertify(scan []byte, title string) (int, map[string]any) {
 func (s *service) apiCertifyKey(scan []byte, title, key string, client *http.Client) (int, map[string]any) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField("title", title)
+	mw.WriteField("document", title)
+	mw.WriteField("requester", "Nguyễn Thị Hồng Nhung")
 	w, _ := mw.CreateFormFile("file", "trang1.jpg")
 	w.Write(scan)
 	mw.Close()

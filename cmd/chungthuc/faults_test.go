@@ -515,10 +515,10 @@ func TestTwoRoles(t *testing.T) {
 		return out
 	}
 	run("migrate")
-	run("unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm")
-	run("officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "PHÓ CHỦ TỊCH")
+	run("unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile())
+	run("officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "PHÓ CHỦ TỊCH")
 	scans := writeScans(t, dir, 1, 100<<10)
-	run(append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf")}, scans...)...)
+	run(append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf")}, scans...)...)
 	run("fsck", "--deep")
 	run("audit", "verify")
 	ctx := context.Background()
@@ -535,5 +535,5 @@ func TestTwoRoles(t *testing.T) {
 	}
 	// Migrating again (a new release) keeps the grants right.
 	run("migrate")
-	run(append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c2.pdf")}, scans...)...)
+	run(append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c2.pdf")}, scans...)...)
 }

@@ -256,7 +256,7 @@ func TestOrphansAreKept(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
 	scans := writeScans(t, dir, 3, 120<<10)
 	certify := func(i int) certified {
-		code, out, errs := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c"+strconv.Itoa(i)+".pdf"), scans[i])
+		code, out, errs := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c"+strconv.Itoa(i)+".pdf"), scans[i])
 		if code != 0 {
 			t.Fatalf("certify: %d %s %s", code, out, errs)
 		}
@@ -349,7 +349,7 @@ func TestServeRepairsPeriodically(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	u, _ := a.reg.UnitByCode(ctx, "PL")
+	u, _ := a.reg.UnitByCode(ctx, "HB")
 	c := &chungthuc.Certification{UnitID: u.ID, OfficerID: 1, Token: "died-mid-request-aaaaaaaaaa", AccessCodeHash: "x",
 		Title: "Giấy khai sinh", Pages: 1, FeeVND: 2000}
 	if err := a.reg.Reserve(ctx, c); err != nil {

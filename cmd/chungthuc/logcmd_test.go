@@ -23,7 +23,7 @@ func TestLogCommands(t *testing.T) {
 	scan := writeScans(t, dir, 1, 60<<10)[0]
 	certifyOne := func() {
 		t.Helper()
-		if code, out, errs := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), scan); code != 0 {
+		if code, out, errs := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), scan); code != 0 {
 			t.Fatalf("certify: %d %s %s", code, out, errs)
 		}
 	}

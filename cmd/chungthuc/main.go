@@ -1,8 +1,8 @@
 // Command chungthuc certifies electronic copies from paper originals and verifies them.
 //
-//	chungthuc certify --unit CODE --officer ID --title TEXT --out FILE SCAN...
+//	chungthuc certify --unit CODE --officer ID --doc TEXT --requester NAME [--copies N] --out FILE SCAN...
 //	chungthuc verify [--trust ROOT.pem] FILE.pdf
-//	chungthuc officer add --unit CODE --name NAME --title TITLE | officer cert --id N --csr FILE | --cert FILE
+//	chungthuc officer add|set … | officer cert --id N --csr FILE | --cert FILE | unit add|set … | book list|open|close|print …
 //	chungthuc pki init | pki export-root | pki revoke --officer ID [--reason N]
 //	chungthuc renew [--before 2y] [--dry-run]
 //	chungthuc migrate | fsck [--grace D] [--deep] | audit verify
@@ -12,7 +12,7 @@
 //
 // With no configuration it runs on the embedded default: a SQLite register, a local folder
 // for objects and a development PKI under $CHUNGTHUC_DATA (./chungthuc-data), seeded on first
-// use with the demo unit "Phường Phương Lâm" (PL) and officer 1. With a key configuration
+// use with the demo unit "Phường Hòa Bình" (HB, tỉnh Phú Thọ) and officer 1, its vice-chairman. With a key configuration
 // (CHUNGTHUC_KEYS_FILE) it runs in production key mode: no development PKI, unless the
 // configuration asks for it as a fallback. This package only reads the configuration, wires
 // the packages together (keys.go: keys, trust pool, TSA, revocation) and prints. Exit codes: 0 success,
@@ -54,23 +54,37 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 const usage = `usage: chungthuc COMMAND [ARGS]
 
 Commands:
-  certify --unit CODE --officer ID [--title TEXT] [--doc TITLE] [--requester NAME] --out FILE SCAN...
-                          certify scans (JPEG, PNG, PDF) into a signed copy; prints JSON
+  certify --unit CODE --officer ID --doc TEXT --requester NAME [--copies N] [--signer-title TITLE]
+          [--issuer TEXT] [--confirm-low-resolution] --out FILE SCAN...
+                          certify scans (JPEG, PNG, PDF) into a signed copy; prints JSON (document,
+                          requester, copies, fee_vnd, officer_title, …). The title is one of the
+                          officer's titles on record; printed text is one line, no control or
+                          invisible characters (else exit 2)
   verify [--trust ROOT.pem] FILE.pdf
                           check a copy's signatures (and the register when one is here); prints JSON
   revoke --id N --reason TEXT
                           revoke an issued copy (it stays in the register, marked revoked)
   code reissue --id N     a new access code for an issued copy (printed once, as JSON); the old
                           code stops working; audited
-  officer add --unit CODE --name NAME --title TITLE
-                          add an officer (prints the id; issues a dev certificate)
+  officer add --unit CODE --name NAME --title TITLE [--authority A] [--titles "T1;T2"] …
+  officer set --id N [--name …] [--title …] [--titles …] [--authority chairman|vice_chairman|authorised]
+          [--decision NO --decision-date D --valid-from D --valid-until D] [--signature sig.png] [--active=false]
+                          add an officer (prints the id; issues a dev certificate) or set its record
   officer cert --id N --csr FILE | --cert FILE
                           register the certificate of an officer's own signing device: issued
                           by the dev PKI from a PKCS#10 request, or issued by a CA (checked)
-  unit add --code CODE --name NAME --place PLACE
-                          add a certifying unit
-  book list|open --unit CODE [--year Y] | book close --id N
-                          list a unit's register books, open the next one, close one
+  unit add --code CODE --name NAME --place PLACE [--body BODY] [--province P] [--seal seal.png --seal-mm 36]
+  unit set --code CODE [--name …] [--place …] [--body …] [--province …] [--seal …] [--seal-mm …] [--titles "T1;T2"]
+                          add a certifying unit or set its profile (a unit certifies only with a seal image)
+  book list|open --unit CODE [--year Y] | book close --id N --officer ID
+                          list a unit's register books, open the next one, close one (the
+                          closing page, with the year's total, signed by the officer's key)
+  book print --id N --out FILE [--csv] | book print --unit CODE --from D --to D --out FILE [--csv]
+                          the eight-column register book as PDF (a closed book: its signed PDF)
+                          or CSV, per book or per period
+  refuse --unit CODE --officer ID --reason R [--note TEXT] [--doc TEXT] [--requester NAME] --out SLIP.pdf
+  refuse slip --id N --out SLIP.pdf
+                          record a refusal (reason other needs --note) and write its numbered slip
   pki init                create the development PKI (done automatically on first use)
   pki export-root         print the development root certificate (PEM) for verifiers
   pki revoke --officer ID [--reason N]
@@ -178,6 +192,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRenew(ctx, cfg, rest, stdout, logger)
 	case "revoke":
 		return cmdRevoke(ctx, cfg, rest, stdout, logger)
+	case "refuse":
+		return cmdRefuse(ctx, cfg, rest, stdout, logger)
 	case "book":
 		return cmdBook(ctx, cfg, rest, stdout, logger)
 	case "migrate":

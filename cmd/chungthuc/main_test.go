@@ -55,7 +55,7 @@ func TestCertifyAndVerify(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_BASE_URL": "https://ct.example.vn"}
 	scans := writeScans(t, dir, 3, 600<<10)
 	out := filepath.Join(dir, "copy.pdf")
-	code, stdout, stderr := cli(t, env, append([]string{"certify", "--unit", "PL", "--officer", "1", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "--doc", "Giấy khai sinh", "--out", out}, scans...)...)
+	code, stdout, stderr := cli(t, env, append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", out}, scans...)...)
 	if code != 0 {
 		t.Fatalf("certify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -68,7 +68,7 @@ func TestCertifyAndVerify(t *testing.T) {
 		t.Fatalf("certify output: %+v", c)
 	}
 	// The second copy gets the next number.
-	code, stdout, _ = cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "copy2.pdf"), scans[0])
+	code, stdout, _ = cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "copy2.pdf"), scans[0])
 	var c2 certified
 	json.Unmarshal([]byte(stdout), &c2)
 	if code != 0 || c2.Number != 2 || c2.FeeVND != 2000 {
@@ -152,7 +152,7 @@ func TestCertifyAndVerify(t *testing.T) {
 	if code, _, _ := cli(t, env, "verify"); code != 2 {
 		t.Errorf("verify with no file: exit %d, want 2", code)
 	}
-	if code, _, _ := cli(t, env, "certify", "--unit", "PL"); code != 2 {
+	if code, _, _ := cli(t, env, "certify", "--unit", "HB"); code != 2 {
 		t.Errorf("certify with missing flags: exit %d, want 2", code)
 	}
 }
@@ -207,12 +207,12 @@ func addPageRevision(t *testing.T, pdf []byte) []byte {
 func TestOfficerAdd(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": dir}
-	code, stdout, stderr := cli(t, env, "officer", "add", "--unit", "PL", "--name", "Lê Thị Ĩ", "--title", "CHỦ TỊCH")
+	code, stdout, stderr := cli(t, env, "officer", "add", "--unit", "HB", "--name", "Lê Thị Ĩ", "--title", "CHỦ TỊCH")
 	if code != 0 || strings.TrimSpace(stdout) != "2" {
 		t.Fatalf("officer add: exit %d, %q %s", code, stdout, stderr)
 	}
 	scans := writeScans(t, dir, 1, 200<<10)
-	code, stdout, stderr = cli(t, env, "certify", "--unit", "PL", "--officer", "2", "--out", filepath.Join(dir, "c.pdf"), scans[0])
+	code, stdout, stderr = cli(t, env, "certify", "--unit", "HB", "--officer", "2", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), scans[0])
 	if code != 0 {
 		t.Fatalf("certify by the new officer: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -226,7 +226,7 @@ func TestCertifyBadInput(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
 	garbage := filepath.Join(dir, "scan.jpg")
 	os.WriteFile(garbage, []byte("this is not an image"), 0o644)
-	code, _, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), garbage)
+	code, _, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), garbage)
 	if code != 1 || !strings.Contains(stderr, "scan.jpg") {
 		t.Fatalf("garbage scan: exit %d, %s", code, stderr)
 	}
@@ -235,13 +235,13 @@ func TestCertifyBadInput(t *testing.T) {
 	}
 	// The refused scan used no number: the next good copy is number 1.
 	scans := writeScans(t, dir, 1, 100<<10)
-	code, stdout, _ := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), scans[0])
+	code, stdout, _ := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), scans[0])
 	var c certified
 	json.Unmarshal([]byte(stdout), &c)
 	if code != 0 || c.Number != 1 {
 		t.Fatalf("after a refused scan: exit %d number %d", code, c.Number)
 	}
-	code, _, stderr = cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), filepath.Join(dir, "missing.jpg"))
+	code, _, stderr = cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), filepath.Join(dir, "missing.jpg"))
 	if code != 1 || !strings.Contains(stderr, "missing.jpg") {
 		t.Fatalf("missing scan: exit %d %s", code, stderr)
 	}
@@ -323,7 +323,7 @@ func TestBinary(t *testing.T) {
 		return code, string(out)
 	}
 	out := filepath.Join(dir, "copy.pdf")
-	if code, s := run(append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", out}, scans...)...); code != 0 {
+	if code, s := run(append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", out}, scans...)...); code != 0 {
 		t.Fatalf("certify: %d %s", code, s)
 	}
 	if code, s := run("verify", out); code != 0 || !strings.Contains(s, `"valid": true`) {
@@ -335,7 +335,7 @@ func TestBinary(t *testing.T) {
 }
 
 func certifyInput(scan []byte) certify.Input {
-	return certify.Input{UnitCode: "PL", OfficerID: 1, DocTitle: "Giấy khai sinh", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true}
+	return certify.Input{UnitCode: "HB", OfficerID: 1, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung", Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true}
 }
 
 func TestBooks(t *testing.T) {
@@ -343,7 +343,7 @@ func TestBooks(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": dir}
 	scans := writeScans(t, dir, 1, 50<<10)
 	certifyOne := func() certified {
-		code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), scans[0])
+		code, stdout, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), scans[0])
 		var c certified
 		if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil {
 			t.Fatalf("certify: %d %s %s", code, stdout, stderr)
@@ -351,7 +351,7 @@ func TestBooks(t *testing.T) {
 		return c
 	}
 	first := certifyOne()
-	code, stdout, stderr := cli(t, env, "book", "open", "--unit", "PL")
+	code, stdout, stderr := cli(t, env, "book", "open", "--unit", "HB")
 	var b map[string]any
 	if code != 0 || json.Unmarshal([]byte(stdout), &b) != nil || !strings.HasPrefix(b["code"].(string), "02/") {
 		t.Fatalf("book open: %d %s %s", code, stdout, stderr)
@@ -360,16 +360,16 @@ func TestBooks(t *testing.T) {
 	if second.Number != first.Number+1 || !strings.HasPrefix(second.Book, "02/") {
 		t.Fatalf("numbering did not continue into the new book: %+v then %+v", first, second)
 	}
-	code, stdout, _ = cli(t, env, "book", "list", "--unit", "PL")
+	code, stdout, _ = cli(t, env, "book", "list", "--unit", "HB")
 	var books []map[string]any
 	if code != 0 || json.Unmarshal([]byte(stdout), &books) != nil || len(books) != 2 || books[0]["closed_at"] == nil {
 		t.Fatalf("book list: %d %s", code, stdout)
 	}
 	id := fmt.Sprint(books[1]["id"])
-	if code, stdout, _ = cli(t, env, "book", "close", "--id", id); code != 0 || !strings.Contains(stdout, `"closing_count": 2`) {
+	if code, stdout, _ = cli(t, env, "book", "close", "--id", id, "--officer", "1"); code != 0 || !strings.Contains(stdout, `"closing_count": 2`) {
 		t.Fatalf("book close: %d %s", code, stdout)
 	}
-	if code, _, _ = cli(t, env, "book", "close", "--id", id); code != 1 {
+	if code, _, _ = cli(t, env, "book", "close", "--id", id, "--officer", "1"); code != 1 {
 		t.Fatalf("closing twice: exit %d, want 1", code)
 	}
 }
@@ -382,7 +382,7 @@ func TestRevocationThroughTheDevPKI(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_PADES_LEVEL": "B-B"}
 	scans := writeScans(t, dir, 1, 50<<10)
 	certifyTo := func(out string) {
-		if code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", out, scans[0]); code != 0 {
+		if code, stdout, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", out, scans[0]); code != 0 {
 			t.Fatalf("certify: %d %s %s", code, stdout, stderr)
 		}
 	}
@@ -401,8 +401,29 @@ func TestRevocationThroughTheDevPKI(t *testing.T) {
 		t.Fatalf("verify of a B-B copy after its certificate was revoked: exit %d\n%s", code, stdout)
 	}
 	// A revoked certificate signs nothing more.
-	code, _, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "after.pdf"), scans[0])
+	code, _, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "after.pdf"), scans[0])
 	if code != 1 || !strings.Contains(stderr, "revoked") {
 		t.Fatalf("certify with a revoked certificate: exit %d %s", code, stderr)
 	}
+}
+
+var (
+	sealOnce sync.Once
+	sealFile string
+)
+
+// testSealFile is a registered-seal PNG written once for the tests that add a unit (a unit
+// other than the demo unit certifies only with its seal image).
+func testSealFile() string {
+	sealOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chungthuc-seal-")
+		if err != nil {
+			panic(err)
+		}
+		sealFile = filepath.Join(dir, "seal.png")
+		if err := os.WriteFile(sealFile, testscan.SealPNG(200), 0o644); err != nil {
+			panic(err)
+		}
+	})
+	return sealFile
 }

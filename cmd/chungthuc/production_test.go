@@ -19,7 +19,7 @@ import (
 
 // productionKeys writes a key configuration of PEM keys issued by a CA of their own (an
 // offline CA standing in for a real one: its certificates name no OCSP or CRL) for the seal
-// of unit PL and officer 1, each certificate file holding the chain up to the CA's root.
+// of unit HB and officer 1, each certificate file holding the chain up to the CA's root.
 func productionKeys(t *testing.T, dir string) (keysFile string, root []byte) {
 	t.Helper()
 	ca, err := devpki.Open(filepath.Join(dir, "ca"), devpki.Options{})
@@ -47,7 +47,7 @@ func productionKeys(t *testing.T, dir string) (keysFile string, root []byte) {
 	sealChain := write("seal-chain.pem", certs.EncodeCertificatePEM(seal.Chain[0], ca.Root()))
 	offChain := write("officer1-chain.pem", certs.EncodeCertificatePEM(off.Chain[0], ca.Root()))
 	cfg := map[string]any{
-		"units":    map[string]any{"PL": map[string]any{"pem": map[string]string{"cert": sealChain, "key": filepath.Join(dir, "ca", "units", "PL", "seal.key")}}},
+		"units":    map[string]any{"HB": map[string]any{"pem": map[string]string{"cert": sealChain, "key": filepath.Join(dir, "ca", "units", "HB", "seal.key")}}},
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]string{"cert": offChain, "key": filepath.Join(dir, "ca", "officers", "1.key")}}},
 	}
 	b, err := json.Marshal(cfg)
@@ -110,7 +110,7 @@ func TestProductionKeyMode(t *testing.T) {
 	// A copy signed by a development PKI elsewhere is not trusted here.
 	other := t.TempDir()
 	devCopy := filepath.Join(other, "dev.pdf")
-	if code, out, errs := cli(t, map[string]string{"CHUNGTHUC_DATA": filepath.Join(other, "data")}, "certify", "--unit", "PL", "--officer", "1",
+	if code, out, errs := cli(t, map[string]string{"CHUNGTHUC_DATA": filepath.Join(other, "data")}, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung",
 		"--out", devCopy, writeScans(t, other, 1, 50<<10)[0]); code != 0 {
 		t.Fatalf("dev certify: %d %s %s", code, out, errs)
 	}

@@ -38,7 +38,7 @@ type copiesReport struct {
 
 type copyResult struct {
 	Key    string `json:"key"`
-	Entry  string `json:"entry,omitempty"`  // "PL 2026 no. 1317"
+	Entry  string `json:"entry,omitempty"`  // "HB 2026 no. 1317"
 	Reason string `json:"reason,omitempty"` // why it could not be re-registered
 }
 

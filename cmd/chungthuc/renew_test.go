@@ -28,7 +28,7 @@ func TestEmbeddedDefaultIsLTA(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
 	out := filepath.Join(dir, "copy.pdf")
-	if code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", out, writeScans(t, dir, 1, 100<<10)[0]); code != 0 {
+	if code, stdout, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", out, writeScans(t, dir, 1, 100<<10)[0]); code != 0 {
 		t.Fatalf("certify: %d\n%s\n%s", code, stdout, stderr)
 	}
 	pdf, err := os.ReadFile(out)
@@ -77,7 +77,7 @@ func TestRenew(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": data}
 	scan := writeScans(t, dir, 1, 100<<10)[0]
 	for i := 0; i < 2; i++ {
-		if code, stdout, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), scan); code != 0 {
+		if code, stdout, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), scan); code != 0 {
 			t.Fatalf("certify: %d\n%s\n%s", code, stdout, stderr)
 		}
 	}
@@ -279,7 +279,7 @@ func TestLTVConfig(t *testing.T) {
 	if a.level != chungthuc.PAdESB || a.ts != nil || a.rev == nil {
 		t.Fatalf("key file without TSA: level %s, ts %v", a.level, a.ts)
 	}
-	if _, err := a.keys.SealKey(context.Background(), &chungthuc.Unit{Code: "PL"}); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+	if _, err := a.keys.SealKey(context.Background(), &chungthuc.Unit{Code: "HB"}); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		t.Fatalf("no fallback, yet a seal: %v", err)
 	}
 	a.Close()
@@ -303,7 +303,7 @@ func TestLTVConfig(t *testing.T) {
 func TestRenewDue(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
-	if code, _, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, "c.pdf"), writeScans(t, dir, 1, 50<<10)[0]); code != 0 {
+	if code, _, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Thị Hồng Nhung", "--out", filepath.Join(dir, "c.pdf"), writeScans(t, dir, 1, 50<<10)[0]); code != 0 {
 		t.Fatal(stderr)
 	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })

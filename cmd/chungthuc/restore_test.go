@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -177,7 +176,7 @@ func storeOrphans(t *testing.T, env map[string]string, scan []byte) (signed, str
 		t.Fatal(err)
 	}
 	defer a.Close()
-	u, err := a.reg.UnitByCode(ctx, "PL")
+	u, err := a.reg.UnitByCode(ctx, "HB")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +265,11 @@ func TestRestoreOlderBackup(t *testing.T) {
 			}
 			if backend != "embedded" {
 				mustRun("migrate")
-				mustRun("unit", "add", "--code", "PL", "--name", "Phường Phương Lâm", "--place", "Phương Lâm")
-				mustRun("officer", "add", "--unit", "PL", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
+				mustRun("unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile())
+				mustRun("officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
 			}
 			s := &service{t: t, env: env}
-			s.token = mustRun("token", "create", "--unit", "PL", "--officer", "1")
+			s.token = mustRun("token", "create", "--unit", "HB", "--officer", "1")
 			var stop func()
 			s.base, _, stop = runServe(t, env)
 			for range 3 {
@@ -325,7 +324,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 			var out *syncBuffer
 			s.base, out, stop = runServe(t, env)
 			code, body := httpGet(t, s.base+"/readyz")
-			if code != 503 || !strings.Contains(body, "behind the public log") || !strings.Contains(body, "PL 2026: 4–8") && !strings.Contains(body, ": 4–8") ||
+			if code != 503 || !strings.Contains(body, "behind the public log") || !strings.Contains(body, "HB 2026: 4–8") && !strings.Contains(body, ": 4–8") ||
 				!strings.Contains(body, "chungthuc reconcile") {
 				t.Fatalf("/readyz of a restored register: %d %s", code, body)
 			}
@@ -350,7 +349,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 				t.Fatalf("reconcile output: %v\n%s", err, rout)
 			}
 			if code != 1 || len(rep.Log.Replayed) != 5 || len(rep.Copies.Registered) != 1 || rep.Copies.Registered[0].Key != cutOff ||
-				rep.Copies.Registered[0].Entry != "PL "+time.Now().Format("2006")+" no. 9" ||
+				rep.Copies.Registered[0].Entry != "HB "+time.Now().Format("2006")+" no. 9" ||
 				len(rep.Copies.Unexplained) != 1 || rep.Copies.Unexplained[0].Key != stray {
 				t.Fatalf("reconcile: exit %d\n%s", code, rout)
 			}
@@ -420,11 +419,6 @@ func netListen() (interface {
 	Close() error
 }, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
-}
-
-func sha256hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // freshDatabase creates an empty PostgreSQL database, dropped when the test ends.

@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	h, err := api.New(api.Deps{
 		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
-		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog,
+		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 	})
 	if err != nil {
 		return err
@@ -239,7 +239,7 @@ const (
 )
 
 // seedLogins creates, when no demo login exists yet, a login for the demo officer (officer 1
-// of unit PL) and a system administrator, and prints their passwords once. Only the
+// of unit HB) and a system administrator, and prints their passwords once. Only the
 // embedded default is seeded.
 func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	if !a.cfg.Embedded() {

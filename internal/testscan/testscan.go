@@ -56,7 +56,7 @@ func Page(n, dpi int) *image.RGBA {
 		"Số định danh cá nhân: 017301004321",
 		"Họ, chữ đệm, tên người mẹ: TRẦN THỊ THỦY    Năm sinh: 1975",
 		"Họ, chữ đệm, tên người cha: NGUYỄN VĂN LĨNH    Năm sinh: 1972",
-		"Nơi đăng ký khai sinh: Ủy ban nhân dân phường Phương Lâm",
+		"Nơi đăng ký khai sinh: Ủy ban nhân dân phường Hòa Bình",
 		fmt.Sprintf("Trang %d", n),
 	}
 	for i, l := range lines {

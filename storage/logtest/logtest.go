@@ -144,7 +144,7 @@ func newWorld(t *testing.T, h Harness) *world {
 	if w.log, err = attach(t, w.reg, w.store, w.key); err != nil {
 		t.Fatal(err)
 	}
-	w.unit = &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	w.unit = &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	must(t, "CreateUnit", w.reg.CreateUnit(ctx, w.unit))
 	w.off = &chungthuc.Officer{UnitID: w.unit.ID, Name: "Trần Văn Nghĩa", Title: "PHÓ CHỦ TỊCH", Role: chungthuc.RoleOfficer, Active: true}
 	must(t, "CreateOfficer", w.reg.CreateOfficer(ctx, w.off))
@@ -173,8 +173,8 @@ func sum(b []byte) string {
 func (w *world) reserve(t *testing.T) *chungthuc.Certification {
 	t.Helper()
 	c := &chungthuc.Certification{UnitID: w.unit.ID, OfficerID: w.off.ID, Token: token(), AccessCodeHash: sum([]byte(token())),
-		Title: "Giấy khai sinh", Issuer: "UBND xã Tân Lập", Requester: "Nguyễn Thị Hồng Nhung", Pages: 3,
-		FeeVND: chungthuc.Fee(3), CertifiedAt: w.now()}
+		Title: "Giấy khai sinh", Issuer: "UBND xã Tân Lập", Requester: "Nguyễn Thị Hồng Nhung", Pages: 3, Copies: 2,
+		FeeVND: chungthuc.FeeFor(3, 2), CertifiedAt: w.now()}
 	must(t, "Reserve", w.reg.Reserve(ctx, c))
 	return c
 }
@@ -273,7 +273,7 @@ func findings(rep *translog.VerifyReport) string {
 	return b.String()
 }
 
-func name(c *chungthuc.Certification) string { return fmt.Sprintf("PL %d no. %d", c.Year, c.Number) }
+func name(c *chungthuc.Certification) string { return fmt.Sprintf("HB %d no. %d", c.Year, c.Number) }
 
 // testPublishProve: every change is answered only once a stored checkpoint covers it; the
 // leaves of an entry are proven against it; consistency proofs check; log verify is clean.
@@ -543,7 +543,7 @@ func testInsiderEdits(t *testing.T, h Harness) {
 	raw(`UPDATE certifications SET officer_name = 'Lê Văn Giả' WHERE id = %d`, cs[2].ID)
 	raw(`UPDATE certifications SET officer_title = 'CHỦ TỊCH' WHERE id = %d`, cs[3].ID)
 	raw(`UPDATE certifications SET fee_vnd = 1 WHERE id = %d`, cs[4].ID)
-	raw(`UPDATE certifications SET pages = 99 WHERE id = %d`, cs[5].ID)
+	raw(`UPDATE certifications SET pages = 99, copies = 5 WHERE id = %d`, cs[5].ID)
 	raw(`UPDATE certifications SET void_reason = 'Người yêu cầu bỏ về' WHERE id = %d`, v.ID)
 	raw(`UPDATE certifications SET book_code = '09/2026-SCTĐT/BS' WHERE id = %d`, cs[6].ID)
 	raw(`INSERT INTO certifications (unit_id, book_id, book_code, year, number, token, access_code_hash, title, issuer,
@@ -565,13 +565,14 @@ func testInsiderEdits(t *testing.T, h Harness) {
 	wantFinding(t, rep, "field", name(cs[3]), "officer's title", "CHỦ TỊCH")
 	wantFinding(t, rep, "field", name(cs[4]), "fee", `"1"`)
 	wantFinding(t, rep, "field", name(cs[5]), "pages", `"99"`)
+	wantFinding(t, rep, "field", name(cs[5]), "copies", `"5"`)
 	wantFinding(t, rep, "field", name(v), "void reason", "Người yêu cầu bỏ về")
 	wantFinding(t, rep, "field", name(cs[6]), "book code", "09/2026-SCTĐT/BS")
-	wantFinding(t, rep, "row_without_leaf", "PL 2026 no. 100", "issued", "no leaf")
-	wantFinding(t, rep, "counter", "PL 2026", "says 2", "number 13")
+	wantFinding(t, rep, "row_without_leaf", "HB 2026 no. 100", "issued", "no leaf")
+	wantFinding(t, rep, "counter", "HB 2026", "says 2", "number 13")
 	wantFinding(t, rep, "status", name(r), "un-revoked")
 	wantFinding(t, rep, "leaf_without_row", name(cs[8]), "no such row")
-	wantFinding(t, rep, "row_without_leaf", "PL 2026 no. 200")
+	wantFinding(t, rep, "row_without_leaf", "HB 2026 no. 200")
 	wantFinding(t, rep, "private_field", name(cs[9]), "title")
 	wantFinding(t, rep, "field", name(cs[10]), "token was changed")
 	if rep.Clean {
@@ -737,7 +738,7 @@ func testRestore(t *testing.T, h Harness) {
 	old := restore(t)
 	t.Cleanup(func() { _ = old.Close() })
 	l, block := attach(t, old, w.store, w.key)
-	if chungthuc.ErrorCode(block) != chungthuc.ECONFLICT || !strings.Contains(block.Error(), "PL 2026: 5–11") ||
+	if chungthuc.ErrorCode(block) != chungthuc.ECONFLICT || !strings.Contains(block.Error(), "HB 2026: 5–11") ||
 		!strings.Contains(block.Error(), "chungthuc reconcile") || !strings.Contains(block.Error(), "restored from an older backup") {
 		t.Fatalf("start-up check of the restored register: %v", block)
 	}
@@ -765,7 +766,7 @@ func testRestore(t *testing.T, h Harness) {
 	}
 	voided, err := old.CloseGaps(ctx, "restored from the backup of test")
 	must(t, "CloseGaps", err)
-	if len(voided) != 1 || voided[0] != "PL 2026 no. 4" {
+	if len(voided) != 1 || voided[0] != "HB 2026 no. 4" {
 		t.Fatalf("CloseGaps voided %v, want number 4", voided)
 	}
 	if again, err := old.CloseGaps(ctx, "again"); err != nil || len(again) != 0 {
@@ -784,7 +785,8 @@ func testRestore(t *testing.T, h Harness) {
 		must(t, "CertificationByToken on the restored register", err)
 		if got.Number != want.Number || got.Status != want.Status || got.AccessCodeHash != want.AccessCodeHash ||
 			got.Title != want.Title || got.Requester != want.Requester || got.SHA256 != want.SHA256 || got.BookCode != want.BookCode ||
-			got.ObjectKey != want.ObjectKey || got.RevokeReason != want.RevokeReason || got.VoidReason != want.VoidReason {
+			got.ObjectKey != want.ObjectKey || got.RevokeReason != want.RevokeReason || got.VoidReason != want.VoidReason ||
+			got.Copies != want.Copies || got.FeeVND != want.FeeVND {
 			t.Errorf("restored %+v\nwant %+v", got, want)
 		}
 	}

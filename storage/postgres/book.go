@@ -11,7 +11,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const bookColumns = `id, unit_id, year, seq, code, first_number, last_number, opened_at, closed_at, closing_count`
+const bookColumns = `id, unit_id, year, seq, code, first_number, last_number, opened_at, closed_at, closing_count, closed_by`
 
 // Books lists a unit's books of a year (0 = every year), oldest first. ENOTFOUND for an
 // unknown unit.
@@ -180,10 +180,57 @@ func (db *DB) closeBook(ctx context.Context, t *txn, b *chungthuc.Book, at time.
 
 func scanBook(row pgx.Row) (*chungthuc.Book, error) {
 	var b chungthuc.Book
+	var by *int64
 	if err := row.Scan(&b.ID, &b.UnitID, &b.Year, &b.Seq, &b.Code, &b.FirstNumber, &b.LastNumber, &b.OpenedAt,
-		&b.ClosedAt, &b.ClosingCount); err != nil {
+		&b.ClosedAt, &b.ClosingCount, &by); err != nil {
 		return nil, err
+	}
+	if by != nil {
+		b.ClosedBy = *by
 	}
 	b.OpenedAt, b.ClosedAt = b.OpenedAt.UTC(), utc(b.ClosedAt)
 	return &b, nil
+}
+
+// BookByID returns a book with its signed closing PDF, if any; ENOTFOUND if none.
+func (db *DB) BookByID(ctx context.Context, id int64) (*chungthuc.Book, error) {
+	b, err := scanBook(db.pool.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "book %d not found", id)
+	} else if err != nil {
+		return nil, db.mapErr(err)
+	}
+	err = db.pool.QueryRow(ctx, `SELECT closing_pdf FROM books WHERE id = $1`, id).Scan(&b.ClosingPDF)
+	return b, db.mapErr(err)
+}
+
+// SignBookClosing records who signed a closed book's closing page and the signed PDF, once.
+// EINVALID without a PDF, ENOTFOUND for an unknown book or officer, ECONFLICT when the book
+// is still open or its closing was already signed. Audited with the PDF's SHA-256.
+func (db *DB) SignBookClosing(ctx context.Context, bookID, officerID int64, pdf []byte) error {
+	if len(pdf) == 0 || officerID <= 0 {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a signed closing needs the officer and the signed PDF")
+	}
+	return db.write(ctx, func(t *txn) error {
+		b, err := scanBook(t.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1 FOR UPDATE`, bookID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "book %d not found", bookID)
+		} else if err != nil {
+			return err
+		}
+		if err := ledger.CheckBookSigning(b); err != nil {
+			return err
+		}
+		if _, err := officerByID(ctx, t, officerID); err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, `UPDATE books SET closed_by = $1, closing_pdf = $2 WHERE id = $3`, officerID, pdf, bookID); err != nil {
+			return err
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: ledger.ActionBookSign, UnitID: b.UnitID, Actor: ledger.Officer(officerID), Subject: ledger.Subject("book", b.ID),
+			Detail: ledger.Detail(ledger.BookSignDetail(b, pdf)),
+		})
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,7 +11,8 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const officerColumns = `id, unit_id, name, title, role, active, cert_pem, created_at`
+const officerColumns = `id, unit_id, name, title, role, active, cert_pem, titles, authority, decision_no,
+	decision_date, valid_from, valid_until, signature_image, created_at`
 
 // CreateOfficer stores o and sets its ID and CreatedAt. EINVALID for a malformed officer,
 // ENOTFOUND when its unit does not exist.
@@ -26,13 +28,19 @@ func (db *DB) CreateOfficer(ctx context.Context, o *chungthuc.Officer) error {
 	now := ledger.Micro(db.now())
 	return db.write(ctx, func(t *txn) error {
 		if o.UnitID != 0 {
-			if _, err := unitByID(ctx, t, o.UnitID); err != nil {
+			u, err := unitByID(ctx, t, o.UnitID)
+			if err != nil {
+				return err
+			}
+			if err := ledger.CheckOfficerTitles(o, u); err != nil {
 				return err
 			}
 		}
-		err := t.QueryRow(ctx, `INSERT INTO officers (unit_id, name, title, role, active, cert_pem, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			nullID(o.UnitID), o.Name, o.Title, string(o.Role), o.Active, o.CertPEM, now).Scan(&o.ID)
+		err := t.QueryRow(ctx, `INSERT INTO officers (unit_id, name, title, role, active, cert_pem, titles, authority,
+			decision_no, decision_date, valid_from, valid_until, signature_image, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			nullID(o.UnitID), o.Name, o.Title, string(o.Role), o.Active, o.CertPEM, o.Titles, string(o.Authority),
+			o.DecisionNo, o.DecisionDate, o.ValidFrom, o.ValidUntil, o.SignatureImage, now).Scan(&o.ID)
 		if err != nil {
 			return err
 		}
@@ -50,6 +58,43 @@ func (db *DB) CreateOfficer(ctx context.Context, o *chungthuc.Officer) error {
 func (db *DB) OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error) {
 	o, err := officerByID(ctx, db.pool, id)
 	return o, db.mapErr(err)
+}
+
+// UpdateOfficer records o's profile as an administrator set it: name, titles, role, active,
+// authority and its decision, and signature image (not its unit, certificate or creation).
+// EINVALID for a malformed record or a title outside the unit's list, ENOTFOUND for an
+// unknown officer. Audited with the signature image's SHA-256.
+func (db *DB) UpdateOfficer(ctx context.Context, o *chungthuc.Officer) error {
+	if err := ledger.PrepareOfficer(o); err != nil {
+		return err
+	}
+	return db.write(ctx, func(t *txn) error {
+		old, err := officerByID(ctx, t, o.ID)
+		if err != nil {
+			return err
+		}
+		o.UnitID, o.CertPEM, o.CreatedAt = old.UnitID, old.CertPEM, old.CreatedAt
+		if o.UnitID != 0 {
+			u, err := unitByID(ctx, t, o.UnitID)
+			if err != nil {
+				return err
+			}
+			if err := ledger.CheckOfficerTitles(o, u); err != nil {
+				return err
+			}
+		}
+		if _, err := t.Exec(ctx, `UPDATE officers SET name = $1, title = $2, role = $3, active = $4, titles = $5,
+			authority = $6, decision_no = $7, decision_date = $8, valid_from = $9, valid_until = $10, signature_image = $11
+			WHERE id = $12`, o.Name, o.Title, string(o.Role), o.Active, o.Titles, string(o.Authority), o.DecisionNo,
+			o.DecisionDate, o.ValidFrom, o.ValidUntil, o.SignatureImage, o.ID); err != nil {
+			return err
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: ledger.ActionOfficerUpdate, UnitID: o.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("officer", o.ID), Detail: ledger.Detail(ledger.OfficerDetail(o)),
+		})
+		return nil
+	})
 }
 
 // SetOfficerCert replaces the officer's signing certificate (PEM; empty removes it). EINVALID
@@ -94,13 +139,22 @@ func officerByID(ctx context.Context, q querier, id int64) (*chungthuc.Officer, 
 func scanOfficer(row pgx.Row) (*chungthuc.Officer, error) {
 	var o chungthuc.Officer
 	var unit *int64
-	var role string
-	if err := row.Scan(&o.ID, &unit, &o.Name, &o.Title, &role, &o.Active, &o.CertPEM, &o.CreatedAt); err != nil {
+	var role, authority string
+	if err := row.Scan(&o.ID, &unit, &o.Name, &o.Title, &role, &o.Active, &o.CertPEM, &o.Titles, &authority, &o.DecisionNo,
+		&o.DecisionDate, &o.ValidFrom, &o.ValidUntil, &o.SignatureImage, &o.CreatedAt); err != nil {
 		return nil, err
 	}
 	if unit != nil {
 		o.UnitID = *unit
 	}
-	o.Role, o.CreatedAt = chungthuc.Role(role), o.CreatedAt.UTC()
+	if o.Titles == nil {
+		o.Titles = []string{}
+	}
+	for _, t := range []*time.Time{o.DecisionDate, o.ValidFrom, o.ValidUntil} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+	o.Role, o.Authority, o.CreatedAt = chungthuc.Role(role), chungthuc.Authority(authority), o.CreatedAt.UTC()
 	return &o, nil
 }

@@ -100,7 +100,7 @@ func TestClosedPool(t *testing.T) {
 	if _, err := db.UnitByID(ctx, 1); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
 		t.Fatalf("UnitByID on a closed pool = %v", err)
 	}
-	if err := db.CreateUnit(ctx, &chungthuc.Unit{Code: "PL", Name: "x", Place: "y"}); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
+	if err := db.CreateUnit(ctx, &chungthuc.Unit{Code: "HB", Name: "x", Place: "y"}); chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
 		t.Fatalf("CreateUnit on a closed pool = %v", err)
 	}
 }

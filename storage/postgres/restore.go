@@ -207,10 +207,10 @@ func (r *replayer) insert(c *chungthuc.Certification) (int64, error) {
 	var id int64
 	err := r.t.QueryRow(r.ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		status, certified_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'pending', $17, $18) RETURNING id`,
+		status, certified_at, created_at, copies)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'pending', $17, $18, $19) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash, c.Title, c.Issuer, c.Requester,
-		ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND, c.CertifiedAt, c.CreatedAt).Scan(&id)
+		ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND, c.CertifiedAt, c.CreatedAt, max(c.Copies, 1)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -415,7 +415,7 @@ const LostNumberReason = "Số đã được cấp sau bản sao lưu nhưng kh�
 // that highest one that has no entry (reserved after the restored backup by a request that
 // never finished, and in neither the log nor a stored copy) is recorded Void with that reason
 // and its void leaf, then the counter steps up to the highest number. It returns the numbers
-// voided ("PL 2026 no. 7").
+// voided ("HB 2026 no. 7").
 func (db *DB) CloseGaps(ctx context.Context, note string) ([]string, error) {
 	var voided []string
 	err := db.write(ctx, func(t *txn) error {

@@ -102,7 +102,7 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Fatalf("CurrentUser = %q owner=%v, %v", role, owner, err)
 	}
 	// Some data to attack.
-	u := &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	if err := db.CreateUnit(ctx, u); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func sameAccount(t *testing.T, what string, got, want *chungthuc.Account) {
 }
 
 func testCreateAccount(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	o := newOfficer(t, db.r, u.ID)
 	admin := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "  Admin.PL ", Role: chungthuc.RoleUnitAdmin})
 	if admin.ID == 0 || admin.CreatedAt.IsZero() || admin.Username != "admin.pl" {
@@ -137,8 +137,8 @@ func testCreateAccount(t *testing.T, db accountsDB) {
 }
 
 func testAccountValidation(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
-	other := newUnit(t, db.r, "HB")
+	u := newUnit(t, db.r, "HB")
+	other := newUnit(t, db.r, "TL")
 	o := newOfficer(t, db.r, other.ID)
 	ok := func() *chungthuc.Account {
 		return &chungthuc.Account{UnitID: u.ID, Username: "clerk1", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk}
@@ -180,7 +180,7 @@ func testAccountValidation(t *testing.T, db accountsDB) {
 }
 
 func testConcurrentUsername(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	const n = 8
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -212,7 +212,7 @@ func testConcurrentUsername(t *testing.T, db accountsDB) {
 }
 
 func testLoginState(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	until := time.Date(2026, 1, 2, 3, 4, 5, 678901999, time.UTC)
 	must(t, "SetLoginState lock", db.SetLoginState(ctx, a.ID, 5, until))
@@ -238,7 +238,7 @@ func testLoginState(t *testing.T, db accountsDB) {
 }
 
 func testPassword(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	must(t, "SetLoginState", db.SetLoginState(ctx, a.ID, 3, time.Time{}))
 	h := PasswordHash()
@@ -259,7 +259,7 @@ func testPassword(t *testing.T, db accountsDB) {
 }
 
 func testSessions(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	created := time.Date(2026, 5, 6, 8, 0, 0, 123456789, chungthuc.Vietnam)
 	s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), CreatedAt: created,
@@ -306,7 +306,7 @@ func testSessions(t *testing.T, db accountsDB) {
 }
 
 func testExpiredSessions(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	b := newAccount(t, db, &chungthuc.Account{Username: "root", Role: chungthuc.RoleSystemAdmin})
 	t0 := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
@@ -336,14 +336,14 @@ func testExpiredSessions(t *testing.T, db accountsDB) {
 }
 
 func testAPITokens(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
-	other := newUnit(t, db.r, "HB")
+	u := newUnit(t, db.r, "HB")
+	other := newUnit(t, db.r, "TL")
 	o := newOfficer(t, db.r, u.ID)
 	oo := newOfficer(t, db.r, other.ID)
-	tok := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: "  Một cửa Phương Lâm ", TokenHash: SecretHash(),
+	tok := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: "  Một cửa Hòa Bình ", TokenHash: SecretHash(),
 		RevokedAt: time.Now()}
 	must(t, "CreateAPIToken", db.CreateAPIToken(ctx, tok))
-	if tok.ID == 0 || tok.CreatedAt.IsZero() || !tok.RevokedAt.IsZero() || tok.Name != "Một cửa Phương Lâm" {
+	if tok.ID == 0 || tok.CreatedAt.IsZero() || !tok.RevokedAt.IsZero() || tok.Name != "Một cửa Hòa Bình" {
 		t.Fatalf("CreateAPIToken left %+v", tok)
 	}
 	got, err := db.APITokenByHash(ctx, tok.TokenHash)
@@ -402,7 +402,7 @@ func testAPITokens(t *testing.T, db accountsDB) {
 
 // testAccountsAudit checks which changes are audited, in the same chain as the register's own.
 func testAccountsAudit(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "PL")
+	u := newUnit(t, db.r, "HB")
 	o := newOfficer(t, db.r, u.ID)
 	step := func(what string, want int64, fn func() error) {
 		t.Helper()
@@ -446,7 +446,7 @@ func BenchmarkAccounts(b *testing.B, db chungthuc.Accounts) {
 	if !ok {
 		b.Fatalf("%T does not implement chungthuc.Register", db)
 	}
-	u := &chungthuc.Unit{Code: "BENCH", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "BENCH", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	if err := r.CreateUnit(ctx, u); err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 //     register's cost is compared against.
 func Benchmark(b *testing.B, r chungthuc.Register, bareInsert func(ctx context.Context) error) {
 	ctx := context.Background()
-	u := &chungthuc.Unit{Code: "BENCH", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "BENCH", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	if err := r.CreateUnit(ctx, u); err != nil {
 		b.Fatal(err)
 	}

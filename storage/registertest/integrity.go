@@ -13,7 +13,7 @@ import (
 // testIdempotencyKeys: an entry keeps the Idempotency-Key and request hash it was reserved
 // with; the key finds it in its unit only; a key is unique per unit, also under concurrency.
 func testIdempotencyKeys(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	u2 := newUnit(t, r, "TM")
 	o2 := newOfficer(t, r, u2.ID)
@@ -78,7 +78,7 @@ func testIdempotencyKeys(t *testing.T, r chungthuc.Register) {
 // testStoredCopies: the walk of fsck --deep sees Issued and Revoked entries in ID order,
 // and ObjectReferenced knows every key an entry refers to.
 func testStoredCopies(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	at := vn(2026, 5, 5, 9, 0)
 	var want []int64
@@ -147,7 +147,7 @@ func fmtIDs(ids []int64) string {
 // testFindings: a finding stays open until cleared, a repeated report refreshes it without a
 // new audit entry, a new kind restarts it, and both report and clear are audited.
 func testFindings(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	c := reserve(t, r, entry(u, o, vn(2026, 6, 6, 9, 0)))
 	issue(t, r, c)
@@ -212,7 +212,7 @@ func testFindings(t *testing.T, r chungthuc.Register) {
 // number counter.
 func testRefusedEdits(t *testing.T, r chungthuc.Register) {
 	x := raw(t, r)
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	c := reserve(t, r, entry(u, o, vn(2026, 9, 2, 9, 0)))
 	issue(t, r, c)

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testscan"
 )
 
 // RawSQL is the test hook a register may offer to run SQL behind its back.
@@ -72,6 +73,11 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("Findings", func(t *testing.T) { testFindings(t, fresh(t)) })
 	t.Run("RefusedEdits", func(t *testing.T) { testRefusedEdits(t, fresh(t)) })
 	t.Run("AccessCodes", func(t *testing.T) { testAccessCodes(t, fresh(t)) })
+	t.Run("UnitProfile", func(t *testing.T) { testUnitProfile(t, fresh(t)) })
+	t.Run("OfficerAuthority", func(t *testing.T) { testOfficerAuthority(t, fresh(t)) })
+	t.Run("Copies", func(t *testing.T) { testCopies(t, fresh(t)) })
+	t.Run("RefusalSlips", func(t *testing.T) { testRefusalSlips(t, fresh(t)) })
+	t.Run("BookSigning", func(t *testing.T) { testBookSigning(t, fresh(t)) })
 }
 
 var ctx = context.Background()
@@ -93,7 +99,7 @@ func must(t *testing.T, what string, err error) {
 
 func newUnit(t *testing.T, r chungthuc.Register, code string) *chungthuc.Unit {
 	t.Helper()
-	u := &chungthuc.Unit{Code: code, Name: "Phường " + code, Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: code, Name: "Phường " + code, Place: "Hòa Bình"}
 	must(t, "CreateUnit", r.CreateUnit(ctx, u))
 	return u
 }
@@ -185,12 +191,12 @@ func sameCert(t *testing.T, got, want *chungthuc.Certification) {
 }
 
 func testUnits(t *testing.T, r chungthuc.Register) {
-	u := &chungthuc.Unit{Code: "pl", Name: "Phường Phương Lâm", Place: "Phương Lâm", SealImage: []byte{0x89, 'P', 'N', 'G'}}
+	u := &chungthuc.Unit{Code: "hb", Name: "Phường Hòa Bình", Place: "Hòa Bình", SealImage: testscan.SealPNG(64)}
 	must(t, "CreateUnit", r.CreateUnit(ctx, u))
-	if u.ID == 0 || u.CreatedAt.IsZero() || u.Code != "PL" {
+	if u.ID == 0 || u.CreatedAt.IsZero() || u.Code != "HB" {
 		t.Fatalf("CreateUnit left %+v", u)
 	}
-	got, err := r.UnitByCode(ctx, "Pl")
+	got, err := r.UnitByCode(ctx, "Hb")
 	must(t, "UnitByCode", err)
 	if got.ID != u.ID || got.Name != u.Name || got.Place != u.Place || string(got.SealImage) != string(u.SealImage) ||
 		!got.CreatedAt.Equal(u.CreatedAt) {
@@ -198,20 +204,20 @@ func testUnits(t *testing.T, r chungthuc.Register) {
 	}
 	got, err = r.UnitByID(ctx, u.ID)
 	must(t, "UnitByID", err)
-	if got.Code != "PL" {
+	if got.Code != "HB" {
 		t.Fatalf("UnitByID = %+v", got)
 	}
-	code(t, "duplicate code", r.CreateUnit(ctx, &chungthuc.Unit{Code: "PL", Name: "x", Place: "y"}), chungthuc.ECONFLICT)
+	code(t, "duplicate code", r.CreateUnit(ctx, &chungthuc.Unit{Code: "HB", Name: "x", Place: "y"}), chungthuc.ECONFLICT)
 	code(t, "bad code", r.CreateUnit(ctx, &chungthuc.Unit{Code: "P L", Name: "x", Place: "y"}), chungthuc.EINVALID)
 	code(t, "no name", r.CreateUnit(ctx, &chungthuc.Unit{Code: "QQ", Place: "y"}), chungthuc.EINVALID)
 	_, err = r.UnitByCode(ctx, "NONE")
 	code(t, "UnitByCode unknown", err, chungthuc.ENOTFOUND)
 	_, err = r.UnitByID(ctx, u.ID+1000)
 	code(t, "UnitByID unknown", err, chungthuc.ENOTFOUND)
-	newUnit(t, r, "HB")
+	newUnit(t, r, "TL")
 	us, err := r.Units(ctx)
 	must(t, "Units", err)
-	if len(us) != 2 || us[0].Code != "PL" || us[1].Code != "HB" {
+	if len(us) != 2 || us[0].Code != "HB" || us[1].Code != "TL" {
 		t.Fatalf("Units = %v", us)
 	}
 }
@@ -229,7 +235,7 @@ func testCert(t *testing.T) []byte {
 }
 
 func testOfficers(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	if o.ID == 0 || o.CreatedAt.IsZero() {
 		t.Fatalf("CreateOfficer left %+v", o)
@@ -264,7 +270,7 @@ func testOfficers(t *testing.T, r chungthuc.Register) {
 }
 
 func testReserve(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	at := vn(2026, 3, 10, 9, 30)
 	c := entry(u, o, at)
@@ -307,7 +313,7 @@ func testReserve(t *testing.T, r chungthuc.Register) {
 	bad = entry(u, o, at)
 	bad.OfficerID = o.ID + 1000
 	code(t, "unknown officer", r.Reserve(ctx, bad), chungthuc.ENOTFOUND)
-	other := newUnit(t, r, "HB")
+	other := newUnit(t, r, "TL")
 	bad = entry(other, o, at)
 	code(t, "officer of another unit", r.Reserve(ctx, bad), chungthuc.EINVALID)
 
@@ -329,7 +335,7 @@ func testReserve(t *testing.T, r chungthuc.Register) {
 }
 
 func testTransitions(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	at := vn(2026, 5, 4, 8, 0)
 	c := reserve(t, r, entry(u, o, at))
@@ -408,7 +414,7 @@ func testTransitions(t *testing.T, r chungthuc.Register) {
 }
 
 func testLookups(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	c := reserve(t, r, entry(u, o, vn(2026, 1, 5, 14, 0)))
 	issue(t, r, c)
@@ -445,7 +451,7 @@ func testLookups(t *testing.T, r chungthuc.Register) {
 }
 
 func testYearBoundary(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	// 23:59 on 31 December in Vietnam is 16:59 UTC: still the old year.
 	for i := 1; i <= 3; i++ {
@@ -480,7 +486,7 @@ func books(bs []*chungthuc.Book) string {
 }
 
 func testBooks(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	var cs []*chungthuc.Certification
 	for i := range 4 {
@@ -554,15 +560,15 @@ func testBooks(t *testing.T, r chungthuc.Register) {
 	code(t, "OpenBook unknown unit", err, chungthuc.ENOTFOUND)
 	_, err = r.OpenBook(ctx, u.ID, 26, time.Time{})
 	code(t, "OpenBook bad year", err, chungthuc.EINVALID)
-	other := newUnit(t, r, "HB")
+	other := newUnit(t, r, "TL")
 	if bs, err := r.Books(ctx, other.ID, 0); err != nil || len(bs) != 0 {
 		t.Fatalf("Books of a new unit = %v, %v", bs, err)
 	}
 }
 
 func testConcurrentReserve(t *testing.T, r chungthuc.Register) {
-	a := newUnit(t, r, "PL")
-	b := newUnit(t, r, "HB")
+	a := newUnit(t, r, "HB")
+	b := newUnit(t, r, "TL")
 	oa, ob := newOfficer(t, r, a.ID), newOfficer(t, r, b.ID)
 	before := entries(t, r)
 	const n, m = 50, 20
@@ -626,9 +632,9 @@ func testConcurrentReserve(t *testing.T, r chungthuc.Register) {
 }
 
 func testListing(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
-	other := newUnit(t, r, "HB")
+	other := newUnit(t, r, "TL")
 	oo := newOfficer(t, r, other.ID)
 	titles := []string{"Giấy khai sinh", "Bằng tốt nghiệp THPT", "Sổ hộ khẩu", "Giấy chứng nhận quyền sử dụng đất"}
 	requesters := []string{"Nguyễn Văn An", "Trần Thị Bích", "Lê Đức Thọ", "Phạm 50%_Giang"}
@@ -727,7 +733,7 @@ func testListing(t *testing.T, r chungthuc.Register) {
 }
 
 func testPending(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	a := reserve(t, r, entry(u, o, vn(2026, 4, 1, 9, 0)))
 	b := reserve(t, r, entry(u, o, vn(2026, 4, 1, 9, 5)))
@@ -746,7 +752,7 @@ func testPending(t *testing.T, r chungthuc.Register) {
 }
 
 func testRefusals(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	before := entries(t, r)
 	f := &chungthuc.Refusal{UnitID: u.ID, OfficerID: o.ID, Reason: chungthuc.RefuseClassified,
@@ -801,7 +807,7 @@ func testAudit(t *testing.T, r chungthuc.Register) {
 			t.Fatalf("%s appended %d audit entries, want %d", what, got, want)
 		}
 	}
-	u := &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	step("CreateUnit", 1, func() error { return r.CreateUnit(ctx, u) })
 	o := &chungthuc.Officer{UnitID: u.ID, Name: "Võ Thị Mai", Active: true}
 	step("CreateOfficer", 1, func() error { return r.CreateOfficer(ctx, o) })
@@ -827,7 +833,7 @@ func testAudit(t *testing.T, r chungthuc.Register) {
 	step("CreateRefusal", 1, func() error {
 		return r.CreateRefusal(ctx, &chungthuc.Refusal{UnitID: u.ID, OfficerID: o.ID, Reason: chungthuc.RefuseAltered})
 	})
-	step("failed CreateUnit", 0, func() error { return r.CreateUnit(ctx, &chungthuc.Unit{Code: "PL", Name: "x", Place: "y"}) })
+	step("failed CreateUnit", 0, func() error { return r.CreateUnit(ctx, &chungthuc.Unit{Code: "HB", Name: "x", Place: "y"}) })
 
 	// Concurrent appends stay on one chain.
 	var wg sync.WaitGroup
@@ -853,7 +859,7 @@ func raw(t *testing.T, r chungthuc.Register) RawSQL {
 
 func testPermanentRecord(t *testing.T, r chungthuc.Register) {
 	x := raw(t, r)
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	c := reserve(t, r, entry(u, o, vn(2026, 9, 2, 9, 0)))
 	issue(t, r, c)
@@ -879,7 +885,7 @@ func testPermanentRecord(t *testing.T, r chungthuc.Register) {
 
 func testTamperUpdate(t *testing.T, r chungthuc.Register) {
 	x := raw(t, r)
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	for i := range 3 {
 		issue(t, r, reserve(t, r, entry(u, o, vn(2026, 9, 2+i, 9, 0))))
@@ -913,7 +919,7 @@ func testTamperDelete(t *testing.T, r chungthuc.Register) {
 // testVersions: a renewed version of a copy is found by its own hash; versions need a stored
 // copy, hashes stay unique across copies and versions, and each addition is audited.
 func testVersions(t *testing.T, r chungthuc.Register) {
-	u := newUnit(t, r, "PL")
+	u := newUnit(t, r, "HB")
 	o := newOfficer(t, r, u.ID)
 	c := reserve(t, r, entry(u, o, vn(2026, 1, 5, 14, 0)))
 	code(t, "AddVersion of a pending entry", r.AddVersion(ctx, c.ID, SHA("v1"), "renewals/x/v1.pdf"), chungthuc.ECONFLICT)

@@ -30,7 +30,7 @@ func TestAccountsAuditNoSecrets(t *testing.T) {
 	ctx := context.Background()
 	db := openAccounts(t)
 	defer db.Close()
-	u := &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	o := &chungthuc.Officer{Name: "Nguyễn Thị Hằng", Active: true}
 	if err := db.CreateUnit(ctx, u); err != nil {
 		t.Fatal(err)

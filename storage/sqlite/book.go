@@ -10,7 +10,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const bookColumns = `id, unit_id, year, seq, code, first_number, last_number, opened_at, closed_at, closing_count`
+const bookColumns = `id, unit_id, year, seq, code, first_number, last_number, opened_at, closed_at, closing_count, closed_by`
 
 // Books lists a unit's books of a year (0 = every year), oldest first. ENOTFOUND for an
 // unknown unit.
@@ -177,7 +177,8 @@ func scanBook(s scanner) (*chungthuc.Book, error) {
 	var b chungthuc.Book
 	var opened string
 	var closed sql.NullString
-	if err := s.Scan(&b.ID, &b.UnitID, &b.Year, &b.Seq, &b.Code, &b.FirstNumber, &b.LastNumber, &opened, &closed, &b.ClosingCount); err != nil {
+	var by sql.NullInt64
+	if err := s.Scan(&b.ID, &b.UnitID, &b.Year, &b.Seq, &b.Code, &b.FirstNumber, &b.LastNumber, &opened, &closed, &b.ClosingCount, &by); err != nil {
 		return nil, err
 	}
 	var err error
@@ -185,5 +186,45 @@ func scanBook(s scanner) (*chungthuc.Book, error) {
 		return nil, err
 	}
 	b.ClosedAt, err = nullTime(closed)
+	b.ClosedBy = by.Int64
 	return &b, err
+}
+
+// BookByID returns a book with its signed closing PDF, if any; ENOTFOUND if none.
+func (db *DB) BookByID(ctx context.Context, id int64) (b *chungthuc.Book, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		if b, err = bookByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT closing_pdf FROM books WHERE id = ?`, id).Scan(&b.ClosingPDF)
+	})
+	return b, err
+}
+
+// SignBookClosing records who signed a closed book's closing page and the signed PDF, once.
+// EINVALID without a PDF, ENOTFOUND for an unknown book or officer, ECONFLICT when the book
+// is still open or its closing was already signed. Audited with the PDF's SHA-256.
+func (db *DB) SignBookClosing(ctx context.Context, bookID, officerID int64, pdf []byte) error {
+	if len(pdf) == 0 || officerID <= 0 {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a signed closing needs the officer and the signed PDF")
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		b, err := bookByID(ctx, tx, bookID)
+		if err != nil {
+			return err
+		}
+		if err := ledger.CheckBookSigning(b); err != nil {
+			return err
+		}
+		if _, err := officerByID(ctx, tx, officerID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE books SET closed_by = ?, closing_pdf = ? WHERE id = ?`, officerID, pdf, bookID); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: ledger.ActionBookSign, UnitID: b.UnitID, Actor: ledger.Officer(officerID), Subject: ledger.Subject("book", b.ID),
+			Detail: ledger.Detail(ledger.BookSignDetail(b, pdf)),
+		})
+	})
 }

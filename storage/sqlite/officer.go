@@ -9,7 +9,8 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const officerColumns = `id, unit_id, name, title, role, active, cert_pem, created_at`
+const officerColumns = `id, unit_id, name, title, role, active, cert_pem, titles, authority, decision_no,
+	decision_date, valid_from, valid_until, signature_image, created_at`
 
 // CreateOfficer stores o and sets its ID and CreatedAt. EINVALID for a malformed officer,
 // ENOTFOUND when its unit does not exist.
@@ -25,13 +26,20 @@ func (db *DB) CreateOfficer(ctx context.Context, o *chungthuc.Officer) error {
 	now := ledger.Micro(db.now())
 	return db.write(ctx, func(tx *sql.Tx) error {
 		if o.UnitID != 0 {
-			if _, err := unitByID(ctx, tx, o.UnitID); err != nil {
+			u, err := unitByID(ctx, tx, o.UnitID)
+			if err != nil {
+				return err
+			}
+			if err := ledger.CheckOfficerTitles(o, u); err != nil {
 				return err
 			}
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO officers (unit_id, name, title, role, active, cert_pem, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			nullID(o.UnitID), o.Name, o.Title, string(o.Role), o.Active, o.CertPEM, ledger.FormatTime(now)).Scan(&o.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO officers (unit_id, name, title, role, active, cert_pem, titles, authority,
+			decision_no, decision_date, valid_from, valid_until, signature_image, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			nullID(o.UnitID), o.Name, o.Title, string(o.Role), o.Active, o.CertPEM, jsonList(o.Titles), string(o.Authority),
+			o.DecisionNo, timeArg(o.DecisionDate), timeArg(o.ValidFrom), timeArg(o.ValidUntil), o.SignatureImage,
+			ledger.FormatTime(now)).Scan(&o.ID)
 		if err != nil {
 			return err
 		}
@@ -51,6 +59,42 @@ func (db *DB) OfficerByID(ctx context.Context, id int64) (o *chungthuc.Officer, 
 		return err
 	})
 	return o, err
+}
+
+// UpdateOfficer records o's profile as an administrator set it: name, titles, role, active,
+// authority and its decision, and signature image (not its unit, certificate or creation).
+// EINVALID for a malformed record or a title outside the unit's list, ENOTFOUND for an
+// unknown officer. Audited with the signature image's SHA-256.
+func (db *DB) UpdateOfficer(ctx context.Context, o *chungthuc.Officer) error {
+	if err := ledger.PrepareOfficer(o); err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		old, err := officerByID(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		o.UnitID, o.CertPEM, o.CreatedAt = old.UnitID, old.CertPEM, old.CreatedAt
+		if o.UnitID != 0 {
+			u, err := unitByID(ctx, tx, o.UnitID)
+			if err != nil {
+				return err
+			}
+			if err := ledger.CheckOfficerTitles(o, u); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE officers SET name = ?, title = ?, role = ?, active = ?, titles = ?,
+			authority = ?, decision_no = ?, decision_date = ?, valid_from = ?, valid_until = ?, signature_image = ?
+			WHERE id = ?`, o.Name, o.Title, string(o.Role), o.Active, jsonList(o.Titles), string(o.Authority), o.DecisionNo,
+			timeArg(o.DecisionDate), timeArg(o.ValidFrom), timeArg(o.ValidUntil), o.SignatureImage, o.ID); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: ledger.ActionOfficerUpdate, UnitID: o.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("officer", o.ID), Detail: ledger.Detail(ledger.OfficerDetail(o)),
+		})
+	})
 }
 
 // SetOfficerCert replaces the officer's signing certificate (PEM; empty removes it). EINVALID
@@ -90,12 +134,26 @@ func officerByID(ctx context.Context, tx *sql.Tx, id int64) (*chungthuc.Officer,
 func scanOfficer(s scanner) (*chungthuc.Officer, error) {
 	var o chungthuc.Officer
 	var unit sql.NullInt64
-	var role, created string
-	if err := s.Scan(&o.ID, &unit, &o.Name, &o.Title, &role, &o.Active, &o.CertPEM, &created); err != nil {
+	var role, created, titles, authority string
+	var decided, from, until sql.NullString
+	if err := s.Scan(&o.ID, &unit, &o.Name, &o.Title, &role, &o.Active, &o.CertPEM, &titles, &authority, &o.DecisionNo,
+		&decided, &from, &until, &o.SignatureImage, &created); err != nil {
 		return nil, err
 	}
-	o.UnitID, o.Role = unit.Int64, chungthuc.Role(role)
+	o.UnitID, o.Role, o.Authority = unit.Int64, chungthuc.Role(role), chungthuc.Authority(authority)
 	var err error
+	if o.Titles, err = parseList(titles); err != nil {
+		return nil, err
+	}
+	if o.DecisionDate, err = nullTime(decided); err != nil {
+		return nil, err
+	}
+	if o.ValidFrom, err = nullTime(from); err != nil {
+		return nil, err
+	}
+	if o.ValidUntil, err = nullTime(until); err != nil {
+		return nil, err
+	}
 	o.CreatedAt, err = ledger.ParseTime(created)
 	return &o, err
 }

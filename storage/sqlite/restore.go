@@ -196,11 +196,11 @@ func (r *replayer) insert(c *chungthuc.Certification) (int64, error) {
 	var id int64
 	err := r.tx.QueryRowContext(r.ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		status, certified_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`,
+		status, certified_at, created_at, copies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash, c.Title, c.Issuer, c.Requester,
 		ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND,
-		ledger.FormatTime(c.CertifiedAt), ledger.FormatTime(c.CreatedAt)).Scan(&id)
+		ledger.FormatTime(c.CertifiedAt), ledger.FormatTime(c.CreatedAt), max(c.Copies, 1)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -401,7 +401,7 @@ func (db *DB) RegisterCopy(ctx context.Context, c *chungthuc.Certification, note
 // that highest one that has no entry (reserved after the restored backup by a request that
 // never finished, and in neither the log nor a stored copy) is recorded Void with that reason
 // and its void leaf, then the counter steps up to the highest number. It returns the numbers
-// voided ("PL 2026 no. 7").
+// voided ("HB 2026 no. 7").
 func (db *DB) CloseGaps(ctx context.Context, note string) ([]string, error) {
 	var voided []string
 	err := db.writeLog(ctx, func(tx *sql.Tx, lg *leafLog) error {

@@ -91,7 +91,7 @@ func TestPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &chungthuc.Unit{Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	u := &chungthuc.Unit{Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	if err := db.CreateUnit(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if got, err := db.UnitByCode(ctx, "PL"); err != nil || got.Name != "Phường Phương Lâm" {
+	if got, err := db.UnitByCode(ctx, "HB"); err != nil || got.Name != "Phường Hòa Bình" {
 		t.Fatalf("after reopening: %+v, %v", got, err)
 	}
 	if broken, n, err := db.VerifyChain(ctx); err != nil || broken != 0 || n != 1 {

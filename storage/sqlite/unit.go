@@ -3,13 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const unitColumns = `id, code, name, place, seal_image, created_at`
+const unitColumns = `id, code, name, place, seal_image, body, province, seal_mm, demo, titles, created_at`
 
 // CreateUnit stores u and sets its ID and CreatedAt. EINVALID for a malformed unit, ECONFLICT
 // when the code is taken.
@@ -26,9 +27,9 @@ func (db *DB) CreateUnit(ctx context.Context, u *chungthuc.Unit) error {
 		if n > 0 {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "unit code %q is taken", u.Code)
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO units (code, name, place, seal_image, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			u.Code, u.Name, u.Place, u.SealImage, ledger.FormatTime(now)).Scan(&u.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO units (code, name, place, seal_image, body, province, seal_mm, demo, titles, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Code, u.Name, u.Place, u.SealImage, u.Body, u.Province, u.SealMM, u.Demo, jsonList(u.Titles), ledger.FormatTime(now)).Scan(&u.ID)
 		if err != nil {
 			return err
 		}
@@ -38,6 +39,50 @@ func (db *DB) CreateUnit(ctx context.Context, u *chungthuc.Unit) error {
 			Subject: ledger.Subject("unit", u.ID), Detail: ledger.Detail(map[string]any{"code": u.Code, "name": u.Name}),
 		})
 	})
+}
+
+// UpdateUnit records u's profile: name, place, body, province, seal image and size, and
+// allowed titles (its code, demo mark and creation stay). EINVALID for a malformed unit,
+// ENOTFOUND for an unknown one. Audited with the seal image's SHA-256.
+func (db *DB) UpdateUnit(ctx context.Context, u *chungthuc.Unit) error {
+	if err := ledger.PrepareUnit(u); err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		old, err := unitByID(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE units SET name = ?, place = ?, seal_image = ?, body = ?, province = ?,
+			seal_mm = ?, titles = ? WHERE id = ?`, u.Name, u.Place, u.SealImage, u.Body, u.Province, u.SealMM, jsonList(u.Titles), u.ID); err != nil {
+			return err
+		}
+		u.Code, u.Demo, u.CreatedAt = old.Code, old.Demo, old.CreatedAt
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: ledger.ActionUnitUpdate, UnitID: u.ID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("unit", u.ID), Detail: ledger.Detail(ledger.UnitDetail(u)),
+		})
+	})
+}
+
+// jsonList is a list of strings as stored (a JSON array, never null).
+func jsonList(l []string) string {
+	if l == nil {
+		l = []string{}
+	}
+	b, _ := json.Marshal(l) // strings always marshal
+	return string(b)
+}
+
+func parseList(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, err
+	}
+	if l == nil {
+		l = []string{}
+	}
+	return l, nil
 }
 
 // UnitByCode returns the unit with this code (case-insensitive); ENOTFOUND if none.
@@ -92,11 +137,14 @@ func unitByID(ctx context.Context, tx *sql.Tx, id int64) (*chungthuc.Unit, error
 
 func scanUnit(s scanner) (*chungthuc.Unit, error) {
 	var u chungthuc.Unit
-	var created string
-	if err := s.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &created); err != nil {
+	var created, titles string
+	if err := s.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &u.Body, &u.Province, &u.SealMM, &u.Demo, &titles, &created); err != nil {
 		return nil, err
 	}
 	var err error
+	if u.Titles, err = parseList(titles); err != nil {
+		return nil, err
+	}
 	u.CreatedAt, err = ledger.ParseTime(created)
 	return &u, err
 }

@@ -52,6 +52,9 @@ const (
 	ActionUnitCreate    = "unit.create"
 	ActionOfficerCreate = "officer.create"
 	ActionOfficerCert   = "officer.cert"
+	ActionUnitUpdate    = "unit.update"
+	ActionOfficerUpdate = "officer.update"
+	ActionBookSign      = "book.sign"
 	ActionReserve       = "certify.reserve"
 	ActionSeal          = "certify.seal"
 	ActionAddVersion    = "archive.version"
@@ -164,31 +167,169 @@ var unitCode = regexp.MustCompile(`^[A-Z0-9_-]{1,16}$`)
 // UnitCode normalises a unit code for storage and lookup (trimmed, upper-case).
 func UnitCode(code string) string { return strings.ToUpper(strings.TrimSpace(code)) }
 
-// PrepareUnit checks and normalises a unit before it is created: Code upper-case ASCII
-// letters, digits, '-' or '_' (1–16), Name and Place required; text NFC. EINVALID otherwise.
+// PrepareUnit checks and normalises a unit before it is created or updated: Code upper-case
+// ASCII letters, digits, '-' or '_' (1–16); Name and Place required and, like Body, Province
+// and each of Titles, printable text (chungthuc.ValidatePrintedText: one line, bounded, no
+// control or invisible characters, NFC); SealImage, when set, a PNG with transparency
+// (chungthuc.CheckSealImage); SealMM from 0 to 80. EINVALID otherwise.
 func PrepareUnit(u *chungthuc.Unit) error {
 	if u == nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "unit missing")
 	}
 	u.Code = UnitCode(u.Code)
-	u.Name, u.Place = nfc(u.Name), nfc(u.Place)
 	if !unitCode.MatchString(u.Code) {
 		return chungthuc.Errorf(chungthuc.EINVALID, "a unit code is 1 to 16 upper-case letters, digits, '-' or '_', not %q", u.Code)
 	}
-	if u.Name == "" || u.Place == "" {
+	if strings.TrimSpace(u.Name) == "" || strings.TrimSpace(u.Place) == "" {
 		return chungthuc.Errorf(chungthuc.EINVALID, "a unit needs a name and a place name")
+	}
+	var err error
+	if err = setText(&u.Name, chungthuc.ValidatePrintedText, "the unit's name", chungthuc.MaxNameLen); err != nil {
+		return err
+	}
+	if err = setText(&u.Place, chungthuc.ValidatePrintedText, "the place name", chungthuc.MaxPlaceLen); err != nil {
+		return err
+	}
+	if err = setText(&u.Body, optionalText, "the body's name", chungthuc.MaxNameLen); err != nil {
+		return err
+	}
+	if err = setText(&u.Province, optionalText, "the province", chungthuc.MaxPlaceLen); err != nil {
+		return err
+	}
+	if err = setList(&u.Titles, u.Titles); err != nil {
+		return err
+	}
+	if len(u.SealImage) > 0 {
+		if err := chungthuc.CheckSealImage(u.SealImage); err != nil {
+			return err
+		}
+	}
+	if u.SealMM < 0 || u.SealMM > 80 || u.SealMM != u.SealMM {
+		return chungthuc.Errorf(chungthuc.EINVALID, "the seal's size is 0 to 80 mm, not %v", u.SealMM)
 	}
 	return nil
 }
 
-// PrepareOfficer checks and normalises an officer before it is created: Name required, Role
-// one of the four roles (empty means RoleOfficer), UnitID required except for system
-// administrators; text NFC. EINVALID otherwise.
+// UnitDetail is the audit detail of a unit's profile: its printed fields and the SHA-256
+// of its seal image (never the image).
+func UnitDetail(u *chungthuc.Unit) map[string]any {
+	return map[string]any{"code": u.Code, "name": u.Name, "place": u.Place, "body": u.Body, "province": u.Province,
+		"seal_mm": u.SealMM, "seal_sha256": imageHash(u.SealImage), "titles": u.Titles}
+}
+
+// OfficerDetail is the audit detail of an officer's record: name, titles, authority and the
+// SHA-256 of the signature image (never the image).
+func OfficerDetail(o *chungthuc.Officer) map[string]any {
+	d := map[string]any{"name": o.Name, "title": o.Title, "titles": o.Titles, "role": o.Role, "active": o.Active,
+		"authority": o.Authority, "decision_no": o.DecisionNo, "signature_sha256": imageHash(o.SignatureImage)}
+	for k, t := range map[string]*time.Time{"decision_date": o.DecisionDate, "valid_from": o.ValidFrom, "valid_until": o.ValidUntil} {
+		if t != nil {
+			d[k] = FormatTime(*t)
+		}
+	}
+	return d
+}
+
+func imageHash(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckBookSigning refuses (ECONFLICT) to record a closing signature on a book that is still
+// open or whose closing was already signed.
+func CheckBookSigning(b *chungthuc.Book) error {
+	switch {
+	case b.ClosedAt == nil:
+		return chungthuc.Errorf(chungthuc.ECONFLICT, "book %s is open: close it before its closing page is signed", b.Code)
+	case b.ClosedBy != 0:
+		return chungthuc.Errorf(chungthuc.ECONFLICT, "the closing page of book %s was already signed by officer %d", b.Code, b.ClosedBy)
+	}
+	return nil
+}
+
+// BookSignDetail is the audit detail of a signed closing: the book and the PDF's SHA-256.
+func BookSignDetail(b *chungthuc.Book, pdf []byte) map[string]any {
+	return map[string]any{"code": b.Code, "closing_count": b.ClosingCount, "pdf_sha256": imageHash(pdf)}
+}
+
+// setText stores check(field, *dst, max) in *dst when it passes, and leaves *dst alone when
+// it does not (a refused value never half-changes what the caller holds).
+func setText(dst *string, check func(string, string, int) (string, error), field string, max int) error {
+	v, err := check(field, *dst, max)
+	if err == nil {
+		*dst = v
+	}
+	return err
+}
+
+// setList is setText for a list of titles.
+func setList(dst *[]string, l []string) error {
+	v, err := titleList(l)
+	if err == nil {
+		*dst = v
+	}
+	return err
+}
+
+// optionalText is ValidatePrintedText for a field that may be empty.
+func optionalText(field, s string, max int) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	return chungthuc.ValidatePrintedText(field, s, max)
+}
+
+// titleList validates each title of a list (printable, one line, at most MaxTitleLen) and
+// drops duplicates; an empty list is [] (never nil).
+func titleList(ts []string) ([]string, error) {
+	out := []string{}
+	for _, t := range ts {
+		v, err := chungthuc.ValidatePrintedText("a title", t, chungthuc.MaxTitleLen)
+		if err != nil {
+			return nil, err
+		}
+		dup := false
+		for _, x := range out {
+			dup = dup || x == v
+		}
+		if !dup {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// CheckOfficerTitles refuses (EINVALID) an officer whose titles are not all on its unit's
+// list of allowed titles, when the unit keeps one.
+func CheckOfficerTitles(o *chungthuc.Officer, u *chungthuc.Unit) error {
+	if len(u.Titles) == 0 {
+		return nil
+	}
+	for _, t := range o.AllowedTitles() {
+		ok := false
+		for _, x := range u.Titles {
+			ok = ok || x == t
+		}
+		if !ok {
+			return chungthuc.Errorf(chungthuc.EINVALID, "the title %q is not on the list of titles of unit %s", t, u.Code)
+		}
+	}
+	return nil
+}
+
+// PrepareOfficer checks and normalises an officer before it is created or updated: Name
+// required; Name, Title and Titles printable text (chungthuc.ValidatePrintedText); Role one of
+// the four roles (empty means RoleOfficer); UnitID required except for system
+// administrators; Authority empty or known, and for an authorised official the decision's
+// number (printable) and date, with ValidFrom not after ValidUntil; SignatureImage, when
+// set, a PNG with transparency. EINVALID otherwise.
 func PrepareOfficer(o *chungthuc.Officer) error {
 	if o == nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "officer missing")
 	}
-	o.Name, o.Title = nfc(o.Name), nfc(o.Title)
 	if o.Role == "" {
 		o.Role = chungthuc.RoleOfficer
 	}
@@ -197,11 +338,44 @@ func PrepareOfficer(o *chungthuc.Officer) error {
 	default:
 		return chungthuc.Errorf(chungthuc.EINVALID, "unknown role %q", o.Role)
 	}
-	if o.Name == "" {
+	if strings.TrimSpace(o.Name) == "" {
 		return chungthuc.Errorf(chungthuc.EINVALID, "an officer needs a name")
+	}
+	var err error
+	if err = setText(&o.Name, chungthuc.ValidatePrintedText, "the officer's name", chungthuc.MaxNameLen); err != nil {
+		return err
+	}
+	if err = setText(&o.Title, optionalText, "the officer's title", 3*chungthuc.MaxTitleLen); err != nil {
+		return err
+	}
+	if err = setList(&o.Titles, o.Titles); err != nil {
+		return err
 	}
 	if o.UnitID <= 0 && o.Role != chungthuc.RoleSystemAdmin {
 		return chungthuc.Errorf(chungthuc.EINVALID, "an officer other than a system administrator needs a unit")
+	}
+	if o.Authority != "" && !chungthuc.ValidAuthority(o.Authority) {
+		return chungthuc.Errorf(chungthuc.EINVALID, "unknown authority %q (chairman, vice_chairman or authorised)", o.Authority)
+	}
+	if err = setText(&o.DecisionNo, optionalText, "the decision's number", chungthuc.MaxPlaceLen); err != nil {
+		return err
+	}
+	if o.Authority == chungthuc.AuthorityAuthorised && (o.DecisionNo == "" || o.DecisionDate == nil) {
+		return chungthuc.Errorf(chungthuc.EINVALID, "an authorised official needs the authorising decision's number and date")
+	}
+	if o.ValidFrom != nil && o.ValidUntil != nil && o.ValidUntil.Before(*o.ValidFrom) {
+		return chungthuc.Errorf(chungthuc.EINVALID, "the authorisation ends before it begins")
+	}
+	for _, t := range []**time.Time{&o.DecisionDate, &o.ValidFrom, &o.ValidUntil} {
+		if *t != nil {
+			m := Micro(**t)
+			*t = &m
+		}
+	}
+	if len(o.SignatureImage) > 0 {
+		if err := chungthuc.CheckSignatureImage(o.SignatureImage); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -230,6 +404,11 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 		return chungthuc.Errorf(chungthuc.EINVALID, "a certification needs the title of the document")
 	case c.Pages < 0 || c.FeeVND < 0:
 		return chungthuc.Errorf(chungthuc.EINVALID, "pages and fee cannot be negative")
+	case c.Copies < 0 || c.Copies > chungthuc.MaxCopies:
+		return chungthuc.Errorf(chungthuc.EINVALID, "copies must be 1 to %d", chungthuc.MaxCopies)
+	}
+	if c.Copies == 0 {
+		c.Copies = 1
 	}
 	if err := checkKeys(c.ScanKeys); err != nil {
 		return err
@@ -347,19 +526,33 @@ func Reason(reason string) (string, error) {
 }
 
 // PrepareRefusal checks and normalises a refusal: UnitID, OfficerID and a known Reason
-// required; CreatedAt set to now; text NFC. EINVALID otherwise.
+// required, a Note for RefuseOther; Note, Title and Requester printable text (they are printed
+// on the slip); CreatedAt set to now and Year to its year in Vietnam. EINVALID otherwise.
 func PrepareRefusal(r *chungthuc.Refusal, now time.Time) error {
 	if r == nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "refusal missing")
 	}
-	r.Note, r.Title, r.Requester = nfc(r.Note), nfc(r.Title), nfc(r.Requester)
 	switch {
 	case r.UnitID <= 0 || r.OfficerID <= 0:
 		return chungthuc.Errorf(chungthuc.EINVALID, "a refusal needs a unit and an officer")
 	case !chungthuc.ValidRefusalReason(r.Reason):
 		return chungthuc.Errorf(chungthuc.EINVALID, "unknown refusal reason %q", r.Reason)
+	case r.Reason == chungthuc.RefuseOther && strings.TrimSpace(r.Note) == "":
+		return chungthuc.Errorf(chungthuc.EINVALID, "a refusal for another reason needs the reason written out")
+	}
+	// Every field is printed on the refusal slip.
+	var err error
+	if err = setText(&r.Note, optionalText, "the refusal's note", chungthuc.MaxNoteLen); err != nil {
+		return err
+	}
+	if err = setText(&r.Title, optionalText, "the document", chungthuc.MaxDocumentLen); err != nil {
+		return err
+	}
+	if err = setText(&r.Requester, optionalText, "the requester", chungthuc.MaxNameLen); err != nil {
+		return err
 	}
 	r.CreatedAt = Micro(now)
+	r.Year = YearOf(r.CreatedAt)
 	return nil
 }
 

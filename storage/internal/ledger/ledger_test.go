@@ -14,7 +14,7 @@ func TestFold(t *testing.T) {
 		"Nguyễn Văn Đức":       "nguyen van duc",
 		"GIẤY KHAI SINH":       "giay khai sinh",
 		nfd:                    "nguyen",
-		"Phường Phương Lâm":    "phuong phuong lam",
+		"Phường Hòa Bình":      "phuong hoa binh",
 		"đăng ký kết hôn":      "dang ky ket hon",
 		"Bằng tốt nghiệp THPT": "bang tot nghiep thpt",
 	} {
@@ -64,8 +64,8 @@ func TestPrepare(t *testing.T) {
 	if err := PrepareAudit(&chungthuc.AuditEntry{Action: "x", Actor: "y", Detail: "[1]"}, time.Now()); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 		t.Errorf("array detail: %v", err)
 	}
-	u := &chungthuc.Unit{Code: " pl ", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
-	if err := PrepareUnit(u); err != nil || u.Code != "PL" {
+	u := &chungthuc.Unit{Code: " hb ", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
+	if err := PrepareUnit(u); err != nil || u.Code != "HB" {
 		t.Errorf("PrepareUnit = %v, code %q", err, u.Code)
 	}
 	if err := PrepareUnit(&chungthuc.Unit{Code: "P L", Name: "x", Place: "y"}); chungthuc.ErrorCode(err) != chungthuc.EINVALID {

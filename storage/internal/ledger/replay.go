@@ -36,7 +36,7 @@ func RestoredEntry(l *translog.Leaf, o *translog.Opening, unitID, bookID int64) 
 	c = &chungthuc.Certification{
 		UnitID: unitID, BookID: bookID, BookCode: l.Book, Year: l.Year, Number: l.Number,
 		OfficerID: l.OfficerID, OfficerName: l.OfficerName, OfficerTitle: l.OfficerTitle,
-		Pages: l.Pages, FeeVND: l.FeeVND, SHA256: l.CopySHA256, CertifiedAt: certified, CreatedAt: at,
+		Pages: l.Pages, Copies: max(l.Copies, 1), FeeVND: l.FeeVND, SHA256: l.CopySHA256, CertifiedAt: certified, CreatedAt: at,
 		ScanKeys: []string{},
 	}
 	switch l.Event {

@@ -33,7 +33,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	u := postgres.NewTestDatabase(t)
 	_, err := postgres.Open(ctx, u, postgres.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 7: run `chungthuc migrate`") {
 		t.Fatalf("Open of an empty database = %v", err)
 	}
 	db, err := postgres.Open(ctx, u, postgres.Options{AutoMigrate: true})
@@ -43,7 +43,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate on a current database: %v", err)
 	}
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 5 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 7 {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	db.Close()

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("StoredCopies", func(t *testing.T) { testStoredCopies(t, fresh(t)) })
 	t.Run("Findings", func(t *testing.T) { testFindings(t, fresh(t)) })
 	t.Run("RefusedEdits", func(t *testing.T) { testRefusedEdits(t, fresh(t)) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
 }
 
 var ctx = context.Background()

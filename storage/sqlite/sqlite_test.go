@@ -32,7 +32,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "register.db")
 	_, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE ||
-		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 5: run `chungthuc migrate`") {
+		!strings.Contains(err.Error(), "the database schema is at version 0, this build needs 7: run `chungthuc migrate`") {
 		t.Fatalf("Open of a new file without AutoMigrate = %v", err)
 	}
 	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
@@ -40,7 +40,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.SchemaVersion(ctx)
-	if err != nil || v != 5 {
+	if err != nil || v != 7 {
 		t.Fatalf("SchemaVersion = %d, %v", v, err)
 	}
 	if err := db.Migrate(ctx); err != nil {

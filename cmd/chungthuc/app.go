@@ -31,6 +31,7 @@ type register interface {
 	chungthuc.AuditLog
 	chungthuc.Accounts
 	translog.Restorer
+	chungthuc.Webhooks
 }
 
 // app is the wired application: register, objects, keys and the workflow.

@@ -36,6 +36,10 @@ type Config struct {
 
 	RateLimit int // CHUNGTHUC_RATE_LIMIT: public requests per minute per client address (default 60)
 
+	// Webhook delivery inside serve (notify.Worker).
+	WebhookLease         time.Duration // CHUNGTHUC_WEBHOOK_LEASE, default 2m: a claimed delivery's lease
+	WebhookAllowLoopback bool          // CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK: receivers on loopback allowed (tests, same host)
+
 	// The object store's time limits (storage/guard).
 	StoreTimeout      time.Duration // CHUNGTHUC_STORE_TIMEOUT, default 30s: a copy's write or read
 	StoreProbeTimeout time.Duration // CHUNGTHUC_STORE_PROBE_TIMEOUT, default 1s: probes and stats
@@ -126,6 +130,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.StoreTimeout = duration("CHUNGTHUC_STORE_TIMEOUT", "30s", 100*time.Millisecond)
 	c.StoreProbeTimeout = duration("CHUNGTHUC_STORE_PROBE_TIMEOUT", "1s", 10*time.Millisecond)
 	c.RepairGrace = duration("CHUNGTHUC_REPAIR_GRACE", "15m", time.Second)
+	c.WebhookLease = duration("CHUNGTHUC_WEBHOOK_LEASE", "2m", time.Second)
+	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK", "false")); err != nil {
+		errs = append(errs, "CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK must be true or false")
+	}
 	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")

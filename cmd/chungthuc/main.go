@@ -117,6 +117,8 @@ Commands:
                           create a login; prints the username and a generated password once
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once)
+  webhook add --url URL [--secret S] | webhook list | webhook remove --id N
+                          receivers of certification.issued/.revoked/.refused (signed)
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
@@ -212,6 +214,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdToken(ctx, cfg, rest, stdout, logger)
 	case "code":
 		return cmdCode(ctx, cfg, rest, stdout, logger)
+	case "webhook":
+		return cmdWebhook(ctx, cfg, rest, stdout, logger)
 	case "serve":
 		// The service logs every request as JSON; the CLI only warnings.
 		logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -73,6 +73,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	go a.renewLoop(ctx, logger)
 	go a.checkLoop(ctx, logger)
 	go a.tlog.Run(ctx, logInterval)
+	go a.webhookWorker(logger).Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

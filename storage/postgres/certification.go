@@ -212,6 +212,11 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 		if err != nil {
 			return err
 		}
+		if ev := ledger.TransitionEvent(to); ev != "" {
+			if err := db.enqueueEvent(ctx, t, ev, ledger.CertificationEvent(c, to, reason, at)); err != nil {
+				return err
+			}
+		}
 		a := &chungthuc.AuditEntry{
 			Action: action, UnitID: c.UnitID, Actor: ledger.ActorSystem,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(detail),

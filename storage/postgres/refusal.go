@@ -51,7 +51,7 @@ func (db *DB) CreateRefusal(ctx context.Context, r *chungthuc.Refusal) error {
 			Action: ledger.ActionRefuse, UnitID: r.UnitID, Actor: ledger.Officer(r.OfficerID),
 			Subject: ledger.Subject("refusal", r.ID), Detail: ledger.Detail(map[string]any{"reason": r.Reason, "year": r.Year, "number": r.Number}),
 		})
-		return nil
+		return db.enqueueEvent(ctx, t, ledger.EventRefused, ledger.RefusalEvent(r))
 	})
 }
 

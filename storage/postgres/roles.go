@@ -38,6 +38,9 @@ var servingWrites = map[string]string{
 	"sessions":               "INSERT, UPDATE, DELETE",
 	"api_tokens":             "INSERT, UPDATE",
 	"object_findings":        "INSERT, UPDATE",
+	"webhook_endpoints":      "INSERT, DELETE",
+	"webhook_events":         "INSERT",
+	"webhook_deliveries":     "INSERT, UPDATE, DELETE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

@@ -85,6 +85,7 @@ func twoRoles(t *testing.T) (ownerURL, serveURL string) {
 type servingRegister struct {
 	chungthuc.Register
 	chungthuc.AuditLog
+	chungthuc.Webhooks
 }
 
 // TestLeastPrivilege: the role serve uses does everything the register does (the whole
@@ -170,7 +171,7 @@ func TestServingRoleConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return servingRegister{db, db}
+		return servingRegister{db, db, db}
 	}
 	registertest.Run(t, open)
 	registertest.RunAccounts(t, func(t *testing.T) chungthuc.Accounts {

@@ -219,6 +219,11 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 		if _, err = tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
+		if ev := ledger.TransitionEvent(to); ev != "" {
+			if err := db.enqueueEvent(ctx, tx, ev, ledger.CertificationEvent(c, to, reason, at)); err != nil {
+				return err
+			}
+		}
 		return lg.transition(c, to, reason, at, a)
 	})
 }

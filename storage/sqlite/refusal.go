@@ -42,10 +42,13 @@ func (db *DB) CreateRefusal(ctx context.Context, r *chungthuc.Refusal) error {
 		if err != nil {
 			return err
 		}
-		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+		if err := db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
 			Action: ledger.ActionRefuse, UnitID: r.UnitID, Actor: ledger.Officer(r.OfficerID),
 			Subject: ledger.Subject("refusal", r.ID), Detail: ledger.Detail(map[string]any{"reason": r.Reason, "year": r.Year, "number": r.Number}),
-		})
+		}); err != nil {
+			return err
+		}
+		return db.enqueueEvent(ctx, tx, ledger.EventRefused, ledger.RefusalEvent(r))
 	})
 }
 

@@ -29,7 +29,7 @@ func TestOfficerCert(t *testing.T) {
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
 	openssl("req", "-new", "-key", key, "-subj", "/CN=Claimed by the requester", "-out", csr)
 
-	if code, stdout, stderr := cli(t, env, "officer", "add", "--unit", "PL", "--name", "Lê Thị Ĩ", "--title", "CHỦ TỊCH"); code != 0 || strings.TrimSpace(stdout) != "2" {
+	if code, stdout, stderr := cli(t, env, "officer", "add", "--unit", "HB", "--name", "Lê Thị Ĩ", "--title", "CHỦ TỊCH"); code != 0 || strings.TrimSpace(stdout) != "2" {
 		t.Fatalf("officer add: exit %d %s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr := cli(t, env, "officer", "cert", "--id", "2", "--csr", csr)
@@ -42,7 +42,7 @@ func TestOfficerCert(t *testing.T) {
 	}
 	// The service's own key for officer 2 no longer matches the register: certify refuses.
 	scans := writeScans(t, dir, 1, 100<<10)
-	if code, _, stderr := cli(t, env, "certify", "--unit", "PL", "--officer", "2", "--out", filepath.Join(dir, "c.pdf"), scans[0]); code != 1 || !strings.Contains(stderr, "key store") {
+	if code, _, stderr := cli(t, env, "certify", "--unit", "HB", "--officer", "2", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Văn An", "--out", filepath.Join(dir, "c.pdf"), scans[0]); code != 1 || !strings.Contains(stderr, "key store") {
 		t.Fatalf("certify with the server's key after registering the device's certificate succeeded\n%s", stderr)
 	}
 
@@ -52,7 +52,7 @@ func TestOfficerCert(t *testing.T) {
 	ext := filepath.Join(dir, "ext.cnf")
 	os.WriteFile(ext, []byte("keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n"), 0o600)
 	caCSR, caCert := filepath.Join(dir, "ca.csr"), filepath.Join(dir, "officer.pem")
-	openssl("req", "-new", "-key", key, "-utf8", "-subj", "/C=VN/O=Phường Phương Lâm/CN=Lê Thị Ĩ", "-out", caCSR)
+	openssl("req", "-new", "-key", key, "-utf8", "-subj", "/C=VN/O=Phường Hòa Bình/CN=Lê Thị Ĩ", "-out", caCSR)
 	openssl("x509", "-req", "-in", caCSR, "-CA", filepath.Join(pkiDir, "root.pem"), "-CAkey", filepath.Join(pkiDir, "root.key"),
 		"-CAcreateserial", "-days", "30", "-extfile", ext, "-out", caCert)
 	if code, stdout, stderr := cli(t, env, "officer", "cert", "--id", "2", "--cert", caCert); code != 0 || !strings.Contains(stdout, "Lê Thị Ĩ") {

@@ -196,7 +196,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	must(b.Type("#files", scans[0]))
 	_, err = b.Find("#file-list li")
 	must(err)
-	must(b.Type("#title", "Giấy khai sinh"))
+	must(b.Type("#document", "Giấy khai sinh"))
 	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
 	shot("p1-certify-form")
 	must(b.Click("#certify-button"))
@@ -214,8 +214,8 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	// Back to the form, and send it again: the one-time key replays the first entry.
 	must(b.Back())
 	waitURL(`/app/certify$`)
-	if v, _ := b.Attr("#title", "value"); v == "" {
-		must(b.Type("#title", "Giấy khai sinh"))
+	if v, _ := b.Attr("#document", "value"); v == "" {
+		must(b.Type("#document", "Giấy khai sinh"))
 	}
 	if n := evalInt(`return document.getElementById("files").files.length`); n == 0 {
 		must(b.Type("#files", scans[0]))
@@ -252,7 +252,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	audit("receipt")
 	shot("p4-receipt")
 	rc := printed("p-receipt")
-	for _, want := range []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", code, "PHƯỜNG PHƯƠNG LÂM", "Giấy khai sinh", "Mã hồ sơ: PL-"} {
+	for _, want := range []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", code, "PHƯỜNG HÒA BÌNH", "Giấy khai sinh", "Mã hồ sơ: HB-"} {
 		if !strings.Contains(rc, want) {
 			t.Fatalf("printed receipt lacks %q: %s", want, rc)
 		}
@@ -325,7 +325,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 		t.Fatalf("downloaded %s is not a PDF", got)
 	}
 	vp := printed("p-verify-valid")
-	if !strings.Contains(vp, "Bản sao hợp lệ") || !strings.Contains(vp, "Phường Phương Lâm") {
+	if !strings.Contains(vp, "Bản sao hợp lệ") || !strings.Contains(vp, "Phường Hòa Bình") {
 		t.Fatalf("printed verification page: %s", vp)
 	}
 	// The copy's page count as its footer counts it.
@@ -349,7 +349,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(hashed, "Được chứng thực bởi"); time.Sleep(100 * time.Millisecond) {
 		hashed, _ = b.Text("#hash-result")
 	}
-	if !strings.Contains(hashed, "Được chứng thực bởi Phường Phương Lâm") {
+	if !strings.Contains(hashed, "Được chứng thực bởi Phường Hòa Bình") {
 		t.Fatalf("hash-only check: %q", hashed)
 	}
 	shot("p6-phone-report")

@@ -98,7 +98,7 @@ func TestWebhookKillMidDelivery(t *testing.T) {
 	scans := writeScans(t, dir, 1, 50<<10)
 	const n = 4
 	for i := range n {
-		if out, err := run(context.Background(), append([]string{"certify", "--unit", "PL", "--officer", "1", "--out", filepath.Join(dir, fmt.Sprintf("c%d.pdf", i))}, scans...)...).CombinedOutput(); err != nil {
+		if out, err := run(context.Background(), append([]string{"certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Nguyễn Văn An", "--out", filepath.Join(dir, fmt.Sprintf("c%d.pdf", i))}, scans...)...).CombinedOutput(); err != nil {
 			t.Fatalf("certify: %v\n%s", err, out)
 		}
 	}

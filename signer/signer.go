@@ -69,11 +69,11 @@ type request struct {
 	chungthuc.CopyRequest
 	Statement Statement
 	VerifyURL string
-	body      string        // the agency's full name (UnitBody, else UnitName), validated
-	province  string        // validated; "" = none
-	sealMM    float64       // the seal's true size
-	seal      *intake.Page  // the registered seal image; nil = the drawn demonstration seal
-	signature *intake.Page  // the officer's signature image; nil = none
+	body      string       // the agency's full name (UnitBody, else UnitName), validated
+	province  string       // validated; "" = none
+	sealMM    float64      // the seal's true size
+	seal      *intake.Page // the registered seal image; nil = the drawn demonstration seal
+	signature *intake.Page // the officer's signature image; nil = none
 }
 
 // MakeCopy makes the certified copy of req: intake of the scans, then req.Allocate for the

@@ -135,8 +135,8 @@ func (d *document) drawSeal(c *content, cx, cy, r float64, top, bottom string) {
 		}
 		return size
 	}
-	// Each arc text spans at most about 150° of its circle.
-	c.arcText(fnBold, d.bold, fit(top, 2.6*(r-12)), cx, cy, r-12, top, true)
+	// The top text spans at most about 190° of its circle, the bottom one about 150°.
+	c.arcText(fnBold, d.bold, fit(top, 3.3*(r-12)), cx, cy, r-12, top, true)
 	if bottom != "" {
 		c.arcText(fnBold, d.bold, fit(bottom, 2.6*(r-7.5)), cx, cy, r-7.5, bottom, false)
 	}

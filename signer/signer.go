@@ -3,6 +3,7 @@ package signer
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/go-fonts/liberation/liberationserifbold"
@@ -393,6 +394,11 @@ func (s *Signer) prepare(req *request, pages []intake.Page) error {
 		}
 	} else {
 		st.Title, _ = chungthuc.ValidatePrintedText("", st.Title, 0)
+	}
+	for _, v := range append([]string{req.UnitName, req.body, req.province, st.Place, st.Title, st.Name}, st.TitleLines...) {
+		if l := strings.ToLower(v); strings.Contains(l, "số chứng thực") || strings.Contains(l, "quyển số") {
+			return chungthuc.Errorf(chungthuc.EINVALID, "%q: chỉ số và quyển của sổ chứng thực được in trên lời chứng (a printed field must not name a certification number or book)", v)
+		}
 	}
 	req.Statement = st
 	if req.sealMM, err = sealMillimetres(in.SealSizeMM); err != nil {

@@ -33,11 +33,6 @@ func (c *content) text(fn string, e *embedding, size, x, y float64, s string) *c
 	return c
 }
 
-// centred shows s centred on x.
-func (c *content) centred(fn string, e *embedding, size, x, y float64, s string) *content {
-	return c.text(fn, e, size, x-e.width(s, size)/2, y, s)
-}
-
 // wrap splits s into lines no wider than width at size, breaking at spaces (a word wider
 // than the line stands alone on its line).
 func wrap(e *embedding, s string, size, width float64) []string {

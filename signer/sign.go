@@ -82,9 +82,11 @@ func (d *document) sealAppearance(w *pdfdoc.Writer, req request, _ time.Time) (p
 			return pdfdoc.Ref{}, err
 		}
 		xobjects["CSeal"] = form
-		s := D / req.seal.Width
+		// The seal image's width is the seal's true size.
+		b := req.seal.ImageBox
+		s := D / (b[2] - b[0])
 		c.op("q")
-		c.nums("cm", s, 0, 0, s, 0, (D-req.seal.Height*s)/2)
+		c.nums("cm", s, 0, 0, s, -b[0]*s, (D-(b[3]-b[1])*s)/2-b[1]*s)
 		c.op("/CSeal Do Q")
 	} else {
 		top, bottom := sealArcs(req.body, req.province)

@@ -330,11 +330,11 @@ func (d *document) statement(c *content, url string, signature *intake.Page) err
 	}
 	if signature != nil {
 		// The signature image fitted into its box, keeping its proportions.
-		b := L.sig
-		s := min((b.X1-b.X0)/signature.Width, (b.Y1-b.Y0)/signature.Height)
-		iw, ih := signature.Width*s, signature.Height*s
+		b, ib := L.sig, signature.ImageBox
+		s := min((b.X1-b.X0)/(ib[2]-ib[0]), (b.Y1-b.Y0)/(ib[3]-ib[1]))
+		iw, ih := (ib[2]-ib[0])*s, (ib[3]-ib[1])*s
 		c.op("q")
-		c.nums("cm", s, 0, 0, s, (b.X0+b.X1-iw)/2, (b.Y0+b.Y1-ih)/2)
+		c.nums("cm", s, 0, 0, s, (b.X0+b.X1-iw)/2-ib[0]*s, (b.Y0+b.Y1-ih)/2-ib[1]*s)
 		c.op("/CSig Do Q")
 	}
 	if err := c.qr(url, L.qr.X0, L.qr.Y0, L.qr.X1-L.qr.X0); err != nil {
@@ -343,16 +343,20 @@ func (d *document) statement(c *content, url string, signature *intake.Page) err
 	return nil
 }
 
-// imageForm wraps an image page in a Form XObject of its own size (so that its resource
-// names cannot clash with the page's).
+// imageForm wraps an image page in a Form XObject (so that its resource names cannot clash
+// with the page's), clipped to the image itself when it is an image page.
 func imageForm(w *pdfdoc.Writer, p intake.Page) (pdfdoc.Ref, error) {
 	res, body, err := p.Emit(w)
 	if err != nil {
 		return pdfdoc.Ref{}, err
 	}
+	bbox := pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(p.Width), pdfdoc.Real(p.Height)}
+	if b := p.ImageBox; b[2] > b[0] && b[3] > b[1] {
+		bbox = pdfdoc.Array{pdfdoc.Real(b[0]), pdfdoc.Real(b[1]), pdfdoc.Real(b[2]), pdfdoc.Real(b[3])}
+	}
 	return w.Add(pdfdoc.FlateStream(pdfdoc.Dict{
 		"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"), "Resources": res,
-		"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(p.Width), pdfdoc.Real(p.Height)},
+		"BBox": bbox,
 	}, body)), nil
 }
 

@@ -325,6 +325,9 @@ type Copy struct {
 	Pages         int      // pages of the copy
 	OriginalPages int      // pages of the original (the fee counts these)
 	Dropped       []string // what intake removed from PDF scans, for the officer
+	// ScanScale is the smallest scale (≤ 1) at which a scan page was drawn so that the
+	// footer never covers it (also in the PDF's document information, /ScanScale).
+	ScanScale float64
 }
 
 // CopyMaker turns scans into a stamped, doubly signed copy (implemented by signer).

@@ -116,7 +116,7 @@ func (s *Signer) PrintBook(ctx context.Context, b Book, key *chungthuc.SigningKe
 	}
 	var kids pdfdoc.Array
 	for i, c := range pages {
-		d.footer(c, fmt.Sprintf("Quyển số: %s · Trang %d/%d", b.Code, i+1, total), bookW, false)
+		d.footer(c, fmt.Sprintf("Quyển số: %s · Trang %d/%d", b.Code, i+1, total), bookW)
 		kids = append(kids, w.Add(pdfdoc.Dict{
 			"Type": pdfdoc.Name("Page"), "Parent": pagesRef,
 			"MediaBox":  pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(bookW), pdfdoc.Real(bookH)},
@@ -130,7 +130,7 @@ func (s *Signer) PrintBook(ctx context.Context, b Book, key *chungthuc.SigningKe
 		kids = append(kids, last)
 		c := &content{}
 		d.closingPage(c, b, closing)
-		d.footer(c, fmt.Sprintf("Quyển số: %s · Trang %d/%d", b.Code, total, total), bookW, false)
+		d.footer(c, fmt.Sprintf("Quyển số: %s · Trang %d/%d", b.Code, total, total), bookW)
 		page := pdfdoc.Dict{
 			"Type": pdfdoc.Name("Page"), "Parent": pagesRef,
 			"MediaBox":  pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(bookW), pdfdoc.Real(bookH)},

@@ -33,7 +33,7 @@ func (c *content) text(fn string, e *embedding, size, x, y float64, s string) *c
 	return c
 }
 
-// centred shows s centred on x.
+// centred shows s centred on x (the register book and refusal slip lay out with it).
 func (c *content) centred(fn string, e *embedding, size, x, y float64, s string) *content {
 	return c.text(fn, e, size, x-e.width(s, size)/2, y, s)
 }

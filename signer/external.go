@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -77,8 +76,13 @@ type CopyState struct {
 	Number        int64
 	BookCode      string
 	UnitName      string // NFC
+	UnitBody      string // NFC, validated: the body named by the drawn seal
+	Province      string // NFC, validated; "" = none
 	Place         string // NFC
 	SealImage     []byte // PNG; nil = the drawn seal
+	SealSizeMM    float64
+	SealDemo      bool
+	ScanScale     float64 // the smallest scale a scan was placed at (chungthuc.Copy.ScanScale)
 	SealField     pdfdoc.Ref
 	FontRegular   pdfdoc.Ref
 	FontBold      pdfdoc.Ref
@@ -126,7 +130,8 @@ func (s *Signer) PrepareCopy(ctx context.Context, in chungthuc.CopyRequest) (*Pe
 	}
 	st := CopyState{
 		Number: req.Statement.Number, BookCode: req.Statement.BookCode,
-		UnitName: req.UnitName, Place: req.Statement.Place, SealImage: bytes.Clone(req.SealImage),
+		UnitName: req.UnitName, UnitBody: req.body, Province: req.province, Place: req.Statement.Place,
+		SealImage: bytes.Clone(req.SealImage), SealSizeMM: req.sealMM, SealDemo: req.SealDemo, ScanScale: res.ScanScale,
 		SealField: d.sealField, FontRegular: d.fontR, FontBold: d.fontB,
 		Pages: res.Pages, OriginalPages: res.OriginalPages, Dropped: res.Dropped,
 	}
@@ -160,8 +165,14 @@ func (s *Signer) PrepareSeal(ctx context.Context, sd *Signed, seal []*x509.Certi
 	if err != nil {
 		return nil, err
 	}
-	req := request{CopyRequest: chungthuc.CopyRequest{UnitName: st.UnitName, Place: st.Place, SealImage: st.SealImage}}
+	req := request{CopyRequest: chungthuc.CopyRequest{UnitName: st.UnitName, Place: st.Place, SealImage: st.SealImage, SealDemo: st.SealDemo},
+		body: st.UnitBody, province: st.Province, sealMM: st.SealSizeMM}
 	req.Statement.Place = st.Place
+	if len(st.SealImage) > 0 {
+		if req.seal, err = pngImage("the unit's seal image", st.SealImage); err != nil {
+			return nil, err
+		}
+	}
 	ps, err := d.prepareSeal(req, seal, at)
 	if err != nil {
 		return nil, err
@@ -213,7 +224,12 @@ func (s *Signer) reopen(file []byte, st CopyState, prefix []byte, n int64, at ti
 	}
 	// The fonts in the file hold every glyph of the seal's texts (assemble put them in);
 	// glyph ids are the face's own, so an embedding of the same face draws them.
-	texts := []string{sealText1 + st.UnitName, sealText2, isoTime(at), sealTopText, strings.ToUpper(st.UnitName)}
+	top, bottom := sealArcs(st.UnitBody, st.Province)
+	texts := []string{top, bottom, demoMark}
+	rect, ok := rectOf(widget["Rect"])
+	if !ok {
+		return nil, bad("the seal field has no rectangle")
+	}
 	reg, err := s.regular.embeddingFor(texts...)
 	if err != nil {
 		return nil, err
@@ -223,7 +239,7 @@ func (s *Signer) reopen(file []byte, st CopyState, prefix []byte, n int64, at ti
 		return nil, err
 	}
 	d := &document{
-		file: file, rev: r.Rev, sealField: st.SealField, sealWidget: widget, sealRect: sealRect,
+		file: file, rev: r.Rev, sealField: st.SealField, sealWidget: widget, sealRect: rect,
 		fontR: st.FontRegular, fontB: st.FontBold, regular: reg, bold: bold,
 		prefix: prefixHash{state: prefix, n: n},
 	}
@@ -301,7 +317,7 @@ func (s *Signer) Complete(ctx context.Context, p *Pending, sig []byte, chain []*
 		return &Signed{PDF: file, PrefixState: p.PrefixState, PrefixLength: p.PrefixLength, Copy: p.Copy}, nil, nil
 	}
 	d := &document{file: file, prefix: prefixHash{state: p.PrefixState, n: p.PrefixLength}}
-	res, err := s.finish(ctx, d, &chungthuc.Copy{Pages: p.Copy.Pages, OriginalPages: p.Copy.OriginalPages, Dropped: p.Copy.Dropped})
+	res, err := s.finish(ctx, d, &chungthuc.Copy{Pages: p.Copy.Pages, OriginalPages: p.Copy.OriginalPages, Dropped: p.Copy.Dropped, ScanScale: p.Copy.ScanScale})
 	if err != nil {
 		return nil, nil, err // p stays usable: a retry writes the same placeholder again
 	}
@@ -324,4 +340,24 @@ func (s *Signer) checkSignerCert(ctx context.Context, chain []*x509.Certificate,
 		}
 	}
 	return nil
+}
+
+// rectOf reads a PDF rectangle [x0 y0 x1 y1] of numbers.
+func rectOf(v any) ([4]float64, bool) {
+	var r [4]float64
+	a, ok := v.(pdfdoc.Array)
+	if !ok || len(a) != 4 {
+		return r, false
+	}
+	for i, x := range a {
+		switch n := x.(type) {
+		case pdfdoc.Int:
+			r[i] = float64(n)
+		case pdfdoc.Real:
+			r[i] = float64(n)
+		default:
+			return r, false
+		}
+	}
+	return r, r[2] > r[0] && r[3] > r[1]
 }

@@ -82,10 +82,14 @@ func ReadPrinted(pdf []byte) (*Printed, error) {
 	if err != nil {
 		return bad("statement page content")
 	}
+	type run struct {
+		font, size, s string
+	}
 	var lines []string
+	var runs []run
 	for _, m := range textRun.FindAllSubmatch(content, -1) {
 		cmap := maps[string(m[1])]
-		g, err := hex.DecodeString(string(m[2]))
+		g, err := hex.DecodeString(string(m[3]))
 		if cmap == nil || err != nil || len(g)%2 != 0 {
 			continue
 		}
@@ -96,11 +100,17 @@ func ReadPrinted(pdf []byte) (*Printed, error) {
 			}
 		}
 		lines = append(lines, norm.NFC.String(b.String()))
+		runs = append(runs, run{string(m[1]), string(m[2]), lines[len(lines)-1]})
 	}
+	// The statement's lines in drawing order: the number line, the date, the heading, the
+	// title (bold 12.5 pt, one level per line, long levels wrapped), the placeholder when
+	// there is no signature image, the name (bold 13 pt, wrapped if long), the agency's
+	// signature information, the QR caption and the link.
 	p := &Printed{Pages: len(kids)}
-	var titles []string
+	var titles, names []string
 	state := 0
 	for i, l := range lines {
+		r := runs[i]
 		switch {
 		case state == 0 && numberLine.MatchString(l):
 			m := numberLine.FindStringSubmatch(l)
@@ -110,7 +120,7 @@ func ReadPrinted(pdf []byte) (*Printed, error) {
 		case state == 1:
 			m := dateLine.FindStringSubmatch(l)
 			if m == nil {
-				return bad("no place and date after the number")
+				return bad("no date after the number")
 			}
 			d, _ := strconv.Atoi(m[2])
 			mo, _ := strconv.Atoi(m[3])
@@ -119,15 +129,19 @@ func ReadPrinted(pdf []byte) (*Printed, error) {
 			state = 2
 		case state == 2 && l == "NGƯỜI THỰC HIỆN CHỨNG THỰC":
 			state = 3
-		case state == 3 && l == "(chữ ký số)":
-			p.OfficerTitle = strings.Join(titles, " ")
-			state = 4
-		case state == 3:
+		case state == 3 && l == unsignedMark:
+		case state == 3 && r.font == fnBold && r.size == "12.5":
 			titles = append(titles, l)
-		case state == 4:
-			p.OfficerName = l
+		case state == 3 && r.font == fnBold && r.size == "13":
+			names = append(names, l)
+		case state == 3 && len(names) > 0:
+			p.OfficerTitle, p.OfficerName = strings.Join(titles, " "), strings.Join(names, " ")
 			state = 5
-		case state == 5 && l == "Quét mã để kiểm tra bản sao:":
+			if l == qrCaption {
+				p.VerifyURL = strings.Join(urlLines(lines[i+1:]), "")
+				state = 6
+			}
+		case state == 5 && l == qrCaption:
 			p.VerifyURL = strings.Join(urlLines(lines[i+1:]), "")
 			state = 6
 		}
@@ -151,9 +165,9 @@ func urlLines(ls []string) []string {
 }
 
 var (
-	textRun    = regexp.MustCompile(`BT /(C[RB]) [0-9.]+ Tf -?[0-9.]+ -?[0-9.]+ Td <([0-9A-Fa-f]*)> Tj ET`)
+	textRun    = regexp.MustCompile(`BT /(C[RB]) ([0-9.]+) Tf -?[0-9.]+ -?[0-9.]+ Td <([0-9A-Fa-f]*)> Tj ET`)
 	numberLine = regexp.MustCompile(`^Số chứng thực (\d+), quyển số (\S+)$`)
-	dateLine   = regexp.MustCompile(`^(.+), ngày (\d{2}) tháng (\d{1,2}) năm (\d{4})$`)
+	dateLine   = regexp.MustCompile(`^(?:(.+), n|N)gày (\d{2}) tháng (\d{1,2}) năm (\d{4})$`)
 	bfchar     = regexp.MustCompile(`<([0-9A-Fa-f]{4})> <([0-9A-Fa-f]+)>`)
 )
 

@@ -3,11 +3,8 @@ package signer
 import (
 	"context"
 	"crypto/x509"
-	"strings"
 	"time"
 
-	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/signer/intake"
 	"github.com/chungthuc/chungthuc/signer/pdfdoc"
 )
 
@@ -85,56 +82,62 @@ func (d *document) prepareSeal(req request, chain []*x509.Certificate, at time.T
 	return p, nil
 }
 
-// sealAppearance writes the appearance stream of the seal's signature widget.
-func (d *document) sealAppearance(w *pdfdoc.Writer, req request, at time.Time) (pdfdoc.Ref, error) {
-	wd, ht := d.sealRect[2]-d.sealRect[0], d.sealRect[3]-d.sealRect[1]
-	const seal = 86.0
+// sealAppearance writes the appearance stream of the seal's signature widget (Decree
+// 30/2020 Appendix I): the registered seal image in red at its true size (the widget's
+// rectangle, laid out over the left third of the officer's signature), or the drawn
+// demonstration seal; a demonstration seal is marked "MẪU – DEMO". The agency's name and the
+// signing time are printed under the officer's name (layoutStatement).
+func (d *document) sealAppearance(w *pdfdoc.Writer, req request, _ time.Time) (pdfdoc.Ref, error) {
+	D := d.sealRect[2] - d.sealRect[0]
 	xobjects := pdfdoc.Dict{}
 	c := &content{}
-	sy := (ht - seal) / 2
-	if len(req.SealImage) > 0 {
-		pages, _, err := intake.Pages([]intake.File{{Name: "seal.png", Data: req.SealImage}}, intake.Limits{MaxPixels: 4_000_000})
-		if err != nil {
-			return pdfdoc.Ref{}, chungthuc.Errorf(chungthuc.EINVALID, "the unit's seal image: %s", chungthuc.ErrorMessage(err))
-		}
-		res, body, err := pages[0].Emit(w)
+	if req.seal != nil {
+		form, err := imageForm(w, *req.seal)
 		if err != nil {
 			return pdfdoc.Ref{}, err
 		}
-		form := w.Add(pdfdoc.FlateStream(pdfdoc.Dict{
-			"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"), "Resources": res,
-			"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(pages[0].Width), pdfdoc.Real(pages[0].Height)},
-		}, body))
 		xobjects["CSeal"] = form
-		c.nums("cm", seal/pages[0].Width, 0, 0, seal/pages[0].Height, 0, sy)
-		c.op("q /CSeal Do Q")
-		c.nums("cm", pages[0].Width/seal, 0, 0, pages[0].Height/seal, 0, -sy*pages[0].Height/seal)
+		// The seal image's width is the seal's true size.
+		b := req.seal.ImageBox
+		s := D / (b[2] - b[0])
+		c.op("q")
+		c.nums("cm", s, 0, 0, s, -b[0]*s, (D-(b[3]-b[1])*s)/2-b[1]*s)
+		c.op("/CSeal Do Q")
 	} else {
-		d.drawSeal(c, seal/2, sy+seal/2, seal/2, req.UnitName)
+		top, bottom := sealArcs(req.body, req.province)
+		d.drawSeal(c, D/2, D/2, D/2, top, bottom)
 	}
-	// The signature's text: who signed and when, in dark red like the seal's ink.
-	c.op("0.6 0 0 rg")
-	x := seal + 8
-	y := ht - 22.0
-	for _, l := range wrap(d.bold, sealText1+req.UnitName, 9, wd-x) {
-		c.text(fnBold, d.bold, 9, x, y, l)
-		y -= 11
+	if req.SealDemo || req.seal == nil {
+		d.demoMark(c, D)
 	}
-	c.text(fnRegular, d.regular, 8.5, x, y-2, sealText2)
-	c.text(fnRegular, d.regular, 8.5, x, y-13, isoTime(at))
 	res := pdfdoc.Dict{"Font": pdfdoc.Dict{fnRegular: d.fontR, fnBold: d.fontB}}
 	if len(xobjects) > 0 {
 		res["XObject"] = xobjects
 	}
 	return w.Add(pdfdoc.FlateStream(pdfdoc.Dict{
 		"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"), "Resources": res,
-		"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(wd), pdfdoc.Real(ht)},
+		"BBox": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(D), pdfdoc.Real(D)},
 	}, c.b)), nil
 }
 
-// drawSeal draws the default red round seal of a unit: two rings, "ỦY BAN NHÂN DÂN" along the
-// top, the unit's name along the bottom and a star in the middle.
-func (d *document) drawSeal(c *content, cx, cy, r float64, unit string) {
+// demoMark writes "MẪU – DEMO" across the middle of a seal of diameter D, on a white band,
+// so that nobody takes a demonstration seal for a registered one.
+func (d *document) demoMark(c *content, D float64) {
+	size := 11.0
+	for size > 5 && d.bold.width(demoMark, size) > D*0.8 {
+		size -= 0.5
+	}
+	tw := d.bold.width(demoMark, size)
+	c.op("q 1 1 1 rg")
+	c.nums("re", (D-tw)/2-2, D/2-size*0.45, tw+4, size*1.2)
+	c.op("f 0.85 0.1 0.12 rg")
+	c.text(fnBold, d.bold, size, (D-tw)/2, D/2-size*0.2, demoMark)
+	c.op("Q")
+}
+
+// drawSeal draws a red round seal: two rings, top along the top, bottom along the bottom and
+// a star in the middle (sealArcs chooses the texts so that none is repeated).
+func (d *document) drawSeal(c *content, cx, cy, r float64, top, bottom string) {
 	c.op("q 0.85 0.1 0.12 RG 0.85 0.1 0.12 rg")
 	c.nums("w", 2)
 	c.circle(cx, cy, r-1).op("S")
@@ -142,12 +145,17 @@ func (d *document) drawSeal(c *content, cx, cy, r float64, unit string) {
 	c.circle(cx, cy, r-5).op("S")
 	c.circle(cx, cy, r*0.42).op("S")
 	c.star(cx, cy, r*0.3)
-	c.arcText(fnBold, d.bold, 7, cx, cy, r-12, sealTopText, true)
-	name := strings.ToUpper(unit)
-	size := 7.0
-	for size > 4.5 && d.bold.width(name, size) > 2.6*(r-7) {
-		size -= 0.5
+	fit := func(s string, maxW float64) float64 {
+		size := 7.5
+		for size > 4 && d.bold.width(s, size) > maxW {
+			size -= 0.25
+		}
+		return size
 	}
-	c.arcText(fnBold, d.bold, size, cx, cy, r-7.5, name, false)
+	// The top text spans at most about 190° of its circle, the bottom one about 150°.
+	c.arcText(fnBold, d.bold, fit(top, 3.3*(r-12)), cx, cy, r-12, top, true)
+	if bottom != "" {
+		c.arcText(fnBold, d.bold, fit(bottom, 2.6*(r-7.5)), cx, cy, r-7.5, bottom, false)
+	}
 	c.op("Q")
 }

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"strings"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/go-fonts/liberation/liberationserifbold"
 	"github.com/go-fonts/liberation/liberationserifregular"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/signer/intake"
@@ -29,6 +29,11 @@ type Options struct {
 	CheckCertificate func(ctx context.Context, chain []*x509.Certificate) error
 	// Now is the clock of the two-step path's validity checks (time.Now when nil).
 	Now func() time.Time
+	// ScanQualityGate turns on the scan quality gate (checkResolution: refuse below
+	// RefuseBelowDPI, warn below WarnBelowDPI). Off by default only because the fixtures of
+	// api/, certify/, cmd/ and verify/ are 72–100 dpi scans; serve should turn it on once
+	// they are 200 dpi (issue #11).
+	ScanQualityGate bool
 }
 
 // Signer makes certified copies. It prepares what does not change from copy to copy (font
@@ -41,6 +46,7 @@ type Signer struct {
 	rev           chungthuc.RevocationSource
 	checkCert     func(ctx context.Context, chain []*x509.Certificate) error
 	now           func() time.Time
+	gate          bool
 }
 
 // New prepares a Signer.
@@ -67,7 +73,7 @@ func New(opt Options) (*Signer, error) {
 		opt.Now = time.Now
 	}
 	return &Signer{regular: reg, bold: bold, limits: opt.Limits, level: opt.Level, ts: opt.Timestamper, rev: opt.Revocation,
-		checkCert: opt.CheckCertificate, now: opt.Now}, nil
+		checkCert: opt.CheckCertificate, now: opt.Now, gate: opt.ScanQualityGate}, nil
 }
 
 var _ chungthuc.CopyMaker = (*Signer)(nil)
@@ -77,6 +83,11 @@ type request struct {
 	chungthuc.CopyRequest
 	Statement Statement
 	VerifyURL string
+	body      string       // the agency's full name (UnitBody, else UnitName), validated
+	province  string       // validated; "" = none
+	sealMM    float64      // the seal's true size
+	seal      *intake.Page // the registered seal image; nil = the drawn demonstration seal
+	signature *intake.Page // the officer's signature image; nil = none
 }
 
 // MakeCopy makes the certified copy of req: intake of the scans, then req.Allocate for the
@@ -128,10 +139,9 @@ func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest) (*document
 		return nil, req, nil, err
 	}
 	req = request{CopyRequest: in}
-	req.UnitName = norm.NFC.String(in.UnitName)
-	req.Statement = Statement{Place: norm.NFC.String(in.Place), Title: norm.NFC.String(in.OfficerTitle), Name: norm.NFC.String(in.OfficerName)}
-	// The signer's fields are checked before a number is allocated; the rest after.
-	if err := req.Statement.validateSigner(); err != nil {
+	// Everything printed, the seal and signature images and the scan quality are checked
+	// before a number is allocated; the number, book and date after.
+	if err := s.prepare(&req, pages); err != nil {
 		return nil, req, nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -156,7 +166,7 @@ func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest) (*document
 	if s.level != chungthuc.PAdESB {
 		d.ts = s.ts
 	}
-	res := &chungthuc.Copy{Pages: len(pages) + 1, OriginalPages: len(pages)}
+	res := &chungthuc.Copy{Pages: len(pages) + 1, OriginalPages: len(pages), ScanScale: d.scanScale}
 	if report != nil {
 		res.Dropped = report.Dropped
 	}
@@ -204,6 +214,8 @@ type document struct {
 	sealField     pdfdoc.Ref
 	sealWidget    pdfdoc.Dict
 	sealRect      [4]float64
+	layout        statementLayout
+	scanScale     float64 // the smallest scale a scan page was drawn at
 	fontR, fontB  pdfdoc.Ref
 	regular, bold *embedding
 	prefix        prefixHash            // hash state shared by the two signatures
@@ -212,9 +224,11 @@ type document struct {
 
 func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) (*document, error) {
 	st := req.Statement
-	lines := st.Lines()
+	info := sealInfo(req.body, req.province, isoTime(sealTime))
+	top, bottom := sealArcs(req.body, req.province)
 	texts := append([]string{req.UnitName, st.Footer(len(pages)+1, len(pages)+1), req.VerifyURL,
-		sealText1, sealText2, sealTopText, strings.ToUpper(req.UnitName), isoTime(sealTime)}, lines...)
+		top, bottom, demoMark, qrCaption}, st.Lines()...)
+	texts = append(texts, info...)
 	reg, err := s.regular.embeddingFor(texts...)
 	if err != nil {
 		return nil, err
@@ -223,12 +237,12 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	size := 0
+	size := len(req.SignatureImage) + len(req.SealImage)
 	for _, f := range req.Scans {
 		size += len(f.Data)
 	}
 	w := pdfdoc.New("1.7", size+size/16+256<<10)
-	d := &document{regular: reg, bold: bold}
+	d := &document{regular: reg, bold: bold, scanScale: 1}
 	d.fontR = reg.write(w)
 	d.fontB = bold.write(w)
 	fonts := pdfdoc.Dict{fnRegular: d.fontR, fnBold: d.fontB}
@@ -244,9 +258,17 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 			res = pdfdoc.Dict{}
 		}
 		res["Font"] = fonts
-		c := &content{b: append(append(make([]byte, 0, len(body)+256), "q\n"...), body...)}
+		// The scan goes inside the safe area, clipped to its own page, so that the footer
+		// never covers any of it.
+		scale, tx, ty := scanPlacement(p.Width, p.Height)
+		d.scanScale = min(d.scanScale, scale)
+		c := &content{b: make([]byte, 0, len(body)+256)}
+		c.op("q")
+		c.nums("cm", scale, 0, 0, scale, tx, ty)
+		c.nums("re", 0, 0, p.Width, p.Height).op("W n")
+		c.b = append(c.b, body...)
 		c.op("Q")
-		d.footer(c, st.Footer(i+1, total), p.Width, true)
+		d.footer(c, st.Footer(i+1, total), p.Width)
 		ref := w.Add(pdfdoc.Dict{
 			"Type": pdfdoc.Name("Page"), "Parent": pagesRef,
 			"MediaBox":  pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(p.Width), pdfdoc.Real(p.Height)},
@@ -259,29 +281,39 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 	// The statement page.
 	last := w.Alloc()
 	kids = append(kids, last)
+	d.layout = d.layoutStatement(st, req.VerifyURL, info, req.sealMM)
 	c := &content{}
-	if err := d.statement(c, st, req.VerifyURL); err != nil {
+	pageRes := pdfdoc.Dict{"Font": fonts}
+	if req.signature != nil {
+		form, err := imageForm(w, *req.signature)
+		if err != nil {
+			return nil, err
+		}
+		pageRes["XObject"] = pdfdoc.Dict{"CSig": form}
+	}
+	if err := d.statement(c, req.VerifyURL, req.signature); err != nil {
 		return nil, err
 	}
-	d.footer(c, st.Footer(total, total), a4W, false)
+	d.footer(c, st.Footer(total, total), a4W)
 	d.officerField, d.sealField = w.Alloc(), w.Alloc()
 	d.officerWidget = pdfdoc.Dict{
 		"Type": pdfdoc.Name("Annot"), "Subtype": pdfdoc.Name("Widget"), "FT": pdfdoc.Name("Sig"),
 		"T": pdfdoc.Text("Người thực hiện chứng thực"), "F": pdfdoc.Int(132), "P": last,
 		"Rect": pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Int(0)},
 	}
-	d.sealRect = sealRect
+	sr := d.layout.seal
+	d.sealRect = [4]float64{sr.X0, sr.Y0, sr.X1, sr.Y1}
 	d.sealWidget = pdfdoc.Dict{
 		"Type": pdfdoc.Name("Annot"), "Subtype": pdfdoc.Name("Widget"), "FT": pdfdoc.Name("Sig"),
 		"T": pdfdoc.Text("Chữ ký số của cơ quan"), "F": pdfdoc.Int(4), "P": last,
-		"Rect": pdfdoc.Array{pdfdoc.Real(sealRect[0]), pdfdoc.Real(sealRect[1]), pdfdoc.Real(sealRect[2]), pdfdoc.Real(sealRect[3])},
+		"Rect": pdfdoc.Array{pdfdoc.Real(sr.X0), pdfdoc.Real(sr.Y0), pdfdoc.Real(sr.X1), pdfdoc.Real(sr.Y1)},
 	}
 	w.Put(d.officerField, d.officerWidget)
 	w.Put(d.sealField, d.sealWidget)
 	w.Put(last, pdfdoc.Dict{
 		"Type": pdfdoc.Name("Page"), "Parent": pagesRef,
 		"MediaBox":  pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(a4W), pdfdoc.Real(a4H)},
-		"Resources": pdfdoc.Dict{"Font": fonts},
+		"Resources": pageRes,
 		"Contents":  w.Add(pdfdoc.FlateStream(nil, c.b)),
 		"Annots":    pdfdoc.Array{d.officerField, d.sealField},
 	})
@@ -293,16 +325,18 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 	root := w.Add(d.catalog)
 	title := "Bản sao điện tử được chứng thực"
 	if req.DocTitle != "" {
-		title += ": " + norm.NFC.String(req.DocTitle)
+		title += ": " + req.DocTitle
 	}
-	info := w.Add(pdfdoc.Dict{
+	info2 := w.Add(pdfdoc.Dict{
 		"Title":        pdfdoc.Text(title),
 		"Subject":      pdfdoc.Text(st.Lines()[1]),
-		"Author":       pdfdoc.Text(req.UnitName),
+		"Author":       pdfdoc.Text(req.body),
 		"Producer":     pdfdoc.String("chungthuc"),
 		"CreationDate": pdfdoc.String(pdfDate(st.Date)),
+		// The smallest scale at which a scan page was drawn to keep it clear of the footer.
+		"ScanScale": pdfdoc.Real(d.scanScale),
 	})
-	file, rev, err := w.Finish(root, info)
+	file, rev, err := w.Finish(root, info2)
 	if err != nil {
 		return nil, err
 	}
@@ -310,42 +344,138 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 	return d, nil
 }
 
-// Statement page layout (points, A4 portrait).
-var sealRect = [4]float64{300, 600, 560, 690}
-
 const (
-	sealText1   = "Ký bởi: "
-	sealText2   = "Thời gian ký: "
 	sealTopText = "ỦY BAN NHÂN DÂN"
+	demoMark    = "MẪU – DEMO"
 )
 
-func (d *document) statement(c *content, st Statement, url string) error {
-	lines := st.Lines()
-	r, b := d.regular, d.bold
-	const left, cx = 72.0, 430.0
-	c.op("0 0 0 rg")
-	c.text(fnRegular, r, 13, left, 780, lines[0])
-	c.text(fnRegular, r, 13, left, 761, lines[1])
-	c.centred(fnRegular, r, 13, cx, 735, lines[2])
-	c.centred(fnBold, b, 12.5, cx, 716, lines[3])
-	y := 700.0
-	for _, l := range wrap(b, lines[4], 12.5, 250) {
-		c.centred(fnBold, b, 12.5, cx, y, l)
-		y -= 15
+// statement draws the statement page as laid out in d.layout.
+func (d *document) statement(c *content, url string, signature *intake.Page) error {
+	L := d.layout
+	for _, l := range L.lines {
+		e := d.regular
+		if l.fn == fnBold {
+			e = d.bold
+		}
+		if l.red {
+			c.op("0.75 0.05 0.1 rg")
+		} else {
+			c.op("0 0 0 rg")
+		}
+		c.text(l.fn, e, l.size, l.x, l.y, l.s)
 	}
-	c.centred(fnRegular, r, 11, cx, y, lines[5])
-	c.centred(fnBold, b, 13, cx, 580, lines[6])
-
-	// QR code of the verification link, with its caption.
-	const qx, qy, qs = 72.0, 590.0, 104.0
-	if err := c.qr(url, qx, qy, qs); err != nil {
+	if signature != nil {
+		// The signature image fitted into its box, keeping its proportions.
+		b, ib := L.sig, signature.ImageBox
+		s := min((b.X1-b.X0)/(ib[2]-ib[0]), (b.Y1-b.Y0)/(ib[3]-ib[1]))
+		iw, ih := (ib[2]-ib[0])*s, (ib[3]-ib[1])*s
+		c.op("q")
+		c.nums("cm", s, 0, 0, s, (b.X0+b.X1-iw)/2-ib[0]*s, (b.Y0+b.Y1-ih)/2-ib[1]*s)
+		c.op("/CSig Do Q")
+	}
+	if err := c.qr(url, L.qr.X0, L.qr.Y0, L.qr.X1-L.qr.X0); err != nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "the verification URL cannot be put in a QR code: %v", err)
 	}
-	c.text(fnRegular, r, 8, qx, qy-12, "Quét mã để kiểm tra bản sao:")
-	for i, l := range splitURL(r, url, 8, 200) {
-		c.text(fnRegular, r, 7, qx, qy-22-float64(i)*9, l)
-	}
 	return nil
+}
+
+// imageForm wraps an image page in a Form XObject (so that its resource names cannot clash
+// with the page's), clipped to the image itself when it is an image page.
+func imageForm(w *pdfdoc.Writer, p intake.Page) (pdfdoc.Ref, error) {
+	res, body, err := p.Emit(w)
+	if err != nil {
+		return pdfdoc.Ref{}, err
+	}
+	bbox := pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(p.Width), pdfdoc.Real(p.Height)}
+	if b := p.ImageBox; b[2] > b[0] && b[3] > b[1] {
+		bbox = pdfdoc.Array{pdfdoc.Real(b[0]), pdfdoc.Real(b[1]), pdfdoc.Real(b[2]), pdfdoc.Real(b[3])}
+	}
+	return w.Add(pdfdoc.FlateStream(pdfdoc.Dict{
+		"Type": pdfdoc.Name("XObject"), "Subtype": pdfdoc.Name("Form"), "Resources": res,
+		"BBox": bbox,
+	}, body)), nil
+}
+
+// prepare checks and normalises everything printed under the signatures (defence in depth:
+// certify validates too), decodes the headers of the seal and signature images within a
+// pixel budget, and applies the scan quality gate — all before a number is allocated.
+func (s *Signer) prepare(req *request, pages []intake.Page) error {
+	in := req.CopyRequest
+	var err error
+	if req.UnitName, err = chungthuc.ValidatePrintedText("the unit's name", in.UnitName, maxPrinted); err != nil {
+		return err
+	}
+	req.body = req.UnitName
+	if in.UnitBody != "" {
+		if req.body, err = chungthuc.ValidatePrintedText("the unit's body name", in.UnitBody, maxPrinted); err != nil {
+			return err
+		}
+	}
+	if in.Province != "" {
+		if req.province, err = chungthuc.ValidatePrintedText("the province", in.Province, maxPrinted); err != nil {
+			return err
+		}
+	}
+	if in.DocTitle != "" {
+		if req.DocTitle, err = chungthuc.ValidatePrintedText("the document's name", in.DocTitle, maxPrinted); err != nil {
+			return err
+		}
+	}
+	st := Statement{Place: in.Place, Title: in.OfficerTitle, TitleLines: in.TitleLines, Name: in.OfficerName, Signed: len(in.SignatureImage) > 0}
+	if err := st.validateSigner(); err != nil {
+		return err
+	}
+	st.Place, _ = chungthuc.ValidatePrintedText("", st.Place, 0)
+	st.Name, _ = chungthuc.ValidatePrintedText("", st.Name, 0)
+	if len(st.TitleLines) > 0 {
+		st.TitleLines = make([]string, len(in.TitleLines))
+		for i, l := range in.TitleLines {
+			st.TitleLines[i], _ = chungthuc.ValidatePrintedText("", l, 0)
+		}
+	} else {
+		st.Title, _ = chungthuc.ValidatePrintedText("", st.Title, 0)
+	}
+	for _, v := range append([]string{req.UnitName, req.body, req.province, st.Place, st.Title, st.Name}, st.TitleLines...) {
+		if l := strings.ToLower(v); strings.Contains(l, "số chứng thực") || strings.Contains(l, "quyển số") {
+			return chungthuc.Errorf(chungthuc.EINVALID, "%q: chỉ số và quyển của sổ chứng thực được in trên lời chứng (a printed field must not name a certification number or book)", v)
+		}
+	}
+	req.Statement = st
+	if req.sealMM, err = sealMillimetres(in.SealSizeMM); err != nil {
+		return err
+	}
+	if len(in.SealImage) > 0 {
+		if req.seal, err = pngImage("the unit's seal image", in.SealImage); err != nil {
+			return err
+		}
+	}
+	if len(in.SignatureImage) > 0 {
+		if req.signature, err = pngImage("the officer's signature image", in.SignatureImage); err != nil {
+			return err
+		}
+	}
+	if !s.gate {
+		return nil
+	}
+	return checkResolution(pages, in.ConfirmLowResolution)
+}
+
+// Seal and signature images: PNG only, at most this many pixels and bytes (checked from the
+// header before anything is decoded).
+const (
+	maxMarkPixels = 4_000_000
+	maxMarkBytes  = 4 << 20
+)
+
+func pngImage(what string, data []byte) (*intake.Page, error) {
+	if !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s must be a PNG image (with a transparent background)", what)
+	}
+	pages, _, err := intake.Pages([]intake.File{{Name: "image.png", Data: data}}, intake.Limits{MaxPixels: maxMarkPixels, MaxTotalBytes: maxMarkBytes, MaxPages: 1})
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "%s: %s", what, chungthuc.ErrorMessage(err))
+	}
+	return &pages[0], nil
 }
 
 // splitURL breaks a URL into pieces no wider than width (URLs have no spaces to wrap at).
@@ -365,19 +495,12 @@ func splitURL(e *embedding, url string, size, width float64) []string {
 	return out
 }
 
-// footer draws the footer centred at the bottom of a page of the given width; on scans it
-// sits on a white band so it stays legible over the image.
-func (d *document) footer(c *content, text string, width float64, band bool) {
-	const size = 8
-	tw := d.regular.width(text, size)
-	x := (width - tw) / 2
-	if band {
-		c.op("q 1 1 1 rg")
-		c.nums("re", x-6, 8, tw+12, 14)
-		c.op("f Q")
-	}
+// footer draws the footer centred at the bottom of a page of the given width, below the
+// scan's safe area (scanMarginBottom).
+func (d *document) footer(c *content, text string, width float64) {
+	tw := d.regular.width(text, footerSize)
 	c.op("0 0 0 rg")
-	c.text(fnRegular, d.regular, size, x, 12, text)
+	c.text(fnRegular, d.regular, footerSize, (width-tw)/2, footerBaseline, text)
 }
 
 func isoTime(t time.Time) string { return t.In(chungthuc.Vietnam).Format("2006-01-02T15:04:05-07:00") }

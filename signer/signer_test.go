@@ -45,7 +45,7 @@ func TestStatementLines(t *testing.T) {
 	want := []string{
 		"Chứng thực bản sao đúng với bản chính.",
 		"Số chứng thực 12, quyển số 01/2026-SCTĐT/BS",
-		"Phương Lâm, ngày 29 tháng 11 năm 2026",
+		"Ngày 29 tháng 11 năm 2026",
 		"NGƯỜI THỰC HIỆN CHỨNG THỰC",
 		"KT. CHỦ TỊCH / PHÓ CHỦ TỊCH",
 		"(chữ ký số)",
@@ -194,10 +194,12 @@ func checkWithPoppler(t *testing.T, f *fixture, pdf []byte) {
 	for _, l := range []string{
 		"Chứng thực bản sao đúng với bản chính.",
 		"Số chứng thực 1234, quyển số 01/2026-SCTĐT/BS",
-		"Phương Lâm, ngày 29 tháng 11 năm 2026",
+		"Ngày 29 tháng 11 năm 2026",
 		"NGƯỜI THỰC HIỆN CHỨNG THỰC",
 		"KT. CHỦ TỊCH / PHÓ CHỦ TỊCH",
 		"(chữ ký số)",
+		"Ký bởi: Phường Phương Lâm",
+		"Thời gian ký: 2026-11-29T09:30:00+07:00",
 		"Lê Thị Ĩ (Phó Chủ tịch) \\",
 		"Số chứng thực 1234 · Quyển số 01/2026-SCTĐT/BS · Trang 1/3",
 		"Số chứng thực 1234 · Quyển số 01/2026-SCTĐT/BS · Trang 2/3",
@@ -358,7 +360,7 @@ func TestReadPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Printed{Number: 1317, BookCode: "02/2026-SCTĐT/BS", Place: "Phương Lâm", Date: time.Date(2026, 2, 5, 0, 0, 0, 0, chungthuc.Vietnam),
+	want := &Printed{Number: 1317, BookCode: "02/2026-SCTĐT/BS", Place: "", Date: time.Date(2026, 2, 5, 0, 0, 0, 0, chungthuc.Vietnam),
 		OfficerTitle: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", OfficerName: "Lê Thị Ĩ", VerifyURL: url, Pages: 3}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ReadPrinted = %+v\nwant %+v", got, want)

@@ -51,6 +51,8 @@ func swapsAxes(o int) bool { return o >= 5 && o <= 8 }
 type imageLayout struct {
 	pageW, pageH float64 // page size in points
 	m            matrix  // the cm that draws the image XObject
+	dpi          float64 // effective resolution: pixels per inch of the drawn image, the smaller axis
+	box          [4]float64
 }
 
 // layoutImage computes the page and placement of a w×h-pixel image (as stored) with EXIF
@@ -77,7 +79,8 @@ func layoutImage(w, h int, dpiX, dpiY float64, o int) imageLayout {
 		x, y = (pw-iw)/2, (ph-ih)/2
 	}
 	n := orientationMatrix(o)
-	return imageLayout{pageW: pw, pageH: ph, m: matrix{iw * n[0], ih * n[1], iw * n[2], ih * n[3], iw*n[4] + x, ih*n[5] + y}}
+	dpi := min(dw/(iw/72), dh/(ih/72))
+	return imageLayout{pageW: pw, pageH: ph, dpi: dpi, box: [4]float64{x, y, x + iw, y + ih}, m: matrix{iw * n[0], ih * n[1], iw * n[2], ih * n[3], iw*n[4] + x, ih*n[5] + y}}
 }
 
 // plausibleDPI: 72 dpi is what cameras and phones write when they know nothing, so it

@@ -78,6 +78,13 @@ type File struct {
 type Page struct {
 	Width, Height float64 // page size in points, upright (after EXIF orientation / PDF /Rotate are applied)
 	Source        string  // e.g. "scan2.jpg" or "contract.pdf page 3" (for messages)
+	// DPI is the effective resolution of an image page as placed on its page (A4 when the
+	// image declares no plausible resolution, else the size it declares): its pixels per
+	// inch along the axis with fewer. 0 for the pages of a PDF scan (vector content has none).
+	DPI float64
+	// ImageBox is where the image of an image page lies on it (x0, y0, x1, y1 in points);
+	// zero for the pages of a PDF scan.
+	ImageBox [4]float64
 	// Emit writes the objects the page needs into w and returns the page's /Resources
 	// dictionary and its content stream (uncompressed). Resource names start with "S"
 	// (/S0); the content is balanced (q…Q) and draws the page in [0 0 Width Height].

@@ -53,7 +53,7 @@ func (s *jpegSource) pages(Limits, *Report) ([]Page, error) {
 	data := s.f.Data
 	content := drawContent(l.m)
 	return []Page{{
-		Width: l.pageW, Height: l.pageH, Source: s.f.Name,
+		Width: l.pageW, Height: l.pageH, Source: s.f.Name, DPI: l.dpi, ImageBox: l.box,
 		Emit: func(w *pdfdoc.Writer) (pdfdoc.Dict, []byte, error) {
 			img := w.Add(&pdfdoc.Stream{Dict: d, Data: data})
 			return pdfdoc.Dict{"XObject": pdfdoc.Dict{"S0": img}}, content, nil

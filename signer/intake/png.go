@@ -157,7 +157,7 @@ func (s *pngSource) pages(Limits, *Report) ([]Page, error) {
 	l := layoutImage(in.width, in.height, in.dpiX, in.dpiY, in.orientation)
 	content := drawContent(l.m)
 	return []Page{{
-		Width: l.pageW, Height: l.pageH, Source: s.f.Name,
+		Width: l.pageW, Height: l.pageH, Source: s.f.Name, DPI: l.dpi, ImageBox: l.box,
 		Emit: func(w *pdfdoc.Writer) (pdfdoc.Dict, []byte, error) {
 			d := make(pdfdoc.Dict, len(img.Dict)+1)
 			for k, v := range img.Dict {

@@ -123,7 +123,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		return nil, err
 	}
 	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
-	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev})
+	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate})
 	if err != nil {
 		return nil, err
 	}

@@ -52,12 +52,15 @@ type Config struct {
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
 	// Keys, trusted time and long-term validation (keys.go).
-	KeysFile     string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI; set = no dev PKI unless its "fallback" is "dev"
-	TSAURL       string               // CHUNGTHUC_TSA_URL: RFC 3161 TSA; empty = the dev TSA when the dev PKI is used
-	TSAUsername  string               // CHUNGTHUC_TSA_USERNAME
-	TSAPassword  string               // CHUNGTHUC_TSA_PASSWORD (or _FILE)
-	PAdESLevel   chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
-	TrustAnchors string               // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots trusted for verification, renewal and revocation fetching
+	KeysFile    string               // CHUNGTHUC_KEYS_FILE: key configuration (certs.ReadKeyConfig); empty = the dev PKI; set = no dev PKI unless its "fallback" is "dev"
+	TSAURL      string               // CHUNGTHUC_TSA_URL: RFC 3161 TSA; empty = the dev TSA when the dev PKI is used
+	TSAUsername string               // CHUNGTHUC_TSA_USERNAME
+	TSAPassword string               // CHUNGTHUC_TSA_PASSWORD (or _FILE)
+	PAdESLevel  chungthuc.PAdESLevel // CHUNGTHUC_PADES_LEVEL: B-B, B-T, B-LT, B-LTA; empty = B-LTA with a TSA, else B-B
+	// ScanQualityGate: CHUNGTHUC_SCAN_QUALITY_GATE (on, the default, or off): refuse scans
+	// below 150 dpi at their page size and ask the officer to confirm below 200 dpi.
+	ScanQualityGate bool
+	TrustAnchors    string // CHUNGTHUC_TRUST_ANCHORS: PEM bundle or directory of roots trusted for verification, renewal and revocation fetching
 
 	// LogKey is the private signed-note key of the public transparency log
 	// (CHUNGTHUC_LOG_KEY, usually CHUNGTHUC_LOG_KEY_FILE): never in the database. Empty:
@@ -106,8 +109,16 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		TSAPassword:        get("CHUNGTHUC_TSA_PASSWORD", ""),
 		PAdESLevel:         chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
 		TrustAnchors:       get("CHUNGTHUC_TRUST_ANCHORS", ""),
+		ScanQualityGate:    true,
 		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
 		getenv:             getenv,
+	}
+	switch strings.ToLower(get("CHUNGTHUC_SCAN_QUALITY_GATE", "on")) {
+	case "on", "1", "true", "yes":
+	case "off", "0", "false", "no":
+		c.ScanQualityGate = false
+	default:
+		errs = append(errs, "CHUNGTHUC_SCAN_QUALITY_GATE must be on or off")
 	}
 	errs = append(errs, c.checkLTV()...)
 	var err error

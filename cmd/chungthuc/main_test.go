@@ -29,7 +29,7 @@ func cli(t *testing.T, env map[string]string, args ...string) (int, string, stri
 
 func writeScans(t *testing.T, dir string, n, size int) []string {
 	var paths []string
-	for i, b := range testscan.Scans(n, size, 150) {
+	for i, b := range testscan.Scans(n, size, 200) {
 		p := filepath.Join(dir, fmt.Sprintf("trang%d.jpg", i+1))
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -260,7 +260,7 @@ func TestConcurrentCertify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	scan := testscan.Scans(1, 60<<10, 72)[0]
+	scan := testscan.Scans(1, 60<<10, 200)[0]
 	var wg sync.WaitGroup
 	numbers := make(chan int64, 50)
 	errs := make(chan error, 50)

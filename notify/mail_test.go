@@ -86,12 +86,12 @@ func getJSON(t *testing.T, url string, v any) {
 func TestSendThroughMailpit(t *testing.T) {
 	smtpAddr, api := mailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
 	u := url.URL{Scheme: "smtp", User: url.UserPassword("canbo", "mật-khẩu"), Host: smtpAddr,
-		RawQuery: url.Values{"from": {"UBND Phường Phương Lâm <motcua@phuonglam.gov.vn>"}}.Encode()}
+		RawQuery: url.Values{"from": {"UBND Phường Hòa Bình <motcua@phuonghoabinh.gov.vn>"}}.Encode()}
 	m, err := ParseSMTPURL(u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := CertifiedMail("nguyen.van.an@example.vn", "Phường Phương Lâm", "PL-2026-000123", "Giấy khai sinh",
+	msg := CertifiedMail("nguyen.van.an@example.vn", "Phường Hòa Bình", "HB-2026-000123", "Giấy khai sinh",
 		"https://chungthuc.example/v/AbC123", "K7P-4QX-9MZ")
 	msg.Subject += " (ữ)"
 	if err := m.Send(context.Background(), msg); err != nil {
@@ -110,11 +110,11 @@ func TestSendThroughMailpit(t *testing.T) {
 		t.Fatalf("mailpit holds %d messages, want 1", len(list.Messages))
 	}
 	got := list.Messages[0]
-	wantSubject := "Bản sao chứng thực điện tử số PL-2026-000123 — Phường Phương Lâm (ữ)"
+	wantSubject := "Bản sao chứng thực điện tử số HB-2026-000123 — Phường Hòa Bình (ữ)"
 	if got.Subject != wantSubject {
 		t.Errorf("subject %q, want %q", got.Subject, wantSubject)
 	}
-	if got.From.Address != "motcua@phuonglam.gov.vn" || got.From.Name != "UBND Phường Phương Lâm" {
+	if got.From.Address != "motcua@phuonghoabinh.gov.vn" || got.From.Name != "UBND Phường Hòa Bình" {
 		t.Errorf("from %+v", got.From)
 	}
 	if len(got.To) != 1 || got.To[0].Address != "nguyen.van.an@example.vn" {
@@ -123,7 +123,7 @@ func TestSendThroughMailpit(t *testing.T) {
 	var full struct{ Text string }
 	getJSON(t, api+"/api/v1/message/"+got.ID, &full)
 	for _, want := range []string{
-		"Phường Phương Lâm đã chứng thực bản sao điện tử của giấy tờ \"Giấy khai sinh\", số chứng thực PL-2026-000123.",
+		"Phường Hòa Bình đã chứng thực bản sao điện tử của giấy tờ \"Giấy khai sinh\", số chứng thực HB-2026-000123.",
 		"https://chungthuc.example/v/AbC123",
 		"Mã truy cập để tải bản sao: K7P-4QX-9MZ",
 	} {

@@ -102,7 +102,7 @@ func newExternalSetup(t *testing.T) *externalSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unit := &chungthuc.Unit{ID: 1, Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	unit := &chungthuc.Unit{ID: 1, Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	e := &externalSetup{pki: pki,
 		officerKey: newOpensslKey(t, dir, "officer", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
 		sealKey:    newOpensslKey(t, dir, "seal", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
@@ -126,7 +126,7 @@ func newExternalSetup(t *testing.T) *externalSetup {
 
 func (e *externalSetup) request() chungthuc.CopyRequest {
 	return chungthuc.CopyRequest{
-		Scans: []chungthuc.Scan{{Name: "trang1.jpg", Data: smallScans[0]}}, Place: "Phương Lâm", UnitName: "Phường Phương Lâm",
+		Scans: []chungthuc.Scan{{Name: "trang1.jpg", Data: smallScans[0]}}, Place: "Hòa Bình", UnitName: "Phường Hòa Bình",
 		OfficerName: "Lê Thị Ĩ", OfficerTitle: "PHÓ CHỦ TỊCH", DocTitle: "Giấy khai sinh",
 		Officer: &chungthuc.SigningKey{Chain: e.officer},
 		Allocate: func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {
@@ -228,7 +228,7 @@ func checkExternalCopy(t *testing.T, e *externalSetup, pdf []byte) {
 			t.Fatalf("signature %d: %s %s %s trusted=%v: %s", i+1, s.Kind, s.Indication, s.SubIndication, s.Trusted, s.SummaryEN)
 		}
 	}
-	if !strings.Contains(rep.Signatures[0].Signer.Subject, "Lê Thị Ĩ") || !strings.Contains(rep.Signatures[1].Signer.Subject, "Phường Phương Lâm") {
+	if !strings.Contains(rep.Signatures[0].Signer.Subject, "Lê Thị Ĩ") || !strings.Contains(rep.Signatures[1].Signer.Subject, "Phường Hòa Bình") {
 		t.Fatalf("signers %q, %q", rep.Signatures[0].Signer.Subject, rep.Signatures[1].Signer.Subject)
 	}
 	if rep.Signatures[0].Timestamp == nil || rep.Signatures[1].Timestamp == nil {
@@ -263,7 +263,7 @@ func TestExternalRefusals(t *testing.T) {
 	before := roundTrip(t, p)
 	dir := t.TempDir()
 	intruder := newOpensslKey(t, dir, "intruder", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
-	intruderChain, _, err := e.pki.IssueOfficerFromCSR(&chungthuc.Officer{ID: 2, UnitID: 1, Name: "Lê Thị Ĩ"}, &chungthuc.Unit{ID: 1, Code: "PL", Name: "Phường Phương Lâm"}, intruder.csr())
+	intruderChain, _, err := e.pki.IssueOfficerFromCSR(&chungthuc.Officer{ID: 2, UnitID: 1, Name: "Lê Thị Ĩ"}, &chungthuc.Unit{ID: 1, Code: "HB", Name: "Phường Hòa Bình"}, intruder.csr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestExternalSoftHSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unit := &chungthuc.Unit{ID: 1, Code: "PL", Name: "Phường Phương Lâm", Place: "Phương Lâm"}
+	unit := &chungthuc.Unit{ID: 1, Code: "HB", Name: "Phường Hòa Bình", Place: "Hòa Bình"}
 	e := &externalSetup{pki: pki}
 	if e.officer, _, err = pki.IssueOfficerFromCSR(&chungthuc.Officer{ID: 1, UnitID: 1, Name: "Lê Thị Ĩ", Title: "PHÓ CHỦ TỊCH"}, unit, csr(officerKey)); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 func sample() Bars {
 	return Bars{Title: "Tỷ lệ hài lòng theo đơn vị", Unit: "%", Max: 100, Bars: []Bar{
-		{"Phường Phương Lâm", 96.45}, {"Xã Tân Phú <script>", 50}, {"Phường Bình Đa", 0},
+		{"Phường Hòa Bình", 96.45}, {"Xã Tân Phú <script>", 50}, {"Phường Bình Đa", 0},
 	}}
 }
 
@@ -33,7 +33,7 @@ func TestSVGWellFormedAndAccessible(t *testing.T) {
 	if root.XMLName.Local != "svg" || root.Role != "img" || root.Title != "Tỷ lệ hài lòng theo đơn vị" {
 		t.Errorf("svg %q role %q title %q", root.XMLName.Local, root.Role, root.Title)
 	}
-	if want := "Phường Phương Lâm: 96,45%; Xã Tân Phú <script>: 50%; Phường Bình Đa: 0%"; root.Desc != want {
+	if want := "Phường Hòa Bình: 96,45%; Xã Tân Phú <script>: 50%; Phường Bình Đa: 0%"; root.Desc != want {
 		t.Errorf("desc %q, want %q", root.Desc, want)
 	}
 	if strings.Contains(svg, "<script>") {
@@ -68,7 +68,7 @@ func TestEmptyAndOddValues(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	tab := string(sample().Table("Đơn vị", "Tỷ lệ"))
-	for _, want := range []string{"<caption>Tỷ lệ hài lòng theo đơn vị</caption>", `<th scope="row">Phường Phương Lâm</th><td>96,45%</td>`, "Xã Tân Phú &lt;script&gt;"} {
+	for _, want := range []string{"<caption>Tỷ lệ hài lòng theo đơn vị</caption>", `<th scope="row">Phường Hòa Bình</th><td>96,45%</td>`, "Xã Tân Phú &lt;script&gt;"} {
 		if !strings.Contains(tab, want) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
@@ -58,10 +57,19 @@ func (s *Server) sessionFrom(r *http.Request) *principal {
 	return &principal{Account: acct, Session: sess, UnitID: acct.UnitID, OfficerID: acct.OfficerID, Role: acct.Role}
 }
 
+// sessionOf is the session the csrf middleware found for this request, or else the one of
+// its cookie (nil when there is none).
+func (s *Server) sessionOf(r *http.Request) *principal {
+	if p := who(r); p != nil && p.Session != nil {
+		return p
+	}
+	return s.sessionFrom(r)
+}
+
 // sessionRequired sends visitors without a valid session to the login page.
 func (s *Server) sessionRequired(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := s.sessionFrom(r)
+		p := s.sessionOf(r)
 		if p == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -77,36 +85,11 @@ func (s *Server) sessionRequired(next http.Handler) http.Handler {
 // withSession runs h with the session's principal (nil when there is none).
 func (s *Server) withSession(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p := s.sessionFrom(r); p != nil {
+		if p := s.sessionOf(r); p != nil {
 			r = r.WithContext(context.WithValue(r.Context(), keyAuth, p))
 		}
 		h(w, r)
 	}
-}
-
-// csrf checks the form's csrf field against the session's token on every state-changing
-// request (the cookie is SameSite=Lax too).
-func (s *Server) csrf(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			p := who(r)
-			got := r.Header.Get("X-CSRF-Token")
-			if got == "" && isMultipart(r) {
-				// Uploads are streamed: the handler reads the csrf field from the stream and
-				// checks it before acting (certify does; no other multipart route exists).
-				next.ServeHTTP(w, r)
-				return
-			}
-			if got == "" {
-				got = r.FormValue("csrf")
-			}
-			if p == nil || p.Session == nil || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRFToken)) != 1 {
-				s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang. (Invalid CSRF token; reload the page.)"))
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // bearerRequired authenticates API requests by an API token.
@@ -147,12 +130,8 @@ var throttle = credentials.DefaultThrottle
 // throttle.MaxFailures the account is locked for throttle.Lockout. Unknown usernames cost the
 // same hashing time.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// The csrf middleware has checked the login cookie's token.
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	c, err := r.Cookie(loginCSRFCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.FormValue("csrf"))) != 1 {
-		s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang đăng nhập. (Reload the login page.)"))
-		return
-	}
 	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
 	password := r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
@@ -235,10 +214,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if p := who(r); p != nil && p.Session != nil {
-		if subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(p.Session.CSRFToken)) != 1 {
-			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
-			return
-		}
 		// The session must end on the server, not only in this browser: if it cannot be
 		// deleted, say so (and keep the cookie, so that logging out can be tried again).
 		if err := s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash); err != nil {

@@ -195,12 +195,18 @@ func (e *env) get(path string, hdr ...string) (*http.Response, string) {
 	return e.do(req)
 }
 
-// multipartBody builds a form with files (name → bytes, in order) and fields.
+// multipartBody builds a form with files (name → bytes, in order) and fields, the csrf
+// field first (as the templates have it).
 func multipartBody(files [][2]string, fields map[string]string) (*bytes.Buffer, string) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
+	if v, ok := fields["csrf"]; ok {
+		mw.WriteField("csrf", v)
+	}
 	for k, v := range fields {
-		mw.WriteField(k, v)
+		if k != "csrf" {
+			mw.WriteField(k, v)
+		}
 	}
 	for _, f := range files {
 		w, _ := mw.CreateFormFile("file", f[0])

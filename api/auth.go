@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -225,10 +226,29 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps redirects after login on this site.
+// safeNext keeps redirects after login on this site: next must parse (net/url) as a path
+// relative to this host — no scheme, host or user, starting with one "/" and no second "/"
+// or backslash after it, and no control characters or spaces anywhere (browsers strip a tab or a
+// newline and would follow "/\t/host" to another site). Anything else is "/app/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/app/"
+	const home = "/app/"
+	if next == "" || len(next) > 2048 {
+		return home
 	}
-	return next
+	for _, c := range next {
+		if c < 0x21 || c == 0x7f || c == '\\' || (c >= 0x80 && c <= 0x9f) || c == '\u00a0' || c == '\u2028' || c == '\u2029' || c == '\ufeff' {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	if strings.ContainsFunc(u.Path, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' }) {
+		return home
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	return u.RequestURI()
 }

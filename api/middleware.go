@@ -91,12 +91,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		route := chi.RouteContext(r.Context()).RoutePattern()
-		if route == "" {
-			route = "other"
-		}
 		d := time.Since(start)
 		s.metrics.observe(r.Method, route, sw.status, d)
-		s.log.Info("request", "request_id", requestID(r), "method", r.Method, "route", route, "status", sw.status,
+		method := r.Method
+		if len(method) > 32 {
+			method = method[:32] + "…"
+		}
+		s.log.Info("request", "request_id", requestID(r), "method", method, "route", route, "status", sw.status,
 			"bytes", sw.bytes, "duration_ms", d.Milliseconds())
 	})
 }

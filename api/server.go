@@ -53,6 +53,9 @@ type Deps struct {
 	// RateLimit is the number of public requests per minute per client address for the
 	// verification and download endpoints (default 60); logins get a fifth of it.
 	RateLimit int
+	// ServeMetrics, when set, is handed the /metrics handler to serve elsewhere (cmd: on
+	// CHUNGTHUC_METRICS_ADDR), and the service's own listener does not serve /metrics.
+	ServeMetrics func(http.Handler)
 	// Log, when set, is the register's public transparency log: /log/checkpoint, /log/key,
 	// /api/v1/log/… and the "in the public log" line of verification answers (translog.go).
 	Log *translog.Log
@@ -110,7 +113,11 @@ func (s *Server) routes() http.Handler {
 	// Operations.
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Get("/metrics", s.metrics.handler)
+	if s.ServeMetrics != nil {
+		s.ServeMetrics(http.HandlerFunc(s.metrics.handler))
+	} else {
+		r.Get("/metrics", s.metrics.handler)
+	}
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,11 @@ type Config struct {
 
 	RateLimit int // CHUNGTHUC_RATE_LIMIT: public requests per minute per client address (default 60)
 
+	// MetricsAddr (CHUNGTHUC_METRICS_ADDR), when set, is a second listen address that serves
+	// /metrics alone; the service's own listener then does not serve it. Empty: /metrics on
+	// CHUNGTHUC_ADDR.
+	MetricsAddr string
+
 	// The object store's time limits (storage/guard).
 	StoreTimeout      time.Duration // CHUNGTHUC_STORE_TIMEOUT, default 30s: a copy's write or read
 	StoreProbeTimeout time.Duration // CHUNGTHUC_STORE_PROBE_TIMEOUT, default 1s: probes and stats
@@ -102,6 +107,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		TSAPassword:        get("CHUNGTHUC_TSA_PASSWORD", ""),
 		PAdESLevel:         chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
 		TrustAnchors:       get("CHUNGTHUC_TRUST_ANCHORS", ""),
+		MetricsAddr:        get("CHUNGTHUC_METRICS_ADDR", ""),
 		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
 		getenv:             getenv,
 	}

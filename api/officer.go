@@ -189,6 +189,13 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if trim(up.fields["title"]) == "" {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the document title is required (field \"title\")")
 	}
+	// The scans are read into memory and decoded from here on: one slot of the process-wide
+	// budget (the upload itself was spooled to disk without one).
+	release, err := s.certifying.enter(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	scans, err := up.scans()
 	if err != nil {
 		return nil, err

@@ -53,6 +53,12 @@ type Deps struct {
 	// RateLimit is the number of public requests per minute per client address for the
 	// verification and download endpoints (default 60); logins get a fifth of it.
 	RateLimit int
+	// MaxConcurrentVerify and MaxConcurrentCertify bound the verifications and the
+	// certifications running at once, process-wide (default: the number of CPUs, at least
+	// 2); a request beyond them waits up to QueueWait (default 5 s), then gets 503 with
+	// Retry-After.
+	MaxConcurrentVerify, MaxConcurrentCertify int
+	QueueWait                                 time.Duration
 	// ServeMetrics, when set, is handed the /metrics handler to serve elsewhere (cmd: on
 	// CHUNGTHUC_METRICS_ADDR), and the service's own listener does not serve /metrics.
 	ServeMetrics func(http.Handler)
@@ -71,6 +77,8 @@ type Server struct {
 	logins  *limiter
 	secure  bool
 	mux     *chi.Mux // the router, for the csrf middleware's lookups
+	// verifying and certifying bound the heavy requests running at once (budget.go).
+	verifying, certifying *gate
 }
 
 // New returns the service's HTTP handler.
@@ -90,8 +98,19 @@ func New(d Deps) (http.Handler, error) {
 	if d.RateLimit <= 0 {
 		d.RateLimit = 60
 	}
+	if d.MaxConcurrentVerify <= 0 {
+		d.MaxConcurrentVerify = defaultConcurrency()
+	}
+	if d.MaxConcurrentCertify <= 0 {
+		d.MaxConcurrentCertify = defaultConcurrency()
+	}
+	if d.QueueWait <= 0 {
+		d.QueueWait = defaultQueueWait
+	}
 	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://")}
 	s.metrics.extra = s.integrityMetrics
+	s.verifying = newGate("verify", d.MaxConcurrentVerify, d.QueueWait)
+	s.certifying = newGate("certify", d.MaxConcurrentCertify, d.QueueWait)
 	s.public = newLimiter(d.RateLimit, time.Minute)
 	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
 	var err error

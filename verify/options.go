@@ -12,8 +12,8 @@ import (
 const (
 	DefaultMaxSize       = 64 << 20
 	DefaultMaxObjects    = 500_000
-	DefaultMaxStreamSize = 16 << 20
-	DefaultMaxDecoded    = 48 << 20
+	DefaultMaxStreamSize = 8 << 20
+	DefaultMaxDecoded    = 32 << 20
 )
 
 // Options configure one verification. The zero value verifies offline against no trust
@@ -33,10 +33,10 @@ type Options struct {
 	// MaxObjects bounds the objects of a revision and the entries of an xref section.
 	MaxObjects int
 	// MaxStreamSize bounds the decoded size of one stream (decompression bombs; default
-	// DefaultMaxStreamSize, 16 MiB).
+	// DefaultMaxStreamSize, 8 MiB).
 	MaxStreamSize int64
 	// MaxDecoded bounds the decoded bytes of all streams of one verification together —
-	// object streams, xref streams, content streams (default DefaultMaxDecoded, 48 MiB,
+	// object streams, xref streams, content streams (default DefaultMaxDecoded, 32 MiB,
 	// and at least MaxStreamSize): with the file itself, what one request may hold.
 	MaxDecoded int64
 

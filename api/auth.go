@@ -124,20 +124,37 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": safeNext(r.URL.Query().Get("next"))})
 }
 
-// throttle is the login throttling policy.
+// throttle is the login throttling policy (a variable for tests).
 var throttle = credentials.DefaultThrottle
 
-// login checks a username and password. Failures count per account; after
-// throttle.MaxFailures the account is locked for throttle.Lockout. Unknown usernames cost the
-// same hashing time.
+// loginKeys are the throttling keys of a login attempt: the username at the client's
+// network (IPv4 address, IPv6 /64), and the network. The username enters only hashed, and
+// known and unknown usernames are treated alike.
+func loginKeys(username, network string) []string {
+	return []string{"login:" + credentials.TokenHash(username)[:32] + "@" + network, "addr:" + network}
+}
+
+// login checks a username and password. Failures are counted per username and client
+// network and per client network, atomically in the register; an attempt made before the
+// delay its counts call for (credentials.Throttle) fails without the password being
+// looked at, and counts too. Every failure — unknown user, wrong password, disabled
+// account, too early — gets the same answer; unknown usernames cost the same hashing time.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// The csrf middleware has checked the login cookie's token.
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
 	password := r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
+	now := s.Now()
+	network := clientNet(r)
+	keys := loginKeys(username, network)
 	var known *chungthuc.Account
-	fail := func(msg string) {
+	fail := func(why string) {
+		counts, err := s.Accounts.LoginFailed(r.Context(), keys, now, throttle.Window)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
 		// A known account is named by id; an unknown name only by a short hash of it (people
 		// sometimes type their password into the username field: it must not reach the log).
 		subject := "username-sha256:" + credentials.TokenHash(username)[:12]
@@ -146,11 +163,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}
 		// A failure to record a failed login is logged (s.audit); the refusal stands either way.
 		_ = s.audit(r, &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
-			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+			Detail: fmt.Sprintf(`{"ip":%q,"why":%q,"failures":%d,"address_failures":%d}`, clientAddr(r), why, counts[0].Count, counts[1].Count)})
 		tok := credentials.NewToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "Username": username})
+		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": s.t(r, "login.bad"), "Username": username})
+	}
+	counts, err := s.Accounts.LoginFailures(r.Context(), keys)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if throttle.Wait(counts, now) > 0 {
+		fail("throttled")
+		return
 	}
 	acct, err := s.Accounts.AccountByUsername(r.Context(), username)
 	if err != nil {
@@ -159,36 +185,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.bad"))
+		fail("unknown")
 		return
 	}
 	known = acct
-	now := s.Now()
 	if acct.Disabled {
 		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.bad"))
-		return
-	}
-	if throttle.Locked(acct, now) {
-		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.locked"))
+		fail("disabled")
 		return
 	}
 	if !credentials.CheckPassword(acct.PasswordHash, password) {
-		failed, until := throttle.Failed(acct, now)
-		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, failed, until); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		if !until.IsZero() {
-			fail(s.t(r, "login.locked"))
-			return
-		}
-		fail(s.t(r, "login.bad"))
+		fail("password")
 		return
 	}
-	if throttle.Succeeded(acct) {
-		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{}); err != nil {
+	if counts[0].Count > 0 {
+		if err := s.Accounts.ForgetLoginFailures(r.Context(), keys[:1]); err != nil {
 			s.Error(w, r, err)
 			return
 		}

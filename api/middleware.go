@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -149,6 +150,20 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// clientNet is the network a client address stands for in limits: an IPv4 address itself,
+// the /64 of an IPv6 address (one subscriber usually has a whole /64).
+func clientNet(r *http.Request) string {
+	a, err := netip.ParseAddr(clientAddr(r))
+	if err != nil {
+		return clientAddr(r)
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
+
 func (s *Server) rateLimit(l *limiter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +171,7 @@ func (s *Server) rateLimit(l *limiter) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if !l.allow(clientAddr(r), s.Now()) {
+			if !l.allow(clientNet(r), s.Now()) {
 				s.metrics.count("chungthuc_rate_limited_total", "")
 				s.Error(w, r, chungthuc.Errorf(chungthuc.ERATELIMIT, "Quá nhiều yêu cầu, vui lòng thử lại sau một phút. (Too many requests; try again in a minute.)"))
 				return

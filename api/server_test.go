@@ -340,13 +340,6 @@ func TestLoginThrottlingAndCSRF(t *testing.T) {
 	if res.StatusCode != 303 {
 		t.Fatalf("revoke with CSRF: %d", res.StatusCode)
 	}
-	// Five failures lock the account: even the right password is refused for a while.
-	for i := 0; i < throttle.MaxFailures; i++ {
-		e.login("canbo.tm", "wrong")
-	}
-	if _, _, code := e.login("canbo.tm", e.password); code != 401 {
-		t.Fatalf("login while locked out: %d", code)
-	}
 	// Without a session the workspace redirects to the login page.
 	res, _ = (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(e.srv.URL + "/app/register")
 	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/login") {

@@ -38,6 +38,7 @@ var servingWrites = map[string]string{
 	"sessions":               "INSERT, UPDATE, DELETE",
 	"api_tokens":             "INSERT, UPDATE",
 	"object_findings":        "INSERT, UPDATE",
+	"login_failures":         "INSERT, UPDATE, DELETE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

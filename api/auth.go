@@ -113,6 +113,18 @@ func (s *Server) bearerRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
 			return
 		}
+		// The token acts as its officer: an officer no longer active (or moved) ends it, on
+		// every route behind this middleware.
+		o, err := s.Register.OfficerByID(r.Context(), t.OfficerID)
+		if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		if err != nil || !o.Active || o.UnitID != t.UnitID {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc", error="invalid_token"`)
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
+			return
+		}
 		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
 	})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/credentials"
 )
 
@@ -123,5 +125,56 @@ func TestClientNet(t *testing.T) {
 		if got := clientNet(r); got != want {
 			t.Errorf("clientNet(%s) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTokenOfInactiveOfficer: a token whose officer is no longer active is refused on every
+// bearer route, like a revoked token.
+func TestTokenOfInactiveOfficer(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	gone := &chungthuc.Officer{UnitID: e.pl.ID, Name: "Nguyễn Văn Cũ", Title: "PHÓ CHỦ TỊCH", Role: chungthuc.RoleOfficer, Active: false}
+	if err := e.reg.CreateOfficer(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	tok := credentials.NewToken()
+	if err := e.reg.CreateAPIToken(ctx, &chungthuc.APIToken{UnitID: e.pl.ID, OfficerID: gone.ID, Name: "cũ", TokenHash: credentials.TokenHash(tok)}); err != nil {
+		t.Fatal(err)
+	}
+	revoked := credentials.NewToken()
+	rt := &chungthuc.APIToken{UnitID: e.pl.ID, OfficerID: e.plOff.ID, Name: "thu hồi", TokenHash: credentials.TokenHash(revoked)}
+	if err := e.reg.CreateAPIToken(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.reg.RevokeAPIToken(ctx, rt.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	id := e.certifyPL().Certification.ID
+	for _, bearer := range []string{tok, revoked} {
+		for _, rq := range []struct{ method, path, ct, body string }{
+			{"GET", fmt.Sprintf("/api/v1/certifications/%d", id), "", ""},
+			{"GET", fmt.Sprintf("/api/v1/certifications/%d/pdf", id), "", ""},
+			{"POST", fmt.Sprintf("/api/v1/certifications/%d/revoke", id), "application/json", `{"reason":"Cấp nhầm"}`},
+			{"POST", "/api/v1/certifications", "multipart/form-data; boundary=x", "--x--\r\n"},
+		} {
+			req, _ := http.NewRequest(rq.method, e.srv.URL+rq.path, strings.NewReader(rq.body))
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			if rq.ct != "" {
+				req.Header.Set("Content-Type", rq.ct)
+			}
+			if res, body := e.do(req); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with a dead token: %d %s", rq.method, rq.path, res.StatusCode, body)
+			}
+		}
+	}
+	c, err := e.reg.CertificationByID(ctx, id)
+	if err != nil || c.Status != chungthuc.StatusIssued {
+		t.Fatalf("after the refused requests: %v %v", c.Status, err)
+	}
+	// The live officer's token still works.
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/certifications/%d", e.srv.URL, id), nil)
+	req.Header.Set("Authorization", "Bearer "+e.plToken)
+	if res, body := e.do(req); res.StatusCode != 200 {
+		t.Fatalf("live token: %d %s", res.StatusCode, body)
 	}
 }

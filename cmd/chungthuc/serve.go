@@ -195,6 +195,10 @@ func (a *app) checkLoop(ctx context.Context, logger *slog.Logger) {
 		case <-t.C:
 		}
 		a.checkPass(ctx, logger, pass%10 == 0)
+		// Expired sessions are deleted, not only refused.
+		if err := a.reg.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+			logger.Warn("cannot delete expired sessions", "err", err)
+		}
 	}
 }
 

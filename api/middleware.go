@@ -116,6 +116,18 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// hsts sets Strict-Transport-Security when the service's base URL is https (then every
+// page of it is meant to be reached over TLS, the proxy in front included).
+func (s *Server) hsts(next http.Handler) http.Handler {
+	if !s.secure {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // limiter is a fixed-window rate limiter per client address.
 type limiter struct {
 	mu     sync.Mutex

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -415,7 +416,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
 		for _, x := range append(rows, period{Unit: "Tổng cộng", Copies: sum.Copies, Revoked: sum.Revoked, Pages: sum.Pages, Fees: sum.Fees}) {
-			_ = cw.Write([]string{x.Unit, from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
+			_ = cw.Write([]string{csvCell(x.Unit), from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -433,4 +434,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, "stats.html", data)
+}
+
+// csvCell neutralises a text cell against formula injection: spreadsheet software runs a
+// cell that starts with =, +, -, @, a tab or a carriage return as a formula, so such a cell
+// gets a leading apostrophe (OWASP "CSV injection").
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

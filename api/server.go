@@ -124,7 +124,7 @@ func New(d Deps) (http.Handler, error) {
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders, s.csrf)
+	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "Không tìm thấy trang. (Page not found.)"))
 	})
@@ -138,7 +138,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/metrics", s.metrics.handler)
 	}
 	static, _ := fs.Sub(staticFS, "static")
-	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(noListing(http.FileServer(http.FS(static))))))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -226,6 +226,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ready\n")
+}
+
+// noListing answers 404 for a directory (a path ending in "/", or empty): the static files
+// are served, their folders are not listed.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func cacheStatic(h http.Handler) http.Handler {

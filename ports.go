@@ -350,6 +350,13 @@ type Account struct {
 	CreatedAt    time.Time
 }
 
+// LoginFailures is the count of failed logins under one throttling key and the time of the
+// last one.
+type LoginFailures struct {
+	Count int
+	Last  time.Time
+}
+
 // Session is a browser login session; only the hash of its cookie value is stored.
 type Session struct {
 	TokenHash string
@@ -380,6 +387,14 @@ type Accounts interface {
 	AccountByID(ctx context.Context, id int64) (*Account, error)
 	// SetLoginState records the outcome of a login attempt: failed count and lock-out.
 	SetLoginState(ctx context.Context, id int64, failed int, lockedUntil time.Time) error
+	// LoginFailed counts one failed login under each key in one atomic statement per key
+	// (parallel failures all count): a count whose last failure is older than window
+	// starts again at 1. It returns the new counts, in the order of keys.
+	LoginFailed(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]LoginFailures, error)
+	// LoginFailures returns the counts of keys (zero for a key without failures), in order.
+	LoginFailures(ctx context.Context, keys []string) ([]LoginFailures, error)
+	// ForgetLoginFailures deletes the counts of keys (after a successful login).
+	ForgetLoginFailures(ctx context.Context, keys []string) error
 	SetPassword(ctx context.Context, id int64, hash string) error
 
 	CreateSession(ctx context.Context, s *Session) error

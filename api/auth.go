@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -58,10 +58,19 @@ func (s *Server) sessionFrom(r *http.Request) *principal {
 	return &principal{Account: acct, Session: sess, UnitID: acct.UnitID, OfficerID: acct.OfficerID, Role: acct.Role}
 }
 
+// sessionOf is the session the csrf middleware found for this request, or else the one of
+// its cookie (nil when there is none).
+func (s *Server) sessionOf(r *http.Request) *principal {
+	if p := who(r); p != nil && p.Session != nil {
+		return p
+	}
+	return s.sessionFrom(r)
+}
+
 // sessionRequired sends visitors without a valid session to the login page.
 func (s *Server) sessionRequired(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := s.sessionFrom(r)
+		p := s.sessionOf(r)
 		if p == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -77,36 +86,11 @@ func (s *Server) sessionRequired(next http.Handler) http.Handler {
 // withSession runs h with the session's principal (nil when there is none).
 func (s *Server) withSession(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p := s.sessionFrom(r); p != nil {
+		if p := s.sessionOf(r); p != nil {
 			r = r.WithContext(context.WithValue(r.Context(), keyAuth, p))
 		}
 		h(w, r)
 	}
-}
-
-// csrf checks the form's csrf field against the session's token on every state-changing
-// request (the cookie is SameSite=Lax too).
-func (s *Server) csrf(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			p := who(r)
-			got := r.Header.Get("X-CSRF-Token")
-			if got == "" && isMultipart(r) {
-				// Uploads are streamed: the handler reads the csrf field from the stream and
-				// checks it before acting (certify does; no other multipart route exists).
-				next.ServeHTTP(w, r)
-				return
-			}
-			if got == "" {
-				got = r.FormValue("csrf")
-			}
-			if p == nil || p.Session == nil || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRFToken)) != 1 {
-				s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang. (Invalid CSRF token; reload the page.)"))
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // bearerRequired authenticates API requests by an API token.
@@ -129,6 +113,18 @@ func (s *Server) bearerRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
 			return
 		}
+		// The token acts as its officer: an officer no longer active (or moved) ends it, on
+		// every route behind this middleware.
+		o, err := s.Register.OfficerByID(r.Context(), t.OfficerID)
+		if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		if err != nil || !o.Active || o.UnitID != t.UnitID {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chungthuc", error="invalid_token"`)
+			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
+			return
+		}
 		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
 	})
@@ -140,24 +136,37 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": safeNext(r.URL.Query().Get("next"))})
 }
 
-// throttle is the login throttling policy.
+// throttle is the login throttling policy (a variable for tests).
 var throttle = credentials.DefaultThrottle
 
-// login checks a username and password. Failures count per account; after
-// throttle.MaxFailures the account is locked for throttle.Lockout. Unknown usernames cost the
-// same hashing time.
+// loginKeys are the throttling keys of a login attempt: the username at the client's
+// network (IPv4 address, IPv6 /64), and the network. The username enters only hashed, and
+// known and unknown usernames are treated alike.
+func loginKeys(username, network string) []string {
+	return []string{"login:" + credentials.TokenHash(username)[:32] + "@" + network, "addr:" + network}
+}
+
+// login checks a username and password. Failures are counted per username and client
+// network and per client network, atomically in the register; an attempt made before the
+// delay its counts call for (credentials.Throttle) fails without the password being
+// looked at, and counts too. Every failure — unknown user, wrong password, disabled
+// account, too early — gets the same answer; unknown usernames cost the same hashing time.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// The csrf middleware has checked the login cookie's token.
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	c, err := r.Cookie(loginCSRFCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.FormValue("csrf"))) != 1 {
-		s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). Vui lòng tải lại trang đăng nhập. (Reload the login page.)"))
-		return
-	}
 	username := strings.ToLower(strings.TrimSpace(r.FormValue("username")))
 	password := r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
+	now := s.Now()
+	network := clientNet(r)
+	keys := loginKeys(username, network)
 	var known *chungthuc.Account
-	fail := func(msg string) {
+	fail := func(why string) {
+		counts, err := s.Accounts.LoginFailed(r.Context(), keys, now, throttle.Window)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
 		// A known account is named by id; an unknown name only by a short hash of it (people
 		// sometimes type their password into the username field: it must not reach the log).
 		subject := "username-sha256:" + credentials.TokenHash(username)[:12]
@@ -166,11 +175,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}
 		// A failure to record a failed login is logged (s.audit); the refusal stands either way.
 		_ = s.audit(r, &chungthuc.AuditEntry{Action: "login.failed", Actor: "anonymous", Subject: subject,
-			Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))})
+			Detail: fmt.Sprintf(`{"ip":%q,"why":%q,"failures":%d,"address_failures":%d}`, clientAddr(r), why, counts[0].Count, counts[1].Count)})
 		tok := credentials.NewToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "Username": username})
+		s.render(w, r, "login.html", map[string]any{"CSRF": tok, "Next": next, "Error": s.t(r, "login.bad"), "Username": username})
+	}
+	counts, err := s.Accounts.LoginFailures(r.Context(), keys)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if throttle.Wait(counts, now) > 0 {
+		fail("throttled")
+		return
 	}
 	acct, err := s.Accounts.AccountByUsername(r.Context(), username)
 	if err != nil {
@@ -179,36 +197,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.bad"))
+		fail("unknown")
 		return
 	}
 	known = acct
-	now := s.Now()
 	if acct.Disabled {
 		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.bad"))
-		return
-	}
-	if throttle.Locked(acct, now) {
-		credentials.CheckUnknown(password)
-		fail(s.t(r, "login.locked"))
+		fail("disabled")
 		return
 	}
 	if !credentials.CheckPassword(acct.PasswordHash, password) {
-		failed, until := throttle.Failed(acct, now)
-		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, failed, until); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		if !until.IsZero() {
-			fail(s.t(r, "login.locked"))
-			return
-		}
-		fail(s.t(r, "login.bad"))
+		fail("password")
 		return
 	}
-	if throttle.Succeeded(acct) {
-		if err := s.Accounts.SetLoginState(r.Context(), acct.ID, 0, time.Time{}); err != nil {
+	if counts[0].Count > 0 {
+		if err := s.Accounts.ForgetLoginFailures(r.Context(), keys[:1]); err != nil {
 			s.Error(w, r, err)
 			return
 		}
@@ -235,10 +238,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if p := who(r); p != nil && p.Session != nil {
-		if subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(p.Session.CSRFToken)) != 1 {
-			s.Error(w, r, chungthuc.Errorf(chungthuc.EFORBIDDEN, "Yêu cầu không hợp lệ (mã CSRF). (Invalid CSRF token.)"))
-			return
-		}
 		// The session must end on the server, not only in this browser: if it cannot be
 		// deleted, say so (and keep the cookie, so that logging out can be tried again).
 		if err := s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash); err != nil {
@@ -250,10 +249,29 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps redirects after login on this site.
+// safeNext keeps redirects after login on this site: next must parse (net/url) as a path
+// relative to this host — no scheme, host or user, starting with one "/" and no second "/"
+// or backslash after it, and no control characters or spaces anywhere (browsers strip a tab or a
+// newline and would follow "/\t/host" to another site). Anything else is "/app/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/app/"
+	const home = "/app/"
+	if next == "" || len(next) > 2048 {
+		return home
 	}
-	return next
+	for _, c := range next {
+		if c < 0x21 || c == 0x7f || c == '\\' || (c >= 0x80 && c <= 0x9f) || c == '\u00a0' || c == '\u2028' || c == '\u2029' || c == '\ufeff' {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	if strings.ContainsFunc(u.Path, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' }) {
+		return home
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	return u.RequestURI()
 }

@@ -34,6 +34,9 @@ const unavailableMessage = "Hệ thống tạm thời không phục vụ đượ
 // Error writes err to the client: JSON for the API, a friendly page otherwise. Internal and
 // unavailable errors are logged with the request ID and shown as a generic message.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	if s.busy(w, r, err) {
+		return
+	}
 	code := chungthuc.ErrorCode(err)
 	status := statusOf[code]
 	if status == 0 {

@@ -6,7 +6,7 @@ var messages = map[string]map[string]string{
 	"vi": {
 		"AppName": "Chứng thực bản sao điện tử", "Tagline": "Bản sao điện tử được chứng thực từ bản chính",
 		"Login": "Đăng nhập", "Logout": "Đăng xuất", "Username": "Tên đăng nhập", "Password": "Mật khẩu",
-		"login.bad": "Tên đăng nhập hoặc mật khẩu không đúng.", "login.locked": "Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau 15 phút.",
+		"login.bad": "Tên đăng nhập hoặc mật khẩu không đúng, hoặc đã thử sai nhiều lần liên tiếp. Vui lòng đợi một lát rồi thử lại.",
 		"Dashboard": "Tổng quan", "Certify": "Chứng thực", "Register": "Sổ chứng thực", "Refuse": "Từ chối", "Stats": "Thống kê",
 		"Verify": "Kiểm tra bản sao", "VerifyIntro": "Tải lên tệp PDF để kiểm tra chữ ký số và đối chiếu với sổ chứng thực. Bạn cũng có thể chỉ gửi mã băm SHA-256, tệp không rời khỏi máy của bạn.",
 		"ChooseFile": "Chọn tệp PDF", "Check": "Kiểm tra", "HashOnly": "Chỉ gửi mã băm (không tải tệp lên)",
@@ -69,7 +69,7 @@ var messages = map[string]map[string]string{
 	"en": {
 		"AppName": "Electronic certified copies", "Tagline": "Electronic copies certified from the original",
 		"Login": "Log in", "Logout": "Log out", "Username": "Username", "Password": "Password",
-		"login.bad": "Wrong username or password.", "login.locked": "The account is locked after too many failed logins. Try again in 15 minutes.",
+		"login.bad": "Wrong username or password, or too many failed attempts in a row. Wait a moment and try again.",
 		"Dashboard": "Overview", "Certify": "Certify", "Register": "Register", "Refuse": "Refuse", "Stats": "Statistics",
 		"Verify": "Check a copy", "VerifyIntro": "Upload a PDF to check its digital signatures against the certification register. You can also send only its SHA-256 hash: the file never leaves your device.",
 		"ChooseFile": "Choose a PDF", "Check": "Check", "HashOnly": "Send only the hash (no upload)",

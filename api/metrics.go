@@ -14,6 +14,11 @@ import (
 
 // metrics is a small Prometheus registry: counters with one label set each, and a request
 // latency histogram by method, route and status class. Exposed in the text format.
+//
+// Its label sets are fixed: a method outside knownMethods is "other", a request that no
+// route matched is "unmatched", a status class outside 1xx–5xx is "other" — whatever a
+// client sends, the series stay a few hundred. The mutex guards only updates and a copy
+// taken for a scrape; formatting happens without it.
 type metrics struct {
 	mu       sync.Mutex
 	counters map[string]float64 // "name{labels}" → value
@@ -41,8 +46,31 @@ func (m *metrics) count(name, labels string) {
 	m.mu.Unlock()
 }
 
+// knownMethods are the methods that keep their name in labels.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// methodLabel is method when it is one of knownMethods, else "other".
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+// observe records one request: method (any string: labelled by methodLabel), route (the
+// router's pattern; "" for none: "unmatched"), status and duration.
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	labels := fmt.Sprintf(`method=%q,route=%q,status="%dxx"`, method, route, status/100)
+	if route == "" {
+		route = "unmatched"
+	}
+	class := "other"
+	if status >= 100 && status < 600 {
+		class = strconv.Itoa(status/100) + "xx"
+	}
+	labels := fmt.Sprintf(`method=%q,route=%q,status=%q`, methodLabel(method), route, class)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.hist[labels]
@@ -60,18 +88,34 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	h.n++
 }
 
-func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
+// snapshot copies the series under the lock.
+func (m *metrics) snapshot() (map[string]histogram, map[string]float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	hist := make(map[string]histogram, len(m.hist))
+	for k, h := range m.hist {
+		hist[k] = histogram{counts: slices.Clone(h.counts), sum: h.sum, n: h.n}
+	}
+	counters := make(map[string]float64, len(m.counters))
+	for k, v := range m.counters {
+		counters[k] = v
+	}
+	return hist, counters
+}
+
+// handler renders a copy of the series: requests being counted meanwhile wait only for the
+// copy, never for the rendering or for a slow scraper.
+func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
+	hist, counters := m.snapshot()
 	var b strings.Builder
 	b.WriteString("# HELP chungthuc_http_request_duration_seconds HTTP request latency.\n# TYPE chungthuc_http_request_duration_seconds histogram\n")
-	keys := make([]string, 0, len(m.hist))
-	for k := range m.hist {
+	keys := make([]string, 0, len(hist))
+	for k := range hist {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		h := m.hist[k]
+		h := hist[k]
 		for i, le := range latencyBuckets {
 			fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_bucket{%s,le=\"%s\"} %d\n", k, strconv.FormatFloat(le, 'g', -1, 64), h.counts[i])
 		}
@@ -80,7 +124,7 @@ func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "chungthuc_http_request_duration_seconds_count{%s} %d\n", k, h.n)
 	}
 	keys = keys[:0]
-	for k := range m.counters {
+	for k := range counters {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -95,7 +139,7 @@ func (m *metrics) handler(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(k, "{}") {
 			series = name
 		}
-		fmt.Fprintf(&b, "%s %g\n", series, m.counters[k])
+		fmt.Fprintf(&b, "%s %g\n", series, counters[k])
 	}
 	if m.extra != nil {
 		m.extra(&b)

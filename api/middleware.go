@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -91,12 +92,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		route := chi.RouteContext(r.Context()).RoutePattern()
-		if route == "" {
-			route = "other"
-		}
 		d := time.Since(start)
 		s.metrics.observe(r.Method, route, sw.status, d)
-		s.log.Info("request", "request_id", requestID(r), "method", r.Method, "route", route, "status", sw.status,
+		method := r.Method
+		if len(method) > 32 {
+			method = method[:32] + "…"
+		}
+		s.log.Info("request", "request_id", requestID(r), "method", method, "route", route, "status", sw.status,
 			"bytes", sw.bytes, "duration_ms", d.Milliseconds())
 	})
 }
@@ -110,6 +112,18 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hsts sets Strict-Transport-Security when the service's base URL is https (then every
+// page of it is meant to be reached over TLS, the proxy in front included).
+func (s *Server) hsts(next http.Handler) http.Handler {
+	if !s.secure {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -148,6 +162,20 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// clientNet is the network a client address stands for in limits: an IPv4 address itself,
+// the /64 of an IPv6 address (one subscriber usually has a whole /64).
+func clientNet(r *http.Request) string {
+	a, err := netip.ParseAddr(clientAddr(r))
+	if err != nil {
+		return clientAddr(r)
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
+
 func (s *Server) rateLimit(l *limiter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +183,7 @@ func (s *Server) rateLimit(l *limiter) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if !l.allow(clientAddr(r), s.Now()) {
+			if !l.allow(clientNet(r), s.Now()) {
 				s.metrics.count("chungthuc_rate_limited_total", "")
 				s.Error(w, r, chungthuc.Errorf(chungthuc.ERATELIMIT, "Quá nhiều yêu cầu, vui lòng thử lại sau một phút. (Too many requests; try again in a minute.)"))
 				return

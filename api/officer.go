@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -194,9 +193,6 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if len(up.files) == 0 {
 		return nil, bi(chungthuc.EINVALID, "Chưa có ảnh chụp bản chính: hãy chọn ít nhất một tệp JPEG, PNG hoặc PDF.", "No scan of the original was attached: choose at least one JPEG, PNG or PDF file.")
 	}
-	if p.Session != nil && subtle.ConstantTimeCompare([]byte(up.fields["csrf"]), []byte(p.Session.CSRFToken)) != 1 {
-		return nil, bi(chungthuc.EFORBIDDEN, "Biểu mẫu đã cũ hoặc không hợp lệ: hãy tải lại trang rồi gửi lại.", "The form is stale or invalid: reload the page and send again.")
-	}
 	// "document" names the original; "title" is its deprecated alias (one release).
 	doc := up.fields["document"]
 	if trim(doc) == "" {
@@ -223,6 +219,13 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if err := certify.CheckInput(&in); err != nil {
 		return nil, err
 	}
+	// The scans are read into memory and decoded from here on: one slot of the process-wide
+	// budget (the upload itself was spooled to disk without one).
+	release, err := s.certifying.enter(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	scans, err := up.scans()
 	if err != nil {
 		return nil, err
@@ -669,7 +672,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
 		for _, x := range append(rows, period{Unit: "Tổng cộng", Copies: sum.Copies, Revoked: sum.Revoked, Pages: sum.Pages, Fees: sum.Fees}) {
-			_ = cw.Write([]string{x.Unit, from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
+			_ = cw.Write([]string{csvCell(x.Unit), from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -741,4 +744,14 @@ func (s *Server) reissueForm(w http.ResponseWriter, r *http.Request) {
 		s.codes.put(p.Session.TokenHash, c.ID, code, nil, s.Now())
 	}
 	http.Redirect(w, r, fmt.Sprintf("/app/c/%d?reissued=1", c.ID), http.StatusSeeOther)
+}
+
+// csvCell neutralises a text cell against formula injection: spreadsheet software runs a
+// cell that starts with =, +, -, @, a tab or a carriage return as a formula, so such a cell
+// gets a leading apostrophe (OWASP "CSV injection").
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

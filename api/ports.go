@@ -39,7 +39,9 @@ type OfficeRegister interface {
 type AccountStore interface {
 	AccountByUsername(ctx context.Context, username string) (*chungthuc.Account, error)
 	AccountByID(ctx context.Context, id int64) (*chungthuc.Account, error)
-	SetLoginState(ctx context.Context, id int64, failed int, lockedUntil time.Time) error
+	LoginFailed(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]chungthuc.LoginFailures, error)
+	LoginFailures(ctx context.Context, keys []string) ([]chungthuc.LoginFailures, error)
+	ForgetLoginFailures(ctx context.Context, keys []string) error
 	CreateSession(ctx context.Context, s *chungthuc.Session) error
 	SessionByHash(ctx context.Context, hash string) (*chungthuc.Session, error)
 	DeleteSession(ctx context.Context, hash string) error

@@ -278,6 +278,11 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request) (*verify.
 	if err != nil {
 		return nil, err
 	}
+	release, err := s.verifying.enter(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rep, err := s.Verify(r.Context(), f, st.Size())
 	if err != nil {
 		s.metrics.count("chungthuc_verifications_total", `kind="upload",outcome="error"`)

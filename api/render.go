@@ -158,5 +158,8 @@ func langURL(r *http.Request, lang string) string {
 	}
 	q := r.URL.Query()
 	q.Set("lang", other)
+	if q.Has("next") { // the login page's: only a path on this site is carried over
+		q.Set("next", safeNext(q.Get("next")))
+	}
 	return "?" + q.Encode() // relative: the same page
 }

@@ -53,6 +53,15 @@ type Deps struct {
 	// RateLimit is the number of public requests per minute per client address for the
 	// verification and download endpoints (default 60); logins get a fifth of it.
 	RateLimit int
+	// MaxConcurrentVerify and MaxConcurrentCertify bound the verifications and the
+	// certifications running at once, process-wide (default: the number of CPUs, at least
+	// 2); a request beyond them waits up to QueueWait (default 5 s), then gets 503 with
+	// Retry-After.
+	MaxConcurrentVerify, MaxConcurrentCertify int
+	QueueWait                                 time.Duration
+	// ServeMetrics, when set, is handed the /metrics handler to serve elsewhere (cmd: on
+	// CHUNGTHUC_METRICS_ADDR), and the service's own listener does not serve /metrics.
+	ServeMetrics func(http.Handler)
 	// Log, when set, is the register's public transparency log: /log/checkpoint, /log/key,
 	// /api/v1/log/… and the "in the public log" line of verification answers (translog.go).
 	Log *translog.Log
@@ -71,6 +80,9 @@ type Server struct {
 	logins  *limiter
 	secure  bool
 	codes   *codeHolder // new access codes until handed over; one-time form keys (submit.go)
+	mux     *chi.Mux    // the router, for the csrf middleware's lookups
+	// verifying and certifying bound the heavy requests running at once (budget.go).
+	verifying, certifying *gate
 }
 
 // New returns the service's HTTP handler.
@@ -90,8 +102,19 @@ func New(d Deps) (http.Handler, error) {
 	if d.RateLimit <= 0 {
 		d.RateLimit = 60
 	}
+	if d.MaxConcurrentVerify <= 0 {
+		d.MaxConcurrentVerify = defaultConcurrency()
+	}
+	if d.MaxConcurrentCertify <= 0 {
+		d.MaxConcurrentCertify = defaultConcurrency()
+	}
+	if d.QueueWait <= 0 {
+		d.QueueWait = defaultQueueWait
+	}
 	s := &Server{Deps: d, log: d.Logger, metrics: newMetrics(), secure: strings.HasPrefix(d.BaseURL, "https://"), codes: newCodeHolder()}
 	s.metrics.extra = s.integrityMetrics
+	s.verifying = newGate("verify", d.MaxConcurrentVerify, d.QueueWait)
+	s.certifying = newGate("certify", d.MaxConcurrentCertify, d.QueueWait)
 	s.public = newLimiter(d.RateLimit, time.Minute)
 	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
 	var err error
@@ -104,7 +127,8 @@ func New(d Deps) (http.Handler, error) {
 // routes declares every route of the service.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders)
+	s.mux = r
+	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "Không tìm thấy trang. (Page not found.)"))
 	})
@@ -112,9 +136,13 @@ func (s *Server) routes() http.Handler {
 	// Operations.
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Get("/metrics", s.metrics.handler)
+	if s.ServeMetrics != nil {
+		s.ServeMetrics(http.HandlerFunc(s.metrics.handler))
+	} else {
+		r.Get("/metrics", s.metrics.handler)
+	}
 	static, _ := fs.Sub(staticFS, "static")
-	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(noListing(http.FileServer(http.FS(static))))))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -146,9 +174,9 @@ func (s *Server) routes() http.Handler {
 	r.Post("/logout", s.withSession(s.logout))
 	r.Get("/logout", s.withSession(s.logoutPage)) // a followed link gets a page, not a 405
 
-	// The officer workspace: a session, CSRF on every POST, unit-scoped.
+	// The officer workspace: a session, unit-scoped (CSRF: the csrf middleware, csrf.go).
 	r.Route("/app", func(r chi.Router) {
-		r.Use(s.sessionRequired, s.csrf)
+		r.Use(s.sessionRequired)
 		r.Get("/", s.dashboard)
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
@@ -213,6 +241,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ready\n")
+}
+
+// noListing answers 404 for a directory (a path ending in "/", or empty): the static files
+// are served, their folders are not listed.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func cacheStatic(h http.Handler) http.Handler {

@@ -72,27 +72,20 @@ func TestNewPassword(t *testing.T) {
 
 func TestThrottle(t *testing.T) {
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, chungthuc.Vietnam)
-	th := Throttle{MaxFailures: 3, Lockout: time.Minute}
-	a := &chungthuc.Account{}
-	for i := 1; i < 3; i++ {
-		failed, until := th.Failed(a, now)
-		if failed != i || !until.IsZero() {
-			t.Fatalf("failure %d: %d %v", i, failed, until)
-		}
-		a.FailedLogins = failed
-		if !th.Succeeded(a) {
-			t.Fatal("failures recorded, yet nothing to reset")
+	th := Throttle{Free: 3, Base: time.Second, Max: time.Minute, Window: time.Hour}
+	for n, want := range map[int]time.Duration{0: 0, 1: 0, 3: 0, 4: time.Second, 5: 2 * time.Second, 9: 32 * time.Second, 10: time.Minute, 1000: time.Minute} {
+		if got := th.Delay(n); got != want {
+			t.Errorf("Delay(%d) = %v, want %v", n, got, want)
 		}
 	}
-	failed, until := th.Failed(a, now)
-	if failed != 0 || !until.Equal(now.Add(time.Minute)) {
-		t.Fatalf("third failure: %d %v", failed, until)
+	counts := []chungthuc.LoginFailures{{Count: 2, Last: now}, {Count: 5, Last: now.Add(-time.Second)}}
+	if got := th.Wait(counts, now); got != time.Second {
+		t.Fatalf("Wait = %v, want 1s (the address's 2 s delay, 1 s gone)", got)
 	}
-	a.FailedLogins, a.LockedUntil = failed, until
-	if !th.Locked(a, now.Add(59*time.Second)) || th.Locked(a, now.Add(time.Minute)) {
-		t.Fatal("lock period wrong")
+	if got := th.Wait(counts, now.Add(time.Second)); got != 0 {
+		t.Fatalf("Wait after the delay = %v", got)
 	}
-	if !th.Succeeded(a) || th.Succeeded(&chungthuc.Account{}) {
-		t.Fatal("Succeeded")
+	if got := th.Wait([]chungthuc.LoginFailures{{Count: 100, Last: now.Add(-2 * time.Hour)}}, now); got != 0 {
+		t.Fatalf("Wait after the window = %v", got)
 	}
 }

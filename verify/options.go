@@ -12,7 +12,8 @@ import (
 const (
 	DefaultMaxSize       = 64 << 20
 	DefaultMaxObjects    = 500_000
-	DefaultMaxStreamSize = 64 << 20
+	DefaultMaxStreamSize = 8 << 20
+	DefaultMaxDecoded    = 32 << 20
 )
 
 // Options configure one verification. The zero value verifies offline against no trust
@@ -31,9 +32,13 @@ type Options struct {
 	MaxSize int64
 	// MaxObjects bounds the objects of a revision and the entries of an xref section.
 	MaxObjects int
-	// MaxStreamSize bounds the decoded size of one stream (decompression bombs); the whole
-	// request may decode at most four times this.
+	// MaxStreamSize bounds the decoded size of one stream (decompression bombs; default
+	// DefaultMaxStreamSize, 8 MiB).
 	MaxStreamSize int64
+	// MaxDecoded bounds the decoded bytes of all streams of one verification together —
+	// object streams, xref streams, content streams (default DefaultMaxDecoded, 32 MiB,
+	// and at least MaxStreamSize): with the file itself, what one request may hold.
+	MaxDecoded int64
 
 	// Lookup, when set, finds the register entry of a file by its hex SHA-256. It returns
 	// a *chungthuc.Error with code ENOTFOUND when the hash is not registered.
@@ -85,6 +90,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxStreamSize <= 0 {
 		o.MaxStreamSize = DefaultMaxStreamSize
+	}
+	if o.MaxDecoded <= 0 {
+		o.MaxDecoded = max(DefaultMaxDecoded, o.MaxStreamSize)
 	}
 }
 

@@ -88,7 +88,7 @@ func (e *engine) run() *Report {
 	e.rep = &Report{Version: ReportVersion, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(e.data)),
 		CheckedAt: e.opt.Now().UTC(), Signatures: []SignatureReport{}}
 	e.f = pdf.Open(e.data, pdf.Limits{MaxObjects: e.opt.MaxObjects, MaxStream: e.opt.MaxStreamSize,
-		MaxDecoded: 4 * e.opt.MaxStreamSize, MaxSections: 4096})
+		MaxDecoded: e.opt.MaxDecoded, MaxSections: 4096})
 
 	ends := pdf.RevisionEnds(e.data)
 	e.ends = ends

@@ -42,7 +42,7 @@ type devOCSP struct {
 // responder certificate is needed); if it is not, every request gets internalError.
 // status reports, for a serial number, whether it is revoked, since when and why (a CRL
 // reason code, RFC 5280 section 5.3.1). now defaults to time.Now. Each answer is valid
-// from now() for one hour; nonces in requests are not echoed (RFC 5019 style).
+// for one hour from now() truncated to the minute (not after its producedAt); nonces in requests are not echoed (RFC 5019 style).
 //
 // Requests: POST with Content-Type application/ocsp-request, or GET with the URL-escaped
 // base64 of the DER request as the path (RFC 6960 appendix A.1) — mount the handler at the
@@ -112,7 +112,10 @@ func (o *devOCSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	thisUpdate := o.now().UTC().Truncate(time.Second)
+	// x/crypto/ocsp stamps producedAt with the current time truncated to the minute;
+	// thisUpdate must not be later than producedAt, or NSS (pdfsig, Firefox) rejects the
+	// answer as "not yet valid" ("Unknown issue with Certificate" in pdfsig).
+	thisUpdate := o.now().UTC().Truncate(time.Minute)
 	tmpl := ocsp.Response{
 		Status:       ocsp.Good,
 		SerialNumber: req.SerialNumber,

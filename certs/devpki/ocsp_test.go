@@ -84,6 +84,11 @@ func TestDevOCSPGo(t *testing.T) {
 				if r.Status != c.status || r.SerialNumber.Cmp(c.cert.SerialNumber) != 0 || !r.NextUpdate.After(r.ThisUpdate) {
 					t.Fatalf("%s %v: status %d serial %v", method, h, r.Status, r.SerialNumber)
 				}
+				// NSS refuses an answer whose thisUpdate is after its producedAt (which
+				// x/crypto truncates to the minute) as "not yet valid".
+				if r.ThisUpdate.After(r.ProducedAt) {
+					t.Fatalf("%s %v: thisUpdate %v after producedAt %v", method, h, r.ThisUpdate, r.ProducedAt)
+				}
 				if c.status == ocsp.Revoked && (!r.RevokedAt.Equal(f.revokedAt) || r.RevocationReason != ocsp.KeyCompromise) {
 					t.Fatalf("revoked at %v reason %d", r.RevokedAt, r.RevocationReason)
 				}

@@ -14,8 +14,11 @@ import (
 // cmdAccount creates a login: `account add --username U --role R [--unit CODE] [--officer ID]`.
 // The generated password is printed once (only its argon2id hash is stored).
 func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "passwd" {
+		return cmdAccountPasswd(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("account: expected 'account add'")
+		return usagef("account: expected 'account add' or 'account passwd'")
 	}
 	fs := newFlags("account add")
 	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
@@ -46,6 +49,38 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		return err
 	}
 	if err := a.reg.CreateAccount(ctx, acct); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return err
+}
+
+// cmdAccountPasswd gives an account a new generated password (`account passwd --username
+// X`), printed once; the old one stops working at once.
+func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("account passwd")
+	username := fs.String("username", "", "login name")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("account passwd: --username is required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := a.reg.AccountByUsername(ctx, strings.ToLower(strings.TrimSpace(*username)))
+	if err != nil {
+		return err
+	}
+	password := credentials.NewPassword()
+	hash, err := credentials.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := a.reg.SetPassword(ctx, acct.ID, hash); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)

@@ -40,6 +40,16 @@ type Config struct {
 	WebhookLease         time.Duration // CHUNGTHUC_WEBHOOK_LEASE, default 2m: a claimed delivery's lease
 	WebhookAllowLoopback bool          // CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK: receivers on loopback allowed (tests, same host)
 
+	// MetricsAddr (CHUNGTHUC_METRICS_ADDR), when set, is a second listen address that serves
+	// /metrics alone; the service's own listener then does not serve it. Empty: /metrics on
+	// CHUNGTHUC_ADDR.
+	MetricsAddr string
+
+	// MaxConcurrentVerify and MaxConcurrentCertify (CHUNGTHUC_MAX_CONCURRENT_VERIFY,
+	// _CERTIFY) bound the verifications and certifications running at once; 0 = the
+	// number of CPUs, at least 2 (api.Deps).
+	MaxConcurrentVerify, MaxConcurrentCertify int
+
 	// The object store's time limits (storage/guard).
 	StoreTimeout      time.Duration // CHUNGTHUC_STORE_TIMEOUT, default 30s: a copy's write or read
 	StoreProbeTimeout time.Duration // CHUNGTHUC_STORE_PROBE_TIMEOUT, default 1s: probes and stats
@@ -110,6 +120,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		PAdESLevel:         chungthuc.PAdESLevel(strings.ToUpper(get("CHUNGTHUC_PADES_LEVEL", ""))),
 		TrustAnchors:       get("CHUNGTHUC_TRUST_ANCHORS", ""),
 		ScanQualityGate:    true,
+		MetricsAddr:        get("CHUNGTHUC_METRICS_ADDR", ""),
 		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
 		getenv:             getenv,
 	}
@@ -130,6 +141,12 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.RateLimit, err = strconv.Atoi(get("CHUNGTHUC_RATE_LIMIT", "60")); err != nil || c.RateLimit < 1 {
 		errs = append(errs, "CHUNGTHUC_RATE_LIMIT must be a whole number ≥ 1")
+	}
+	if c.MaxConcurrentVerify, err = strconv.Atoi(get("CHUNGTHUC_MAX_CONCURRENT_VERIFY", "0")); err != nil || c.MaxConcurrentVerify < 0 {
+		errs = append(errs, "CHUNGTHUC_MAX_CONCURRENT_VERIFY must be a whole number ≥ 0")
+	}
+	if c.MaxConcurrentCertify, err = strconv.Atoi(get("CHUNGTHUC_MAX_CONCURRENT_CERTIFY", "0")); err != nil || c.MaxConcurrentCertify < 0 {
+		errs = append(errs, "CHUNGTHUC_MAX_CONCURRENT_CERTIFY must be a whole number ≥ 0")
 	}
 	duration := func(name, def string, min time.Duration) time.Duration {
 		d, err := time.ParseDuration(get(name, def))

@@ -115,10 +115,13 @@ Commands:
                           record why a stored object has no register entry
   account add --username U --role R [--unit CODE] [--officer ID]
                           create a login; prints the username and a generated password once
+  account passwd --username U
+                          give a login a new generated password (printed once)
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once)
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N
                           receivers of certification.issued/.revoked/.refused (signed)
+  token revoke --id N     revoke an API token: every request with it is refused
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,

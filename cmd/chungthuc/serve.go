@@ -46,13 +46,26 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := a.tlog.Blocked(); err != nil {
 		_, _ = fmt.Fprintf(stdout, "chungthuc: CERTIFICATION IS STOPPED (verification works): %s\n", chungthuc.ErrorMessage(err))
 	}
-	h, err := api.New(api.Deps{
+	var metrics http.Handler
+	deps := api.Deps{
 		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
-	})
+		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
+	}
+	if cfg.MetricsAddr != "" {
+		deps.ServeMetrics = func(h http.Handler) { metrics = h }
+	}
+	h, err := api.New(deps)
 	if err != nil {
 		return err
+	}
+	if metrics != nil {
+		stop, err := serveMetrics(ctx, cfg.MetricsAddr, metrics, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -92,6 +105,23 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	_, err = fmt.Fprintln(stdout, "chungthuc: stopped")
 	return err
+}
+
+// serveMetrics serves /metrics alone on addr (CHUNGTHUC_METRICS_ADDR) until stop is called.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot listen on %s (CHUNGTHUC_METRICS_ADDR): %v", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	go func() { _ = srv.Serve(ln) }() // ends with Close below
+	if _, err := fmt.Fprintf(stdout, "chungthuc: metrics on http://%s/metrics\n", ln.Addr()); err != nil {
+		return nil, errors.Join(err, srv.Close())
+	}
+	return func() { _ = srv.Close() }, nil // nothing to keep of a scrape cut off at shutdown
 }
 
 // verifier is the verification engine with the register, the trust pool and the
@@ -166,6 +196,10 @@ func (a *app) checkLoop(ctx context.Context, logger *slog.Logger) {
 		case <-t.C:
 		}
 		a.checkPass(ctx, logger, pass%10 == 0)
+		// Expired sessions are deleted, not only refused.
+		if err := a.reg.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+			logger.Warn("cannot delete expired sessions", "err", err)
+		}
 	}
 }
 

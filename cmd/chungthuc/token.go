@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/credentials"
@@ -14,8 +15,11 @@ import (
 // cmdToken creates an API token for the one-stop-shop software, acting as an officer of a
 // unit. The token is printed once; only its hash is stored.
 func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "revoke" {
+		return cmdTokenRevoke(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("token: expected 'token create'")
+		return usagef("token: expected 'token create' or 'token revoke'")
 	}
 	fs := newFlags("token create")
 	unit := fs.String("unit", "", "unit code")
@@ -49,5 +53,28 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}
+
+// cmdTokenRevoke revokes an API token by its id (`token revoke --id N`): every request
+// carrying it is refused from then on.
+func cmdTokenRevoke(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("token revoke")
+	id := fs.Int64("id", 0, "id of the token")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		return usagef("token revoke: --id is required")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.reg.RevokeAPIToken(ctx, *id, time.Now()); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "token %d revoked\n", *id)
 	return err
 }

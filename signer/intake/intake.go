@@ -40,6 +40,7 @@ const (
 	DefaultMaxTotalBytes = 50 << 20   // 50 MiB for all files of one request together
 	DefaultMaxPages      = 100        // pages of the resulting PDF
 	DefaultMaxPixels     = 50_000_000 // pixels of any one image (JPEG, PNG, or an image in a PDF)
+	DefaultMaxDecode     = 128 << 20  // memory decoding any one image may take
 )
 
 // Limits bound what one call of Pages accepts. A zero field takes its default.
@@ -47,11 +48,17 @@ type Limits struct {
 	MaxTotalBytes int64 // sum of the sizes of all files (default 50 MiB)
 	MaxPages      int   // pages of the result (default 100)
 	MaxPixels     int64 // width × height of any one image (default 50 MP)
+	// MaxDecode bounds the memory decoding one image takes — pixels × the bytes per pixel
+	// of the decoded form (16-bit samples and alpha included) plus the converted samples —
+	// checked from the header before anything is allocated (default 128 MiB). Images are
+	// decoded one at a time.
+	MaxDecode int64
 }
 
-// DefaultLimits returns the default limits: 50 MiB in total, 100 pages, 50 MP per image.
+// DefaultLimits returns the default limits: 50 MiB in total, 100 pages, 50 MP and 128 MiB
+// of decoding per image.
 func DefaultLimits() Limits {
-	return Limits{MaxTotalBytes: DefaultMaxTotalBytes, MaxPages: DefaultMaxPages, MaxPixels: DefaultMaxPixels}
+	return Limits{MaxTotalBytes: DefaultMaxTotalBytes, MaxPages: DefaultMaxPages, MaxPixels: DefaultMaxPixels, MaxDecode: DefaultMaxDecode}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -64,6 +71,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = d.MaxPixels
+	}
+	if l.MaxDecode <= 0 {
+		l.MaxDecode = d.MaxDecode
 	}
 	return l
 }

@@ -15,7 +15,7 @@ import (
 
 func TestDefaultLimits(t *testing.T) {
 	l := DefaultLimits()
-	if l.MaxTotalBytes != 50<<20 || l.MaxPages != 100 || l.MaxPixels != 50_000_000 {
+	if l.MaxTotalBytes != 50<<20 || l.MaxPages != 100 || l.MaxPixels != 50_000_000 || l.MaxDecode != 128<<20 {
 		t.Fatalf("%+v", l)
 	}
 	if (Limits{}).withDefaults() != l {
@@ -59,6 +59,32 @@ func TestLimits(t *testing.T) {
 	sof := []byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0xFD, 0xE8, 0xFD, 0xE8, 1, 1, 0x11, 0, 0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 0x3F, 0, 0xFF, 0xD9}
 	_, _, err = Pages([]File{{"anh2.jpg", sof}}, Limits{})
 	wantError(t, err, chungthuc.ETOOLARGE, `"anh2.jpg"`, "65000×65000", "4225 MP", "50 MP")
+
+	// A 7000×7000 16-bit RGBA PNG (49 MP, under the pixel limit) would take 49 M × (8 + 3
+	// + 1) bytes to decode: refused from its header, before anything is allocated (its
+	// image data is not even zlib). Its 8-bit RGB twin is passed through undecoded, and a
+	// 16-bit RGBA scan of a normal size is decoded.
+	png16 := func(w, h uint32, depth, ct byte) []byte {
+		ihdr := binary.BigEndian.AppendUint32(nil, w)
+		ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+		ihdr = append(ihdr, depth, ct, 0, 0, 0)
+		b := []byte("\x89PNG\r\n\x1A\n")
+		b = append(b, pngChunk("IHDR", ihdr)...)
+		b = append(b, pngChunk("IDAT", []byte("not zlib"))...)
+		return append(b, pngChunk("IEND", nil)...)
+	}
+	_, _, err = Pages([]File{{"anh3.png", png16(7000, 7000, 16, 6)}}, Limits{})
+	wantError(t, err, chungthuc.ETOOLARGE, `"anh3.png"`, "7000×7000", "16-bit", "RGBA", "560.8 MB", "limit of 128 MB per image")
+	_, _, err = Pages([]File{{"anh4.png", png16(7000, 7000, 8, 4)}}, Limits{})
+	wantError(t, err, chungthuc.ETOOLARGE, `"anh4.png"`, "grey with alpha", "limit of 128 MB per image")
+	if _, err := readPNG(File{"anh5.png", png16(7000, 7000, 8, 2)}, DefaultLimits()); err != nil {
+		t.Fatalf("an 8-bit RGB PNG (passed through, never decoded): %v", err)
+	}
+	if _, err := readPNG(File{"anh6.png", png16(2480, 3508, 16, 6)}, DefaultLimits()); err != nil {
+		t.Fatalf("a 16-bit RGBA A4 scan at 300 dpi: %v", err)
+	}
+	_, _, err = Pages([]File{{"anh7.png", png16(2480, 3508, 16, 6)}}, Limits{MaxDecode: 64 << 20})
+	wantError(t, err, chungthuc.ETOOLARGE, `"anh7.png"`, "limit of 64 MB per image")
 
 	// A smaller configured limit.
 	_, _, err = Pages([]File{{"c.jpg", j}}, Limits{MaxPixels: 1000})

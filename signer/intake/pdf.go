@@ -18,7 +18,10 @@ import (
 // Bounds for PDF scans, beyond Limits. They guard against files built to exhaust memory
 // or time: streams that inflate enormously, object graphs nested without end.
 const (
-	pdfMaxStreamDecode = 32 << 20 // decoded size of any one stream pdfcpu inflates
+	pdfMaxStreamDecode = 32 << 20 // decoded size of any one image stream pdfcpu inflates
+	// pdfMaxStructDecode bounds any other stream pdfcpu inflates while reading (object
+	// streams, xref streams): a few hundred KB in real files; object-stream bombs stop here.
+	pdfMaxStructDecode = 16 << 20
 
 	pdfMaxDepth    = 48               // nesting of objects followed through references
 	pdfMaxObjects  = 200_000          // objects copied from one PDF
@@ -27,7 +30,7 @@ const (
 
 // pdfMaxContentDecode bounds the decoded page content of one PDF, all pages together
 // (a variable for tests).
-var pdfMaxContentDecode int64 = 128 << 20
+var pdfMaxContentDecode int64 = 16 << 20
 
 // pdfPage is a leaf of the page tree with its inherited attributes.
 type pdfPage struct {
@@ -52,7 +55,7 @@ func (s *pdfSource) pageCount() int { return len(s.leaves) }
 func newPDFConfig(lim Limits) *model.Configuration {
 	l := model.DefaultResourceLimits()
 	l.MaxStreamBytes = lim.MaxTotalBytes
-	l.MaxDecodeBytes = pdfMaxStreamDecode
+	l.MaxDecodeBytes = pdfMaxStructDecode
 	l.MaxImagePixels = lim.MaxPixels
 	l.MaxImageBytes = pdfMaxStreamDecode
 	l.MaxObjectCount = 1_000_000

@@ -48,7 +48,57 @@ func readPNG(f File, lim Limits) (*pngSource, error) {
 	if err := tooManyPixels(f.Name, int64(info.width), int64(info.height), lim); err != nil {
 		return nil, err
 	}
-	return &pngSource{f: f, info: info}, nil
+	s := &pngSource{f: f, info: info}
+	if cost := info.decodeCost(); !info.passThrough() && cost > lim.MaxDecode {
+		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%q: decoding %d×%d pixels (%d-bit, %s) takes %s, more than the limit of %s per image",
+			f.Name, info.width, info.height, info.depth, pngColorName(info.colorType), mb(cost), mb(lim.MaxDecode))
+	}
+	return s, nil
+}
+
+// decodeCost is the memory decodedStreams takes for the image, from its header alone: the
+// image image/png allocates (bytes per pixel by colour type and depth: 16-bit samples
+// take two bytes, alpha and tRNS a fourth channel; interlaced images a second copy while
+// the passes are put together) plus the 8-bit samples and the alpha mask made from it.
+func (in *pngInfo) decodeCost() int64 {
+	px := int64(in.width) * int64(in.height)
+	var mem int64
+	switch in.colorType {
+	case 0: // gray: Gray, Gray16; with tRNS NRGBA(64)
+		mem = 1
+		if in.trns {
+			mem = 4
+		}
+	case 3: // paletted
+		mem = 1
+	default: // RGB(A), gray+alpha: RGBA, NRGBA
+		mem = 4
+	}
+	if in.depth == 16 {
+		mem *= 2
+	}
+	if in.interlaced {
+		mem *= 2
+	}
+	nc := int64(3)
+	if in.colorType == 0 || in.colorType == 4 || in.colorType == 3 {
+		nc = 1
+	}
+	return px * (mem + nc + 1)
+}
+
+func pngColorName(ct int) string {
+	switch ct {
+	case 0:
+		return "grey"
+	case 2:
+		return "RGB"
+	case 3:
+		return "palette"
+	case 4:
+		return "grey with alpha"
+	}
+	return "RGBA"
 }
 
 func parsePNG(b []byte) (pngInfo, *formatError) {

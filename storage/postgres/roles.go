@@ -41,6 +41,7 @@ var servingWrites = map[string]string{
 	"webhook_endpoints":      "INSERT, DELETE",
 	"webhook_events":         "INSERT",
 	"webhook_deliveries":     "INSERT, UPDATE, DELETE",
+	"login_failures":         "INSERT, UPDATE, DELETE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

@@ -38,6 +38,7 @@ func RunAccounts(t *testing.T, open func(t *testing.T) chungthuc.Accounts) {
 	t.Run("AccountValidation", func(t *testing.T) { testAccountValidation(t, fresh(t)) })
 	t.Run("ConcurrentUsername", func(t *testing.T) { testConcurrentUsername(t, fresh(t)) })
 	t.Run("LoginState", func(t *testing.T) { testLoginState(t, fresh(t)) })
+	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, fresh(t)) })
 	t.Run("Password", func(t *testing.T) { testPassword(t, fresh(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
 	t.Run("ExpiredSessions", func(t *testing.T) { testExpiredSessions(t, fresh(t)) })
@@ -503,4 +504,44 @@ func BenchmarkAccounts(b *testing.B, db chungthuc.Accounts) {
 		}
 		return db.DeleteSession(ctx, s.TokenHash)
 	})
+}
+
+// testLoginFailures: ten parallel failures under the same keys count ten; a count older
+// than the window starts again at 1; forgetting one key leaves the other.
+func testLoginFailures(t *testing.T, db accountsDB) {
+	ctx := context.Background()
+	keys := []string{"login:abc@127.0.0.1", "addr:127.0.0.1"}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.LoginFailed(ctx, keys, now, time.Hour); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got, err := db.LoginFailures(ctx, append(keys, "addr:unknown"))
+	must(t, "LoginFailures", err)
+	if got[0].Count != 10 || got[1].Count != 10 || !got[0].Last.Equal(now) || got[2].Count != 0 || !got[2].Last.IsZero() {
+		t.Fatalf("after 10 parallel failures: %+v", got)
+	}
+	later, err := db.LoginFailed(ctx, keys[:1], now.Add(2*time.Hour), time.Hour)
+	must(t, "LoginFailed after the window", err)
+	if later[0].Count != 1 {
+		t.Fatalf("a failure after the window counts %d, want 1", later[0].Count)
+	}
+	must(t, "ForgetLoginFailures", db.ForgetLoginFailures(ctx, keys[:1]))
+	got, err = db.LoginFailures(ctx, keys)
+	must(t, "LoginFailures", err)
+	if got[0].Count != 0 || got[1].Count != 10 {
+		t.Fatalf("after forgetting the first key: %+v", got)
+	}
 }

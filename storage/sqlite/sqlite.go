@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,11 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = 10 * time.Second
 	}
+	// The register is private to the service: 0600 for the file, which SQLite also gives its
+	// -wal and -shm files; a file made by an older version is tightened.
+	if err := privateFile(path); err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot open the SQLite register %s: %v", path, err)
+	}
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
 		opt.BusyTimeout.Milliseconds())
 	w, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
@@ -118,6 +124,24 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// privateFile creates path (mode 0600) if it does not exist, and takes group and other
+// permissions away from it and its -wal and -shm files.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // latest is the schema version this build needs; loaded once from the embedded files.

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chungthuc/chungthuc/credentials"
+	"github.com/chungthuc/chungthuc/storage/sqlite"
+)
+
+// TestAccountPasswdAndTokenRevoke: `account passwd` replaces a password (the old one stops
+// working), `token revoke` revokes a token.
+func TestAccountPasswdAndTokenRevoke(t *testing.T) {
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
+	run := func(args ...string) string {
+		t.Helper()
+		code, out, errs := cli(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+	f := strings.Fields(run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "PL", "--officer", "1"))
+	old := f[1]
+	f = strings.Fields(run("account", "passwd", "--username", "CanBo.Moi"))
+	if len(f) != 2 || f[0] != "canbo.moi" || f[1] == old {
+		t.Fatalf("account passwd printed %q", f)
+	}
+	tok := strings.TrimSpace(run("token", "create", "--unit", "PL", "--officer", "1"))
+	if code, _, _ := cli(t, env, "token", "revoke"); code != 2 {
+		t.Fatalf("token revoke without --id: exit %d, want 2", code)
+	}
+	if code, _, _ := cli(t, env, "account", "passwd", "--username", "khong-co"); code == 0 {
+		t.Fatal("account passwd of an unknown account succeeded")
+	}
+
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := db.AccountByUsername(ctx, "canbo.moi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if credentials.CheckPassword(acct.PasswordHash, old) || !credentials.CheckPassword(acct.PasswordHash, f[1]) {
+		t.Fatal("the stored password is not the new one")
+	}
+	tk, err := db.APITokenByHash(ctx, credentials.TokenHash(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	run("token", "revoke", "--id", "1")
+	if tk.ID != 1 {
+		t.Fatalf("token id %d", tk.ID)
+	}
+	db, err = sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tk, err = db.APITokenByHash(ctx, credentials.TokenHash(tok))
+	if err != nil || tk.RevokedAt.IsZero() {
+		t.Fatalf("after token revoke: %+v %v", tk, err)
+	}
+}

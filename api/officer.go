@@ -672,7 +672,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
 		for _, x := range append(rows, period{Unit: "Tổng cộng", Copies: sum.Copies, Revoked: sum.Revoked, Pages: sum.Pages, Fees: sum.Fees}) {
-			_ = cw.Write([]string{csvCell(x.Unit), from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
+			_ = cw.Write([]string{chungthuc.CSVCell(x.Unit), from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -744,14 +744,4 @@ func (s *Server) reissueForm(w http.ResponseWriter, r *http.Request) {
 		s.codes.put(p.Session.TokenHash, c.ID, code, nil, s.Now())
 	}
 	http.Redirect(w, r, fmt.Sprintf("/app/c/%d?reissued=1", c.ID), http.StatusSeeOther)
-}
-
-// csvCell neutralises a text cell against formula injection: spreadsheet software runs a
-// cell that starts with =, +, -, @, a tab or a carriage return as a formula, so such a cell
-// gets a leading apostrophe (OWASP "CSV injection").
-func csvCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

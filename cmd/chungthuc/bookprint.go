@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -76,22 +75,14 @@ func bookCSV(rows []signer.BookRow) ([]byte, error) {
 		return nil, err
 	}
 	for _, r := range rows {
-		rec := []string{fmt.Sprint(r.Number), r.Date.In(chungthuc.Vietnam).Format("02/01/2006"), csvSafe(r.Requester), csvSafe(r.Document),
-			csvSafe(r.Signer), fmt.Sprint(r.Copies), fmt.Sprint(r.FeeVND), csvSafe(r.Notes)}
+		rec := []string{fmt.Sprint(r.Number), r.Date.In(chungthuc.Vietnam).Format("02/01/2006"), chungthuc.CSVCell(r.Requester), chungthuc.CSVCell(r.Document),
+			chungthuc.CSVCell(r.Signer), fmt.Sprint(r.Copies), fmt.Sprint(r.FeeVND), chungthuc.CSVCell(r.Notes)}
 		if err := w.Write(rec); err != nil {
 			return nil, err
 		}
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
-}
-
-// csvSafe keeps a cell from being read as a formula by a spreadsheet.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // closing computes the closing of a closed book from its rows.

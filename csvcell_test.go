@@ -5,7 +5,7 @@ import "testing"
 // TestCSVCell: cells a spreadsheet would run as a formula are neutralised.
 func TestCSVCell(t *testing.T) {
 	for in, want := range map[string]string{
-		"Phường Hòa Bình": "Phường Hòa Bình",
+		"Phường Hòa Bình":   "Phường Hòa Bình",
 		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
 		"+1+1":              "'+1+1",
 		"-2":                "'-2",

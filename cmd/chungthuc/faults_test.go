@@ -214,6 +214,9 @@ func TestFaultStoreFrozenAndDatabaseRefusing(t *testing.T) {
 	extra["CHUNGTHUC_STORE_TIMEOUT"] = "3s"
 	extra["CHUNGTHUC_RATE_LIMIT"] = "100000"
 	extra["CHUNGTHUC_REPAIR_INTERVAL"] = "1h"
+	// All n requests must be inside the workflow at once (the certification budget would
+	// otherwise queue the others and answer them 503 after a short wait).
+	extra["CHUNGTHUC_MAX_CONCURRENT_CERTIFY"] = "8"
 	s := newService(t, "custom", extra)
 	scan := testScan(t)
 	if st, _ := s.apiCertify(scan, "Giấy khai sinh"); st != 201 {

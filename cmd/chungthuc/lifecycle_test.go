@@ -22,13 +22,13 @@ func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 		}
 		return out
 	}
-	f := strings.Fields(run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "PL", "--officer", "1"))
+	f := strings.Fields(run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "HB", "--officer", "1"))
 	old := f[1]
 	f = strings.Fields(run("account", "passwd", "--username", "CanBo.Moi"))
 	if len(f) != 2 || f[0] != "canbo.moi" || f[1] == old {
 		t.Fatalf("account passwd printed %q", f)
 	}
-	tok := strings.TrimSpace(run("token", "create", "--unit", "PL", "--officer", "1"))
+	tok := strings.TrimSpace(run("token", "create", "--unit", "HB", "--officer", "1"))
 	if code, _, _ := cli(t, env, "token", "revoke"); code != 2 {
 		t.Fatalf("token revoke without --id: exit %d, want 2", code)
 	}

@@ -211,6 +211,9 @@ func (c *Config) checkLTV() []string {
 			errs = append(errs, "CHUNGTHUC_TSA_URL must be an http(s) URL")
 		} else if u.User != nil {
 			errs = append(errs, "CHUNGTHUC_TSA_URL must not carry credentials; use CHUNGTHUC_TSA_USERNAME and CHUNGTHUC_TSA_PASSWORD(_FILE)")
+		} else if u.Scheme != "https" && (c.TSAUsername != "" || c.TSAPassword != "") {
+			// Basic authentication over plain http hands the password to anyone on the path.
+			errs = append(errs, "CHUNGTHUC_TSA_USERNAME/PASSWORD are sent only over https: CHUNGTHUC_TSA_URL must be an https URL")
 		}
 	}
 	if (c.TSAUsername != "" || c.TSAPassword != "") && c.TSAURL == "" {

@@ -234,12 +234,19 @@ func TestLTVConfig(t *testing.T) {
 		"tsa creds in url": with("CHUNGTHUC_TSA_URL", "https://u:p@tsa.example"),
 		"user without url": with("CHUNGTHUC_TSA_USERNAME", "u"),
 		"password no user": with("CHUNGTHUC_TSA_URL", "https://tsa.example", "CHUNGTHUC_TSA_PASSWORD", "p"),
+		"creds over http":  with("CHUNGTHUC_TSA_URL", "http://tsa.example", "CHUNGTHUC_TSA_USERNAME", "u", "CHUNGTHUC_TSA_PASSWORD", "p"),
 	} {
 		if _, err := LoadConfig(env); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if strings.Contains(err.Error(), ":p@") {
 			t.Errorf("%s: credentials in the error", name)
 		}
+	}
+	if _, err := LoadConfig(with("CHUNGTHUC_TSA_URL", "http://tsa.example")); err != nil {
+		t.Fatalf("an http TSA without credentials: %v", err)
+	}
+	if _, err := LoadConfig(with("CHUNGTHUC_TSA_URL", "https://tsa.example", "CHUNGTHUC_TSA_USERNAME", "u", "CHUNGTHUC_TSA_PASSWORD", "p")); err != nil {
+		t.Fatalf("credentials over https: %v", err)
 	}
 	cfg, err := LoadConfig(with("CHUNGTHUC_PADES_LEVEL", "b-lt"))
 	if err != nil || cfg.PAdESLevel != chungthuc.PAdESLT {

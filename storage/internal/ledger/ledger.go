@@ -428,6 +428,9 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 	c.CertifiedAt = Micro(c.CertifiedAt)
 	c.CreatedAt = Micro(now)
 	c.Status = chungthuc.StatusPending
+	if err := CheckIntake(c.ReceivedAt, c.DueAt, c.CreatedAt); err != nil {
+		return err
+	}
 	c.SHA256, c.ObjectKey, c.VoidReason, c.RevokeReason, c.RevokedAt = "", "", "", "", nil
 	c.ObjectVersion, c.ObjectETag = "", ""
 	return nil
@@ -553,6 +556,9 @@ func PrepareRefusal(r *chungthuc.Refusal, now time.Time) error {
 	}
 	r.CreatedAt = Micro(now)
 	r.Year = YearOf(r.CreatedAt)
+	if err := CheckIntake(r.ReceivedAt, r.DueAt, r.CreatedAt); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -614,3 +620,27 @@ func CertFingerprint(certPEM []byte) (string, error) {
 		return hex.EncodeToString(sum[:]), nil
 	}
 }
+
+// intakeSkew is how far in the future (clock differences) a received time may lie.
+const intakeSkew = 5 * time.Minute
+
+// CheckIntake checks a request's received and due times (both or neither; the due time after
+// the received time; the received time not after now) and truncates them to the microsecond
+// the databases keep. EINVALID otherwise.
+func CheckIntake(received, due *time.Time, now time.Time) error {
+	switch {
+	case received == nil && due == nil:
+		return nil
+	case received == nil || due == nil:
+		return chungthuc.Errorf(chungthuc.EINVALID, "a received time needs its due time and the other way round")
+	case !due.After(*received):
+		return chungthuc.Errorf(chungthuc.EINVALID, "the due time must come after the received time")
+	case received.After(now.Add(intakeSkew)):
+		return chungthuc.Errorf(chungthuc.EINVALID, "the received time is in the future")
+	}
+	*received, *due = Micro(*received), Micro(*due)
+	return nil
+}
+
+// ActionRate is the audit action of a citizen's rating (chungthuc.ActionRate).
+const ActionRate = chungthuc.ActionRate

@@ -45,6 +45,7 @@ type Register interface {
 	chungthuc.Entries
 	chungthuc.Integrity
 	chungthuc.AccessCodes
+	chungthuc.Reports
 	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 }
@@ -374,6 +375,12 @@ func (s *Service) Refuse(ctx context.Context, r *chungthuc.Refusal) error {
 	}
 	r.ReceivedAt, r.DueAt = s.intake(received)
 	return s.Register.CreateRefusal(ctx, r)
+}
+
+// Rate records a citizen's rating of the service for an issued certification
+// (chungthuc.Reports.Rate): once per certification, audited.
+func (s *Service) Rate(ctx context.Context, r *chungthuc.Rating, actor string) error {
+	return s.Register.Rate(ctx, r, actor)
 }
 
 // intake returns a request's received time (now when zero) and its due time under the

@@ -148,6 +148,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 
 // statsChart is one chart of the page with its twin table.
 type statsChart struct {
+	Title      string
 	SVG, Table template.HTML
 }
 
@@ -185,7 +186,7 @@ func statsCharts(r *http.Request, rows []unitStats, total unitStats) []statsChar
 	}
 	out := make([]statsChart, len(charts))
 	for i, c := range charts {
-		out[i] = statsChart{SVG: c.SVG(), Table: c.Table(t["Kind"], t["StatsCount"])}
+		out[i] = statsChart{Title: c.Title, SVG: c.SVG(), Table: c.Table(t["Kind"], t["StatsCount"])}
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,30 +13,24 @@ import (
 // Rate records the one rating of an issued certification with its audit entry
 // (chungthuc.Reports).
 func (db *DB) Rate(ctx context.Context, r *chungthuc.Rating, actor string) error {
-	if err := chungthuc.CheckRating(r); err != nil {
+	if err := ledger.PrepareRating(r, actor); err != nil {
 		return err
-	}
-	if strings.TrimSpace(actor) == "" {
-		return chungthuc.Errorf(chungthuc.EINVALID, "a rating needs who gave it")
 	}
 	return db.write(ctx, func(t *txn) error {
 		c, err := certificationForUpdate(ctx, t, r.CertificationID) // one rating at a time per entry
 		if err != nil {
 			return err
 		}
-		if c.Status != chungthuc.StatusIssued {
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is %s and cannot be rated", c.ID, c.Status)
-		}
 		var n int
 		if err := t.QueryRow(ctx, `SELECT count(*) FROM satisfaction_ratings WHERE certification_id = $1`, c.ID).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d was already rated", c.ID)
-		}
 		r.UnitID, r.CreatedAt = c.UnitID, ledger.Micro(db.now())
-		t.audit(&chungthuc.AuditEntry{At: r.CreatedAt, Action: ledger.ActionRate, UnitID: c.UnitID, Actor: actor,
-			Subject: ledger.Subject("certification", c.ID), Detail: ledger.Detail(map[string]any{"number": c.Number, "year": c.Year})})
+		a, err := ledger.Ratable(c, n, actor, r.CreatedAt)
+		if err != nil {
+			return err
+		}
+		t.audit(a)
 		_, err = t.Exec(ctx, `INSERT INTO satisfaction_ratings (certification_id, unit_id, rating, comment, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			c.ID, c.UnitID, string(r.Value), r.Comment, r.CreatedAt)
 		return err

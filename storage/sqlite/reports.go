@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
@@ -13,30 +12,24 @@ import (
 // Rate records the one rating of an issued certification with its audit entry
 // (chungthuc.Reports).
 func (db *DB) Rate(ctx context.Context, r *chungthuc.Rating, actor string) error {
-	if err := chungthuc.CheckRating(r); err != nil {
+	if err := ledger.PrepareRating(r, actor); err != nil {
 		return err
-	}
-	if strings.TrimSpace(actor) == "" {
-		return chungthuc.Errorf(chungthuc.EINVALID, "a rating needs who gave it")
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		c, err := certificationByID(ctx, tx, r.CertificationID)
 		if err != nil {
 			return err
 		}
-		if c.Status != chungthuc.StatusIssued {
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is %s and cannot be rated", c.ID, c.Status)
-		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM satisfaction_ratings WHERE certification_id = ?`, c.ID).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d was already rated", c.ID)
-		}
 		r.UnitID, r.CreatedAt = c.UnitID, ledger.Micro(db.now())
-		if err := db.appendAudit(ctx, tx, &chungthuc.AuditEntry{At: r.CreatedAt, Action: ledger.ActionRate, UnitID: c.UnitID, Actor: actor,
-			Subject: ledger.Subject("certification", c.ID), Detail: ledger.Detail(map[string]any{"number": c.Number, "year": c.Year})}); err != nil {
+		a, err := ledger.Ratable(c, n, actor, r.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if err := db.appendAudit(ctx, tx, a); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO satisfaction_ratings (certification_id, unit_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?)`,

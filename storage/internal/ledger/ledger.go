@@ -644,3 +644,28 @@ func CheckIntake(received, due *time.Time, now time.Time) error {
 
 // ActionRate is the audit action of a citizen's rating (chungthuc.ActionRate).
 const ActionRate = chungthuc.ActionRate
+
+// PrepareRating checks a rating and who gives it before the transaction (chungthuc.CheckRating;
+// EINVALID for an empty actor).
+func PrepareRating(r *chungthuc.Rating, actor string) error {
+	if err := chungthuc.CheckRating(r); err != nil {
+		return err
+	}
+	if strings.TrimSpace(actor) == "" {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a rating needs who gave it")
+	}
+	return nil
+}
+
+// Ratable refuses (ECONFLICT) a rating of entry c when it is not issued or was already rated
+// (rated: the number of its ratings), and otherwise returns the rating's audit entry at at.
+func Ratable(c *chungthuc.Certification, rated int, actor string, at time.Time) (*chungthuc.AuditEntry, error) {
+	if c.Status != chungthuc.StatusIssued {
+		return nil, chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is %s and cannot be rated", c.ID, c.Status)
+	}
+	if rated > 0 {
+		return nil, chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d was already rated", c.ID)
+	}
+	return &chungthuc.AuditEntry{At: at, Action: ActionRate, UnitID: c.UnitID, Actor: actor,
+		Subject: Subject("certification", c.ID), Detail: Detail(map[string]any{"number": c.Number, "year": c.Year})}, nil
+}

@@ -390,4 +390,24 @@ func TestIntakeThroughAPI(t *testing.T) {
 	if !bytes.Contains(page, []byte("28/04/2026")) || !bytes.Contains(page, []byte(`pill due-late`)) || !bytes.Contains(page, []byte(`pill due-on_time`)) {
 		t.Fatalf("the register does not show the deadlines:\n%s", page)
 	}
+	// The dashboard counts this month's returns against their deadlines; the receipt carries
+	// the rating link (and its QR code).
+	res, err = cl.Get(e.srv.URL + "/app/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if !bytes.Contains(page, []byte(`id="month-ontime">`)) {
+		t.Fatal("the dashboard has no on-time figure")
+	}
+	res, err = cl.Get(e.srv.URL + fmt.Sprintf("/app/c/%v/receipt", m["id"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(page, []byte("/rate</span>")) || bytes.Count(page, []byte(`class="qr`)) != 2 {
+		t.Fatalf("the receipt lacks the rating link and QR: %d", res.StatusCode)
+	}
 }

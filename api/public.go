@@ -58,19 +58,31 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	return c, u, nil
 }
 
-// verifyToken is the QR target: the copy's status and public facts, never its content.
-func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
+// tokenPage finds the issued or revoked entry of a page's {token}. When there is none it
+// answers itself — the not-found page (404), counted under notFoundMetric when not empty, or
+// the error — and returns a nil entry.
+func (s *Server) tokenPage(w http.ResponseWriter, r *http.Request, notFoundMetric string) (*chungthuc.Certification, *chungthuc.Unit, string) {
 	setLang(w, r)
 	token := chi.URLParam(r, "token")
 	c, u, err := s.lookupToken(r, token)
 	if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		s.Error(w, r, err)
-		return
+		return nil, nil, token
 	}
 	if c == nil {
-		s.metrics.count("chungthuc_verifications_total", `kind="link",outcome="not_found"`)
+		if notFoundMetric != "" {
+			s.metrics.count("chungthuc_verifications_total", notFoundMetric)
+		}
 		w.WriteHeader(http.StatusNotFound)
 		s.render(w, r, "token.html", map[string]any{})
+	}
+	return c, u, token
+}
+
+// verifyToken is the QR target: the copy's status and public facts, never its content.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
+	c, u, token := s.tokenPage(w, r, `kind="link",outcome="not_found"`)
+	if c == nil {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))

@@ -22,16 +22,8 @@ const rateLimitShare = 5
 
 // ratePage shows the rating form of a copy (or the thanks after a rating, ?done=1).
 func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
-	setLang(w, r)
-	token := chi.URLParam(r, "token")
-	c, u, err := s.lookupToken(r, token)
-	if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		s.Error(w, r, err)
-		return
-	}
+	c, u, token := s.tokenPage(w, r, "")
 	if c == nil {
-		w.WriteHeader(http.StatusNotFound)
-		s.render(w, r, "token.html", map[string]any{})
 		return
 	}
 	s.render(w, r, "rate.html", s.rateData(r, c, u, token, r.URL.Query().Get("done") == "1"))

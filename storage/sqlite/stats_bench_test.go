@@ -12,7 +12,8 @@ import (
 
 // BenchmarkStatistics measures a unit's statistics for a month of 10,000 entries (with
 // refusals and ratings) against a peer on the same rows in the same run: a plain COUNT(*)
-// of the month's entries of the unit (what the register must read at the least).
+// of the month's entries of the unit (what the register must read at the least), and one
+// SUM(pages) over them (a column of each row read from the covering index).
 func BenchmarkStatistics(b *testing.B) {
 	const n = 10000
 	db := openTemp(b)
@@ -87,6 +88,16 @@ func BenchmarkStatistics(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := db.Statistics(ctx, u.ID, from, to, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// A second peer: one aggregate that reads a column of each row (SUM(pages)).
+	b.Run("SumPages", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := db.QueryInt(ctx, `SELECT COALESCE(SUM(pages), 0) FROM certifications WHERE unit_id = ? AND certified_at >= ? AND certified_at < ?`,
+				u.ID, ledger.FormatTime(from), ledger.FormatTime(to)); err != nil {
 				b.Fatal(err)
 			}
 		}

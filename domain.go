@@ -202,6 +202,12 @@ type Certification struct {
 
 	CertifiedAt time.Time // the legal date/time of certification
 	CreatedAt   time.Time
+
+	// ReceivedAt is when the request was received (the officer opened the case, or the
+	// one-stop software handed it over) and DueAt its deadline (deadline.Calendar.DueAt);
+	// both nil for entries recorded before intake was kept. Fixed once recorded.
+	ReceivedAt *time.Time
+	DueAt      *time.Time
 }
 
 // RefusalReason is a reason code for refusing to certify (Decree 23/2015 art. 22).
@@ -264,7 +270,10 @@ type Refusal struct {
 	Note      string // required for RefuseOther: the ground as printed on the slip
 	Title     string
 	Requester string
-	CreatedAt time.Time
+	CreatedAt time.Time // also when the refusal was returned to the citizen
+	// ReceivedAt and DueAt as for a Certification (nil when not recorded).
+	ReceivedAt *time.Time
+	DueAt      *time.Time
 }
 
 // FeeFor returns the fee of one certification: Fee(pages) for each of copies copies (a

@@ -41,6 +41,7 @@ type Register interface {
 	Books
 	Integrity
 	AccessCodes
+	Reports
 	Close() error
 }
 

@@ -33,6 +33,7 @@ var csrfExempt = map[string]string{
 	"/verify":                  "anonymous verification of an uploaded PDF: changes nothing, no cookies",
 	"/api/v1/verify":           "anonymous verification (JSON): changes nothing, no cookies",
 	"/v/{token}/download":      "needs the citizen's access code in the form; changes nothing",
+	"/v/{token}/rate":          "needs the citizen's access code in the form, which a cross-site page does not know; no cookies",
 }
 
 // csrfExempted reports whether a route pattern is exempt.

@@ -28,11 +28,12 @@ func (s *Server) certificationJSON(c *chungthuc.Certification) map[string]any {
 	if c.Status == chungthuc.StatusVoid {
 		m["void_reason"] = c.VoidReason
 	}
+	intakeJSON(m, c, s.Now())
 	return m
 }
 
 // apiCertify: POST /api/v1/certifications (multipart: file…, document (or its deprecated
-// alias title), requester, issuer, copies, officer_title, confirm_low_resolution) → 201 with the entry and the citizen's access code (shown only here).
+// alias title), requester, issuer, copies, officer_title, confirm_low_resolution, received_at) → 201 with the entry and the citizen's access code (shown only here).
 //
 // With an Idempotency-Key header the request is safe to retry: a retry with the same key
 // and the same request gets the first outcome — 200 with the issued (or since revoked)

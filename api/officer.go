@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,36 +87,6 @@ func (s *Server) revoke(r *http.Request, c *chungthuc.Certification, reason stri
 }
 
 // period sums a unit's entries certified in [from, to).
-type period struct {
-	Unit                   string
-	Copies, Revoked, Pages int64
-	Fees                   int64
-}
-
-func (s *Server) sumPeriod(r *http.Request, unitID int64, from, to time.Time) (period, error) {
-	var p period
-	for off := 0; ; off += 500 {
-		list, total, err := s.Register.Certifications(r.Context(), chungthuc.CertificationFilter{UnitID: unitID, From: from, To: to, Offset: off, Limit: 500})
-		if err != nil {
-			return p, err
-		}
-		for _, c := range list {
-			switch c.Status {
-			case chungthuc.StatusIssued, chungthuc.StatusRevoked:
-				p.Copies++
-				p.Pages += int64(c.Pages)
-				p.Fees += c.FeeVND
-				if c.Status == chungthuc.StatusRevoked {
-					p.Revoked++
-				}
-			}
-		}
-		if off+len(list) >= total || len(list) == 0 {
-			return p, nil
-		}
-	}
-}
-
 func dayStart(t time.Time) time.Time {
 	t = t.In(chungthuc.Vietnam)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chungthuc.Vietnam)
@@ -138,12 +107,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	today := dayStart(now)
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, chungthuc.Vietnam)
-	d, err := s.sumPeriod(r, u.ID, today, today.AddDate(0, 0, 1))
+	d, err := s.Register.Statistics(r.Context(), u.ID, today, today.AddDate(0, 0, 1), now)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	m, err := s.sumPeriod(r, u.ID, month, month.AddDate(0, 1, 0))
+	m, err := s.Register.Statistics(r.Context(), u.ID, month, month.AddDate(0, 1, 0), now)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -153,8 +122,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "dashboard.html", map[string]any{"Unit": u, "TodayCount": d.Copies, "TodayFee": d.Fees,
-		"MonthCount": m.Copies, "MonthFee": m.Fees, "Entries": list})
+	s.render(w, r, "dashboard.html", map[string]any{"Unit": u, "TodayCount": d.Certifications, "TodayFee": d.Fees,
+		"MonthCount": m.Certifications, "MonthFee": m.Fees, "Month": m, "MonthOnTime": percent(m.OnTimeRate()), "Entries": list})
 }
 
 func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +138,7 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "Titles": o.AllowedTitles(), "MaxCopies": chungthuc.MaxCopies,
-		"FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
+		"FormKey": newFormKey(), "ReceivedAt": receivedNow(s.Now()), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
 		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
@@ -210,10 +179,14 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 		}
 		copies = n
 	}
+	received, err := parseReceived(up.fields[receivedField])
+	if err != nil {
+		return nil, err
+	}
 	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
-		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]),
+		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]), ReceivedAt: received,
 	}
 	// Everything printed under the signatures is checked before the scans are read (400).
 	if err := certify.CheckInput(&in); err != nil {
@@ -498,7 +471,8 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	link := s.Certify.VerifyURL(c.Token)
-	data := map[string]any{"C": c, "Unit": u, "VerifyURL": link, "QR": qrSVG(link), "FileCode": fileCode(u, c)}
+	data := map[string]any{"C": c, "Unit": u, "VerifyURL": link, "QR": qrSVG(link), "FileCode": fileCode(u, c),
+		"RateURL": link + "/rate", "RateQR": qrSVG(link + "/rate")}
 	if p := who(r); p.Session != nil {
 		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
 			data["AccessCode"] = h.code
@@ -551,7 +525,8 @@ func (s *Server) refusePage(w http.ResponseWriter, r *http.Request) {
 		reasons = append(reasons, map[string]string{"Code": string(x.Code), "Label": label})
 	}
 	q := r.URL.Query()
-	data := map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey()}
+	data := map[string]any{"Reasons": reasons, "Done": q.Get("done") == "1", "Again": q.Get("again") == "1", "FormKey": newFormKey(),
+		"ReceivedAt": receivedNow(s.Now())}
 	// The numbered refusal slip as a PDF (phiếu từ chối, signed off by the unit) when the
 	// workspace can print it.
 	if id, err := strconv.ParseInt(q.Get("slip"), 10, 64); err == nil && s.UnitAdmin != nil {
@@ -604,8 +579,16 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app/refuse?done=1&again=1"+langParam(r), http.StatusSeeOther)
 		return
 	}
+	received, err := parseReceived(r.FormValue(receivedField))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	ref := &chungthuc.Refusal{UnitID: p.UnitID, OfficerID: p.OfficerID,
 		Reason: chungthuc.RefusalReason(r.FormValue("reason")), Note: r.FormValue("note"), Title: r.FormValue("title"), Requester: r.FormValue("requester")}
+	if !received.IsZero() {
+		ref.ReceivedAt = &received
+	}
 	if err := s.Certify.Refuse(r.Context(), ref); err != nil {
 		s.Error(w, r, err)
 		return
@@ -618,78 +601,6 @@ func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, "/app/refuse?done=1"+slip+langParam(r), http.StatusSeeOther)
-}
-
-// stats shows counts and fees per unit for a period: the unit's own for its staff, every
-// unit's for a system administrator (the figures a city reports upward); CSV on request.
-func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	p := who(r)
-	q := r.URL.Query()
-	now := dayStart(s.Now())
-	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, chungthuc.Vietnam)
-	to := now
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), chungthuc.Vietnam); err == nil {
-		from = t
-	}
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), chungthuc.Vietnam); err == nil {
-		to = t
-	}
-	var units []*chungthuc.Unit
-	if p.Role == chungthuc.RoleSystemAdmin {
-		all, err := s.Register.Units(r.Context())
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		units = all
-	} else if p.Role == chungthuc.RoleUnitAdmin || p.Role == chungthuc.RoleOfficer || p.Role == chungthuc.RoleClerk {
-		u, err := s.unitOf(r)
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		units = []*chungthuc.Unit{u}
-	}
-	var rows []period
-	var sum period
-	for _, u := range units {
-		pr, err := s.sumPeriod(r, u.ID, from, to.AddDate(0, 0, 1))
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		pr.Unit = u.Name
-		rows = append(rows, pr)
-		sum.Copies += pr.Copies
-		sum.Revoked += pr.Revoked
-		sum.Pages += pr.Pages
-		sum.Fees += pr.Fees
-	}
-	if q.Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="thong-ke-%s-%s.csv"`, from.Format("20060102"), to.Format("20060102")))
-		w.Write([]byte("\xEF\xBB\xBF")) // BOM, so spreadsheet software reads UTF-8
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"Đơn vị", "Từ ngày", "Đến ngày", "Số bản sao", "Đã thu hồi", "Số trang", "Lệ phí (VNĐ)"})
-		for _, x := range append(rows, period{Unit: "Tổng cộng", Copies: sum.Copies, Revoked: sum.Revoked, Pages: sum.Pages, Fees: sum.Fees}) {
-			_ = cw.Write([]string{chungthuc.CSVCell(x.Unit), from.Format("2006-01-02"), to.Format("2006-01-02"), fmt.Sprint(x.Copies), fmt.Sprint(x.Revoked), fmt.Sprint(x.Pages), fmt.Sprint(x.Fees)})
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			s.log.Warn("statistics CSV not sent whole", "request_id", requestID(r), "err", err)
-		}
-		return
-	}
-	data := map[string]any{"Rows": rows, "Sum": sum, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")}
-	if p.Role == chungthuc.RoleSystemAdmin {
-		// What the storage checks found, for the one who can act on it.
-		if fs, err := s.Certify.RefreshFindings(r.Context()); err != nil {
-			s.log.Error("reading findings", "request_id", requestID(r), "err", err)
-		} else if len(fs) > 0 {
-			data["Findings"] = fs[:min(len(fs), 100)]
-		}
-	}
-	s.render(w, r, "stats.html", data)
 }
 
 // fileCode is the one-stop file code printed on a receipt: unit code, date of certification

@@ -33,6 +33,8 @@ type OfficeRegister interface {
 	Certifications(ctx context.Context, f chungthuc.CertificationFilter) ([]*chungthuc.Certification, int, error)
 	// CertificationByIdempotencyKey finds the entry a form's one-time key made (submit.go).
 	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error)
+	// Statistics are a unit's figures for a period (stats.go).
+	Statistics(ctx context.Context, unitID int64, from, to, now time.Time) (*chungthuc.Statistics, error)
 }
 
 // AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.
@@ -60,6 +62,7 @@ type Certifier interface {
 	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
 	Refuse(ctx context.Context, r *chungthuc.Refusal) error
 	ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error)
+	Rate(ctx context.Context, r *chungthuc.Rating, actor string) error
 	VerifyURL(token string) string
 	ReadCopy(ctx context.Context, c *chungthuc.Certification) (*certify.Copy, error)
 	StoredCopyState(ctx context.Context, c *chungthuc.Certification) (string, error)

@@ -58,19 +58,31 @@ func (s *Server) lookupToken(r *http.Request, token string) (*chungthuc.Certific
 	return c, u, nil
 }
 
-// verifyToken is the QR target: the copy's status and public facts, never its content.
-func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
+// tokenPage finds the issued or revoked entry of a page's {token}. When there is none it
+// answers itself — the not-found page (404), counted under notFoundMetric when not empty, or
+// the error — and returns a nil entry.
+func (s *Server) tokenPage(w http.ResponseWriter, r *http.Request, notFoundMetric string) (*chungthuc.Certification, *chungthuc.Unit, string) {
 	setLang(w, r)
 	token := chi.URLParam(r, "token")
 	c, u, err := s.lookupToken(r, token)
 	if err != nil && chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		s.Error(w, r, err)
-		return
+		return nil, nil, token
 	}
 	if c == nil {
-		s.metrics.count("chungthuc_verifications_total", `kind="link",outcome="not_found"`)
+		if notFoundMetric != "" {
+			s.metrics.count("chungthuc_verifications_total", notFoundMetric)
+		}
 		w.WriteHeader(http.StatusNotFound)
 		s.render(w, r, "token.html", map[string]any{})
+	}
+	return c, u, token
+}
+
+// verifyToken is the QR target: the copy's status and public facts, never its content.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) {
+	c, u, token := s.tokenPage(w, r, `kind="link",outcome="not_found"`)
+	if c == nil {
 		return
 	}
 	s.metrics.count("chungthuc_verifications_total", fmt.Sprintf(`kind="link",outcome=%q`, publicStatus(c)))
@@ -116,26 +128,15 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	want := ""
-	if c != nil {
-		// The code in force: a reissued code voids the ones before it.
-		if want, err = s.Public.AccessCodeHash(r.Context(), c); err != nil {
-			s.Error(w, r, err)
-			return
-		}
+	ok, err := s.accessCodeMatches(r, c, token, code)
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
-	ok := c != nil && c.Status == chungthuc.StatusIssued &&
-		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(want)) == 1
 	if !ok {
-		if c == nil {
-			certify.HashAccessCode(token, code) // same work either way
-		}
 		s.metrics.count("chungthuc_downloads_total", `outcome="refused"`)
 		w.WriteHeader(http.StatusForbidden)
-		msg := "Mã truy cập không đúng: hãy nhập lại đúng mã in trên biên nhận."
-		if langOf(r) == "en" {
-			msg = "Wrong access code: type the code printed on the receipt again."
-		}
+		msg := wrongCode(r)
 		if c == nil {
 			s.render(w, r, "token.html", map[string]any{"Error": msg})
 			return
@@ -152,6 +153,30 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.streamPDF(w, r, c)
+}
+
+// accessCodeMatches reports whether code is the access code in force of c, an issued entry
+// found by token (nil: unknown — the same hashing work is done either way).
+func (s *Server) accessCodeMatches(r *http.Request, c *chungthuc.Certification, token, code string) (bool, error) {
+	if c == nil {
+		certify.HashAccessCode(token, code) // same work either way
+		return false, nil
+	}
+	// The code in force: a reissued code voids the ones before it.
+	want, err := s.Public.AccessCodeHash(r.Context(), c)
+	if err != nil {
+		return false, err
+	}
+	return c.Status == chungthuc.StatusIssued &&
+		subtle.ConstantTimeCompare([]byte(certify.HashAccessCode(c.Token, code)), []byte(want)) == 1, nil
+}
+
+// wrongCode is the answer to a wrong access code (or an unknown link).
+func wrongCode(r *http.Request) string {
+	if langOf(r) == "en" {
+		return "Wrong access code: type the code printed on the receipt again."
+	}
+	return "Mã truy cập không đúng: hãy nhập lại đúng mã in trên biên nhận."
 }
 
 // streamPDF sends a stored copy: the version recorded when it was issued, read in full and

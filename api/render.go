@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/deadline"
 )
 
 // parseTemplates parses each page with the layout.
@@ -26,6 +27,21 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"vnd":     formatVND,
 		"add":     func(a, b int) int { return a + b },
 		"explain": explainIndication,
+		// dueState is where an entry stands against its deadline at now ("" when its intake
+		// was not recorded), "today" for one not returned that falls due today.
+		"dueState": func(c *chungthuc.Certification, now time.Time) string {
+			st := deadlineState(c, now)
+			if st == deadline.Pending && deadline.DueToday(*c.DueAt, now) {
+				return "today"
+			}
+			return string(st)
+		},
+		"dueDay": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return deadline.DueDate(*t).Format("02/01/2006")
+		},
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}
@@ -69,6 +85,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	data["LangURL"] = langURL(r, lang)
 	data["T"] = messages[lang]
 	data["Path"] = r.URL.Path
+	data["Now"] = s.Now()
 	if p := who(r); p != nil {
 		data["Me"] = p
 		if p.Session != nil {

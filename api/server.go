@@ -78,6 +78,7 @@ type Server struct {
 	metrics *metrics
 	public  *limiter
 	logins  *limiter
+	ratings *limiter // the citizens' ratings (rate.go)
 	secure  bool
 	codes   *codeHolder // new access codes until handed over; one-time form keys (submit.go)
 	mux     *chi.Mux    // the router, for the csrf middleware's lookups
@@ -117,6 +118,7 @@ func New(d Deps) (http.Handler, error) {
 	s.certifying = newGate("certify", d.MaxConcurrentCertify, d.QueueWait)
 	s.public = newLimiter(d.RateLimit, time.Minute)
 	s.logins = newLimiter(max(d.RateLimit/5, 5), time.Minute)
+	s.ratings = newLimiter(max(d.RateLimit/rateLimitShare, 5), time.Minute)
 	var err error
 	if s.tmpl, err = parseTemplates(); err != nil {
 		return nil, err
@@ -156,6 +158,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/", s.home)
 		r.Get("/v/{token}", s.verifyToken)
 		r.Post("/v/{token}/download", s.download)
+		r.With(s.rateLimit(s.ratings)).Get("/v/{token}/rate", s.ratePage)
+		r.With(s.rateLimit(s.ratings)).Post("/v/{token}/rate", s.rate)
 		r.Get("/verify", s.verifyPage)
 		r.Post("/verify", s.verifyUpload)
 		r.Post("/api/v1/verify", s.apiVerify)

@@ -77,11 +77,15 @@ var maker = func() *signer.Signer {
 
 var scan = testscan.Scans(1, 60<<10, 72)[0]
 
-func newEnv(t *testing.T, mod func(*Deps)) *env {
+func newEnv(t *testing.T, mod func(*Deps)) *env { t.Helper(); return newEnvClock(t, nil, mod) }
+
+// newEnvClock is newEnv with the register's clock (nil: time.Now), for seeding entries,
+// refusals and ratings at chosen times.
+func newEnvClock(t *testing.T, regNow chungthuc.Clock, mod func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	reg, err := sqlite.Open(ctx, filepath.Join(dir, "r.db"), sqlite.Options{AutoMigrate: true})
+	reg, err := sqlite.Open(ctx, filepath.Join(dir, "r.db"), sqlite.Options{AutoMigrate: true, Now: regNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,11 +28,13 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/deadline"
 )
 
 // Register is what the workflow needs of the register: the ledger of entries, reading
@@ -43,6 +45,7 @@ type Register interface {
 	chungthuc.Entries
 	chungthuc.Integrity
 	chungthuc.AccessCodes
+	chungthuc.Reports
 	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 }
@@ -80,6 +83,9 @@ type Service struct {
 	// RetryVoid is the first wait before a failed void is retried in the background,
 	// doubling up to a minute; 0 means one second.
 	RetryVoid time.Duration
+	// Calendar is the working-day calendar of the deadline rule (Decree 23/2015 art. 21);
+	// nil means the embedded table (deadline.Default).
+	Calendar *deadline.Calendar
 
 	bg     background
 	health health
@@ -102,7 +108,11 @@ type Input struct {
 	// ConfirmLowResolution is the officer's confirmation of a scan-quality warning.
 	ConfirmLowResolution bool
 	Scans                []chungthuc.Scan
-	KeepScans            bool // store the original scans too (default true via the CLI and API)
+	// ReceivedAt is when the request was received: the officer opened the case (the
+	// certify form was shown) or the one-stop software handed it over; zero means now. Its
+	// due time follows from the deadline rule (Service.Calendar).
+	ReceivedAt time.Time
+	KeepScans  bool // store the original scans too (default true via the CLI and API)
 	// IdempotencyKey, when set, makes the request safe to retry: the entry it creates keeps
 	// the key (unique per unit) and the request's fingerprint, and a later request with the
 	// same key gets the first outcome instead of a new number (see Certify).
@@ -216,6 +226,7 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
 				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
 			}
+			entry.ReceivedAt, entry.DueAt = s.intake(in.ReceivedAt)
 			if err := s.Register.Reserve(ctx, entry); err != nil {
 				entry, reserveErr = nil, err
 				return nil, err
@@ -358,8 +369,36 @@ func (s *Service) Refuse(ctx context.Context, r *chungthuc.Refusal) error {
 	r.Note = norm.NFC.String(r.Note)
 	r.Title = norm.NFC.String(r.Title)
 	r.Requester = norm.NFC.String(r.Requester)
+	var received time.Time
+	if r.ReceivedAt != nil {
+		received = *r.ReceivedAt
+	}
+	r.ReceivedAt, r.DueAt = s.intake(received)
 	return s.Register.CreateRefusal(ctx, r)
 }
+
+// Rate records a citizen's rating of the service for an issued certification
+// (chungthuc.Reports.Rate): once per certification, audited.
+func (s *Service) Rate(ctx context.Context, r *chungthuc.Rating, actor string) error {
+	return s.Register.Rate(ctx, r, actor)
+}
+
+// intake returns a request's received time (now when zero) and its due time under the
+// deadline rule.
+func (s *Service) intake(received time.Time) (*time.Time, *time.Time) {
+	if received.IsZero() {
+		received = s.Now()
+	}
+	cal := s.Calendar
+	if cal == nil {
+		cal = defaultCalendar()
+	}
+	due := cal.DueAt(received)
+	return &received, &due
+}
+
+// defaultCalendar is the embedded holiday table, parsed once.
+var defaultCalendar = sync.OnceValue(deadline.Default)
 
 // randomToken returns n random bytes, base64url without padding.
 func randomToken(n int) (string, error) {

@@ -22,6 +22,8 @@ type Bars struct {
 	Unit  string // appended to values ("%", " bản"); may be ""
 	Bars  []Bar
 	Max   float64 // scale; 0: the largest value (100 for percentages is a good choice)
+	// Empty is what a chart without bars says; "" means "Không có số liệu".
+	Empty string
 }
 
 const (
@@ -64,7 +66,11 @@ func (c Bars) SVG() template.HTML {
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 %d %d" width="100%%" style="max-width:%dpx" aria-labelledby="%[4]s-t %[4]s-d">`, width, h, width, id(c.Title))
 	fmt.Fprintf(&s, `<title id="%s-t">%s</title><desc id="%[1]s-d">%[3]s</desc>`, id(c.Title), template.HTMLEscapeString(c.Title), template.HTMLEscapeString(strings.Join(desc, "; ")))
 	if len(c.Bars) == 0 {
-		fmt.Fprintf(&s, `<text x="0" y="%d" font-size="%d" fill="#333">Không có số liệu</text>`, rowH-10, fontSize)
+		empty := c.Empty
+		if empty == "" {
+			empty = "Không có số liệu"
+		}
+		fmt.Fprintf(&s, `<text x="0" y="%d" font-size="%d" fill="#333">%s</text>`, rowH-10, fontSize, template.HTMLEscapeString(empty))
 	}
 	span := float64(width - labelW - valueW)
 	for i, b := range c.Bars {

@@ -57,6 +57,9 @@ func TestEmptyAndOddValues(t *testing.T) {
 	if !strings.Contains(svg, "Không có số liệu") {
 		t.Error("empty chart says nothing")
 	}
+	if svg := string(Bars{Title: "Empty", Empty: "No <data>"}.SVG()); !strings.Contains(svg, "No &lt;data&gt;") || strings.Contains(svg, "Không có") {
+		t.Error("an empty chart does not say its own (escaped) words")
+	}
 	svg = string(Bars{Title: "x", Bars: []Bar{{"âm", -5}, {"a", 10}}}.SVG())
 	if strings.Contains(svg, `width="-`) {
 		t.Error("negative bar width")

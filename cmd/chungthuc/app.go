@@ -129,7 +129,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	a.maker = mk
 	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
-		Logger: logger, StoreReady: a.guard.Ready}
+		Logger: logger, StoreReady: a.guard.Ready, Calendar: cfg.Calendar}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/deadline"
 )
 
 // Config is the whole configuration, read from the environment once at start-up. Every
@@ -77,6 +78,12 @@ type Config struct {
 	// the development PKI's (made on first use in DataDir/pki/log.key); refused with
 	// production keys (CHUNGTHUC_KEYS_FILE). See translog.go.
 	LogKey string
+
+	// Calendar is the working-day calendar of the one-stop deadline (Decree 23/2015 art. 21):
+	// the file named by CHUNGTHUC_HOLIDAYS_FILE (deadline.Parse's format; it replaces the
+	// embedded table whole), else the embedded 2025–2030 table. A bad file stops start-up
+	// with its line number.
+	Calendar *deadline.Calendar
 
 	getenv func(string) string // for the PIN/password variables a key configuration names
 }
@@ -177,6 +184,11 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		errs = append(errs, "CHUNGTHUC_BASE_URL must start with http:// or https://")
+	}
+	// Not get(): its NAME_FILE convention would read the table as the value of
+	// CHUNGTHUC_HOLIDAYS.
+	if c.Calendar, err = deadline.Load(getenv("CHUNGTHUC_HOLIDAYS_FILE")); err != nil {
+		errs = append(errs, "CHUNGTHUC_HOLIDAYS_FILE: "+err.Error())
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

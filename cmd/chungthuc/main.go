@@ -135,6 +135,8 @@ CHUNGTHUC_TSA_URL, CHUNGTHUC_TSA_USERNAME, CHUNGTHUC_TSA_PASSWORD, CHUNGTHUC_PAD
 (B-B, B-T, B-LT, B-LTA; default B-LTA with a TSA — the development TSA on the embedded
 default), CHUNGTHUC_TRUST_ANCHORS (roots trusted for verification, renewal and revocation
 fetching, besides the development root and the configured keys' roots).
+One-stop deadline: CHUNGTHUC_HOLIDAYS_FILE (the working-day calendar: "YYYY-MM-DD name" per
+day off, "+YYYY-MM-DD name" per worked weekend day; replaces the built-in 2025–2030 table).
 Public log: CHUNGTHUC_LOG_KEY_FILE (its private signing key, from "chungthuc log keygen"; the
 development PKI makes one on the embedded default).
 `

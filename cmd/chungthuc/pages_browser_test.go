@@ -332,6 +332,24 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if pages := text("dl.facts"); !strings.Contains(pages, "2 (1 trang bản chính và 1 trang lời chứng)") {
 		t.Fatalf("verification page's page count: %s", pages)
 	}
+	// After the download, the citizen rates the service on the phone (link + access code).
+	must(b.Click("#rate-link"))
+	waitURL(`/v/[A-Za-z0-9_-]+/rate$`)
+	if w := evalInt(`return document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the rating page is %d px wider than a 390 px phone", w)
+	}
+	audit("rating page (phone)")
+	shot("p5b-phone-rate")
+	must(b.Click("#rating-satisfied"))
+	must(b.Type("#comment", "Cán bộ hướng dẫn tận tình, nhanh gọn."))
+	must(b.Type("#code", code))
+	must(b.Click("#rate-button"))
+	waitURL(`/rate\?done=1`)
+	if v := text("#rate-done"); !strings.Contains(v, "Cảm ơn bạn đã đánh giá") {
+		t.Fatalf("after rating: %q", v)
+	}
+	audit("rating thanks (phone)")
+	shot("p5c-phone-rated")
 	// The verification report of the downloaded file.
 	must(b.Navigate(base + "/verify"))
 	must(b.Type("#file", got))
@@ -411,6 +429,28 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	sl := printed("p-refusal-slip")
 	if !strings.Contains(sl, "Phiếu từ chối chứng thực") || !strings.Contains(sl, "Lê Văn Tám") || !strings.Contains(sl, "Bản chính bị tẩy xóa") {
 		t.Fatalf("printed refusal slip: %s", sl)
+	}
+	// The statistics with their charts (the copy, its rating and the refusal above).
+	must(b.Navigate(base + "/app/stats"))
+	if n := evalInt(`return document.querySelectorAll("svg.chart[role=img] title").length`); n < 3 {
+		t.Errorf("the statistics page draws %d charts, want 3 (deadline, ratings, refusals)", n)
+	}
+	if v := text("#sum-satisfaction"); v != "100,00 %" {
+		t.Errorf("satisfaction on the statistics page: %q (one rating, satisfied)", v)
+	}
+	audit("statistics with charts")
+	shot("p9-statistics")
+	must(b.Execute(`document.querySelector(".chart-card").scrollIntoView(); return 0`, new(int)))
+	shot("p9a-statistics-charts")
+	must(b.SetWindowSize(390, 844))
+	if w := evalInt(`return document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the statistics page is %d px wider than a 390 px phone", w)
+	}
+	shot("p9b-statistics-phone")
+	must(b.SetWindowSize(1100, 900))
+	st := printed("p-statistics")
+	if !strings.Contains(st, "Tỷ lệ đúng hạn") || !strings.Contains(st, "Đánh giá của người dân") || !strings.Contains(st, "Hài lòng") {
+		t.Fatalf("printed statistics: %s", st)
 	}
 	var names []string
 	for k := range checked {

@@ -16,7 +16,7 @@ import (
 const certificationColumns = `id, unit_id, book_id, book_code, year, number, token, access_code_hash,
 	title, issuer, requester, officer_id, officer_name, officer_title, pages, fee_vnd,
 	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at,
-	object_version, object_etag, idempotency_key, request_hash, copies`
+	object_version, object_etag, idempotency_key, request_hash, copies, received_at, due_at`
 
 // Reserve allocates the next number of c.UnitID for the year of c.CertifiedAt in Vietnam
 // (now when zero) and records c as Pending in the open book of that year, opening the next
@@ -88,11 +88,11 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	}
 	err = t.QueryRow(ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		scan_keys, status, certified_at, created_at, idempotency_key, request_hash, copies)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+		scan_keys, status, certified_at, created_at, idempotency_key, request_hash, copies, received_at, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash,
 		c.Title, c.Issuer, c.Requester, ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND,
-		c.ScanKeys, string(chungthuc.StatusPending), c.CertifiedAt, c.CreatedAt, nullString(c.IdempotencyKey), c.RequestHash, c.Copies).Scan(&c.ID)
+		c.ScanKeys, string(chungthuc.StatusPending), c.CertifiedAt, c.CreatedAt, nullString(c.IdempotencyKey), c.RequestHash, c.Copies, c.ReceivedAt, c.DueAt).Scan(&c.ID)
 	if err != nil {
 		return err
 	}
@@ -414,10 +414,11 @@ func scanCertification(row pgx.Row) (*chungthuc.Certification, error) {
 	err := row.Scan(&c.ID, &c.UnitID, &c.BookID, &c.BookCode, &c.Year, &c.Number, &c.Token, &c.AccessCodeHash,
 		&c.Title, &c.Issuer, &c.Requester, &c.OfficerID, &c.OfficerName, &c.OfficerTitle, &c.Pages, &c.FeeVND,
 		&sha, &key, &c.ScanKeys, &status, &c.VoidReason, &c.RevokeReason, &c.RevokedAt, &c.CertifiedAt, &c.CreatedAt,
-		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash, &c.Copies)
+		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash, &c.Copies, &c.ReceivedAt, &c.DueAt)
 	if err != nil {
 		return nil, err
 	}
+	c.ReceivedAt, c.DueAt = utc(c.ReceivedAt), utc(c.DueAt)
 	if idem != nil {
 		c.IdempotencyKey = *idem
 	}

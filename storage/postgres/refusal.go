@@ -11,7 +11,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const refusalColumns = `id, unit_id, officer_id, year, number, reason, note, title, requester, created_at`
+const refusalColumns = `id, unit_id, officer_id, year, number, reason, note, title, requester, created_at, received_at, due_at`
 
 // CreateRefusal records a refused request and sets its ID, CreatedAt, Year and Number (the
 // next refusal slip number of the unit and year, from 1). EINVALID for an unknown reason,
@@ -41,9 +41,9 @@ func (db *DB) CreateRefusal(ctx context.Context, r *chungthuc.Refusal) error {
 			r.UnitID, r.Year).Scan(&r.Number); err != nil {
 			return err
 		}
-		err = t.QueryRow(ctx, `INSERT INTO refusals (unit_id, officer_id, year, number, reason, note, title, requester, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			r.UnitID, r.OfficerID, r.Year, r.Number, string(r.Reason), r.Note, r.Title, r.Requester, r.CreatedAt).Scan(&r.ID)
+		err = t.QueryRow(ctx, `INSERT INTO refusals (unit_id, officer_id, year, number, reason, note, title, requester, created_at, received_at, due_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			r.UnitID, r.OfficerID, r.Year, r.Number, string(r.Reason), r.Note, r.Title, r.Requester, r.CreatedAt, r.ReceivedAt, r.DueAt).Scan(&r.ID)
 		if err != nil {
 			return err
 		}
@@ -95,9 +95,10 @@ func (db *DB) Refusals(ctx context.Context, unitID int64, from, to time.Time) ([
 func scanRefusal(row pgx.Row) (*chungthuc.Refusal, error) {
 	var r chungthuc.Refusal
 	var reason string
-	if err := row.Scan(&r.ID, &r.UnitID, &r.OfficerID, &r.Year, &r.Number, &reason, &r.Note, &r.Title, &r.Requester, &r.CreatedAt); err != nil {
+	if err := row.Scan(&r.ID, &r.UnitID, &r.OfficerID, &r.Year, &r.Number, &reason, &r.Note, &r.Title, &r.Requester, &r.CreatedAt, &r.ReceivedAt, &r.DueAt); err != nil {
 		return nil, err
 	}
 	r.Reason, r.CreatedAt = chungthuc.RefusalReason(reason), r.CreatedAt.UTC()
+	r.ReceivedAt, r.DueAt = utc(r.ReceivedAt), utc(r.DueAt)
 	return &r, nil
 }

@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("Findings", func(t *testing.T) { testFindings(t, fresh(t)) })
 	t.Run("RefusedEdits", func(t *testing.T) { testRefusedEdits(t, fresh(t)) })
 	t.Run("AccessCodes", func(t *testing.T) { testAccessCodes(t, fresh(t)) })
+	t.Run("Intake", func(t *testing.T) { testIntake(t, fresh(t)) })
+	t.Run("Reports", func(t *testing.T) { testReports(t, fresh(t)) })
 	t.Run("UnitProfile", func(t *testing.T) { testUnitProfile(t, fresh(t)) })
 	t.Run("OfficerAuthority", func(t *testing.T) { testOfficerAuthority(t, fresh(t)) })
 	t.Run("Copies", func(t *testing.T) { testCopies(t, fresh(t)) })

@@ -15,7 +15,7 @@ import (
 const certificationColumns = `id, unit_id, book_id, book_code, year, number, token, access_code_hash,
 	title, issuer, requester, officer_id, officer_name, officer_title, pages, fee_vnd,
 	sha256, object_key, scan_keys, status, void_reason, revoke_reason, revoked_at, certified_at, created_at,
-	object_version, object_etag, idempotency_key, request_hash, copies`
+	object_version, object_etag, idempotency_key, request_hash, copies, received_at, due_at`
 
 // Reserve allocates the next number of c.UnitID for the year of c.CertifiedAt in Vietnam
 // (now when zero) and records c as Pending in the open book of that year, opening the next
@@ -87,12 +87,12 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certificatio
 	scanKeys, _ := json.Marshal(c.ScanKeys)
 	err = tx.QueryRowContext(ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
-		scan_keys, status, certified_at, created_at, idempotency_key, request_hash, copies)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		scan_keys, status, certified_at, created_at, idempotency_key, request_hash, copies, received_at, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.UnitID, c.BookID, c.BookCode, c.Year, c.Number, c.Token, c.AccessCodeHash,
 		c.Title, c.Issuer, c.Requester, ledger.SearchKey(c), c.OfficerID, c.OfficerName, c.OfficerTitle, c.Pages, c.FeeVND,
 		string(scanKeys), string(chungthuc.StatusPending), ledger.FormatTime(c.CertifiedAt), ledger.FormatTime(c.CreatedAt),
-		nullString(c.IdempotencyKey), c.RequestHash, c.Copies).Scan(&c.ID)
+		nullString(c.IdempotencyKey), c.RequestHash, c.Copies, timeArg(c.ReceivedAt), timeArg(c.DueAt)).Scan(&c.ID)
 	if err != nil {
 		return err
 	}
@@ -406,13 +406,19 @@ func scanCertifications(rows *sql.Rows) ([]*chungthuc.Certification, error) {
 
 func scanCertification(s scanner) (*chungthuc.Certification, error) {
 	var c chungthuc.Certification
-	var sha, key, revoked, idem sql.NullString
+	var sha, key, revoked, idem, received, due sql.NullString
 	var scanKeys, status, certified, created string
 	err := s.Scan(&c.ID, &c.UnitID, &c.BookID, &c.BookCode, &c.Year, &c.Number, &c.Token, &c.AccessCodeHash,
 		&c.Title, &c.Issuer, &c.Requester, &c.OfficerID, &c.OfficerName, &c.OfficerTitle, &c.Pages, &c.FeeVND,
 		&sha, &key, &scanKeys, &status, &c.VoidReason, &c.RevokeReason, &revoked, &certified, &created,
-		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash, &c.Copies)
+		&c.ObjectVersion, &c.ObjectETag, &idem, &c.RequestHash, &c.Copies, &received, &due)
 	if err != nil {
+		return nil, err
+	}
+	if c.ReceivedAt, err = nullTime(received); err != nil {
+		return nil, err
+	}
+	if c.DueAt, err = nullTime(due); err != nil {
 		return nil, err
 	}
 	c.SHA256, c.ObjectKey, c.Status, c.IdempotencyKey = sha.String, key.String, chungthuc.Status(status), idem.String

@@ -86,3 +86,9 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	_, err := db.w.ExecContext(ctx, `VACUUM INTO ?`, path)
 	return err
 }
+
+// QueryInt runs a query that returns one integer (test builds only).
+func (db *DB) QueryInt(ctx context.Context, query string, args ...any) (n int64, err error) {
+	err = db.r.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, err
+}

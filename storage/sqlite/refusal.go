@@ -10,7 +10,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const refusalColumns = `id, unit_id, officer_id, year, number, reason, note, title, requester, created_at`
+const refusalColumns = `id, unit_id, officer_id, year, number, reason, note, title, requester, created_at, received_at, due_at`
 
 // CreateRefusal records a refused request and sets its ID, CreatedAt, Year and Number (the
 // next refusal slip number of the unit and year, from 1). EINVALID for an unknown reason,
@@ -36,9 +36,10 @@ func (db *DB) CreateRefusal(ctx context.Context, r *chungthuc.Refusal) error {
 			r.UnitID, r.Year).Scan(&r.Number); err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO refusals (unit_id, officer_id, year, number, reason, note, title, requester, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			r.UnitID, r.OfficerID, r.Year, r.Number, string(r.Reason), r.Note, r.Title, r.Requester, ledger.FormatTime(r.CreatedAt)).Scan(&r.ID)
+		err = tx.QueryRowContext(ctx, `INSERT INTO refusals (unit_id, officer_id, year, number, reason, note, title, requester, created_at, received_at, due_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			r.UnitID, r.OfficerID, r.Year, r.Number, string(r.Reason), r.Note, r.Title, r.Requester, ledger.FormatTime(r.CreatedAt),
+			timeArg(r.ReceivedAt), timeArg(r.DueAt)).Scan(&r.ID)
 		if err != nil {
 			return err
 		}
@@ -97,11 +98,18 @@ func (db *DB) Refusals(ctx context.Context, unitID int64, from, to time.Time) (r
 func scanRefusal(s scanner) (*chungthuc.Refusal, error) {
 	var r chungthuc.Refusal
 	var reason, created string
-	if err := s.Scan(&r.ID, &r.UnitID, &r.OfficerID, &r.Year, &r.Number, &reason, &r.Note, &r.Title, &r.Requester, &created); err != nil {
+	var received, due sql.NullString
+	if err := s.Scan(&r.ID, &r.UnitID, &r.OfficerID, &r.Year, &r.Number, &reason, &r.Note, &r.Title, &r.Requester, &created, &received, &due); err != nil {
 		return nil, err
 	}
 	r.Reason = chungthuc.RefusalReason(reason)
 	var err error
+	if r.ReceivedAt, err = nullTime(received); err != nil {
+		return nil, err
+	}
+	if r.DueAt, err = nullTime(due); err != nil {
+		return nil, err
+	}
 	r.CreatedAt, err = ledger.ParseTime(created)
 	return &r, err
 }

@@ -428,6 +428,9 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 	c.CertifiedAt = Micro(c.CertifiedAt)
 	c.CreatedAt = Micro(now)
 	c.Status = chungthuc.StatusPending
+	if err := CheckIntake(c.ReceivedAt, c.DueAt, c.CreatedAt); err != nil {
+		return err
+	}
 	c.SHA256, c.ObjectKey, c.VoidReason, c.RevokeReason, c.RevokedAt = "", "", "", "", nil
 	c.ObjectVersion, c.ObjectETag = "", ""
 	return nil
@@ -553,6 +556,9 @@ func PrepareRefusal(r *chungthuc.Refusal, now time.Time) error {
 	}
 	r.CreatedAt = Micro(now)
 	r.Year = YearOf(r.CreatedAt)
+	if err := CheckIntake(r.ReceivedAt, r.DueAt, r.CreatedAt); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -613,4 +619,53 @@ func CertFingerprint(certPEM []byte) (string, error) {
 		sum := sha256.Sum256(b.Bytes)
 		return hex.EncodeToString(sum[:]), nil
 	}
+}
+
+// intakeSkew is how far in the future (clock differences) a received time may lie.
+const intakeSkew = 5 * time.Minute
+
+// CheckIntake checks a request's received and due times (both or neither; the due time after
+// the received time; the received time not after now) and truncates them to the microsecond
+// the databases keep. EINVALID otherwise.
+func CheckIntake(received, due *time.Time, now time.Time) error {
+	switch {
+	case received == nil && due == nil:
+		return nil
+	case received == nil || due == nil:
+		return chungthuc.Errorf(chungthuc.EINVALID, "a received time needs its due time and the other way round")
+	case !due.After(*received):
+		return chungthuc.Errorf(chungthuc.EINVALID, "the due time must come after the received time")
+	case received.After(now.Add(intakeSkew)):
+		return chungthuc.Errorf(chungthuc.EINVALID, "the received time is in the future")
+	}
+	*received, *due = Micro(*received), Micro(*due)
+	return nil
+}
+
+// ActionRate is the audit action of a citizen's rating (chungthuc.ActionRate).
+const ActionRate = chungthuc.ActionRate
+
+// PrepareRating checks a rating and who gives it before the transaction (chungthuc.CheckRating;
+// EINVALID for an empty actor).
+func PrepareRating(r *chungthuc.Rating, actor string) error {
+	if err := chungthuc.CheckRating(r); err != nil {
+		return err
+	}
+	if strings.TrimSpace(actor) == "" {
+		return chungthuc.Errorf(chungthuc.EINVALID, "a rating needs who gave it")
+	}
+	return nil
+}
+
+// Ratable refuses (ECONFLICT) a rating of entry c when it is not issued or was already rated
+// (rated: the number of its ratings), and otherwise returns the rating's audit entry at at.
+func Ratable(c *chungthuc.Certification, rated int, actor string, at time.Time) (*chungthuc.AuditEntry, error) {
+	if c.Status != chungthuc.StatusIssued {
+		return nil, chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d is %s and cannot be rated", c.ID, c.Status)
+	}
+	if rated > 0 {
+		return nil, chungthuc.Errorf(chungthuc.ECONFLICT, "certification %d was already rated", c.ID)
+	}
+	return &chungthuc.AuditEntry{At: at, Action: ActionRate, UnitID: c.UnitID, Actor: actor,
+		Subject: Subject("certification", c.ID), Detail: Detail(map[string]any{"number": c.Number, "year": c.Year})}, nil
 }

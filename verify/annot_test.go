@@ -194,3 +194,26 @@ func hasChange(s SignatureReport, cat string, allowed bool, detail string) bool 
 	}
 	return false
 }
+
+// BenchmarkVerifyComment verifies a P=3 certified copy with a comment in a blank area of
+// the statement page, countersigned (the comment rule and the overlay rule both run for
+// the officer's and the seal's signatures), next to the same copy countersigned without
+// the comment (BenchmarkVerifyComment/none) as its peer in the same run.
+func BenchmarkVerifyComment(b *testing.B) {
+	with := commentedCopy(b, 3, 0, commentKinds[1].dict, "[350 150 550 220]", opaqueBox, "")
+	without := signPDF(b, certifiedCopyP(b, 3), signOpts{key: bank(), field: "Bank"})
+	for _, c := range []struct {
+		name string
+		pdf  []byte
+	}{{"none", without}, {"comment", with}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rep := mustVerify(b, c.pdf, testOptions())
+				if !rep.Valid {
+					b.Fatal("not valid")
+				}
+			}
+		})
+	}
+}

@@ -22,7 +22,14 @@ import (
 // is written as the catalog's /Names dictionary in the same update.
 func commentedCopy(t testing.TB, p int, page int, annot, rect, apOps, names string) []byte {
 	t.Helper()
-	pdf := certifiedCopyP(t, p)
+	pdf := addComment(t, certifiedCopyP(t, p), page, annot, rect, apOps, names)
+	return signPDF(t, pdf, signOpts{key: bank(), field: "Bank"})
+}
+
+// addComment appends an unsigned update adding a comment to page (0: the last page) of
+// pdf; see commentedCopy.
+func addComment(t testing.TB, pdf []byte, page int, annot, rect, apOps, names string) []byte {
+	t.Helper()
 	r := docView(t, pdf)
 	if page == 0 {
 		pages := pagesOf(r)
@@ -45,8 +52,46 @@ func commentedCopy(t testing.TB, p int, page int, annot, rect, apOps, names stri
 		c.Set("Names", ipdf.Ref{Num: n + 2})
 		objs[root.Num] = []byte(serialize(c))
 	}
-	pdf = appendUpdate(t, pdf, objs, updateOpts{})
-	return signPDF(t, pdf, signOpts{key: bank(), field: "Bank"})
+	return appendUpdate(t, pdf, objs, updateOpts{})
+}
+
+// TestSignedCommentChanged: a comment that was on the statement page when the officer
+// certified at P=3 (in a blank area) may be edited in place, but moving or enlarging it
+// over the statement paints over signed content.
+func TestSignedCommentChanged(t *testing.T) {
+	pk := getPKI()
+	base := addComment(t, attackBase().classic(), 0, commentKinds[1].dict, "[350 150 550 220]", opaqueBox, "")
+	r := docView(t, base)
+	pages := pagesOf(r)
+	annots := r.Array(r.Dict(ipdf.Ref{Num: pages[len(pages)-1]}).Get("Annots"))
+	num := annots[len(annots)-1].(ipdf.Ref).Num
+	one := signPDF(t, base, signOpts{key: pk.officer, certify: 3, field: "Officer"})
+	signed := signPDF(t, one, signOpts{key: pk.seal, visible: true, field: "Seal", rect: "[350 20 550 90]"})
+	for _, c := range []struct {
+		name  string
+		rect  [4]int
+		valid bool
+	}{
+		{"edited_in_place", [4]int{350, 150, 550, 220}, true},
+		{"shrunk", [4]int{360, 160, 540, 210}, true},
+		{"enlarged_over_statement", [4]int{40, 150, 560, 770}, false},
+		{"moved_over_statement", [4]int{40, 700, 240, 770}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pdf := redefine(t, signed, num, func(d *ipdf.Dict) {
+				d.Set("Contents", ipdf.String{Value: []byte("DA HUY")})
+				d.Set("Rect", ipdf.Array{ipdf.Int(c.rect[0]), ipdf.Int(c.rect[1]), ipdf.Int(c.rect[2]), ipdf.Int(c.rect[3])})
+			})
+			pdf = signPDF(t, pdf, signOpts{key: bank(), field: "Bank"})
+			rep := mustVerify(t, pdf, testOptions())
+			if rep.Valid != c.valid {
+				t.Fatalf("valid=%v, want %v:\n%s", rep.Valid, c.valid, dump(t, rep))
+			}
+			if !c.valid && overlayChange(rep.Signatures[0]) == nil {
+				t.Fatalf("no paints-over change:\n%s", dump(t, rep))
+			}
+		})
+	}
 }
 
 const opaqueBox = "q 1 1 1 rg 0 0 200 70 re f 0 0 1 RG 2 w 10 10 m 190 60 l S Q"

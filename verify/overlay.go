@@ -93,10 +93,18 @@ func (d *differ) overlays() []Change {
 				continue // a page added after signing: a modification of its own
 			}
 			sAnnots := d.s.Annotations(sp)
-			if a.Ref.Num != 0 && reserved(d.s, sp, sAnnots, a.Ref.Num) {
-				continue
+			self := 0
+			if a.Ref.Num != 0 {
+				if old, ok := reserved(d.s, sp, sAnnots, a.Ref.Num); ok {
+					if !d.annots || isFieldAnnot(d.f, a.Dict) || old.Intersect(area) == area {
+						continue
+					}
+					// A comment that DocMDP P=3 lets a reader change, now reaching beyond
+					// the area it had: judged like a new one, against all but itself.
+					self = a.Ref.Num
+				}
 			}
-			if hit, ok := d.paintedOver(sp, sAnnots, area); ok {
+			if hit, ok := d.paintedOver(sp, sAnnots, area, self); ok {
 				out = append(out, Change{Object: a.Ref.Num, Category: "annotation", Detail: fmt.Sprintf(
 					"the appearance of %s on page %d (/Rect [%s]) paints over content of the signed revision at [%s]",
 					annotName(d.f, a), i+1, fmtRect(a.Rect), fmtRect(hit))})
@@ -107,20 +115,23 @@ func (d *differ) overlays() []Change {
 }
 
 // reserved reports whether annotation num was on page sp of the signed revision, not
-// hidden, with an area on the page.
-func reserved(s *pdf.Revision, sp pdf.Page, annots []pdf.Annotation, num int) bool {
+// hidden, with an area on the page, and returns that area.
+func reserved(s *pdf.Revision, sp pdf.Page, annots []pdf.Annotation, num int) (pdf.Rect, bool) {
 	for _, a := range annots {
 		if a.Ref.Num == num {
-			_, ok := annotShown(s, sp, a, false)
-			return ok
+			return annotShown(s, sp, a, false)
 		}
 	}
-	return false
+	return pdf.Rect{}, false
 }
 
-// paintedOver returns a painted area of page sp of the signed revision that meets area.
-func (d *differ) paintedOver(sp pdf.Page, annots []pdf.Annotation, area pdf.Rect) (pdf.Rect, bool) {
+// paintedOver returns a painted area of page sp of the signed revision that meets area;
+// annotation self (if not 0) does not count.
+func (d *differ) paintedOver(sp pdf.Page, annots []pdf.Annotation, area pdf.Rect, self int) (pdf.Rect, bool) {
 	for _, a := range annots {
+		if self != 0 && a.Ref.Num == self {
+			continue
+		}
 		if r, ok := annotShown(d.s, sp, a, true); ok {
 			if hit := r.Intersect(area); !hit.Empty() {
 				return hit, true

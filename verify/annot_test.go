@@ -40,6 +40,10 @@ func addComment(t testing.TB, pdf []byte, page int, annot, rect, apOps, names st
 		n:     []byte(fmt.Sprintf("<< /Type /Annot %s /Rect %s /AP << /N %d 0 R >> /P %d 0 R /F 4 >>", annot, rect, n+1, page)),
 		n + 1: streamObj("/Type /XObject /Subtype /Form /BBox [0 0 200 70] /Resources << >>", []byte(apOps)),
 	}
+	if apOps == "" {
+		// No appearance stream: the viewer draws the comment itself.
+		objs[n] = []byte(fmt.Sprintf("<< /Type /Annot %s /Rect %s /P %d 0 R /F 4 >>", annot, rect, page))
+	}
 	pd := r.Dict(ipdf.Ref{Num: page}).Clone()
 	annots, _ := r.Resolve(pd.Get("Annots")).(ipdf.Array)
 	pd.Set("Annots", append(append(ipdf.Array{}, annots...), ipdf.Ref{Num: n}))
@@ -53,6 +57,33 @@ func addComment(t testing.TB, pdf []byte, page int, annot, rect, apOps, names st
 		objs[root.Num] = []byte(serialize(c))
 	}
 	return appendUpdate(t, pdf, objs, updateOpts{})
+}
+
+// TestCommentWithoutAppearance: a viewer draws a comment without an appearance stream
+// (a note icon, FreeText from /DA and /Contents) and an open popup as a window, so those
+// count as painting their /Rect; a closed popup paints nothing.
+func TestCommentWithoutAppearance(t *testing.T) {
+	over, blank := "[40 700 560 770]", "[350 150 550 220]"
+	for _, c := range []struct {
+		name, dict, rect string
+		valid            bool
+	}{
+		{"freetext_over_statement", commentKinds[1].dict, over, false},
+		{"note_over_statement", "/Subtype /Text /Name /Comment /Contents (DA HUY)", over, false},
+		{"note_in_blank_area", "/Subtype /Text /Name /Comment", blank, true},
+		{"open_popup_over_statement", "/Subtype /Popup /Open true", over, false},
+		{"closed_popup_over_statement", "/Subtype /Popup /Open false", over, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := mustVerify(t, commentedCopy(t, 3, 0, c.dict, c.rect, "", ""), testOptions())
+			if rep.Valid != c.valid {
+				t.Fatalf("valid=%v, want %v:\n%s", rep.Valid, c.valid, dump(t, rep))
+			}
+			if !c.valid && overlayChange(rep.Signatures[0]) == nil {
+				t.Fatalf("no paints-over change:\n%s", dump(t, rep))
+			}
+		})
+	}
 }
 
 // TestSignedCommentChanged: a comment that was on the statement page when the officer

@@ -15,7 +15,9 @@ import (
 // compared with what the signed revision paints on that page:
 //
 //   - shown in the final revision: not Hidden or NoView (/F bits 2 and 6), a normal
-//     appearance stream, and a /Rect (normalised) whose intersection with the page's
+//     appearance stream for a widget (other annotations are drawn without one: a note
+//     icon, FreeText from /DA and /Contents, a link's border; a popup only when /Open),
+//     and a /Rect (normalised) whose intersection with the page's
 //     MediaBox has an area. A viewer clips an appearance to /Rect (PDF 32000-1 12.5.5),
 //     so /Rect ∩ MediaBox bounds what it can paint; a /Rect far larger than the page is
 //     the whole page, and one off the page paints nothing.
@@ -30,6 +32,18 @@ import (
 //
 // An unreserved shown annotation whose area meets a painted area is a modification for
 // that signature: "an appearance paints over content of the signed revision".
+
+// drawn reports whether a viewer draws annotation a of revision r on page p, and where
+// (see the rule above: widgets need an appearance stream, other annotations do not, a
+// popup is drawn only while open).
+func drawn(r *pdf.Revision, p pdf.Page, a pdf.Annotation) (pdf.Rect, bool) {
+	if a.Subtype == "Popup" {
+		if open, _ := r.Resolve(a.Dict.Get("Open")).(pdf.Bool); !open {
+			return pdf.Rect{}, false
+		}
+	}
+	return annotShown(r, p, a, isFieldAnnot(r, a.Dict))
+}
 
 // maxOverlayPages bounds the page tree walked for the overlay rule.
 const maxOverlayPages = 100_000
@@ -72,7 +86,7 @@ func (d *differ) overlays() []Change {
 			continue
 		}
 		for _, a := range d.f.Annotations(fp) {
-			area, shown := annotShown(d.f, fp, a, true)
+			area, shown := drawn(d.f, fp, a)
 			if !shown {
 				continue
 			}
@@ -132,7 +146,7 @@ func (d *differ) paintedOver(sp pdf.Page, annots []pdf.Annotation, area pdf.Rect
 		if self != 0 && a.Ref.Num == self {
 			continue
 		}
-		if r, ok := annotShown(d.s, sp, a, true); ok {
+		if r, ok := drawn(d.s, sp, a); ok {
 			if hit := r.Intersect(area); !hit.Empty() {
 				return hit, true
 			}

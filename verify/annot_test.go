@@ -176,6 +176,14 @@ func TestCommentInBlankArea(t *testing.T) {
 			if !hasChange(rep.Signatures[0], "annotation", true, msgAnnotP3) {
 				t.Errorf("the comment is not reported as an allowed annotation change:\n%s", dump(t, rep))
 			}
+			// The summaries say so: the copy was not left untouched.
+			if !strings.Contains(rep.SummaryEN, commentsNoteEN) || !strings.Contains(rep.SummaryVI, commentsNoteVI) ||
+				!strings.Contains(rep.Signatures[0].SummaryVI, commentsNoteVI) || strings.Contains(rep.SummaryEN, "nothing was changed") {
+				t.Errorf("summaries do not mention the comments: %q / %q / %q", rep.SummaryEN, rep.SummaryVI, rep.Signatures[0].SummaryVI)
+			}
+			if strings.Contains(rep.Signatures[2].SummaryEN, commentsNoteEN) {
+				t.Errorf("the countersignature covers the comment: %q", rep.Signatures[2].SummaryEN)
+			}
 		})
 		t.Run("P2_"+k.name, func(t *testing.T) {
 			rep := mustVerify(t, commentedCopy(t, 2, 0, k.dict, "[350 150 550 220]", opaqueBox, ""), testOptions())

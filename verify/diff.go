@@ -22,7 +22,7 @@ import (
 // accounted for by the cross-reference sections (so readers that rebuild a broken xref by
 // scanning cannot be shown anything else).
 
-type ctxKind uint16
+type ctxKind uint32
 
 const (
 	ctxDoc ctxKind = 1 << iota
@@ -40,6 +40,9 @@ const (
 	ctxFormRes // AcroForm /DR: resources for appearances a viewer generates
 	ctxExt     // catalog /Extensions: developer extension declarations
 	ctxStruct  // the logical structure tree (tags): read by assistive technology, not shown
+	ctxNames   // the catalog's name dictionary (/Names)
+	ctxNamedAP // its /AP name tree: named annotation appearances, used by no page by itself
+	ctxAnnotX  // an annotation that DocMDP P=3 does not allow (links, actions, attachments, media)
 )
 
 type differ struct {
@@ -50,14 +53,19 @@ type differ struct {
 	owner map[int]int // annots array object → page object
 	steps int
 	paint *paintCache // nil: no overlay analysis
+	// annots: the document's certification allows annotations (DocMDP P=3): markup
+	// annotations may be created, changed and deleted (ISO 32000-1 12.8.2.2, table 254).
+	// Widgets, fields and the overlay rule are judged as for P=2.
+	annots bool
 	// prepared: objects of the previous appearance of prepared signature fields signed
 	// after s (a signer may rewrite them in place when nothing else uses them)
 	prepared map[int]bool
 }
 
-// diffRevisions lists the changes from s to f.
-func diffRevisions(s, f *pdf.Revision, later map[int]bool, paint *paintCache) []Change {
-	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}, paint: paint}
+// diffRevisions lists the changes from s to f. annots: the document's certification
+// signature has DocMDP P=3 (annotations allowed).
+func diffRevisions(s, f *pdf.Revision, later map[int]bool, paint *paintCache, annots bool) []Change {
+	d := &differ{s: s, f: f, later: later, ctx: map[int]ctxKind{}, seen: map[[2]int]bool{}, owner: map[int]int{}, paint: paint, annots: annots}
 	changed := d.changedObjects()
 	var out []Change
 	if s.Trailer().Has("Encrypt") != f.Trailer().Has("Encrypt") || !pdf.Equal(s.Trailer().Get("Encrypt"), f.Trailer().Get("Encrypt")) {
@@ -122,12 +130,12 @@ func (d *differ) walk(o pdf.Object, c ctxKind, depth int) {
 		return
 	}
 	if r, ok := o.(pdf.Ref); ok {
-		if (c == ctxDoc || c == ctxAnnot) && d.isPageNode(r.Num) {
+		if (c == ctxDoc || c == ctxAnnot || c == ctxAnnotX) && d.isPageNode(r.Num) {
 			// A destination, outline item, structure element (/Pg) or name tree that
 			// points at a page: the page is judged as a page (what it shows), the path
 			// to it shows nothing by itself.
 			c = ctxPage
-		} else if (c == ctxDoc || c == ctxAnnot) && d.isStructNode(r.Num) {
+		} else if (c == ctxDoc || c == ctxAnnot || c == ctxAnnotX) && d.isStructNode(r.Num) {
 			// An outline item's /SE or a structure destination (/SD) pointing into the
 			// structure tree.
 			c = ctxStruct
@@ -190,10 +198,33 @@ func (d *differ) walkValue(v pdf.Object, c ctxKind, num int, depth int) {
 
 func (d *differ) annotCtx(o pdf.Object) ctxKind {
 	a := d.f.Dict(o)
-	if pdf.NameOf(d.f.Resolve(a.Get("Subtype"))) == "Widget" || a.Has("FT") || a.Has("Parent") {
+	if isFieldAnnot(d.f, a) {
 		return ctxField
 	}
+	if !markupAnnot(d.f, a) {
+		return ctxAnnotX
+	}
 	return ctxAnnot
+}
+
+// isFieldAnnot reports whether an element of a page's /Annots is a form field's widget.
+func isFieldAnnot(r *pdf.Revision, a *pdf.Dict) bool {
+	return pdf.NameOf(r.Resolve(a.Get("Subtype"))) == "Widget" || a.Has("FT") || a.Has("Parent") && pdf.NameOf(r.Resolve(a.Get("Subtype"))) != "Popup"
+}
+
+// markupAnnots are the annotation types a reader's commenting tools create (ISO 32000-1
+// 12.5.6): what DocMDP P=3 calls "annotations". Links, file attachments, sound, movie,
+// screen, rich media, 3D, printer's marks and watermarks are not comments.
+var markupAnnots = map[pdf.Name]bool{
+	"Text": true, "FreeText": true, "Line": true, "Square": true, "Circle": true, "Polygon": true,
+	"PolyLine": true, "Highlight": true, "Underline": true, "Squiggly": true, "StrikeOut": true,
+	"Stamp": true, "Caret": true, "Ink": true, "Popup": true, "Redact": true,
+}
+
+// markupAnnot reports whether a is a comment that DocMDP P=3 lets a reader add, change or
+// delete: a markup annotation (or its popup) without actions (/A, /AA).
+func markupAnnot(r *pdf.Revision, a *pdf.Dict) bool {
+	return a != nil && markupAnnots[pdf.NameOf(r.Resolve(a.Get("Subtype")))] && !a.Has("A") && !a.Has("AA")
 }
 
 func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
@@ -222,6 +253,8 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				child = ctxExt
 			case "StructTreeRoot":
 				child = ctxStruct
+			case "Names":
+				child = ctxNames
 			case "Perms":
 				// Signature dictionaries (DocMDP, UR3): judged as signatures, and their
 				// /Reference /Data pointing back at the catalog is not a second path.
@@ -264,8 +297,16 @@ func (d *differ) walkDict(x *pdf.Dict, c ctxKind, num int, depth int) {
 				continue // FieldMDP/UR references back into the document; not shown
 			}
 			child = ctxSigValue
-		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt:
+		case ctxSigAP, ctxDSS, ctxMeta, ctxFormRes, ctxExt, ctxNamedAP:
 			child = c
+		case ctxNames:
+			// Destinations, JavaScript, embedded files… are judged as before (ctxDoc:
+			// a page they name is judged as a page); the /AP tree on its own.
+			if k == "AP" {
+				child = ctxNamedAP
+			}
+		case ctxAnnotX:
+			child = ctxAnnotX
 		case ctxAnnot:
 			// An annotation's appearance, popup, border…: reported with the annotation
 			// (a modification either way). Its page (/P) is judged as a page (walk).
@@ -329,7 +370,7 @@ func (d *differ) judge(num int, c ctxKind) Change {
 		}
 	}
 	isNew := !d.inS(num)
-	for bit := ctxDoc; bit <= ctxStruct; bit <<= 1 {
+	for bit := ctxDoc; bit <= ctxAnnotX; bit <<= 1 {
 		if c&bit == 0 {
 			continue
 		}
@@ -363,8 +404,12 @@ func (d *differ) judge(num int, c ctxKind) Change {
 				deny("signature", "an existing signature or appearance object was changed")
 			}
 		case ctxCatalog:
-			if msg := d.catalogChange(); msg != "" {
+			if msg := d.catalogChange(); msg == msgNamedAP {
+				deny("annotation", "%s", msg)
+			} else if msg != "" {
 				deny("catalog", "%s", msg)
+			} else if d.annots && !pdf.Equal(d.s.Root().Get("Names"), d.f.Root().Get("Names")) {
+				allow("annotation", msgAnnotP3)
 			} else if d.catalogOnlyDSS() {
 				allow("dss", "catalog: DSS added or updated")
 			} else {
@@ -390,24 +435,53 @@ func (d *differ) judge(num int, c ctxKind) Change {
 				allow("signature", "signature field")
 			}
 		case ctxPage:
-			if msg := d.pageChange(num, isNew); msg != "" {
+			if msg, annot := d.pageChange(num, isNew); msg != "" {
 				deny("page", "%s", msg)
+			} else if annot {
+				allow("annotation", msgAnnotP3)
 			} else {
 				allow("signature", "page: signature widget added")
 			}
 		case ctxAnnots:
 			page, ok := d.owner[num]
-			msg := "annotations changed"
+			msg, annot := "annotations changed", false
 			if ok && d.inS(page) {
-				msg = d.annotsChange(page)
+				msg, annot = d.annotsChange(page)
 			}
 			if msg != "" {
 				deny("annotation", "%s", msg)
+			} else if annot {
+				allow("annotation", msgAnnotP3)
 			} else {
 				allow("signature", "page annotations: signature widget added")
 			}
 		case ctxAnnot:
-			deny("annotation", "an annotation shown on a page was added or changed")
+			if d.annots {
+				allow("annotation", msgAnnotP3)
+			} else {
+				deny("annotation", "an annotation shown on a page was added or changed")
+			}
+		case ctxAnnotX:
+			if d.annots {
+				deny("annotation", "an annotation other than a comment (a link, an action, an attachment or media) was added or changed: DocMDP P=3 allows comments only")
+			} else {
+				deny("annotation", "an annotation shown on a page was added or changed")
+			}
+		case ctxNames:
+			switch msg := d.namesChange(); {
+			case msg != "":
+				deny("catalog", "%s", msg)
+			case d.annots:
+				allow("annotation", msgAnnotP3)
+			default:
+				deny("annotation", msgNamedAP)
+			}
+		case ctxNamedAP:
+			if d.annots {
+				allow("annotation", msgAnnotP3)
+			} else {
+				deny("annotation", msgNamedAP)
+			}
 		case ctxDoc:
 			cat := categoryOf(vf)
 			if vf == nil {
@@ -453,14 +527,40 @@ func categoryOf(o pdf.Object) string {
 	return "other"
 }
 
-// catalogChange explains a disallowed catalog change, or returns "".
+// Details of annotation changes.
+const (
+	msgAnnotP3 = "comments (markup annotations) added, changed or removed: allowed by DocMDP P=3"
+	msgNamedAP = "named annotation appearances (catalog /Names /AP) added or changed, as a reader's commenting tools do"
+)
+
+// namesChange explains a change of the catalog's name dictionary other than its /AP tree
+// (named annotation appearances), or returns "". Destinations, JavaScript, embedded
+// files and the rest change what the document does or holds.
+func (d *differ) namesChange() string {
+	sn, fn := d.s.Dict(d.s.Root().Get("Names")), d.f.Dict(d.f.Root().Get("Names"))
+	for _, k := range pdf.ChangedKeys(sn, fn) {
+		if k != "AP" {
+			return fmt.Sprintf("catalog /Names entry /%s changed", k)
+		}
+	}
+	return ""
+}
+
+// catalogChange explains a disallowed catalog change, or returns "". msgNamedAP: the only
+// disallowed change is the /Names /AP tree, which is allowed with annotations (P=3).
 func (d *differ) catalogChange() string {
 	sc, fc := d.s.Root(), d.f.Root()
 	if sc == nil || fc == nil {
 		return "the catalog cannot be read"
 	}
+	namedAP := false
 	for _, k := range pdf.ChangedKeys(sc, fc) {
 		switch k {
+		case "Names":
+			if msg := d.namesChange(); msg != "" {
+				return msg
+			}
+			namedAP = !d.annots
 		case "DSS", "Metadata", "Extensions":
 		case "Version":
 			// A later writer declaring a newer version changes no page.
@@ -474,6 +574,9 @@ func (d *differ) catalogChange() string {
 		default:
 			return fmt.Sprintf("catalog entry /%s changed", k)
 		}
+	}
+	if namedAP {
+		return msgNamedAP
 	}
 	return ""
 }
@@ -845,41 +948,62 @@ func keptIn(s, f pdf.Array) bool {
 	return i == len(s)
 }
 
-// pageChange explains a disallowed change of a page or page-tree node, or returns "".
-func (d *differ) pageChange(num int, isNew bool) string {
+// pageChange explains a disallowed change of a page or page-tree node, or returns "";
+// annot: comments were added or removed (allowed by DocMDP P=3).
+func (d *differ) pageChange(num int, isNew bool) (msg string, annot bool) {
 	if isNew {
-		return "a page or page-tree node was added"
+		return "a page or page-tree node was added", false
 	}
 	sv, _ := d.s.Object(num)
 	fv, _ := d.f.Object(num)
 	sd, ok1 := sv.(*pdf.Dict)
 	fd, ok2 := fv.(*pdf.Dict)
 	if !ok1 || !ok2 {
-		return "a page was changed"
+		return "a page was changed", false
 	}
 	for _, k := range pdf.ChangedKeys(sd, fd) {
 		if k == "Tabs" {
 			continue // the tab order among annotations shows nothing
 		}
 		if k != "Annots" {
-			return fmt.Sprintf("page entry /%s changed", k)
+			return fmt.Sprintf("page entry /%s changed", k), false
 		}
-		if msg := d.annotsChange(num); msg != "" {
-			return msg
+		if msg, annot = d.annotsChange(num); msg != "" {
+			return msg, false
 		}
 	}
-	return ""
+	return "", annot
 }
 
-func (d *differ) annotsChange(page int) string {
+// annotsChange explains a disallowed change of a page's /Annots, or returns "". Only new
+// signature fields may join the list; with DocMDP P=3 comments (markupAnnot) may also be
+// added, removed or reordered (annot reports that they were), while every other entry —
+// widgets, links, attachments — stays as the signed revision had it.
+func (d *differ) annotsChange(page int) (msg string, annot bool) {
 	sp := d.s.Dict(d.s.Ref(page))
 	fp := d.f.Dict(d.f.Ref(page))
 	if sp == nil || fp == nil {
-		return "annotations changed"
+		return "annotations changed", false
 	}
 	sa, _ := d.s.Resolve(sp.Get("Annots")).(pdf.Array)
 	fa, _ := d.f.Resolve(fp.Get("Annots")).(pdf.Array)
-	return d.listChange(sa, fa)
+	msg = d.listChange(sa, fa)
+	if msg == "" || !d.annots {
+		return msg, false
+	}
+	others := func(r *pdf.Revision, a pdf.Array) pdf.Array {
+		var out pdf.Array
+		for _, el := range a {
+			if !markupAnnot(r, r.Dict(el)) {
+				out = append(out, el)
+			}
+		}
+		return out
+	}
+	if msg := d.listChange(others(d.s, sa), others(d.f, fa)); msg != "" {
+		return msg, false
+	}
+	return "", true
 }
 
 // accountAppended checks that every byte of data[from:to] belongs to an object or xref

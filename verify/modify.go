@@ -13,6 +13,9 @@ func (e *engine) checkModifications() {
 	finalEnd := e.fin.End()
 	trailingJunk := len(bytes.Trim(e.data[finalEnd:], "\x00\t\n\f\r ")) > 0
 	paint := newPaintCache()
+	// DocMDP P=3 of the document's certification lets readers comment (ISO 32000-1
+	// 12.8.2.2): it governs the changes after every signature of the document.
+	annots := len(e.sigs) > 0 && e.sigs[0].mdp == 3
 	for i, s := range e.sigs {
 		if s.signed == nil {
 			continue
@@ -41,7 +44,7 @@ func (e *engine) checkModifications() {
 		for _, n := range e.fin.Ambiguous() {
 			changes = append(changes, Change{Object: n, Category: "structure", Detail: "a hybrid cross-reference lists this object twice, differently"})
 		}
-		changes = append(changes, diffRevisions(s.signed, e.fin, later, paint)...)
+		changes = append(changes, diffRevisions(s.signed, e.fin, later, paint, annots)...)
 		s.rep.ChangesAfter = changes
 		bad := 0
 		onlyDSS := true

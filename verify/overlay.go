@@ -15,7 +15,9 @@ import (
 // compared with what the signed revision paints on that page:
 //
 //   - shown in the final revision: not Hidden or NoView (/F bits 2 and 6), a normal
-//     appearance stream, and a /Rect (normalised) whose intersection with the page's
+//     appearance stream for a widget (other annotations are drawn without one: a note
+//     icon, FreeText from /DA and /Contents, a link's border; a popup only when /Open),
+//     and a /Rect (normalised) whose intersection with the page's
 //     MediaBox has an area. A viewer clips an appearance to /Rect (PDF 32000-1 12.5.5),
 //     so /Rect ∩ MediaBox bounds what it can paint; a /Rect far larger than the page is
 //     the whole page, and one off the page paints nothing.
@@ -30,6 +32,18 @@ import (
 //
 // An unreserved shown annotation whose area meets a painted area is a modification for
 // that signature: "an appearance paints over content of the signed revision".
+
+// drawn reports whether a viewer draws annotation a of revision r on page p, and where
+// (see the rule above: widgets need an appearance stream, other annotations do not, a
+// popup is drawn only while open).
+func drawn(r *pdf.Revision, p pdf.Page, a pdf.Annotation) (pdf.Rect, bool) {
+	if a.Subtype == "Popup" {
+		if open, _ := r.Resolve(a.Dict.Get("Open")).(pdf.Bool); !open {
+			return pdf.Rect{}, false
+		}
+	}
+	return annotShown(r, p, a, isFieldAnnot(r, a.Dict))
+}
 
 // maxOverlayPages bounds the page tree walked for the overlay rule.
 const maxOverlayPages = 100_000
@@ -72,7 +86,7 @@ func (d *differ) overlays() []Change {
 			continue
 		}
 		for _, a := range d.f.Annotations(fp) {
-			area, shown := annotShown(d.f, fp, a, true)
+			area, shown := drawn(d.f, fp, a)
 			if !shown {
 				continue
 			}
@@ -93,10 +107,18 @@ func (d *differ) overlays() []Change {
 				continue // a page added after signing: a modification of its own
 			}
 			sAnnots := d.s.Annotations(sp)
-			if a.Ref.Num != 0 && reserved(d.s, sp, sAnnots, a.Ref.Num) {
-				continue
+			self := 0
+			if a.Ref.Num != 0 {
+				if old, ok := reserved(d.s, sp, sAnnots, a.Ref.Num); ok {
+					if !d.annots || isFieldAnnot(d.f, a.Dict) || old.Intersect(area) == area {
+						continue
+					}
+					// A comment that DocMDP P=3 lets a reader change, now reaching beyond
+					// the area it had: judged like a new one, against all but itself.
+					self = a.Ref.Num
+				}
 			}
-			if hit, ok := d.paintedOver(sp, sAnnots, area); ok {
+			if hit, ok := d.paintedOver(sp, sAnnots, area, self); ok {
 				out = append(out, Change{Object: a.Ref.Num, Category: "annotation", Detail: fmt.Sprintf(
 					"the appearance of %s on page %d (/Rect [%s]) paints over content of the signed revision at [%s]",
 					annotName(d.f, a), i+1, fmtRect(a.Rect), fmtRect(hit))})
@@ -107,21 +129,24 @@ func (d *differ) overlays() []Change {
 }
 
 // reserved reports whether annotation num was on page sp of the signed revision, not
-// hidden, with an area on the page.
-func reserved(s *pdf.Revision, sp pdf.Page, annots []pdf.Annotation, num int) bool {
+// hidden, with an area on the page, and returns that area.
+func reserved(s *pdf.Revision, sp pdf.Page, annots []pdf.Annotation, num int) (pdf.Rect, bool) {
 	for _, a := range annots {
 		if a.Ref.Num == num {
-			_, ok := annotShown(s, sp, a, false)
-			return ok
+			return annotShown(s, sp, a, false)
 		}
 	}
-	return false
+	return pdf.Rect{}, false
 }
 
-// paintedOver returns a painted area of page sp of the signed revision that meets area.
-func (d *differ) paintedOver(sp pdf.Page, annots []pdf.Annotation, area pdf.Rect) (pdf.Rect, bool) {
+// paintedOver returns a painted area of page sp of the signed revision that meets area;
+// annotation self (if not 0) does not count.
+func (d *differ) paintedOver(sp pdf.Page, annots []pdf.Annotation, area pdf.Rect, self int) (pdf.Rect, bool) {
 	for _, a := range annots {
-		if r, ok := annotShown(d.s, sp, a, true); ok {
+		if self != 0 && a.Ref.Num == self {
+			continue
+		}
+		if r, ok := drawn(d.s, sp, a); ok {
 			if hit := r.Intersect(area); !hit.Empty() {
 				return hit, true
 			}

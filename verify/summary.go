@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,8 +89,28 @@ func (s *sigState) summarize() {
 		kindEN, kindVI = "Document timestamp", "Dấu thời gian tài liệu"
 		en, vi = signaturePhrase(s.rep)
 	}
+	if s.rep.Indication == TotalPassed && commentsAfter(s.rep) {
+		en += "; " + commentsNoteEN
+		vi += "; " + commentsNoteVI
+	}
 	s.rep.SummaryEN = fmt.Sprintf("%s %d (%s): %s.", kindEN, s.rep.Index, who, en)
 	s.rep.SummaryVI = norm.NFC.String(fmt.Sprintf("%s %d (%s): %s.", kindVI, s.rep.Index, whoVI, vi))
+}
+
+// The note for comments added after signing where DocMDP P=3 allows them (diff.go).
+const (
+	commentsNoteEN = "comments were added after signing, which the certification (DocMDP P=3) allows; they are not part of what was signed"
+	commentsNoteVI = "sau khi ký có thêm ghi chú, điều mà chữ ký chứng nhận (DocMDP P=3) cho phép; ghi chú không thuộc nội dung đã ký"
+)
+
+// commentsAfter reports whether s lists allowed comment changes after it.
+func commentsAfter(s *SignatureReport) bool {
+	for _, c := range s.ChangesAfter {
+		if c.Allowed && c.Category == "annotation" {
+			return true
+		}
+	}
+	return false
 }
 
 func commonName(dn string) string {
@@ -112,6 +133,9 @@ func summarize(r *Report) (vi, en string) {
 	case n == 0:
 		ben.WriteString("Not valid: the file has no digital signature.")
 		bvi.WriteString("Không hợp lệ: tệp không có chữ ký số.")
+	case r.Indication == TotalPassed && allTrusted(r) && slices.ContainsFunc(r.Signatures, func(s SignatureReport) bool { return commentsAfter(&s) }):
+		fmt.Fprintf(&ben, "Valid: %d signature(s), all intact and trusted; %s.", n, commentsNoteEN)
+		fmt.Fprintf(&bvi, "Hợp lệ: %d chữ ký, tất cả toàn vẹn và tin cậy; %s.", n, commentsNoteVI)
 	case r.Indication == TotalPassed && allTrusted(r):
 		fmt.Fprintf(&ben, "Valid: %d signature(s), all intact and trusted; nothing was changed after signing.", n)
 		fmt.Fprintf(&bvi, "Hợp lệ: %d chữ ký, tất cả toàn vẹn và tin cậy; tài liệu không bị sửa đổi sau khi ký.", n)

@@ -47,7 +47,7 @@ func (db *DB) ReplayLeaf(ctx context.Context, idx int64, data, private []byte) (
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "leaf %d cannot be replayed onto a log of %d leaves", idx, n)
 		}
 		r := &replayer{db: db, ctx: ctx, t: t, res: res, why: fmt.Sprintf("replayed from leaf %d of the public log", idx)}
-		certID, bookID, unitID, err := r.apply(l, o)
+		certID, bookID, unitID, err := ledger.ApplyLeaf(r, res, l, o)
 		if err != nil {
 			return err
 		}
@@ -76,27 +76,6 @@ type replayer struct {
 	why string // for the audit entries it writes
 }
 
-func (r *replayer) apply(l *translog.Leaf, o *translog.Opening) (certID, bookID, unitID int64, err error) {
-	if l.Event == translog.EventReconciled {
-		return 0, 0, 0, nil
-	}
-	if unitID, err = r.unit(l.Unit); err != nil {
-		return 0, 0, 0, err
-	}
-	switch l.Event {
-	case translog.EventBookClosed:
-		bookID, err = r.closeBook(unitID, l)
-		return 0, bookID, unitID, err
-	case translog.EventIssued, translog.EventVoid:
-		certID, err = r.entry(unitID, l, o)
-	case translog.EventRevoked:
-		certID, err = r.revoke(unitID, l)
-	case translog.EventVersion:
-		certID, err = r.version(unitID, l, o)
-	}
-	return certID, 0, unitID, err
-}
-
 func (r *replayer) audit(action string, unitID, certID int64, detail map[string]any) *chungthuc.AuditEntry {
 	detail["why"] = r.why
 	a := &chungthuc.AuditEntry{Action: action, UnitID: unitID, Actor: ledger.ActorReconcile,
@@ -105,7 +84,8 @@ func (r *replayer) audit(action string, unitID, certID int64, detail map[string]
 	return a
 }
 
-func (r *replayer) unit(code string) (int64, error) {
+// Unit implements ledger.ReplayTx.
+func (r *replayer) Unit(code string) (int64, error) {
 	var id int64
 	err := r.t.QueryRow(r.ctx, `SELECT id FROM units WHERE code = $1`, code).Scan(&id)
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -117,10 +97,10 @@ func (r *replayer) unit(code string) (int64, error) {
 	return id, err
 }
 
-// officer returns the officer a leaf names when that officer belongs to the unit; a copy
+// Officer (ledger.ReplayTx) returns the officer a leaf names when that officer belongs to the unit; a copy
 // read back from its PDF (no id) gets the unit's officer of that name; otherwise an
 // inactive officer record is made (under the leaf's id when it is free).
-func (r *replayer) officer(unitID int64, l *translog.Leaf) (int64, error) {
+func (r *replayer) Officer(unitID int64, l *translog.Leaf) (int64, error) {
 	if l.OfficerID <= 0 {
 		var id int64
 		err := r.t.QueryRow(r.ctx, `SELECT id FROM officers WHERE unit_id = $1 AND name = $2 ORDER BY id LIMIT 1`, unitID, l.OfficerName).Scan(&id)
@@ -184,7 +164,8 @@ func (r *replayer) book(unitID int64, year int, code string, number int64, at ti
 	return id, nil
 }
 
-func (r *replayer) row(unitID int64, year int, number int64) (*chungthuc.Certification, error) {
+// Row implements ledger.ReplayTx: ENOTFOUND when the register has no such entry.
+func (r *replayer) Row(unitID int64, year int, number int64) (*chungthuc.Certification, error) {
 	c, err := scanCertification(r.t.QueryRow(r.ctx, `SELECT `+certificationColumns+` FROM certifications
 		WHERE unit_id = $1 AND year = $2 AND number = $3 FOR UPDATE`, unitID, year, number))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -201,9 +182,9 @@ func parseLeafTime(s, what string) (time.Time, error) {
 	return t, nil
 }
 
-// insert records c as the workflow does: born Pending, its reservation audited; then
+// Insert (ledger.ReplayTx) records c as the workflow does: born Pending, its reservation audited; then
 // settle moves it to c.Status.
-func (r *replayer) insert(c *chungthuc.Certification) (int64, error) {
+func (r *replayer) Insert(c *chungthuc.Certification) (int64, error) {
 	var id int64
 	err := r.t.QueryRow(r.ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
@@ -239,107 +220,61 @@ func (r *replayer) settle(id int64, c *chungthuc.Certification) (*chungthuc.Audi
 	return a, err
 }
 
-func (r *replayer) entry(unitID int64, l *translog.Leaf, o *translog.Opening) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d", l.Unit, l.Year, l.Number)
-	at, err := parseLeafTime(l.CertifiedAt, "certified_at")
+// Book implements ledger.ReplayTx: the leaf's time is parsed (EINVALID when malformed).
+func (r *replayer) Book(unitID int64, year int, code string, number int64, at, field string) (int64, error) {
+	t, err := parseLeafTime(at, field)
 	if err != nil {
 		return 0, err
 	}
-	bookID, err := r.book(unitID, l.Year, l.Book, l.Number, at)
-	if err != nil {
-		return 0, err
-	}
-	c, placeholders, err := ledger.RestoredEntry(l, o, unitID, bookID)
-	if err != nil {
-		return 0, err
-	}
-	old, err := r.row(unitID, l.Year, l.Number)
-	if err == nil {
-		if old.Status != chungthuc.StatusPending || translog.TokenHash(old.Token) != l.TokenSHA256 {
-			return 0, chungthuc.Errorf(chungthuc.ECONFLICT, "the register's entry %s (%s) contradicts the log's %s leaf", r.res.Row, old.Status, l.Event)
-		}
-		if c.ScanKeys = old.ScanKeys; !placeholders && o.ScanKeys != nil {
-			c.ScanKeys = o.ScanKeys
-		}
-		_, err := r.settle(old.ID, c)
-		return old.ID, err
-	} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		return 0, err
-	}
-	if c.OfficerID, err = r.officer(unitID, l); err != nil {
-		return 0, err
-	}
-	r.res.Created, r.res.Placeholders = true, placeholders
-	id, err := r.insert(c)
-	if err != nil {
-		return 0, err
-	}
-	_, err = r.settle(id, c)
-	return id, err
+	return r.book(unitID, year, code, number, t)
 }
 
-func (r *replayer) revoke(unitID int64, l *translog.Leaf) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d", l.Unit, l.Year, l.Number)
-	c, err := r.row(unitID, l.Year, l.Number)
-	if err != nil {
-		return 0, err
-	}
-	if c.Status == chungthuc.StatusRevoked {
-		return c.ID, nil
-	}
-	if c.Status != chungthuc.StatusIssued || translog.TokenHash(c.Token) != l.TokenSHA256 && !strings.HasPrefix(c.Token, "restored-") {
-		return 0, chungthuc.Errorf(chungthuc.ECONFLICT, "the register's entry %s (%s) contradicts the log's revocation", r.res.Row, c.Status)
-	}
+// Settle implements ledger.ReplayTx.
+func (r *replayer) Settle(id int64, c *chungthuc.Certification) error {
+	_, err := r.settle(id, c)
+	return err
+}
+
+// Revoke implements ledger.ReplayTx.
+func (r *replayer) Revoke(c *chungthuc.Certification, l *translog.Leaf) error {
 	at, err := parseLeafTime(l.RevokedAt, "revoked_at")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	r.audit(ledger.ActionRevoke, unitID, c.ID, map[string]any{"number": c.Number, "year": c.Year, "reason": l.Reason, "revoked_at": l.RevokedAt})
+	r.audit(ledger.ActionRevoke, c.UnitID, c.ID, map[string]any{"number": c.Number, "year": c.Year, "reason": l.Reason, "revoked_at": l.RevokedAt})
 	_, err = r.t.Exec(r.ctx, `UPDATE certifications SET status = 'revoked', revoke_reason = $1, revoked_at = $2 WHERE id = $3`,
 		l.Reason, at, c.ID)
-	return c.ID, err
+	return err
 }
 
-func (r *replayer) version(unitID int64, l *translog.Leaf, o *translog.Opening) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d, version %s", l.Unit, l.Year, l.Number, l.Version)
-	c, err := r.row(unitID, l.Year, l.Number)
-	if err != nil {
-		return 0, err
-	}
+// VersionTaken implements ledger.ReplayTx.
+func (r *replayer) VersionTaken(sha string) (bool, error) {
 	var taken bool
-	if err := r.t.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM certification_versions WHERE sha256 = $1)`, l.Version).Scan(&taken); err != nil {
-		return 0, err
-	}
-	if taken {
-		return c.ID, nil
-	}
-	if o == nil || o.ObjectKey == "" {
-		return 0, chungthuc.Errorf(chungthuc.EINVALID, "the version leaf of %s carries no object key", r.res.Row)
-	}
+	err := r.t.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM certification_versions WHERE sha256 = $1)`, sha).Scan(&taken)
+	return taken, err
+}
+
+// AddVersion implements ledger.ReplayTx.
+func (r *replayer) AddVersion(certID int64, l *translog.Leaf, objectKey string) error {
 	at, err := parseLeafTime(l.Time, "time")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	_, err = r.t.Exec(r.ctx, `INSERT INTO certification_versions (certification_id, seq, sha256, object_key, created_at)
 		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certification_versions WHERE certification_id = $1), $2, $3, $4)`,
-		c.ID, l.Version, o.ObjectKey, at)
-	r.res.Created = true
-	return c.ID, err
+		certID, l.Version, objectKey, at)
+	return err
 }
 
-func (r *replayer) closeBook(unitID int64, l *translog.Leaf) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s book %s", l.Unit, l.Book)
+// CloseBook implements ledger.ReplayTx.
+func (r *replayer) CloseBook(id int64, l *translog.Leaf) error {
 	at, err := parseLeafTime(l.ClosedAt, "closed_at")
 	if err != nil {
-		return 0, err
-	}
-	id, err := r.book(unitID, l.Year, l.Book, l.LastNumber, at)
-	if err != nil {
-		return 0, err
+		return err
 	}
 	_, err = r.t.Exec(r.ctx, `UPDATE books SET closed_at = $1, closing_count = $2, last_number = $3 WHERE id = $4 AND closed_at IS NULL`,
 		at, l.ClosingCount, l.LastNumber, id)
-	return id, err
+	return err
 }
 
 // AppendReconciled appends the leaf recording that leaves [from, to) were replayed, with
@@ -382,10 +317,10 @@ func (db *DB) RegisterCopy(ctx context.Context, c *chungthuc.Certification, note
 		if c.BookID, err = r.book(c.UnitID, c.Year, c.BookCode, c.Number, c.CertifiedAt); err != nil {
 			return err
 		}
-		if c.OfficerID, err = r.officer(c.UnitID, &translog.Leaf{OfficerID: c.OfficerID, OfficerName: c.OfficerName, OfficerTitle: c.OfficerTitle}); err != nil {
+		if c.OfficerID, err = r.Officer(c.UnitID, &translog.Leaf{OfficerID: c.OfficerID, OfficerName: c.OfficerName, OfficerTitle: c.OfficerTitle}); err != nil {
 			return err
 		}
-		if c.ID, err = r.insert(c); err != nil {
+		if c.ID, err = r.Insert(c); err != nil {
 			return err
 		}
 		t.audit(&chungthuc.AuditEntry{Action: ledger.ActionCopyRestored, UnitID: c.UnitID, Actor: ledger.ActorReconcile,
@@ -496,7 +431,7 @@ func (db *DB) voidLost(ctx context.Context, t *txn, unitID int64, year int, n in
 		OfficerID: next.OfficerID, CertifiedAt: next.CertifiedAt, CreatedAt: ledger.Micro(db.now()), ScanKeys: []string{},
 		Status: chungthuc.StatusVoid, VoidReason: LostNumberReason}
 	r := &replayer{db: db, ctx: ctx, t: t, res: &translog.ReplayResult{}, why: note}
-	if c.ID, err = r.insert(c); err != nil {
+	if c.ID, err = r.Insert(c); err != nil {
 		return err
 	}
 	a, err := r.settle(c.ID, c)

@@ -46,7 +46,7 @@ func (db *DB) ReplayLeaf(ctx context.Context, idx int64, data, private []byte) (
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "leaf %d cannot be replayed onto a log of %d leaves", idx, n)
 		}
 		r := &replayer{db: db, ctx: ctx, tx: tx, res: res, why: fmt.Sprintf("replayed from leaf %d of the public log", idx)}
-		certID, bookID, unitID, err := r.apply(l, o)
+		certID, bookID, unitID, err := ledger.ApplyLeaf(r, res, l, o)
 		if err != nil {
 			return err
 		}
@@ -76,35 +76,14 @@ type replayer struct {
 	why string // for the audit entries it writes
 }
 
-// apply makes the register say what l says; it returns the ids the leaf row refers to.
-func (r *replayer) apply(l *translog.Leaf, o *translog.Opening) (certID, bookID, unitID int64, err error) {
-	if l.Event == translog.EventReconciled {
-		return 0, 0, 0, nil
-	}
-	if unitID, err = r.unit(l.Unit); err != nil {
-		return 0, 0, 0, err
-	}
-	switch l.Event {
-	case translog.EventBookClosed:
-		bookID, err = r.closeBook(unitID, l)
-		return 0, bookID, unitID, err
-	case translog.EventIssued, translog.EventVoid:
-		certID, err = r.entry(unitID, l, o)
-	case translog.EventRevoked:
-		certID, err = r.revoke(unitID, l)
-	case translog.EventVersion:
-		certID, err = r.version(unitID, l, o)
-	}
-	return certID, 0, unitID, err
-}
-
 func (r *replayer) audit(action string, unitID, certID int64, detail map[string]any) error {
 	detail["why"] = r.why
 	return r.db.appendAudit(r.ctx, r.tx, &chungthuc.AuditEntry{Action: action, UnitID: unitID, Actor: ledger.ActorReconcile,
 		Subject: ledger.Subject("certification", certID), Detail: ledger.Detail(detail)})
 }
 
-func (r *replayer) unit(code string) (int64, error) {
+// Unit implements ledger.ReplayTx.
+func (r *replayer) Unit(code string) (int64, error) {
 	var id int64
 	err := r.tx.QueryRowContext(r.ctx, `SELECT id FROM units WHERE code = ?`, code).Scan(&id)
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -117,10 +96,10 @@ func (r *replayer) unit(code string) (int64, error) {
 	return id, err
 }
 
-// officer returns the officer a leaf names when that officer belongs to the unit; a copy
+// Officer (ledger.ReplayTx) returns the officer a leaf names when that officer belongs to the unit; a copy
 // read back from its PDF (no id) gets the unit's officer of that name; otherwise an
 // inactive officer record is made (under the leaf's id when it is free).
-func (r *replayer) officer(unitID int64, l *translog.Leaf) (int64, error) {
+func (r *replayer) Officer(unitID int64, l *translog.Leaf) (int64, error) {
 	if l.OfficerID <= 0 {
 		var id int64
 		err := r.tx.QueryRowContext(r.ctx, `SELECT id FROM officers WHERE unit_id = ? AND name = ? ORDER BY id LIMIT 1`, unitID, l.OfficerName).Scan(&id)
@@ -181,7 +160,8 @@ func (r *replayer) book(unitID int64, year int, code string, number int64, at st
 	return id, nil
 }
 
-func (r *replayer) row(unitID int64, year int, number int64) (*chungthuc.Certification, error) {
+// Row implements ledger.ReplayTx: ENOTFOUND when the register has no such entry.
+func (r *replayer) Row(unitID int64, year int, number int64) (*chungthuc.Certification, error) {
 	c, err := scanCertification(r.tx.QueryRowContext(r.ctx, `SELECT `+certificationColumns+` FROM certifications
 		WHERE unit_id = ? AND year = ? AND number = ?`, unitID, year, number))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -190,9 +170,9 @@ func (r *replayer) row(unitID int64, year int, number int64) (*chungthuc.Certifi
 	return c, err
 }
 
-// insert records c as the workflow does: born Pending, its reservation audited; then
+// Insert (ledger.ReplayTx) records c as the workflow does: born Pending, its reservation audited; then
 // settle moves it to c.Status.
-func (r *replayer) insert(c *chungthuc.Certification) (int64, error) {
+func (r *replayer) Insert(c *chungthuc.Certification) (int64, error) {
 	var id int64
 	err := r.tx.QueryRowContext(r.ctx, `INSERT INTO certifications (unit_id, book_id, book_code, year, number, token,
 		access_code_hash, title, issuer, requester, search, officer_id, officer_name, officer_title, pages, fee_vnd,
@@ -229,92 +209,44 @@ func (r *replayer) settle(id int64, c *chungthuc.Certification) error {
 	return err
 }
 
-func (r *replayer) entry(unitID int64, l *translog.Leaf, o *translog.Opening) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d", l.Unit, l.Year, l.Number)
-	bookID, err := r.book(unitID, l.Year, l.Book, l.Number, l.CertifiedAt)
-	if err != nil {
-		return 0, err
-	}
-	c, placeholders, err := ledger.RestoredEntry(l, o, unitID, bookID)
-	if err != nil {
-		return 0, err
-	}
-	old, err := r.row(unitID, l.Year, l.Number)
-	if err == nil {
-		// The backup caught the entry Pending: finish it as the log says.
-		if old.Status != chungthuc.StatusPending || translog.TokenHash(old.Token) != l.TokenSHA256 {
-			return 0, chungthuc.Errorf(chungthuc.ECONFLICT, "the register's entry %s (%s) contradicts the log's %s leaf", r.res.Row, old.Status, l.Event)
-		}
-		if c.ScanKeys = old.ScanKeys; !placeholders && o.ScanKeys != nil {
-			c.ScanKeys = o.ScanKeys
-		}
-		return old.ID, r.settle(old.ID, c)
-	} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
-		return 0, err
-	}
-	if c.OfficerID, err = r.officer(unitID, l); err != nil {
-		return 0, err
-	}
-	r.res.Created, r.res.Placeholders = true, placeholders
-	id, err := r.insert(c)
-	if err != nil {
-		return 0, err
-	}
-	return id, r.settle(id, c)
+// Book implements ledger.ReplayTx: the leaf's time is stored as the leaf writes it.
+func (r *replayer) Book(unitID int64, year int, code string, number int64, at, _ string) (int64, error) {
+	return r.book(unitID, year, code, number, at)
 }
 
-func (r *replayer) revoke(unitID int64, l *translog.Leaf) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d", l.Unit, l.Year, l.Number)
-	c, err := r.row(unitID, l.Year, l.Number)
-	if err != nil {
-		return 0, err
+// Settle implements ledger.ReplayTx.
+func (r *replayer) Settle(id int64, c *chungthuc.Certification) error { return r.settle(id, c) }
+
+// Revoke implements ledger.ReplayTx.
+func (r *replayer) Revoke(c *chungthuc.Certification, l *translog.Leaf) error {
+	if err := r.audit(ledger.ActionRevoke, c.UnitID, c.ID, map[string]any{"number": c.Number, "year": c.Year, "reason": l.Reason, "revoked_at": l.RevokedAt}); err != nil {
+		return err
 	}
-	if c.Status == chungthuc.StatusRevoked {
-		return c.ID, nil
-	}
-	if c.Status != chungthuc.StatusIssued || translog.TokenHash(c.Token) != l.TokenSHA256 && !strings.HasPrefix(c.Token, "restored-") {
-		return 0, chungthuc.Errorf(chungthuc.ECONFLICT, "the register's entry %s (%s) contradicts the log's revocation", r.res.Row, c.Status)
-	}
-	if err := r.audit(ledger.ActionRevoke, unitID, c.ID, map[string]any{"number": c.Number, "year": c.Year, "reason": l.Reason, "revoked_at": l.RevokedAt}); err != nil {
-		return 0, err
-	}
-	_, err = r.tx.ExecContext(r.ctx, `UPDATE certifications SET status = 'revoked', revoke_reason = ?, revoked_at = ? WHERE id = ?`,
+	_, err := r.tx.ExecContext(r.ctx, `UPDATE certifications SET status = 'revoked', revoke_reason = ?, revoked_at = ? WHERE id = ?`,
 		l.Reason, l.RevokedAt, c.ID)
-	return c.ID, err
+	return err
 }
 
-func (r *replayer) version(unitID int64, l *translog.Leaf, o *translog.Opening) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s %d no. %d, version %s", l.Unit, l.Year, l.Number, l.Version)
-	c, err := r.row(unitID, l.Year, l.Number)
-	if err != nil {
-		return 0, err
-	}
+// VersionTaken implements ledger.ReplayTx.
+func (r *replayer) VersionTaken(sha string) (bool, error) {
 	var n int
-	if err := r.tx.QueryRowContext(r.ctx, `SELECT count(*) FROM certification_versions WHERE sha256 = ?`, l.Version).Scan(&n); err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		return c.ID, nil
-	}
-	if o == nil || o.ObjectKey == "" {
-		return 0, chungthuc.Errorf(chungthuc.EINVALID, "the version leaf of %s carries no object key", r.res.Row)
-	}
-	_, err = r.tx.ExecContext(r.ctx, `INSERT INTO certification_versions (certification_id, seq, sha256, object_key, created_at)
-		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certification_versions WHERE certification_id = ?), ?, ?, ?)`,
-		c.ID, c.ID, l.Version, o.ObjectKey, l.Time)
-	r.res.Created = true
-	return c.ID, err
+	err := r.tx.QueryRowContext(r.ctx, `SELECT count(*) FROM certification_versions WHERE sha256 = ?`, sha).Scan(&n)
+	return n > 0, err
 }
 
-func (r *replayer) closeBook(unitID int64, l *translog.Leaf) (int64, error) {
-	r.res.Row = fmt.Sprintf("%s book %s", l.Unit, l.Book)
-	id, err := r.book(unitID, l.Year, l.Book, l.LastNumber, l.ClosedAt)
-	if err != nil {
-		return 0, err
-	}
-	_, err = r.tx.ExecContext(r.ctx, `UPDATE books SET closed_at = ?, closing_count = ?, last_number = ? WHERE id = ? AND closed_at IS NULL`,
+// AddVersion implements ledger.ReplayTx.
+func (r *replayer) AddVersion(certID int64, l *translog.Leaf, objectKey string) error {
+	_, err := r.tx.ExecContext(r.ctx, `INSERT INTO certification_versions (certification_id, seq, sha256, object_key, created_at)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certification_versions WHERE certification_id = ?), ?, ?, ?)`,
+		certID, certID, l.Version, objectKey, l.Time)
+	return err
+}
+
+// CloseBook implements ledger.ReplayTx.
+func (r *replayer) CloseBook(id int64, l *translog.Leaf) error {
+	_, err := r.tx.ExecContext(r.ctx, `UPDATE books SET closed_at = ?, closing_count = ?, last_number = ? WHERE id = ? AND closed_at IS NULL`,
 		l.ClosedAt, l.ClosingCount, l.LastNumber, id)
-	return id, err
+	return err
 }
 
 // AppendReconciled appends the leaf recording that leaves [from, to) were replayed, with
@@ -360,13 +292,13 @@ func (db *DB) RegisterCopy(ctx context.Context, c *chungthuc.Certification, note
 		if c.BookID, err = r.book(c.UnitID, c.Year, c.BookCode, c.Number, ledger.FormatTime(c.CertifiedAt)); err != nil {
 			return err
 		}
-		if c.OfficerID, err = r.officer(c.UnitID, &translog.Leaf{OfficerID: c.OfficerID, OfficerName: c.OfficerName, OfficerTitle: c.OfficerTitle}); err != nil {
+		if c.OfficerID, err = r.Officer(c.UnitID, &translog.Leaf{OfficerID: c.OfficerID, OfficerName: c.OfficerName, OfficerTitle: c.OfficerTitle}); err != nil {
 			return err
 		}
 		if c.ScanKeys == nil {
 			c.ScanKeys = []string{}
 		}
-		if c.ID, err = r.insert(c); err != nil {
+		if c.ID, err = r.Insert(c); err != nil {
 			return err
 		}
 		c.Status = chungthuc.StatusIssued
@@ -479,7 +411,7 @@ func (db *DB) voidLost(ctx context.Context, tx *sql.Tx, lg *leafLog, unitID int6
 		Token: "restored-" + hex.EncodeToString(b), AccessCodeHash: translog.RestoredAccessCode, Title: translog.RestoredText,
 		OfficerID: next.OfficerID, CertifiedAt: next.CertifiedAt, CreatedAt: ledger.Micro(db.now()), ScanKeys: []string{}}
 	r := &replayer{db: db, ctx: ctx, tx: tx, res: &translog.ReplayResult{}, why: note}
-	if c.ID, err = r.insert(c); err != nil {
+	if c.ID, err = r.Insert(c); err != nil {
 		return "", err
 	}
 	a := &chungthuc.AuditEntry{Action: ledger.ActionVoid, UnitID: unitID, Actor: ledger.ActorReconcile,

@@ -202,6 +202,9 @@ type Certification struct {
 
 	CertifiedAt time.Time // the legal date/time of certification
 	CreatedAt   time.Time
+
+	// Mail, when set on Reserve, queues the citizen's e-mail (Mails); never read back.
+	Mail *MailRequest
 }
 
 // RefusalReason is a reason code for refusing to certify (Decree 23/2015 art. 22).

@@ -2,7 +2,9 @@ package chungthuc
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MailRequest asks for the citizen's e-mail when an entry is issued. It travels with the
@@ -64,4 +66,16 @@ type Mails interface {
 	// MailStatusOf returns the e-mail state of entry certificationID; ENOTFOUND when no
 	// e-mail was asked for.
 	MailStatusOf(ctx context.Context, certificationID int64) (*MailStatus, error)
+}
+
+// MailHint masks an address for the officer: the first character of the local part and the
+// domain ("n…@example.vn"), so the officer can tell which address was used without the
+// register keeping the address once the message is settled.
+func MailHint(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "…"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "…@" + domain
 }

@@ -80,6 +80,12 @@ type Service struct {
 	// RetryVoid is the first wait before a failed void is retried in the background,
 	// doubling up to a minute; 0 means one second.
 	RetryVoid time.Duration
+	// Mail says e-mail to citizens is configured (a worker sends the register's outbox);
+	// without it a request with Email is refused.
+	Mail bool
+	// MailWithoutCode leaves the access code out of the e-mail (it says the code is on the
+	// receipt); the default sends it — see notify.CertifiedMail for why.
+	MailWithoutCode bool
 
 	bg     background
 	health health
@@ -107,6 +113,11 @@ type Input struct {
 	// the key (unique per unit) and the request's fingerprint, and a later request with the
 	// same key gets the first outcome instead of a new number (see Certify).
 	IdempotencyKey string
+	// Email, when set, is the citizen's address: the message with the verification link (and
+	// the access code unless Service.MailWithoutCode) is queued with the entry and sent once
+	// the copy is issued (chungthuc.Mails). EINVALID when it is not one plain address, or
+	// when the service has no e-mail (Service.Mail false), before a number is used.
+	Email string
 }
 
 // Output is a certified, stored, issued copy.
@@ -154,6 +165,9 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	}
 	if err := CheckInput(&in); err != nil {
 		return nil, err
+	}
+	if in.Email != "" && !s.Mail {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "email: this service does not send e-mail (CHUNGTHUC_SMTP_URL is not set)")
 	}
 	if err := officer.CheckAuthority(s.Now()); err != nil {
 		return nil, err
@@ -215,6 +229,12 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: printed,
 				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
 				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
+			}
+			if in.Email != "" {
+				entry.Mail = &chungthuc.MailRequest{To: in.Email}
+				if !s.MailWithoutCode {
+					entry.Mail.AccessCode = code
+				}
 			}
 			if err := s.Register.Reserve(ctx, entry); err != nil {
 				entry, reserveErr = nil, err

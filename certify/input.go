@@ -6,6 +6,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/notify"
 )
 
 // CheckInput validates and normalises, in place, what a request prints or records: the
@@ -33,6 +34,13 @@ func CheckInput(in *Input) error {
 		if in.Title, err = chungthuc.ValidatePrintedText("officer_title", in.Title, chungthuc.MaxTitleLen); err != nil {
 			return err
 		}
+	}
+	if strings.TrimSpace(in.Email) != "" {
+		if in.Email, err = notify.ValidAddress(in.Email); err != nil {
+			return chungthuc.Errorf(chungthuc.EINVALID, "email (the citizen's e-mail address) is not one valid address of at most 254 characters")
+		}
+	} else {
+		in.Email = ""
 	}
 	if in.Copies == 0 {
 		in.Copies = 1

@@ -173,26 +173,35 @@ func (w *Worker) defaults() {
 // MaxBackoff, with up to 10% random jitter so instances do not retry in step.
 func (w *Worker) Backoff(n int) time.Duration {
 	w.defaults()
-	d := w.BaseBackoff
-	for i := 1; i < n && d < w.MaxBackoff; i++ {
+	return backoff(w.BaseBackoff, w.MaxBackoff, n)
+}
+
+func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxDelay; i++ {
 		d *= 2
 	}
-	d = min(d, w.MaxBackoff)
+	d = min(d, maxDelay)
 	return d + time.Duration(rand.Int64N(int64(d)/10+1))
 }
 
 // Run delivers until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
+	poll(ctx, w.Poll, w.Log, "webhook outbox unavailable", w.RunOnce)
+}
+
+// poll runs once until ctx ends, waiting p when it found nothing or failed.
+func poll(ctx context.Context, p time.Duration, log *slog.Logger, warning string, once func(context.Context) (int, error)) {
 	for ctx.Err() == nil {
-		n, err := w.RunOnce(ctx)
+		n, err := once(ctx)
 		if err != nil && ctx.Err() == nil {
-			w.Log.Warn("webhook outbox unavailable", "err", err)
+			log.Warn(warning, "err", err)
 		}
 		if n == 0 || err != nil {
 			select {
 			case <-ctx.Done():
-			case <-time.After(w.Poll):
+			case <-time.After(p):
 			}
 		}
 	}

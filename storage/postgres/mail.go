@@ -21,7 +21,7 @@ func holdMail(ctx context.Context, t *txn, c *chungthuc.Certification, now time.
 		return nil
 	}
 	_, err := t.Exec(ctx, `INSERT INTO mail_outbox (certification_id, address, access_code, address_hint, state, created_at)
-		VALUES ($1, $2, $3, $4, 'held', $5)`, c.ID, c.Mail.To, c.Mail.AccessCode, ledger.MailHint(c.Mail.To), now)
+		VALUES ($1, $2, $3, $4, 'held', $5)`, c.ID, c.Mail.To, c.Mail.AccessCode, chungthuc.MailHint(c.Mail.To), now)
 	return err
 }
 
@@ -45,7 +45,7 @@ func (db *DB) ClaimMails(ctx context.Context, owner string, now, leaseUntil time
 			WHERE id IN (SELECT id FROM mail_outbox
 				WHERE state = 'pending' AND next_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 				ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-			RETURNING id, certification_id, address, access_code, attempts`, owner, leaseUntil, now, limit)
+			RETURNING id, certification_id, address, COALESCE(access_code, ''), attempts`, owner, leaseUntil, now, limit)
 		if err != nil {
 			return err
 		}

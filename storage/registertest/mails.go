@@ -21,8 +21,8 @@ func testMails(t *testing.T, r chungthuc.Register) {
 	bad := entry(u, o, time.Now())
 	bad.Mail = &chungthuc.MailRequest{To: "a@b.vn\r\nBcc: x@y.vn", AccessCode: "ABC"}
 	code(t, "Reserve with a header in the address", r.Reserve(ctx, bad), chungthuc.EINVALID)
-	bad.Mail = &chungthuc.MailRequest{To: "a@b.vn"}
-	code(t, "Reserve with mail but no code", r.Reserve(ctx, bad), chungthuc.EINVALID)
+	bad.Mail = &chungthuc.MailRequest{To: "a@b.vn", AccessCode: "AB\nCD"}
+	code(t, "Reserve with a broken code", r.Reserve(ctx, bad), chungthuc.EINVALID)
 
 	c1 := entry(u, o, time.Now())
 	c1.Mail = &chungthuc.MailRequest{To: "nguyen.van.an@example.vn", AccessCode: "ABCDEFGH23"}
@@ -85,6 +85,19 @@ func testMails(t *testing.T, r chungthuc.Register) {
 	if n := entries(t, r); n != before+2 {
 		t.Fatalf("%d audit entries after a failure and a send, want 2", n-before)
 	}
+
+	// A reissued code voids the one queued: the message goes without it.
+	c5 := entry(u, o, time.Now())
+	c5.Mail = &chungthuc.MailRequest{To: "pham@example.vn", AccessCode: "OLDCODE234"}
+	reserve(t, r, c5)
+	issue(t, r, c5)
+	must(t, "ReissueAccessCode", r.ReissueAccessCode(ctx, c5.ID, "new-hash", "officer:1"))
+	js, err = m.ClaimMails(ctx, "a", now.Add(time.Hour), now.Add(time.Hour+time.Minute), 10)
+	must(t, "ClaimMails", err)
+	if len(js) != 1 || js[0].CertificationID != c5.ID || js[0].AccessCode != "" || js[0].To != "pham@example.vn" {
+		t.Fatalf("after a reissue: %+v", js)
+	}
+	must(t, "MailDelivered", m.MailDelivered(ctx, js[0].ID, "a", now.Add(time.Hour)))
 
 	// Giving up is final and erases the address too.
 	c4 := entry(u, o, time.Now())

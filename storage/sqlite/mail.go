@@ -18,7 +18,7 @@ func holdMail(ctx context.Context, tx *sql.Tx, c *chungthuc.Certification, now t
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (certification_id, address, access_code, address_hint, state, created_at)
-		VALUES (?, ?, ?, ?, 'held', ?)`, c.ID, c.Mail.To, c.Mail.AccessCode, ledger.MailHint(c.Mail.To), ledger.FormatTime(now))
+		VALUES (?, ?, ?, ?, 'held', ?)`, c.ID, c.Mail.To, c.Mail.AccessCode, chungthuc.MailHint(c.Mail.To), ledger.FormatTime(now))
 	return err
 }
 
@@ -40,7 +40,7 @@ func (db *DB) ClaimMails(ctx context.Context, owner string, now, leaseUntil time
 	n := ledger.FormatTime(now)
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		js = nil
-		rows, err := tx.QueryContext(ctx, `SELECT id, certification_id, address, access_code, attempts FROM mail_outbox
+		rows, err := tx.QueryContext(ctx, `SELECT id, certification_id, address, COALESCE(access_code, ''), attempts FROM mail_outbox
 			WHERE state = 'pending' AND next_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`, n, n, limit)
 		if err != nil {
 			return err

@@ -172,7 +172,7 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		"FormKey": newFormKey(), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
-		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
+		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload, "MailEnabled": s.MailEnabled})
 }
 
 // certify runs one certification for the principal from an upload.
@@ -213,6 +213,7 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
+		Email:                up.fields["email"],
 		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]),
 	}
 	// Everything printed under the signatures is checked before the scans are read (400).
@@ -437,6 +438,14 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil,
 		"Again":     r.URL.Query().Get("again") == "1", "RevokeKey": newFormKey(), "ReissueKey": newFormKey(),
 		"Reissued": r.URL.Query().Get("reissued") == "1"}
+	if s.Mail != nil {
+		// The e-mail's fate: shown to the officer; a register that cannot say is not an error.
+		if st, err := s.Mail.MailStatusOf(r.Context(), c.ID); err == nil {
+			data["Mail"] = st
+		} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.log.Warn("mail status unavailable", "certification", c.ID, "err", err)
+		}
+	}
 	if p := who(r); p.Session != nil && c.Status == chungthuc.StatusIssued {
 		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
 			data["AccessCode"], data["Dropped"], data["Fresh"] = h.code, h.dropped, true

@@ -35,6 +35,12 @@ type OfficeRegister interface {
 	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error)
 }
 
+// MailStatuses reads what became of an entry's e-mail (chungthuc.Mails); ENOTFOUND when
+// none was asked for.
+type MailStatuses interface {
+	MailStatusOf(ctx context.Context, certificationID int64) (*chungthuc.MailStatus, error)
+}
+
 // AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.
 type AccountStore interface {
 	AccountByUsername(ctx context.Context, username string) (*chungthuc.Account, error)

@@ -68,6 +68,11 @@ type Deps struct {
 	// UnitAdmin, when set, serves the unit page (seal and signature images, register books)
 	// and the printouts: book PDF/CSV, refusal slips (unitadmin.go).
 	UnitAdmin UnitAdmin
+	// Mail, when set, reports the citizen e-mail of an entry on its detail page (state,
+	// masked address, attempts, last error). MailEnabled shows the e-mail field in the
+	// certify form (e-mail is configured: CHUNGTHUC_SMTP_URL).
+	Mail        MailStatuses
+	MailEnabled bool
 }
 
 // Server holds the handlers.

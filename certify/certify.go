@@ -167,7 +167,7 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 		return nil, err
 	}
 	if in.Email != "" && !s.Mail {
-		return nil, chungthuc.Errorf(chungthuc.EINVALID, "email: this service does not send e-mail (CHUNGTHUC_SMTP_URL is not set)")
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "Hệ thống chưa được cấu hình gửi thư điện tử: hãy để trống ô địa chỉ thư. (This service does not send e-mail (CHUNGTHUC_SMTP_URL is not set): leave the e-mail address empty.)")
 	}
 	if err := officer.CheckAuthority(s.Now()); err != nil {
 		return nil, err

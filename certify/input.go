@@ -37,7 +37,7 @@ func CheckInput(in *Input) error {
 	}
 	if strings.TrimSpace(in.Email) != "" {
 		if in.Email, err = notify.ValidAddress(in.Email); err != nil {
-			return chungthuc.Errorf(chungthuc.EINVALID, "email (the citizen's e-mail address) is not one valid address of at most 254 characters")
+			return chungthuc.Errorf(chungthuc.EINVALID, "Địa chỉ thư điện tử không hợp lệ: hãy nhập một địa chỉ, ví dụ ten@example.vn, hoặc để trống. (The e-mail address is not valid: enter one address such as name@example.vn (field \"email\"), or leave it empty.)")
 		}
 	} else {
 		in.Email = ""

@@ -19,13 +19,12 @@ type memMails struct {
 }
 
 type mailRow struct {
-	j              chungthuc.MailJob
-	next           time.Time
-	owner          string
-	until          time.Time
-	sent, gaveUp   bool
-	lastErr        string
-	failedAttempts int
+	j            chungthuc.MailJob
+	next         time.Time
+	owner        string
+	until        time.Time
+	sent, gaveUp bool
+	lastErr      string
 }
 
 func (m *memMails) ClaimMails(_ context.Context, owner string, now, leaseUntil time.Time, limit int) ([]chungthuc.MailJob, error) {

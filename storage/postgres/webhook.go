@@ -127,3 +127,20 @@ func (db *DB) settle(ctx context.Context, id int64, owner, query string, args ..
 		return nil
 	})
 }
+
+// WebhookStates counts each endpoint's deliveries by state, with the newest error.
+func (db *DB) WebhookStates(ctx context.Context) (ss []chungthuc.WebhookState, err error) {
+	err = db.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, ledger.WebhookStatesQuery)
+		if err != nil {
+			return err
+		}
+		ss, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (chungthuc.WebhookState, error) {
+			var s chungthuc.WebhookState
+			err := row.Scan(&s.EndpointID, &s.Pending, &s.Failed, &s.Delivered, &s.LastError)
+			return s, err
+		})
+		return err
+	})
+	return ss, err
+}

@@ -142,3 +142,24 @@ func (db *DB) settle(ctx context.Context, id int64, owner, query string, args ..
 		return nil
 	})
 }
+
+// WebhookStates counts each endpoint's deliveries by state, with the newest error.
+func (db *DB) WebhookStates(ctx context.Context) (ss []chungthuc.WebhookState, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		ss = nil
+		rows, err := tx.QueryContext(ctx, ledger.WebhookStatesQuery)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s chungthuc.WebhookState
+			if err := rows.Scan(&s.EndpointID, &s.Pending, &s.Failed, &s.Delivered, &s.LastError); err != nil {
+				return err
+			}
+			ss = append(ss, s)
+		}
+		return rows.Err()
+	})
+	return ss, err
+}

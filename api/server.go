@@ -73,6 +73,10 @@ type Deps struct {
 	// certify form (e-mail is configured: CHUNGTHUC_SMTP_URL).
 	Mail        MailStatuses
 	MailEnabled bool
+	// Webhooks, when set, serves the system administrator's webhook page (/app/webhooks);
+	// WebhookAllowLoopback lets it accept receivers on loopback (as the worker does).
+	Webhooks             WebhookAdmin
+	WebhookAllowLoopback bool
 }
 
 // Server holds the handlers.
@@ -202,6 +206,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/books/{id}/pdf", s.bookPrint(false))
 		r.Get("/books/{id}/csv", s.bookPrint(true))
 		r.Get("/refusals/{id}/slip", s.refusalSlip)
+		r.Get("/webhooks", s.webhooksPage)
+		r.Post("/webhooks", s.webhookAdd)
+		r.Post("/webhooks/{id}/remove", s.webhookRemove)
 	})
 
 	// The JSON API for integrations: bearer tokens, unit-scoped.

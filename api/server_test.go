@@ -152,7 +152,7 @@ func newEnv(t *testing.T, mod func(*Deps)) *env {
 				}
 				return &verify.RegisterMatch{Unit: "x", Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt, Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt}, nil
 			}})
-		}, RateLimit: 10000}
+		}, RateLimit: 10000, Webhooks: reg, Mail: reg}
 	if mod != nil {
 		mod(&d)
 	}

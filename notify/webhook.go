@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	crand "crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -279,4 +281,38 @@ func truncate(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// CheckEndpoint checks an address the administrator typed before it is recorded: an http(s)
+// URL (ValidEndpointURL) whose host resolves only to public addresses — the address guard
+// (certs.PublicAddress) the worker applies again at each connection; loopback only when
+// allowLoopback. The error is a sentence for the administrator.
+func CheckEndpoint(ctx context.Context, raw string, allowLoopback bool, resolver *net.Resolver) error {
+	if err := ValidEndpointURL(raw); err != nil {
+		return err
+	}
+	u, _ := url.Parse(raw) // parsed by ValidEndpointURL
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ips, err := resolver.LookupNetIP(ctx, "ip", u.Hostname())
+	if err != nil || len(ips) == 0 {
+		return fmt.Errorf("webhook: the host %q cannot be resolved", u.Hostname())
+	}
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		if !certs.PublicAddress(ip) && !(allowLoopback && ip.IsLoopback()) {
+			return fmt.Errorf("webhook: %s resolves to %s, which is not a public address", u.Hostname(), ip)
+		}
+	}
+	return nil
+}
+
+// NewSecret returns a fresh endpoint secret: 32 random bytes, base64url (43 characters).
+func NewSecret() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
 }

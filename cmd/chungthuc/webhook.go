@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -75,9 +74,7 @@ func cmdWebhook(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	case "add":
 		s := *secret
 		if s == "" {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b) // crypto/rand.Read never fails
-			s = base64.RawURLEncoding.EncodeToString(b)
+			s = notify.NewSecret()
 		}
 		e := &chungthuc.WebhookEndpoint{URL: *url, Secret: []byte(s)}
 		if err := a.reg.AddWebhookEndpoint(ctx, e); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chungthuc/chungthuc/internal/testmail"
 	"github.com/chungthuc/chungthuc/internal/webdriver"
 )
 
@@ -58,6 +59,8 @@ func TestBrowserPages(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	// With e-mail configured, so that the certify form shows the citizen's address.
+	env["CHUNGTHUC_SMTP_URL"] = "smtp://" + testmail.New(t).SMTP + "?from=motcua@hoabinh.gov.vn"
 	base, _ := startServe(t, env)
 	password := demoPassword(t, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
@@ -412,6 +415,27 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if !strings.Contains(sl, "Phiếu từ chối chứng thực") || !strings.Contains(sl, "Lê Văn Tám") || !strings.Contains(sl, "Bản chính bị tẩy xóa") {
 		t.Fatalf("printed refusal slip: %s", sl)
 	}
+
+	// The system administrator's webhook page: add an endpoint (the secret shown once), list.
+	must(b.Navigate(base + "/logout"))
+	must(b.Click(`main form button[type=submit]`))
+	must(b.Navigate(base + "/login"))
+	must(b.Type("#username", "quantri"))
+	must(b.Type("#password", demoAdminPassword(t, env["CHUNGTHUC_DATA"])))
+	must(b.Click("button[type=submit]"))
+	must(b.Navigate(base + "/app/webhooks"))
+	audit("webhooks, none")
+	must(b.Type("#url", "https://8.8.8.8/motcua/chungthuc"))
+	must(b.Click(`form[action="/app/webhooks"] button[type=submit]`))
+	if s := text("#webhook-secret"); len(s) != 43 {
+		t.Fatalf("webhook secret %q", s)
+	}
+	audit("webhooks, secret shown once")
+	shot("p9-webhook-added")
+	must(b.Navigate(base + "/app/webhooks"))
+	audit("webhooks")
+	shot("p9-webhooks")
+
 	var names []string
 	for k := range checked {
 		names = append(names, k)

@@ -316,6 +316,40 @@ func (s *Server) certifyConfirm(w http.ResponseWriter, r *http.Request) {
 	s.finishCertify(w, r, key, out, err)
 }
 
+// certifyPreview: GET /app/certify/preview?key=K — the upload the session holds for
+// confirmation (removed content), stamped as it will be signed but without a number and
+// without any signature, marked "BẢN XEM TRƯỚC – CHƯA KÝ" on every page (certify.Service.
+// Preview): nothing is reserved or stored. It takes a slot of the certification budget, as
+// signing would.
+func (s *Server) certifyPreview(w http.ResponseWriter, r *http.Request) {
+	p := who(r)
+	if err := canCertify(p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	in, ok := s.codes.peekUpload(p.Session.TokenHash, r.URL.Query().Get("key"), s.Now())
+	if !ok {
+		s.Error(w, r, bi(chungthuc.ENOTFOUND, "Tệp đã tải lên không còn được giữ (quá 30 phút hoặc đã xử lý): hãy tải lên lại.",
+			"The upload is no longer kept (over 30 minutes, or already handled): upload it again."))
+		return
+	}
+	release, err := s.certifying.enter(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer release()
+	cp, err := s.Certify.Preview(r.Context(), in)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="ban-xem-truoc-chua-ky.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(cp.PDF) // a client that went away needs no answer
+}
+
 // finishCertify answers a certification from the workspace: 303 to the entry (the code kept
 // for the session), or to the first entry when the key was used before, or the error page.
 func (s *Server) finishCertify(w http.ResponseWriter, r *http.Request, key string, out *certify.Output, err error) {

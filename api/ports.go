@@ -63,6 +63,8 @@ type Auditor interface {
 // the register, and the only way they read stored copies (checked against the register).
 type Certifier interface {
 	Certify(ctx context.Context, in certify.Input) (*certify.Output, error)
+	// Preview stamps in as Certify would, without a number or signature (certify.Service).
+	Preview(ctx context.Context, in certify.Input) (*chungthuc.Copy, error)
 	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
 	Refuse(ctx context.Context, r *chungthuc.Refusal) error
 	ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error)

@@ -190,6 +190,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
 		r.Post("/certify/confirm", s.certifyConfirm)
+		r.Get("/certify/preview", s.certifyPreview)
 		r.Get("/register", s.registerPage)
 		r.Get("/c/{id}", s.certificationPage)
 		r.Get("/c/{id}/pdf", s.certificationPDF)

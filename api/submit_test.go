@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -491,6 +494,30 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	if n := count(); n != 0 {
 		t.Fatalf("%d entries before the officer confirmed", n)
 	}
+	// The stamped preview: the copy as it will be signed, without number or signature,
+	// marked on every page; it uses no number and keeps the upload for the confirmation.
+	if !strings.Contains(b, `href="/app/certify/preview?key=`+key+`"`) {
+		t.Fatalf("no preview link on the confirmation page:\n%s", b)
+	}
+	for i := 0; i < 2; i++ {
+		res, err = cl.Get(e.srv.URL + "/app/certify/preview?key=" + key)
+		pdf := readAll(res, err)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || res.Header.Get("Cache-Control") != "no-store" ||
+			!strings.HasPrefix(pdf, "%PDF-") || strings.Contains(pdf, "/ByteRange") {
+			t.Fatalf("preview %d: %d %s", i, res.StatusCode, res.Header)
+		}
+		if i == 0 {
+			if text := pdfText(t, []byte(pdf)); text != "" && (strings.Count(text, "BẢN XEM TRƯỚC – CHƯA KÝ") != 2 || !strings.Contains(text, "Số chứng thực …")) {
+				t.Fatalf("preview text:\n%s", text)
+			}
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d entries after the preview", n)
+	}
+	if res, err := cl.Get(e.srv.URL + "/app/certify/preview?key=" + newFormKey()); readAll(res, err) == "" || res.StatusCode != 404 {
+		t.Fatalf("preview of an unknown upload: %d", res.StatusCode)
+	}
 	// A confirmation with another key certifies nothing.
 	res, err = cl.PostForm(e.srv.URL+"/app/certify/confirm", url.Values{"csrf": {csrf}, "idempotency_key": {newFormKey()}})
 	if readAll(res, err); res.StatusCode != 404 || count() != 0 {
@@ -515,6 +542,30 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	if b := readAll(cl.Get(e.srv.URL + loc)); !codeRE.MatchString(b) || !strings.Contains(b, "Hợp đồng") {
 		t.Fatalf("result after confirmation:\n%s", b)
 	}
+	if l, _, _ := e.reg.Certifications(context.Background(), chungthuc.CertificationFilter{UnitID: e.pl.ID}); len(l) != 1 || l[0].Number != 1 {
+		t.Fatalf("the previews used a number: %+v", l)
+	}
+	// Once confirmed, the upload is gone: no preview of it any more.
+	if res, err := cl.Get(e.srv.URL + "/app/certify/preview?key=" + key); readAll(res, err) == "" || res.StatusCode != 404 {
+		t.Fatalf("preview after confirming: %d", res.StatusCode)
+	}
+}
+
+// pdfText is the text of a PDF by pdftotext (poppler), "" when it is not installed.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		return ""
+	}
+	f := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // TestEnglishComplete: with English chosen, the workspace and public pages carry no

@@ -515,14 +515,12 @@ func (d *document) footer(c *content, text string, width float64) {
 // PreviewMark is printed in red across the top of every page of a preview.
 const PreviewMark = "BẢN XEM TRƯỚC – CHƯA KÝ"
 
-// previewMark draws PreviewMark centred near the top of a page, in red bold on a white band
-// so that no scan can hide it.
+// previewMark draws PreviewMark centred near the top of a page, in red bold over the page
+// (no background: the preview must not hide any of the scan).
 func (d *document) previewMark(c *content, width, height float64) {
 	const size = 16.0
 	tw := d.bold.width(PreviewMark, size)
-	c.op("q").op("1 1 1 rg")
-	c.nums("re", (width-tw)/2-6, height-34, tw+12, size+10).op("f")
-	c.op("0.8 0 0 rg")
+	c.op("q").op("0.8 0 0 rg")
 	c.text(fnBold, d.bold, size, (width-tw)/2, height-28, PreviewMark)
 	c.op("Q")
 }

@@ -77,10 +77,8 @@ func (db *DB) MailDelivered(ctx context.Context, id int64, owner string, at time
 // MailAttemptFailed counts a failed attempt (audited); next zero gives up and erases address
 // and code.
 func (db *DB) MailAttemptFailed(ctx context.Context, id int64, owner string, next time.Time, reason string) error {
-	reason = ledger.MailReason(reason)
-	detail := map[string]any{"reason": reason}
+	reason, detail := ledger.MailFailure(reason, next.IsZero())
 	if next.IsZero() {
-		detail["final"] = true
 		return db.settleMail(ctx, id, owner, chungthuc.ActionMailFailed, detail, `UPDATE mail_outbox SET state = 'failed',
 			attempts = attempts + 1, last_error = ?, settled_at = ?, address = NULL, access_code = NULL, lease_owner = NULL, lease_until = NULL
 			WHERE id = ? AND lease_owner = ? AND state = 'pending'`, reason, ledger.FormatTime(db.now()), id, owner)

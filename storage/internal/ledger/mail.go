@@ -20,6 +20,17 @@ func CheckMail(m *chungthuc.MailRequest) error {
 	return nil
 }
 
+// MailFailure returns the reason kept for a failed attempt (MailReason) and the audit
+// detail of the attempt ("final" when given up).
+func MailFailure(reason string, final bool) (string, map[string]any) {
+	reason = MailReason(reason)
+	detail := map[string]any{"reason": reason}
+	if final {
+		detail["final"] = true
+	}
+	return reason, detail
+}
+
 // MailReason bounds a delivery error kept in the register to 500 bytes of valid UTF-8.
 func MailReason(s string) string {
 	if len(s) <= 500 {

@@ -263,9 +263,11 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	// Handed over: the code leaves the page.
 	must(b.Navigate(result))
 	must(b.Click("#code-handed-over"))
-	waitURL(`/app/c/\d+$`)
-	if n := evalInt(`return document.querySelectorAll("#access-code").length`); n != 0 {
-		t.Fatal("the code is still shown after hand-over")
+	waitURL(`/app/c/\d+$`) // already the URL before the click: wait for the new page too
+	for deadline := time.Now().Add(10 * time.Second); evalInt(`return document.querySelectorAll("#access-code").length`) != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the code is still shown after hand-over")
+		}
 	}
 	audit("detail page")
 	det := printed("p-detail")

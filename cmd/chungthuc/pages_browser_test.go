@@ -201,6 +201,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	must(err)
 	must(b.Type("#document", "Giấy khai sinh"))
 	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
+	must(b.Type("#email", "nguyen.thi.hong.nhung@example.vn"))
 	shot("p1-certify-form")
 	must(b.Click("#certify-button"))
 	result := waitURL(`/app/c/\d+$`)
@@ -269,7 +270,14 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 			t.Fatal("the code is still shown after hand-over")
 		}
 	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(text("#mail-status"), "đã gửi"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the e-mail's state on the detail page: %q", text("#mail-status"))
+		}
+		must(b.Refresh())
+	}
 	audit("detail page")
+	shot("p4a-detail-mail-sent")
 	det := printed("p-detail")
 	if !strings.Contains(det, "Bản sao đã được cấp và đang có hiệu lực") || !strings.Contains(det, "Giấy khai sinh") {
 		t.Fatalf("printed detail page: %s", det)
@@ -421,10 +429,12 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	// The system administrator's webhook page: add an endpoint (the secret shown once), list.
 	must(b.Navigate(base + "/logout"))
 	must(b.Click(`main form button[type=submit]`))
+	waitURL(`/login$`)
 	must(b.Navigate(base + "/login"))
 	must(b.Type("#username", "quantri"))
 	must(b.Type("#password", demoAdminPassword(t, env["CHUNGTHUC_DATA"])))
-	must(b.Click("button[type=submit]"))
+	must(b.Click("main button[type=submit]"))
+	waitURL(`/app/`)
 	must(b.Navigate(base + "/app/webhooks"))
 	audit("webhooks, none")
 	must(b.Type("#url", "https://8.8.8.8/motcua/chungthuc"))

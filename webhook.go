@@ -46,6 +46,9 @@ type Webhooks interface {
 	// RemoveWebhookEndpoint deletes the endpoint and its undelivered deliveries.
 	// ENOTFOUND when there is none.
 	RemoveWebhookEndpoint(ctx context.Context, id int64) error
+	// SendTestEvent queues a "webhook.test" event (data: the endpoint id) for endpoint only and
+	// returns its event id; ENOTFOUND when there is no such endpoint.
+	SendTestEvent(ctx context.Context, endpoint int64) (string, error)
 	// WebhookStates returns the delivery state of every endpoint that has deliveries, by
 	// endpoint ID (an endpoint without deliveries has no entry).
 	WebhookStates(ctx context.Context) ([]WebhookState, error)

@@ -210,6 +210,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/webhooks", s.webhooksPage)
 		r.Post("/webhooks", s.webhookAdd)
 		r.Post("/webhooks/{id}/remove", s.webhookRemove)
+		r.Post("/webhooks/{id}/test", s.webhookTest)
 	})
 
 	// The JSON API for integrations: bearer tokens, unit-scoped.

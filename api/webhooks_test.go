@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/credentials"
@@ -62,6 +63,9 @@ func TestWebhookPage(t *testing.T) {
 		if st, _ := post(cl, fmt.Sprintf("/app/webhooks/%d/remove", existing.ID), url.Values{"csrf": {csrf}, "confirm": {"1"}}); st != 403 {
 			t.Errorf("%s remove: %d", user, st)
 		}
+		if st, _ := post(cl, fmt.Sprintf("/app/webhooks/%d/test", existing.ID), url.Values{"csrf": {csrf}}); st != 403 {
+			t.Errorf("%s test event: %d", user, st)
+		}
 		if strings.Contains(string(b), `href="/app/webhooks"`) {
 			t.Errorf("%s sees the webhook link", user)
 		}
@@ -111,6 +115,21 @@ func TestWebhookPage(t *testing.T) {
 	}
 	if es, _ := e.reg.WebhookEndpoints(ctx); len(es) != 2 {
 		t.Fatalf("a reload added an endpoint: %d", len(es))
+	}
+	// A test event goes to that endpoint only.
+	if st, _ := post(cl, fmt.Sprintf("/app/webhooks/%d/test", es[1].ID), url.Values{"csrf": {csrf}}); st != http.StatusSeeOther {
+		t.Errorf("test event: %d", st)
+	}
+	if st, _ := post(cl, "/app/webhooks/999/test", url.Values{"csrf": {csrf}}); st != 404 {
+		t.Errorf("test event to an unknown endpoint: %d", st)
+	}
+	now := time.Now()
+	ds, err := e.reg.ClaimDeliveries(ctx, "t", now, now.Add(time.Minute), 10)
+	if err != nil || len(ds) != 1 || ds[0].Type != "webhook.test" || ds[0].Endpoint.ID != es[1].ID {
+		t.Fatalf("test event deliveries %+v %v", ds, err)
+	}
+	if tests := audit.of(actionWebhookTest); len(tests) != 1 || !strings.Contains(tests[0].Detail, ds[0].EventID) {
+		t.Errorf("test event audit %+v", tests)
 	}
 	if st, _ := post(cl, fmt.Sprintf("/app/webhooks/%d/remove", es[1].ID), url.Values{"csrf": {csrf}}); st != 400 {
 		t.Errorf("remove without confirmation: %d", st)

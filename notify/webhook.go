@@ -31,6 +31,7 @@ const (
 	EventIssued  = "certification.issued"
 	EventRevoked = "certification.revoked"
 	EventRefused = "certification.refused"
+	EventTest    = "webhook.test" // sent on request to one endpoint (data: endpoint_id)
 )
 
 // Headers of a webhook request. The receiver checks the signature, rejects timestamps far

@@ -14,6 +14,7 @@ const (
 	EventIssued  = "certification.issued"
 	EventRevoked = "certification.revoked"
 	EventRefused = "certification.refused"
+	EventTest    = "webhook.test" // sent on request to one endpoint by its administrator
 )
 
 // WebhookEvent returns a new event id and the event's JSON body. It carries what an

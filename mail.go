@@ -50,8 +50,11 @@ type MailStatus struct {
 
 // Mails is the register's outbox of citizen e-mail. Reserve of a Certification with Mail
 // set records the message as held in the same transaction; Issue makes it due in Issue's
-// transaction; Void deletes it. The address and the access code are erased from the row when
-// the message is sent or given up (only the hint stays). Claims are leases as for webhooks.
+// transaction; Void deletes it; ReissueAccessCode removes the code from a message not yet
+// sent. The address and the access code are personal data kept only until the message is
+// sent or given up: then both are erased from the row (the schema refuses an address beside
+// a settled state) and only the hint (MailHint) stays for the officer. Claims are leases as
+// for webhooks.
 type Mails interface {
 	// ClaimMails leases up to limit due messages (pending, next attempt at or before now,
 	// lease free or ended) to owner until leaseUntil, oldest first.

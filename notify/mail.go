@@ -2,6 +2,11 @@
 // e-mail to the citizen (SMTP, configured by CHUNGTHUC_SMTP_URL) with the verification link
 // and the access code, and signed webhooks for the one-stop software.
 //
+// Both are delivered from outboxes in the register, written in the transactions of the
+// register changes they report (chungthuc.Webhooks, chungthuc.Mails), by workers that lease
+// rows and retry with the same backoff (Worker, MailWorker). Why the access code travels by
+// e-mail, and how long the address is kept, is said at CertifiedMail and chungthuc.Mails.
+//
 // Outbound webhook requests go through the project's one address guard (certs.PublicAddress):
 // only public addresses, unless loopback is explicitly allowed (tests, a receiver on the
 // same host).

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/credentials"
 )
 
 // TestWebhookPage: only the system administrator sees and changes the webhook endpoints
@@ -20,18 +19,8 @@ import (
 // not public is refused; the secret is shown once, never on the list; a reload of the add
 // form adds nothing; removing needs a confirmation; both changes are audited.
 func TestWebhookPage(t *testing.T) {
-	audit := &recordingAudit{}
-	e := newEnv(t, func(d *Deps) { audit.Auditor = d.Audit; d.Audit = audit })
+	e, audit := newRolesEnv(t)
 	ctx := context.Background()
-	hash, _ := credentials.HashPassword(e.password)
-	for _, a := range []*chungthuc.Account{
-		{UnitID: e.pl.ID, Username: "vanthu", Role: chungthuc.RoleClerk, PasswordHash: hash},
-		{UnitID: e.pl.ID, Username: "quantri.pl", Role: chungthuc.RoleUnitAdmin, PasswordHash: hash},
-	} {
-		if err := e.reg.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
 	existing := &chungthuc.WebhookEndpoint{URL: "https://tinh.example.vn/hook", Secret: []byte("bí mật đã có 0123456")}
 	if err := e.reg.AddWebhookEndpoint(ctx, existing); err != nil {
 		t.Fatal(err)

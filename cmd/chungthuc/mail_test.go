@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -208,5 +209,34 @@ func waitMail(t *testing.T, mp *testmail.Server, n int) testmail.Summary {
 		if time.Now().After(deadline) {
 			t.Fatalf("mailpit did not receive message %d", n)
 		}
+	}
+}
+
+// TestCertifyEmailFromCLI: the CLI only queues the message in the register (in Reserve's and
+// Issue's transactions); a serve started later sends it.
+func TestCertifyEmailFromCLI(t *testing.T) {
+	mp := testmail.New(t)
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": dir + "/data", "CHUNGTHUC_SMTP_URL": "smtp://" + mp.SMTP + "?from=motcua@hoabinh.gov.vn", "CHUNGTHUC_MAIL_RETRY": "300ms"}
+	code, out, errs := cli(t, env, "certify", "--unit", "HB", "--officer", "1", "--doc", "Giấy khai sinh", "--requester", "Lê Văn Cường",
+		"--email", "le.van.cuong@example.vn", "--out", dir+"/c.pdf", writeScans(t, dir, 1, 50<<10)[0])
+	if code != 0 {
+		t.Fatalf("CLI certify --email: exit %d\n%s%s", code, out, errs)
+	}
+	var res struct{ AccessCode, VerifyURL string }
+	if err := json.Unmarshal([]byte(out), &struct {
+		AccessCode *string `json:"access_code"`
+		VerifyURL  *string `json:"verify_url"`
+	}{&res.AccessCode, &res.VerifyURL}); err != nil || res.AccessCode == "" {
+		t.Fatalf("CLI output %s: %v", out, err)
+	}
+	if n := len(mp.Messages()); n != 0 {
+		t.Fatalf("the CLI sent %d messages itself", n)
+	}
+	startServe(t, env)
+	msg := waitMail(t, mp, 1)
+	text := mp.Text(msg.ID)
+	if msg.To[0].Address != "le.van.cuong@example.vn" || !strings.Contains(text, "Mã truy cập để tải bản sao: "+res.AccessCode) {
+		t.Fatalf("message %+v:\n%s", msg, text)
 	}
 }

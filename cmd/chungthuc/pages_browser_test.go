@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc/internal/testmail"
+	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/internal/webdriver"
 )
 
@@ -425,6 +426,31 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if !strings.Contains(sl, "Phiếu từ chối chứng thực") || !strings.Contains(sl, "Lê Văn Tám") || !strings.Contains(sl, "Bản chính bị tẩy xóa") {
 		t.Fatalf("printed refusal slip: %s", sl)
 	}
+
+	// A PDF scan that loses content: the list and the stamped preview before signing.
+	scripted := filepath.Join(dir, "hopdong.pdf")
+	must(os.WriteFile(scripted, testscan.ScriptedPDF(), 0o600))
+	must(b.Navigate(base + "/app/certify"))
+	must(b.Type("#files", scripted))
+	_, err = b.Find("#file-list li")
+	must(err)
+	must(b.Type("#document", "Hợp đồng"))
+	must(b.Type("#requester", "Đỗ Văn Hùng"))
+	must(b.Click("#certify-button"))
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := b.Find("#stamped-preview"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			src, _ := b.Source()
+			t.Fatalf("no stamped preview before signing:\n%.2000s", src)
+		}
+	}
+	if href, _ := b.Attr("#stamped-preview", "href"); !strings.Contains(href, "/app/certify/preview?key=") {
+		t.Fatalf("preview link %q", href)
+	}
+	audit("removed content and the stamped preview")
+	shot("p8b-confirm-preview")
 
 	// The system administrator's webhook page: add an endpoint (the secret shown once), list.
 	must(b.Navigate(base + "/logout"))

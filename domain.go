@@ -208,6 +208,8 @@ type Certification struct {
 	// both nil for entries recorded before intake was kept. Fixed once recorded.
 	ReceivedAt *time.Time
 	DueAt      *time.Time
+	// Mail, when set on Reserve, queues the citizen's e-mail (Mails); never read back.
+	Mail *MailRequest
 }
 
 // RefusalReason is a reason code for refusing to certify (Decree 23/2015 art. 22).

@@ -24,6 +24,15 @@ type WebhookDelivery struct {
 	Endpoint WebhookEndpoint
 }
 
+// WebhookState is the delivery state of one endpoint, for its administrator.
+type WebhookState struct {
+	EndpointID int64
+	Pending    int    // not yet delivered, still retried
+	Failed     int    // given up
+	Delivered  int    // received by the endpoint
+	LastError  string // of the newest delivery that failed at least once ("" when none)
+}
+
 // Webhooks is the register's outbox of events for integrations. Issue, Revoke and
 // CreateRefusal write an event (and one delivery per endpoint) in their own transaction.
 // Claims are leases: a claimed delivery is not handed out again until leaseUntil, so a
@@ -37,6 +46,12 @@ type Webhooks interface {
 	// RemoveWebhookEndpoint deletes the endpoint and its undelivered deliveries.
 	// ENOTFOUND when there is none.
 	RemoveWebhookEndpoint(ctx context.Context, id int64) error
+	// SendTestEvent queues a "webhook.test" event (data: the endpoint id) for endpoint only and
+	// returns its event id; ENOTFOUND when there is no such endpoint.
+	SendTestEvent(ctx context.Context, endpoint int64) (string, error)
+	// WebhookStates returns the delivery state of every endpoint that has deliveries, by
+	// endpoint ID (an endpoint without deliveries has no entry).
+	WebhookStates(ctx context.Context) ([]WebhookState, error)
 	// ClaimDeliveries leases up to limit due, undelivered deliveries (next attempt at or
 	// before now, lease free or ended) to owner until leaseUntil, oldest first.
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]WebhookDelivery, error)

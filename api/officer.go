@@ -141,7 +141,7 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		"FormKey": newFormKey(), "ReceivedAt": receivedNow(s.Now()), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
-		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload})
+		"CacheControl": "private, no-cache", "MaxUpload": s.MaxUpload, "MailEnabled": s.MailEnabled})
 }
 
 // certify runs one certification for the principal from an upload.
@@ -186,6 +186,7 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
+		Email:                up.fields["email"],
 		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]), ReceivedAt: received,
 	}
 	// Everything printed under the signatures is checked before the scans are read (400).
@@ -286,6 +287,40 @@ func (s *Server) certifyConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.runCertify(r, in)
 	s.finishCertify(w, r, key, out, err)
+}
+
+// certifyPreview: GET /app/certify/preview?key=K — the upload the session holds for
+// confirmation (removed content), stamped as it will be signed but without a number and
+// without any signature, marked "BẢN XEM TRƯỚC – CHƯA KÝ" on every page (certify.Service.
+// Preview): nothing is reserved or stored. It takes a slot of the certification budget, as
+// signing would.
+func (s *Server) certifyPreview(w http.ResponseWriter, r *http.Request) {
+	p := who(r)
+	if err := canCertify(p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	in, ok := s.codes.peekUpload(p.Session.TokenHash, r.URL.Query().Get("key"), s.Now())
+	if !ok {
+		s.Error(w, r, bi(chungthuc.ENOTFOUND, "Tệp đã tải lên không còn được giữ (quá 30 phút hoặc đã xử lý): hãy tải lên lại.",
+			"The upload is no longer kept (over 30 minutes, or already handled): upload it again."))
+		return
+	}
+	release, err := s.certifying.enter(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer release()
+	cp, err := s.Certify.Preview(r.Context(), in)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="ban-xem-truoc-chua-ky.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(cp.PDF) // a client that went away needs no answer
 }
 
 // finishCertify answers a certification from the workspace: 303 to the entry (the code kept
@@ -410,6 +445,14 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 		"CanRevoke": c.Status == chungthuc.StatusIssued && canRevoke(who(r), c) == nil,
 		"Again":     r.URL.Query().Get("again") == "1", "RevokeKey": newFormKey(), "ReissueKey": newFormKey(),
 		"Reissued": r.URL.Query().Get("reissued") == "1"}
+	if s.Mail != nil {
+		// The e-mail's fate: shown to the officer; a register that cannot say is not an error.
+		if st, err := s.Mail.MailStatusOf(r.Context(), c.ID); err == nil {
+			data["Mail"] = st
+		} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+			s.log.Warn("mail status unavailable", "certification", c.ID, "err", err)
+		}
+	}
 	if p := who(r); p.Session != nil && c.Status == chungthuc.StatusIssued {
 		if h, ok := s.codes.get(p.Session.TokenHash, c.ID, s.Now()); ok {
 			data["AccessCode"], data["Dropped"], data["Fresh"] = h.code, h.dropped, true

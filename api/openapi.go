@@ -37,6 +37,7 @@ func openAPIDoc(baseURL string) map[string]any {
 						"title":     map[string]any{"type": "string", "deprecated": true, "description": "deprecated alias of document (kept for one release)"},
 						"issuer":    map[string]any{"type": "string", "maxLength": 120},
 						"requester": map[string]any{"type": "string", "maxLength": 120, "description": "the citizen's full name"},
+						"email":     map[string]any{"type": "string", "format": "email", "maxLength": 254, "description": "the citizen's e-mail address (optional; only when the service sends e-mail): the verification link and the access code are sent once the copy is issued; erased after sending"},
 						"copies":    map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 1, "description": "copies made from the original at once under one number; the fee is per copy"},
 						"officer_title": map[string]any{"type": "string", "maxLength": 80,
 							"description": "one of the titles on the officer's record (set by an administrator); default: the record's title. Any other is 400"},

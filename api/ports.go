@@ -37,6 +37,12 @@ type OfficeRegister interface {
 	Statistics(ctx context.Context, unitID int64, from, to, now time.Time) (*chungthuc.Statistics, error)
 }
 
+// MailStatuses reads what became of an entry's e-mail (chungthuc.Mails); ENOTFOUND when
+// none was asked for.
+type MailStatuses interface {
+	MailStatusOf(ctx context.Context, certificationID int64) (*chungthuc.MailStatus, error)
+}
+
 // AccountStore is what logins, sessions and API tokens need of chungthuc.Accounts.
 type AccountStore interface {
 	AccountByUsername(ctx context.Context, username string) (*chungthuc.Account, error)
@@ -59,6 +65,8 @@ type Auditor interface {
 // the register, and the only way they read stored copies (checked against the register).
 type Certifier interface {
 	Certify(ctx context.Context, in certify.Input) (*certify.Output, error)
+	// Preview stamps in as Certify would, without a number or signature (certify.Service).
+	Preview(ctx context.Context, in certify.Input) (*chungthuc.Copy, error)
 	Revoke(ctx context.Context, unitID, id int64, reason string) (*chungthuc.Certification, error)
 	Refuse(ctx context.Context, r *chungthuc.Refusal) error
 	ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error)

@@ -16,22 +16,29 @@ import (
 	"github.com/chungthuc/chungthuc/credentials"
 )
 
-// TestRevokeRoles: within a unit only its certifying officers and its administrator may
-// revoke; the records clerk may read but not revoke; the system administrator reads every
-// unit's register but revokes nothing. Every revocation names its requester in the audit log.
-func TestRevokeRoles(t *testing.T) {
+// newRolesEnv is newEnv with audit entries recorded and two more accounts of unit HB: the
+// records clerk "vanthu" and the unit administrator "quantri.pl".
+func newRolesEnv(t *testing.T) (*env, *recordingAudit) {
 	audit := &recordingAudit{}
 	e := newEnv(t, func(d *Deps) { audit.Auditor = d.Audit; d.Audit = audit })
-	ctx := context.Background()
 	hash, _ := credentials.HashPassword(e.password)
 	for _, a := range []*chungthuc.Account{
 		{UnitID: e.pl.ID, Username: "vanthu", Role: chungthuc.RoleClerk, PasswordHash: hash},
 		{UnitID: e.pl.ID, Username: "quantri.pl", Role: chungthuc.RoleUnitAdmin, PasswordHash: hash},
 	} {
-		if err := e.reg.CreateAccount(ctx, a); err != nil {
+		if err := e.reg.CreateAccount(context.Background(), a); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return e, audit
+}
+
+// TestRevokeRoles: within a unit only its certifying officers and its administrator may
+// revoke; the records clerk may read but not revoke; the system administrator reads every
+// unit's register but revokes nothing. Every revocation names its requester in the audit log.
+func TestRevokeRoles(t *testing.T) {
+	e, audit := newRolesEnv(t)
+	ctx := context.Background()
 	first := e.certifyPL().Certification
 	second := e.certifyPL().Certification
 	revoke := func(user string, id int64) (int, string) {

@@ -68,6 +68,15 @@ type Deps struct {
 	// UnitAdmin, when set, serves the unit page (seal and signature images, register books)
 	// and the printouts: book PDF/CSV, refusal slips (unitadmin.go).
 	UnitAdmin UnitAdmin
+	// Mail, when set, reports the citizen e-mail of an entry on its detail page (state,
+	// masked address, attempts, last error). MailEnabled shows the e-mail field in the
+	// certify form (e-mail is configured: CHUNGTHUC_SMTP_URL).
+	Mail        MailStatuses
+	MailEnabled bool
+	// Webhooks, when set, serves the system administrator's webhook page (/app/webhooks);
+	// WebhookAllowLoopback lets it accept receivers on loopback (as the worker does).
+	Webhooks             WebhookAdmin
+	WebhookAllowLoopback bool
 }
 
 // Server holds the handlers.
@@ -185,6 +194,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
 		r.Post("/certify/confirm", s.certifyConfirm)
+		r.Get("/certify/preview", s.certifyPreview)
 		r.Get("/register", s.registerPage)
 		r.Get("/c/{id}", s.certificationPage)
 		r.Get("/c/{id}/pdf", s.certificationPDF)
@@ -201,6 +211,10 @@ func (s *Server) routes() http.Handler {
 		r.Get("/books/{id}/pdf", s.bookPrint(false))
 		r.Get("/books/{id}/csv", s.bookPrint(true))
 		r.Get("/refusals/{id}/slip", s.refusalSlip)
+		r.Get("/webhooks", s.webhooksPage)
+		r.Post("/webhooks", s.webhookAdd)
+		r.Post("/webhooks/{id}/remove", s.webhookRemove)
+		r.Post("/webhooks/{id}/test", s.webhookTest)
 	})
 
 	// The JSON API for integrations: bearer tokens, unit-scoped.

@@ -156,7 +156,7 @@ func newEnvClock(t *testing.T, regNow chungthuc.Clock, mod func(*Deps)) *env {
 				}
 				return &verify.RegisterMatch{Unit: "x", Number: c.Number, Book: c.BookCode, CertifiedAt: c.CertifiedAt, Status: c.Status, RevokeReason: c.RevokeReason, RevokedAt: c.RevokedAt}, nil
 			}})
-		}, RateLimit: 10000}
+		}, RateLimit: 10000, Webhooks: reg, Mail: reg}
 	if mod != nil {
 		mod(&d)
 	}

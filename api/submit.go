@@ -68,15 +68,26 @@ func (h *codeHolder) putUpload(session, key string, in certify.Input, now time.T
 	h.uploads[session] = heldUpload{key: key, in: in, expires: now.Add(heldUploadTTL)}
 }
 
+// peekUpload returns the session's upload kept under key, keeping it.
+func (h *codeHolder) peekUpload(session, key string, now time.Time) (certify.Input, bool) {
+	return h.upload(session, key, now, false)
+}
+
 // takeUpload returns and forgets the session's upload kept under key.
 func (h *codeHolder) takeUpload(session, key string, now time.Time) (certify.Input, bool) {
+	return h.upload(session, key, now, true)
+}
+
+func (h *codeHolder) upload(session, key string, now time.Time, take bool) (certify.Input, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	u, ok := h.uploads[session]
 	if !ok || u.key != key || now.After(u.expires) {
 		return certify.Input{}, false
 	}
-	delete(h.uploads, session)
+	if take {
+		delete(h.uploads, session)
+	}
 	return u.in, true
 }
 

@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testscan"
 )
 
 // countingCertifier counts refusals that reach the workflow.
@@ -440,33 +444,6 @@ func TestReportVerdicts(t *testing.T) {
 	}
 }
 
-// scriptedPDF is a one-page PDF scan that runs JavaScript when opened.
-func scriptedPDF() []byte {
-	content := "BT /F1 24 Tf 40 150 Td (Hop dong) Tj ET"
-	objs := []string{
-		"<</Type /Catalog /Pages 2 0 R /OpenAction 5 0 R>>",
-		"<</Type /Pages /Kids [3 0 R] /Count 1>>",
-		"<</Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R /Resources <</Font <</F1 6 0 R>>>>>>",
-		fmt.Sprintf("<</Length %d>>\nstream\n%s\nendstream", len(content), content),
-		"<</S /JavaScript /JS (app.alert\\('x'\\))>>",
-		"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>",
-	}
-	var b strings.Builder
-	b.WriteString("%PDF-1.7\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return []byte(b.String())
-}
-
 // TestRemovedContentBeforeSigning: a PDF scan that loses content in the copy is not signed
 // until the officer has seen, in Vietnamese, what is removed and confirmed; the confirmation
 // certifies exactly the upload checked, once.
@@ -475,7 +452,7 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	readAll := reader(t)
 	cl, csrf, _ := e.login("canbo", e.password)
 	key := formKeyRE.FindStringSubmatch(readAll(cl.Get(e.srv.URL + "/app/certify")))[1]
-	body, ct := multipartBody([][2]string{{"hopdong.pdf", string(scriptedPDF())}}, map[string]string{"csrf": csrf, "title": "Hợp đồng", "requester": "Đỗ Văn Hùng", "idempotency_key": key})
+	body, ct := multipartBody([][2]string{{"hopdong.pdf", string(testscan.ScriptedPDF())}}, map[string]string{"csrf": csrf, "title": "Hợp đồng", "requester": "Đỗ Văn Hùng", "idempotency_key": key})
 	res, err := cl.Post(e.srv.URL+"/app/certify?lang=vi", ct, body)
 	b := readAll(res, err)
 	if res.StatusCode != 200 || !strings.Contains(b, "hopdong.pdf: đã bỏ mã JavaScript chạy khi mở tệp (OpenAction)") || !strings.Contains(b, `action="/app/certify/confirm"`) {
@@ -490,6 +467,30 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	}
 	if n := count(); n != 0 {
 		t.Fatalf("%d entries before the officer confirmed", n)
+	}
+	// The stamped preview: the copy as it will be signed, without number or signature,
+	// marked on every page; it uses no number and keeps the upload for the confirmation.
+	if !strings.Contains(b, `href="/app/certify/preview?key=`+key+`"`) {
+		t.Fatalf("no preview link on the confirmation page:\n%s", b)
+	}
+	for i := 0; i < 2; i++ {
+		res, err = cl.Get(e.srv.URL + "/app/certify/preview?key=" + key)
+		pdf := readAll(res, err)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || res.Header.Get("Cache-Control") != "no-store" ||
+			!strings.HasPrefix(pdf, "%PDF-") || strings.Contains(pdf, "/ByteRange") {
+			t.Fatalf("preview %d: %d %s", i, res.StatusCode, res.Header)
+		}
+		if i == 0 {
+			if text := pdfText(t, []byte(pdf)); text != "" && (strings.Count(text, "BẢN XEM TRƯỚC – CHƯA KÝ") != 2 || !strings.Contains(text, "Số chứng thực …")) {
+				t.Fatalf("preview text:\n%s", text)
+			}
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d entries after the preview", n)
+	}
+	if res, err := cl.Get(e.srv.URL + "/app/certify/preview?key=" + newFormKey()); readAll(res, err) == "" || res.StatusCode != 404 {
+		t.Fatalf("preview of an unknown upload: %d", res.StatusCode)
 	}
 	// A confirmation with another key certifies nothing.
 	res, err = cl.PostForm(e.srv.URL+"/app/certify/confirm", url.Values{"csrf": {csrf}, "idempotency_key": {newFormKey()}})
@@ -515,6 +516,30 @@ func TestRemovedContentBeforeSigning(t *testing.T) {
 	if b := readAll(cl.Get(e.srv.URL + loc)); !codeRE.MatchString(b) || !strings.Contains(b, "Hợp đồng") {
 		t.Fatalf("result after confirmation:\n%s", b)
 	}
+	if l, _, _ := e.reg.Certifications(context.Background(), chungthuc.CertificationFilter{UnitID: e.pl.ID}); len(l) != 1 || l[0].Number != 1 {
+		t.Fatalf("the previews used a number: %+v", l)
+	}
+	// Once confirmed, the upload is gone: no preview of it any more.
+	if res, err := cl.Get(e.srv.URL + "/app/certify/preview?key=" + key); readAll(res, err) == "" || res.StatusCode != 404 {
+		t.Fatalf("preview after confirming: %d", res.StatusCode)
+	}
+}
+
+// pdfText is the text of a PDF by pdftotext (poppler), "" when it is not installed.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		return ""
+	}
+	f := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // TestEnglishComplete: with English chosen, the workspace and public pages carry no

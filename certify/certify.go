@@ -86,6 +86,12 @@ type Service struct {
 	// Calendar is the working-day calendar of the deadline rule (Decree 23/2015 art. 21);
 	// nil means the embedded table (deadline.Default).
 	Calendar *deadline.Calendar
+	// Mail says e-mail to citizens is configured (a worker sends the register's outbox);
+	// without it a request with Email is refused.
+	Mail bool
+	// MailWithoutCode leaves the access code out of the e-mail (it says the code is on the
+	// receipt); the default sends it — see notify.CertifiedMail for why.
+	MailWithoutCode bool
 
 	bg     background
 	health health
@@ -117,6 +123,11 @@ type Input struct {
 	// the key (unique per unit) and the request's fingerprint, and a later request with the
 	// same key gets the first outcome instead of a new number (see Certify).
 	IdempotencyKey string
+	// Email, when set, is the citizen's address: the message with the verification link (and
+	// the access code unless Service.MailWithoutCode) is queued with the entry and sent once
+	// the copy is issued (chungthuc.Mails). EINVALID when it is not one plain address, or
+	// when the service has no e-mail (Service.Mail false), before a number is used.
+	Email string
 }
 
 // Output is a certified, stored, issued copy.
@@ -148,35 +159,11 @@ type Output struct {
 // the key came with a different request. A request that failed before a number was reserved
 // left nothing under its key: a retry runs anew.
 func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
-	unit, err := s.Register.UnitByCode(ctx, in.UnitCode)
+	rq, err := s.resolve(ctx, &in)
 	if err != nil {
 		return nil, err
 	}
-	officer, err := s.Register.OfficerByID(ctx, in.OfficerID)
-	if err != nil {
-		return nil, err
-	}
-	if officer.UnitID != unit.ID {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", officer.ID, unit.Code)
-	}
-	if !officer.Active {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
-	}
-	if err := CheckInput(&in); err != nil {
-		return nil, err
-	}
-	if err := officer.CheckAuthority(s.Now()); err != nil {
-		return nil, err
-	}
-	title, err := SignerTitle(officer, in.Title)
-	if err != nil {
-		return nil, err
-	}
-	lines := chungthuc.TitleLines(officer.Authority, title)
-	printed := strings.Join(lines, " / ")
-	if err := checkRecords(unit, officer, lines); err != nil {
-		return nil, err
-	}
+	unit, officer, printed := rq.unit, rq.officer, rq.printed
 	var fingerprint string
 	if in.IdempotencyKey != "" {
 		if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
@@ -211,28 +198,28 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	}
 	var entry *chungthuc.Certification
 	var reserveErr error
-	req := chungthuc.CopyRequest{
-		Scans: in.Scans, Place: unit.Place, UnitName: unit.Name,
-		OfficerName: officer.Name, OfficerTitle: printed, DocTitle: in.DocTitle,
-		Officer: okey, Seal: skey, SealImage: unit.SealImage,
-		UnitBody: unit.Body, Province: unit.Province, TitleLines: lines, SealSizeMM: unit.SealMM,
-		SealDemo: len(unit.SealImage) == 0, SignatureImage: officer.SignatureImage,
-		ConfirmLowResolution: in.ConfirmLowResolution,
-		Allocate: func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {
-			entry = &chungthuc.Certification{
-				UnitID: unit.ID, Token: token, AccessCodeHash: HashAccessCode(token, code),
-				Title: in.DocTitle, Issuer: in.Issuer, Requester: in.Requester,
-				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: printed,
-				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
-				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
+	req := rq.copyRequest(in)
+	req.Officer, req.Seal = okey, skey
+	req.Allocate = func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {
+		entry = &chungthuc.Certification{
+			UnitID: unit.ID, Token: token, AccessCodeHash: HashAccessCode(token, code),
+			Title: in.DocTitle, Issuer: in.Issuer, Requester: in.Requester,
+			OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: printed,
+			Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
+			IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
+		}
+		if in.Email != "" {
+			entry.Mail = &chungthuc.MailRequest{To: in.Email}
+			if !s.MailWithoutCode {
+				entry.Mail.AccessCode = code
 			}
-			entry.ReceivedAt, entry.DueAt = s.intake(in.ReceivedAt)
-			if err := s.Register.Reserve(ctx, entry); err != nil {
-				entry, reserveErr = nil, err
-				return nil, err
-			}
-			return &chungthuc.Allocation{Number: entry.Number, BookCode: entry.BookCode, CertifiedAt: entry.CertifiedAt, VerifyURL: s.VerifyURL(token)}, nil
-		},
+		}
+		entry.ReceivedAt, entry.DueAt = s.intake(in.ReceivedAt)
+		if err := s.Register.Reserve(ctx, entry); err != nil {
+			entry, reserveErr = nil, err
+			return nil, err
+		}
+		return &chungthuc.Allocation{Number: entry.Number, BookCode: entry.BookCode, CertifiedAt: entry.CertifiedAt, VerifyURL: s.VerifyURL(token)}, nil
 	}
 	cp, err := s.Maker.MakeCopy(ctx, req)
 	if err != nil {
@@ -305,6 +292,87 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 		final.ObjectVersion, final.ObjectETag = stored.Version, stored.ETag
 	}
 	return &Output{Certification: final, PDF: cp.PDF, AccessCode: code, VerifyURL: s.VerifyURL(token), Dropped: cp.Dropped}, nil
+}
+
+// resolved is what a request is made under: the unit, the officer and the title printed.
+type resolved struct {
+	unit    *chungthuc.Unit
+	officer *chungthuc.Officer
+	printed string   // the title lines joined by " / "
+	lines   []string // the title as printed, one level per line
+}
+
+// resolve checks a request against the register before anything is made: the unit and the
+// officer exist, the officer belongs to the unit and is active within the validity of the
+// authorising decision, the input is printable (CheckInput, which normalises in), the title
+// is one on record, and the unit and officer records can be printed.
+func (s *Service) resolve(ctx context.Context, in *Input) (*resolved, error) {
+	unit, err := s.Register.UnitByCode(ctx, in.UnitCode)
+	if err != nil {
+		return nil, err
+	}
+	officer, err := s.Register.OfficerByID(ctx, in.OfficerID)
+	if err != nil {
+		return nil, err
+	}
+	if officer.UnitID != unit.ID {
+		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", officer.ID, unit.Code)
+	}
+	if !officer.Active {
+		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
+	}
+	if err := CheckInput(in); err != nil {
+		return nil, err
+	}
+	if in.Email != "" && !s.Mail {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "Hệ thống chưa được cấu hình gửi thư điện tử: hãy để trống ô địa chỉ thư. (This service does not send e-mail (CHUNGTHUC_SMTP_URL is not set): leave the e-mail address empty.)")
+	}
+	if err := officer.CheckAuthority(s.Now()); err != nil {
+		return nil, err
+	}
+	title, err := SignerTitle(officer, in.Title)
+	if err != nil {
+		return nil, err
+	}
+	lines := chungthuc.TitleLines(officer.Authority, title)
+	if err := checkRecords(unit, officer, lines); err != nil {
+		return nil, err
+	}
+	return &resolved{unit: unit, officer: officer, printed: strings.Join(lines, " / "), lines: lines}, nil
+}
+
+// copyRequest is the request to the copy maker for in, without keys and allocator.
+func (rq *resolved) copyRequest(in Input) chungthuc.CopyRequest {
+	unit, officer := rq.unit, rq.officer
+	return chungthuc.CopyRequest{
+		Scans: in.Scans, Place: unit.Place, UnitName: unit.Name,
+		OfficerName: officer.Name, OfficerTitle: rq.printed, DocTitle: in.DocTitle,
+		SealImage: unit.SealImage, UnitBody: unit.Body, Province: unit.Province, TitleLines: rq.lines, SealSizeMM: unit.SealMM,
+		SealDemo: len(unit.SealImage) == 0, SignatureImage: officer.SignatureImage,
+		ConfirmLowResolution: in.ConfirmLowResolution,
+	}
+}
+
+// Previewer is a copy maker that can also stamp a preview (signer.Signer).
+type Previewer interface {
+	Preview(ctx context.Context, in chungthuc.CopyRequest, bookCode, verifyURL string, at time.Time) (*chungthuc.Copy, error)
+}
+
+// Preview returns the copy in would make, stamped as it will be signed but without a
+// number, without any signature and marked "BẢN XEM TRƯỚC – CHƯA KÝ" on every page, so
+// the officer confirms what will be signed. It checks in exactly as Certify does (the same
+// errors before a number) and then reserves nothing, uses no key and writes nothing: the
+// register and the store are untouched. EUNSUPPORTED when the copy maker cannot preview.
+func (s *Service) Preview(ctx context.Context, in Input) (*chungthuc.Copy, error) {
+	rq, err := s.resolve(ctx, &in)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := s.Maker.(Previewer)
+	if !ok {
+		return nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "this copy maker cannot make a preview")
+	}
+	return p.Preview(ctx, rq.copyRequest(in), "…", s.VerifyURL("…"), s.Now().In(chungthuc.Vietnam))
 }
 
 // VerifyURL is the public verification link of a token.

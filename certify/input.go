@@ -6,6 +6,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/notify"
 )
 
 // CheckInput validates and normalises, in place, what a request prints or records: the
@@ -33,6 +34,13 @@ func CheckInput(in *Input) error {
 		if in.Title, err = chungthuc.ValidatePrintedText("officer_title", in.Title, chungthuc.MaxTitleLen); err != nil {
 			return err
 		}
+	}
+	if strings.TrimSpace(in.Email) != "" {
+		if in.Email, err = notify.ValidAddress(in.Email); err != nil {
+			return chungthuc.Errorf(chungthuc.EINVALID, "Địa chỉ thư điện tử không hợp lệ: hãy nhập một địa chỉ, ví dụ ten@example.vn, hoặc để trống. (The e-mail address is not valid: enter one address such as name@example.vn (field \"email\"), or leave it empty.)")
+		}
+	} else {
+		in.Email = ""
 	}
 	if in.Copies == 0 {
 		in.Copies = 1

@@ -2,6 +2,11 @@
 // e-mail to the citizen (SMTP, configured by CHUNGTHUC_SMTP_URL) with the verification link
 // and the access code, and signed webhooks for the one-stop software.
 //
+// Both are delivered from outboxes in the register, written in the transactions of the
+// register changes they report (chungthuc.Webhooks, chungthuc.Mails), by workers that lease
+// rows and retry with the same backoff (Worker, MailWorker). Why the access code travels by
+// e-mail, and how long the address is kept, is said at CertifiedMail and chungthuc.Mails.
+//
 // Outbound webhook requests go through the project's one address guard (certs.PublicAddress):
 // only public addresses, unless loopback is explicitly allowed (tests, a receiver on the
 // same host).
@@ -213,18 +218,32 @@ func (m *Mailer) Send(ctx context.Context, msg Message) error {
 }
 
 // CertifiedMail is the citizen's message after a certification: what was certified, the
-// verification link, and the access code when it is known (otherwise a link to set or
-// collect it at the office).
+// verification link, and the access code when it is given (otherwise where to get it), in
+// Vietnamese then English.
+//
+// Why the code travels by e-mail (the default; CHUNGTHUC_MAIL_ACCESS_CODE=false turns it
+// off): the citizen asked for it by giving the address, and the code opens only the copy of
+// the citizen's own document, which the receipt already hands over in clear. The code is
+// kept in the register's outbox only until the message is sent or given up (then erased
+// with the address), is never in the subject or the logs, travels over STARTTLS when the
+// server offers it, and a reissue (which voids it) also removes it from a message not yet
+// sent. A stolen mailbox yields one copy, and the officer can reissue the code.
 func CertifiedMail(to, unitName, number, title, link, accessCode string) Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Kính gửi ông/bà,\n\n%s đã chứng thực bản sao điện tử của giấy tờ \"%s\", số chứng thực %s.\n\n", unitName, title, number)
-	fmt.Fprintf(&b, "Xem và kiểm tra bản sao tại:\n%s\n\n", link)
+	fmt.Fprintf(&b, "Xem, kiểm tra và tải bản sao tại:\n%s\n\n", link)
 	if accessCode != "" {
-		fmt.Fprintf(&b, "Mã truy cập để tải bản sao: %s\nVui lòng giữ bí mật mã này.\n\n", accessCode)
+		fmt.Fprintf(&b, "Mã truy cập để tải bản sao: %s\nVui lòng giữ bí mật mã này; bất kỳ ai có mã đều tải được bản sao.\n\n", accessCode)
 	} else {
 		b.WriteString("Mã truy cập để tải bản sao được in trên biên nhận; nếu bị mất, vui lòng liên hệ bộ phận một cửa để được cấp lại.\n\n")
 	}
-	b.WriteString("Sau khi tải bản sao, ông/bà có thể đánh giá mức độ hài lòng với dịch vụ tại trang trên.\n\n")
-	b.WriteString("---\nThis message tells you that your electronic certified copy is ready; the link above shows it and lets you check it.\n")
+	b.WriteString("Đây là thư tự động, vui lòng không trả lời.\n\n---\n")
+	fmt.Fprintf(&b, "%s has certified an electronic copy of \"%s\" (number %s).\nView, check and download it at the link above.\n", unitName, title, number)
+	if accessCode != "" {
+		b.WriteString("The access code to download it is given above; keep it private.\n")
+	} else {
+		b.WriteString("The access code to download it is printed on your receipt.\n")
+	}
+	b.WriteString("This message was sent automatically; please do not reply.\n")
 	return Message{To: to, Subject: fmt.Sprintf("Bản sao chứng thực điện tử số %s — %s", number, unitName), Body: b.String()}
 }

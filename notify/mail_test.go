@@ -2,89 +2,20 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chungthuc/chungthuc/internal/testmail"
 )
 
-// mailpit builds (once, via scripts/mailpit.sh) and starts a real SMTP server on free
-// loopback ports; it returns the SMTP address and the base of its HTTP API. Skips, saying
-// why, when mailpit cannot be built here.
-func mailpit(t *testing.T, extra ...string) (smtpAddr, api string) {
-	t.Helper()
-	bin := os.Getenv("CHUNGTHUC_TEST_MAILPIT")
-	if bin == "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "../scripts/mailpit.sh").Output()
-		if err != nil {
-			t.Skipf("mailpit could not be built (scripts/mailpit.sh: %v); the SMTP test needs it", err)
-		}
-		bin = strings.TrimSpace(string(out))
-	}
-	free := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = l.Close() }()
-		return l.Addr().String()
-	}
-	smtpAddr, httpAddr := free(), free()
-	args := append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(t.TempDir(), "mail.db")}, extra...)
-	cmd := exec.Command(bin, args...)
-	logf, err := os.Create(filepath.Join(t.TempDir(), "mailpit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	api = "http://" + httpAddr
-	for i := 0; ; i++ {
-		res, err := http.Get(api + "/api/v1/messages")
-		if err == nil {
-			_ = res.Body.Close()
-			if c, err := net.Dial("tcp", smtpAddr); err == nil {
-				_ = c.Close()
-				return smtpAddr, api
-			}
-		}
-		if i > 100 {
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("mailpit did not start: %v\n%s", err, b)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = res.Body.Close() }()
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", url, res.Status)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSendThroughMailpit(t *testing.T) {
-	smtpAddr, api := mailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	mp := testmail.New(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	smtpAddr := mp.SMTP
 	u := url.URL{Scheme: "smtp", User: url.UserPassword("canbo", "mật-khẩu"), Host: smtpAddr,
 		RawQuery: url.Values{"from": {"UBND Phường Hòa Bình <motcua@phuonghoabinh.gov.vn>"}}.Encode()}
 	m, err := ParseSMTPURL(u.String())
@@ -97,19 +28,11 @@ func TestSendThroughMailpit(t *testing.T) {
 	if err := m.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	var list struct {
-		Messages []struct {
-			ID      string
-			Subject string
-			From    struct{ Name, Address string }
-			To      []struct{ Address string }
-		} `json:"messages"`
+	msgs := mp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("mailpit holds %d messages, want 1", len(msgs))
 	}
-	getJSON(t, api+"/api/v1/messages", &list)
-	if len(list.Messages) != 1 {
-		t.Fatalf("mailpit holds %d messages, want 1", len(list.Messages))
-	}
-	got := list.Messages[0]
+	got := msgs[0]
 	wantSubject := "Bản sao chứng thực điện tử số HB-2026-000123 — Phường Hòa Bình (ữ)"
 	if got.Subject != wantSubject {
 		t.Errorf("subject %q, want %q", got.Subject, wantSubject)
@@ -120,27 +43,18 @@ func TestSendThroughMailpit(t *testing.T) {
 	if len(got.To) != 1 || got.To[0].Address != "nguyen.van.an@example.vn" {
 		t.Errorf("to %+v", got.To)
 	}
-	var full struct{ Text string }
-	getJSON(t, api+"/api/v1/message/"+got.ID, &full)
+	text := mp.Text(got.ID)
 	for _, want := range []string{
 		"Phường Hòa Bình đã chứng thực bản sao điện tử của giấy tờ \"Giấy khai sinh\", số chứng thực HB-2026-000123.",
 		"https://chungthuc.example/v/AbC123",
 		"Mã truy cập để tải bản sao: K7P-4QX-9MZ",
 	} {
-		if !strings.Contains(full.Text, want) {
-			t.Errorf("body lacks %q:\n%s", want, full.Text)
+		if !strings.Contains(text, want) {
+			t.Errorf("body lacks %q:\n%s", want, text)
 		}
 	}
 	// The raw message is 7-bit (encoded word, quoted-printable), whatever the server.
-	res, err := http.Get(api + "/api/v1/message/" + got.ID + "/raw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mp.Raw(got.ID)
 	for _, c := range b {
 		if c >= 0x80 {
 			t.Fatalf("raw message has 8-bit bytes:\n%s", b)
@@ -154,7 +68,7 @@ func TestSendThroughMailpit(t *testing.T) {
 func TestSendRefused(t *testing.T) {
 	// A server that requires authentication refuses a client that has no credentials; the
 	// error names the step and never the password.
-	smtpAddr, _ := mailpit(t, "--smtp-auth-file", writeAuth(t), "--smtp-auth-allow-insecure")
+	smtpAddr := testmail.New(t, "--smtp-auth-file", writeAuth(t), "--smtp-auth-allow-insecure").SMTP
 	m, err := ParseSMTPURL("smtp://" + smtpAddr + "?from=a@b.vn")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	crand "crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +31,7 @@ const (
 	EventIssued  = "certification.issued"
 	EventRevoked = "certification.revoked"
 	EventRefused = "certification.refused"
+	EventTest    = "webhook.test" // sent on request to one endpoint (data: endpoint_id)
 )
 
 // Headers of a webhook request. The receiver checks the signature, rejects timestamps far
@@ -173,26 +176,35 @@ func (w *Worker) defaults() {
 // MaxBackoff, with up to 10% random jitter so instances do not retry in step.
 func (w *Worker) Backoff(n int) time.Duration {
 	w.defaults()
-	d := w.BaseBackoff
-	for i := 1; i < n && d < w.MaxBackoff; i++ {
+	return backoff(w.BaseBackoff, w.MaxBackoff, n)
+}
+
+func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxDelay; i++ {
 		d *= 2
 	}
-	d = min(d, w.MaxBackoff)
+	d = min(d, maxDelay)
 	return d + time.Duration(rand.Int64N(int64(d)/10+1))
 }
 
 // Run delivers until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
+	poll(ctx, w.Poll, w.Log, "webhook outbox unavailable", w.RunOnce)
+}
+
+// poll runs once until ctx ends, waiting p when it found nothing or failed.
+func poll(ctx context.Context, p time.Duration, log *slog.Logger, warning string, once func(context.Context) (int, error)) {
 	for ctx.Err() == nil {
-		n, err := w.RunOnce(ctx)
+		n, err := once(ctx)
 		if err != nil && ctx.Err() == nil {
-			w.Log.Warn("webhook outbox unavailable", "err", err)
+			log.Warn(warning, "err", err)
 		}
 		if n == 0 || err != nil {
 			select {
 			case <-ctx.Done():
-			case <-time.After(w.Poll):
+			case <-time.After(p):
 			}
 		}
 	}
@@ -270,4 +282,38 @@ func truncate(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// CheckEndpoint checks an address the administrator typed before it is recorded: an http(s)
+// URL (ValidEndpointURL) whose host resolves only to public addresses — the address guard
+// (certs.PublicAddress) the worker applies again at each connection; loopback only when
+// allowLoopback. The error is a sentence for the administrator.
+func CheckEndpoint(ctx context.Context, raw string, allowLoopback bool, resolver *net.Resolver) error {
+	if err := ValidEndpointURL(raw); err != nil {
+		return err
+	}
+	u, _ := url.Parse(raw) // parsed by ValidEndpointURL
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ips, err := resolver.LookupNetIP(ctx, "ip", u.Hostname())
+	if err != nil || len(ips) == 0 {
+		return fmt.Errorf("webhook: the host %q cannot be resolved", u.Hostname())
+	}
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		if !certs.PublicAddress(ip) && !(allowLoopback && ip.IsLoopback()) {
+			return fmt.Errorf("webhook: %s resolves to %s, which is not a public address", u.Hostname(), ip)
+		}
+	}
+	return nil
+}
+
+// NewSecret returns a fresh endpoint secret: 32 random bytes, base64url (43 characters).
+func NewSecret() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
 }

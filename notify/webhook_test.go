@@ -364,3 +364,30 @@ func TestTwoWorkers(t *testing.T) {
 		t.Errorf("%d requests, %d events processed; want 40 and 40", hits.Load(), len(rc.processed))
 	}
 }
+
+func TestCheckEndpoint(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		url      string
+		loopback bool
+		want     string // "" = accepted
+	}{
+		{"https://8.8.8.8/hook", false, ""},
+		{"http://127.0.0.1:9/hook", false, "not a public address"},
+		{"http://127.0.0.1:9/hook", true, ""},
+		{"https://localhost/hook", false, "not a public address"},
+		{"https://10.1.2.3/hook", true, "not a public address"},
+		{"https://[fd00::1]/hook", false, "not a public address"},
+		{"https://169.254.169.254/latest", false, "not a public address"},
+		{"https://khong-ton-tai.invalid/hook", false, "cannot be resolved"},
+		{"ftp://8.8.8.8/", false, "not an http(s) URL"},
+	} {
+		err := CheckEndpoint(ctx, tc.url, tc.loopback, nil)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s (loopback %v): %v, want %q", tc.url, tc.loopback, err, tc.want)
+		}
+	}
+	if s := NewSecret(); len(s) != 43 || s == NewSecret() {
+		t.Errorf("secret %q", s)
+	}
+}

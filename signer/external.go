@@ -120,7 +120,7 @@ func (s *Signer) PrepareCopy(ctx context.Context, in chungthuc.CopyRequest) (*Pe
 	if _, _, err := cms.PrepareSignedAttributes(make([]byte, 32), cms.SignOptions{Chain: chain}); err != nil {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the officer's certificate cannot sign copies: %v", err)
 	}
-	d, req, res, err := s.start(ctx, in)
+	d, req, res, err := s.start(ctx, in, false)
 	if err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 	if in.Seal == nil || in.Seal.Signer == nil || len(in.Seal.Chain) == 0 {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "the unit's seal key is missing")
 	}
-	d, req, res, err := s.start(ctx, in)
+	d, req, res, err := s.start(ctx, in, false)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,9 @@ func (s *Signer) MakeCopy(ctx context.Context, in chungthuc.CopyRequest) (*chung
 
 // start checks in, takes in the scans, allocates the number and assembles the stamped
 // copy (no signature yet). res has the page counts and what intake dropped.
-func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest) (*document, request, *chungthuc.Copy, error) {
+// With preview, the number is left out (Statement.Preview) and PreviewMark is printed on
+// every page.
+func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest, preview bool) (*document, request, *chungthuc.Copy, error) {
 	var req request
 	if len(in.Scans) == 0 {
 		return nil, req, nil, chungthuc.Errorf(chungthuc.EINVALID, "no scan was given")
@@ -144,6 +146,7 @@ func (s *Signer) start(ctx context.Context, in chungthuc.CopyRequest) (*document
 	if err := s.prepare(&req, pages); err != nil {
 		return nil, req, nil, err
 	}
+	req.Statement.Preview = preview
 	if err := ctx.Err(); err != nil {
 		return nil, req, nil, err
 	}
@@ -227,7 +230,7 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 	info := sealInfo(req.body, req.province, isoTime(sealTime))
 	top, bottom := sealArcs(req.body, req.province)
 	texts := append([]string{req.UnitName, st.Footer(len(pages)+1, len(pages)+1), req.VerifyURL,
-		top, bottom, demoMark, qrCaption}, st.Lines()...)
+		top, bottom, demoMark, qrCaption, PreviewMark}, st.Lines()...)
 	texts = append(texts, info...)
 	reg, err := s.regular.embeddingFor(texts...)
 	if err != nil {
@@ -269,6 +272,9 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 		c.b = append(c.b, body...)
 		c.op("Q")
 		d.footer(c, st.Footer(i+1, total), p.Width)
+		if st.Preview {
+			d.previewMark(c, p.Width, p.Height)
+		}
 		ref := w.Add(pdfdoc.Dict{
 			"Type": pdfdoc.Name("Page"), "Parent": pagesRef,
 			"MediaBox":  pdfdoc.Array{pdfdoc.Int(0), pdfdoc.Int(0), pdfdoc.Real(p.Width), pdfdoc.Real(p.Height)},
@@ -295,6 +301,9 @@ func (s *Signer) assemble(req request, pages []intake.Page, sealTime time.Time) 
 		return nil, err
 	}
 	d.footer(c, st.Footer(total, total), a4W)
+	if st.Preview {
+		d.previewMark(c, a4W, a4H)
+	}
 	d.officerField, d.sealField = w.Alloc(), w.Alloc()
 	d.officerWidget = pdfdoc.Dict{
 		"Type": pdfdoc.Name("Annot"), "Subtype": pdfdoc.Name("Widget"), "FT": pdfdoc.Name("Sig"),
@@ -501,6 +510,37 @@ func (d *document) footer(c *content, text string, width float64) {
 	tw := d.regular.width(text, footerSize)
 	c.op("0 0 0 rg")
 	c.text(fnRegular, d.regular, footerSize, (width-tw)/2, footerBaseline, text)
+}
+
+// PreviewMark is printed in red across the top of every page of a preview.
+const PreviewMark = "BẢN XEM TRƯỚC – CHƯA KÝ"
+
+// previewMark draws PreviewMark centred near the top of a page, in red bold over the page
+// (no background: the preview must not hide any of the scan).
+func (d *document) previewMark(c *content, width, height float64) {
+	const size = 16.0
+	tw := d.bold.width(PreviewMark, size)
+	c.op("q").op("0.8 0 0 rg")
+	c.text(fnBold, d.bold, size, (width-tw)/2, height-28, PreviewMark)
+	c.op("Q")
+}
+
+// Preview assembles the copy exactly as MakeCopy stamps it — the scans as taken in,
+// footers, the statement page with the seal and signature images — without a number (the
+// statement and footers print "…"), without any signature (no key is used: Officer and
+// Seal may be nil) and with PreviewMark on every page. in.Allocate is not called: nothing
+// is reserved. bookCode and verifyURL are what the page will show (the open book; a link
+// that is not yet valid). The same intake limits bound it as a certification.
+func (s *Signer) Preview(ctx context.Context, in chungthuc.CopyRequest, bookCode, verifyURL string, at time.Time) (*chungthuc.Copy, error) {
+	in.Allocate = func(context.Context, int) (*chungthuc.Allocation, error) {
+		return &chungthuc.Allocation{BookCode: bookCode, CertifiedAt: at, VerifyURL: verifyURL}, nil
+	}
+	d, _, res, err := s.start(ctx, in, true)
+	if err != nil {
+		return nil, err
+	}
+	res.PDF = d.file
+	return res, nil
 }
 
 func isoTime(t time.Time) string { return t.In(chungthuc.Vietnam).Format("2006-01-02T15:04:05-07:00") }

@@ -35,6 +35,20 @@ type Statement struct {
 	// Signed reports that the officer's signature image is shown: then no placeholder
 	// text is printed between the title and the name.
 	Signed bool
+	// Preview prints the statement of a preview (Signer.Preview): no number yet (Number is
+	// 0 and printed as the placeholder previewNumber).
+	Preview bool
+}
+
+// previewNumber stands for the number in a preview: it is allocated only when signing.
+const previewNumber = "…"
+
+// number is the register number as printed.
+func (s Statement) number() string {
+	if s.Preview && s.Number == 0 {
+		return previewNumber
+	}
+	return fmt.Sprint(s.Number)
 }
 
 // unsignedMark is printed where the signature image goes when the officer has none.
@@ -43,7 +57,7 @@ const unsignedMark = "(chữ ký số)"
 // Validate reports a missing field as an EINVALID error.
 func (s Statement) Validate() error {
 	switch {
-	case s.Number <= 0:
+	case s.Number <= 0 && !(s.Preview && s.Number == 0):
 		return chungthuc.Errorf(chungthuc.EINVALID, "the certification number is missing")
 	case strings.TrimSpace(s.BookCode) == "":
 		return chungthuc.Errorf(chungthuc.EINVALID, "the book code is missing")
@@ -111,7 +125,7 @@ func (s Statement) Lines() []string {
 	date := VietnameseDate(s.Date)
 	lines := []string{
 		"Chứng thực bản sao đúng với bản chính.",
-		fmt.Sprintf("Số chứng thực %d, quyển số %s", s.Number, strings.TrimSpace(s.BookCode)),
+		fmt.Sprintf("Số chứng thực %s, quyển số %s", s.number(), strings.TrimSpace(s.BookCode)),
 		strings.ToUpper(date[:1]) + date[1:],
 		"NGƯỜI THỰC HIỆN CHỨNG THỰC",
 	}
@@ -130,5 +144,5 @@ func (s Statement) Lines() []string {
 
 // Footer returns the footer of page x of y.
 func (s Statement) Footer(x, y int) string {
-	return norm.NFC.String(fmt.Sprintf("Số chứng thực %d · Quyển số %s · Trang %d/%d", s.Number, s.BookCode, x, y))
+	return norm.NFC.String(fmt.Sprintf("Số chứng thực %s · Quyển số %s · Trang %d/%d", s.number(), s.BookCode, x, y))
 }

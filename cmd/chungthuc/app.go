@@ -32,6 +32,7 @@ type register interface {
 	chungthuc.Accounts
 	translog.Restorer
 	chungthuc.Webhooks
+	chungthuc.Mails
 }
 
 // app is the wired application: register, objects, keys and the workflow.
@@ -129,7 +130,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	a.maker = mk
 	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
-		Logger: logger, StoreReady: a.guard.Ready, Calendar: cfg.Calendar}
+		Logger: logger, StoreReady: a.guard.Ready, Calendar: cfg.Calendar, Mail: cfg.Mailer != nil, MailWithoutCode: !cfg.MailAccessCode}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err

@@ -70,14 +70,21 @@ func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
 }
 
 // demoPassword reads the demo officer's password from the first-start note.
-func demoPassword(t *testing.T, dataDir string) string {
+func demoPassword(t *testing.T, dataDir string) string { return demoLogin(t, dataDir, "canbo") }
+
+// demoAdminPassword reads the demo system administrator's password from the first-start note.
+func demoAdminPassword(t *testing.T, dataDir string) string { return demoLogin(t, dataDir, "quantri") }
+
+// demoLogin reads the password of a demo login from the first-start note.
+func demoLogin(t *testing.T, dataDir, user string) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "first-login.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`canbo / (\S+)`).FindSubmatch(b)
+	m := regexp.MustCompile(regexp.QuoteMeta(user) + ` / (\S+)`).FindSubmatch(b)
 	if m == nil {
-		t.Fatalf("no demo login in %s", b)
+		t.Fatalf("no demo login %s in %s", user, b)
 	}
 	return string(m[1])
 }

@@ -57,6 +57,7 @@ func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	issuer := fs.String("issuer", "", "who issued the original")
 	requester := fs.String("requester", "", "who asked for the copy (required)")
 	copies := fs.Int("copies", 1, "copies made from the original at once (one number; the fee is per copy)")
+	email := fs.String("email", "", "the citizen's e-mail address: the link and access code are sent once the copy is issued (by serve; needs CHUNGTHUC_SMTP_URL)")
 	confirm := fs.Bool("confirm-low-resolution", false, "the officer confirms a scan-quality warning")
 	out := fs.String("out", "", "output PDF")
 	if err := parseFlags(fs, args); err != nil {
@@ -80,7 +81,7 @@ func cmdCertify(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	}
 	in := certify.Input{
 		UnitCode: strings.ToUpper(*unit), OfficerID: *officer, Title: *signerTitle, DocTitle: *doc, Issuer: *issuer,
-		Requester: *requester, Copies: *copies, ConfirmLowResolution: *confirm, KeepScans: true,
+		Requester: *requester, Copies: *copies, ConfirmLowResolution: *confirm, KeepScans: true, Email: *email,
 	}
 	// Everything printed under the signatures is checked before anything is opened.
 	if err := certify.CheckInput(&in); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/deadline"
+	"github.com/chungthuc/chungthuc/notify"
 )
 
 // Config is the whole configuration, read from the environment once at start-up. Every
@@ -40,6 +42,17 @@ type Config struct {
 	// Webhook delivery inside serve (notify.Worker).
 	WebhookLease         time.Duration // CHUNGTHUC_WEBHOOK_LEASE, default 2m: a claimed delivery's lease
 	WebhookAllowLoopback bool          // CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK: receivers on loopback allowed (tests, same host)
+
+	// E-mail to citizens (notify.MailWorker inside serve). SMTPURL (CHUNGTHUC_SMTP_URL, or
+	// _FILE since it may carry a password): smtp://[user:pass@]host[:port] or smtps://…;
+	// empty = no e-mail (certify refuses an address). SMTPFrom (CHUNGTHUC_SMTP_FROM) is the
+	// sender, "Name <addr>" allowed, unless the URL has ?from=. Mailer is built from both.
+	SMTPURL, SMTPFrom string
+	Mailer            *notify.Mailer
+	// MailAccessCode (CHUNGTHUC_MAIL_ACCESS_CODE, default true) puts the access code in the
+	// e-mail; false sends the link only and says the code is on the receipt.
+	MailAccessCode bool
+	MailRetry      time.Duration // CHUNGTHUC_MAIL_RETRY, default 30s: first retry delay, doubling to 1h
 
 	// MetricsAddr (CHUNGTHUC_METRICS_ADDR), when set, is a second listen address that serves
 	// /metrics alone; the service's own listener then does not serve it. Empty: /metrics on
@@ -129,6 +142,8 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		ScanQualityGate:    true,
 		MetricsAddr:        get("CHUNGTHUC_METRICS_ADDR", ""),
 		LogKey:             get("CHUNGTHUC_LOG_KEY", ""),
+		SMTPURL:            get("CHUNGTHUC_SMTP_URL", ""),
+		SMTPFrom:           get("CHUNGTHUC_SMTP_FROM", ""),
 		getenv:             getenv,
 	}
 	switch strings.ToLower(get("CHUNGTHUC_SCAN_QUALITY_GATE", "on")) {
@@ -169,6 +184,17 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK", "false")); err != nil {
 		errs = append(errs, "CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK must be true or false")
 	}
+	c.MailRetry = duration("CHUNGTHUC_MAIL_RETRY", "30s", 100*time.Millisecond)
+	if c.MailAccessCode, err = strconv.ParseBool(get("CHUNGTHUC_MAIL_ACCESS_CODE", "true")); err != nil {
+		errs = append(errs, "CHUNGTHUC_MAIL_ACCESS_CODE must be true or false")
+	}
+	if c.SMTPURL != "" {
+		if c.Mailer, err = mailer(c.SMTPURL, c.SMTPFrom); err != nil {
+			errs = append(errs, err.Error())
+		}
+	} else if c.SMTPFrom != "" {
+		errs = append(errs, "CHUNGTHUC_SMTP_FROM is set but CHUNGTHUC_SMTP_URL is not")
+	}
 	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
@@ -195,6 +221,29 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.DataDir, _ = filepath.Abs(c.DataDir)
 	return c, nil
+}
+
+// mailer builds the SMTP client from CHUNGTHUC_SMTP_URL and CHUNGTHUC_SMTP_FROM (the
+// sender goes in one of the two). Errors never contain the URL's password.
+func mailer(raw, from string) (*notify.Mailer, error) {
+	if from != "" {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, errors.New("CHUNGTHUC_SMTP_URL is not a URL")
+		}
+		q := u.Query()
+		if q.Get("from") != "" {
+			return nil, errors.New("the sender is given twice: CHUNGTHUC_SMTP_FROM and ?from= in CHUNGTHUC_SMTP_URL")
+		}
+		q.Set("from", from)
+		u.RawQuery = q.Encode()
+		raw = u.String()
+	}
+	m, err := notify.ParseSMTPURL(raw)
+	if err != nil && from != "" {
+		return nil, fmt.Errorf("%v (CHUNGTHUC_SMTP_FROM %q)", err, from)
+	}
+	return m, err
 }
 
 // env reads the variables a key configuration names for PINs and passwords.

@@ -72,10 +72,17 @@ func (s *service) apiCertify(scan []byte, title string) (int, map[string]any) {
 
 // apiCertifyKey posts scans to the JSON API with an Idempotency-Key (when not empty).
 func (s *service) apiCertifyKey(scan []byte, title, key string, client *http.Client) (int, map[string]any) {
+	return s.apiMultipart(scan, map[string]string{"document": title, "requester": "Nguyễn Thị Hồng Nhung"}, key, client)
+}
+
+// apiMultipart posts one scan and the form fields to the JSON API's certify endpoint, with
+// an Idempotency-Key when key is not empty.
+func (s *service) apiMultipart(scan []byte, fields map[string]string, key string, client *http.Client) (int, map[string]any) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField("document", title)
-	mw.WriteField("requester", "Nguyễn Thị Hồng Nhung")
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
 	w, _ := mw.CreateFormFile("file", "trang1.jpg")
 	w.Write(scan)
 	mw.Close()

@@ -55,7 +55,7 @@ const usage = `usage: chungthuc COMMAND [ARGS]
 
 Commands:
   certify --unit CODE --officer ID --doc TEXT --requester NAME [--copies N] [--signer-title TITLE]
-          [--issuer TEXT] [--confirm-low-resolution] --out FILE SCAN...
+          [--issuer TEXT] [--confirm-low-resolution] [--email ADDRESS] --out FILE SCAN...
                           certify scans (JPEG, PNG, PDF) into a signed copy; prints JSON (document,
                           requester, copies, fee_vnd, officer_title, …). The title is one of the
                           officer's titles on record; printed text is one line, no control or

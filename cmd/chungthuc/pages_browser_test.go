@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chungthuc/chungthuc/internal/testmail"
+	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/internal/webdriver"
 )
 
@@ -58,6 +60,8 @@ func TestBrowserPages(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	// With e-mail configured, so that the certify form shows the citizen's address.
+	env["CHUNGTHUC_SMTP_URL"] = "smtp://" + testmail.New(t).SMTP + "?from=motcua@hoabinh.gov.vn"
 	base, _ := startServe(t, env)
 	password := demoPassword(t, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
@@ -198,6 +202,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	must(err)
 	must(b.Type("#document", "Giấy khai sinh"))
 	must(b.Type("#requester", "Nguyễn Thị Hồng Nhung"))
+	must(b.Type("#email", "nguyen.thi.hong.nhung@example.vn"))
 	shot("p1-certify-form")
 	must(b.Click("#certify-button"))
 	result := waitURL(`/app/c/\d+$`)
@@ -260,11 +265,20 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	// Handed over: the code leaves the page.
 	must(b.Navigate(result))
 	must(b.Click("#code-handed-over"))
-	waitURL(`/app/c/\d+$`)
-	if n := evalInt(`return document.querySelectorAll("#access-code").length`); n != 0 {
-		t.Fatal("the code is still shown after hand-over")
+	waitURL(`/app/c/\d+$`) // already the URL before the click: wait for the new page too
+	for deadline := time.Now().Add(10 * time.Second); evalInt(`return document.querySelectorAll("#access-code").length`) != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the code is still shown after hand-over")
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(text("#mail-status"), "đã gửi"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the e-mail's state on the detail page: %q", text("#mail-status"))
+		}
+		must(b.Refresh())
 	}
 	audit("detail page")
+	shot("p4a-detail-mail-sent")
 	det := printed("p-detail")
 	if !strings.Contains(det, "Bản sao đã được cấp và đang có hiệu lực") || !strings.Contains(det, "Giấy khai sinh") {
 		t.Fatalf("printed detail page: %s", det)
@@ -452,6 +466,54 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if !strings.Contains(st, "Tỷ lệ đúng hạn") || !strings.Contains(st, "Đánh giá của người dân") || !strings.Contains(st, "Hài lòng") {
 		t.Fatalf("printed statistics: %s", st)
 	}
+
+	// A PDF scan that loses content: the list and the stamped preview before signing.
+	scripted := filepath.Join(dir, "hopdong.pdf")
+	must(os.WriteFile(scripted, testscan.ScriptedPDF(), 0o600))
+	must(b.Navigate(base + "/app/certify"))
+	must(b.Type("#files", scripted))
+	_, err = b.Find("#file-list li")
+	must(err)
+	must(b.Type("#document", "Hợp đồng"))
+	must(b.Type("#requester", "Đỗ Văn Hùng"))
+	must(b.Click("#certify-button"))
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := b.Find("#stamped-preview"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			src, _ := b.Source()
+			t.Fatalf("no stamped preview before signing:\n%.2000s", src)
+		}
+	}
+	if href, _ := b.Attr("#stamped-preview", "href"); !strings.Contains(href, "/app/certify/preview?key=") {
+		t.Fatalf("preview link %q", href)
+	}
+	audit("removed content and the stamped preview")
+	shot("p8b-confirm-preview")
+
+	// The system administrator's webhook page: add an endpoint (the secret shown once), list.
+	must(b.Navigate(base + "/logout"))
+	must(b.Click(`main form button[type=submit]`))
+	waitURL(`/login$`)
+	must(b.Navigate(base + "/login"))
+	must(b.Type("#username", "quantri"))
+	must(b.Type("#password", demoAdminPassword(t, env["CHUNGTHUC_DATA"])))
+	must(b.Click("main button[type=submit]"))
+	waitURL(`/app/`)
+	must(b.Navigate(base + "/app/webhooks"))
+	audit("webhooks, none")
+	must(b.Type("#url", "https://8.8.8.8/motcua/chungthuc"))
+	must(b.Click(`form[action="/app/webhooks"] button[type=submit]`))
+	if s := text("#webhook-secret"); len(s) != 43 {
+		t.Fatalf("webhook secret %q", s)
+	}
+	audit("webhooks, secret shown once")
+	shot("p9-webhook-added")
+	must(b.Navigate(base + "/app/webhooks"))
+	audit("webhooks")
+	shot("p9-webhooks")
+
 	var names []string
 	for k := range checked {
 		names = append(names, k)

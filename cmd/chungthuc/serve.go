@@ -52,6 +52,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
+		Mail: a.reg, MailEnabled: cfg.Mailer != nil, Webhooks: a.reg, WebhookAllowLoopback: cfg.WebhookAllowLoopback,
 	}
 	if cfg.MetricsAddr != "" {
 		deps.ServeMetrics = func(h http.Handler) { metrics = h }
@@ -87,6 +88,9 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	go a.checkLoop(ctx, logger)
 	go a.tlog.Run(ctx, logInterval)
 	go a.webhookWorker(logger).Run(ctx)
+	if a.cfg.Mailer != nil {
+		go a.mailWorker(logger).Run(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -15,14 +14,19 @@ import (
 	"github.com/chungthuc/chungthuc/notify"
 )
 
-// webhookWorker is serve's delivery worker for the register's webhook outbox.
-func (a *app) webhookWorker(logger *slog.Logger) *notify.Worker {
+// workerOwner names this process for outbox leases: host, pid and a random part.
+func workerOwner() string {
 	host, _ := os.Hostname()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// webhookWorker is serve's delivery worker for the register's webhook outbox.
+func (a *app) webhookWorker(logger *slog.Logger) *notify.Worker {
 	return &notify.Worker{
 		Outbox:        a.reg,
-		Owner:         fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b)),
+		Owner:         workerOwner(),
 		Log:           logger,
 		Lease:         a.cfg.WebhookLease,
 		Timeout:       min(10*time.Second, a.cfg.WebhookLease/2),
@@ -70,9 +74,7 @@ func cmdWebhook(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	case "add":
 		s := *secret
 		if s == "" {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b) // crypto/rand.Read never fails
-			s = base64.RawURLEncoding.EncodeToString(b)
+			s = notify.NewSecret()
 		}
 		e := &chungthuc.WebhookEndpoint{URL: *url, Secret: []byte(s)}
 		if err := a.reg.AddWebhookEndpoint(ctx, e); err != nil {

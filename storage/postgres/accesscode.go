@@ -28,8 +28,12 @@ func (db *DB) ReissueAccessCode(ctx context.Context, id int64, codeHash, actor s
 		at := ledger.Micro(db.now())
 		t.audit(&chungthuc.AuditEntry{At: at, Action: chungthuc.ActionAccessCodeReissue, UnitID: c.UnitID, Actor: actor,
 			Subject: ledger.Subject("certification", id), Detail: ledger.Detail(map[string]any{"number": c.Number, "year": c.Year})})
-		_, err = t.Exec(ctx, `INSERT INTO access_code_reissues (certification_id, code_hash, actor, created_at) VALUES ($1, $2, $3, $4)`,
-			id, codeHash, actor, at)
+		if _, err = t.Exec(ctx, `INSERT INTO access_code_reissues (certification_id, code_hash, actor, created_at) VALUES ($1, $2, $3, $4)`,
+			id, codeHash, actor, at); err != nil {
+			return err
+		}
+		// An e-mail not yet sent must not carry the voided code (it then says the code is on the receipt).
+		_, err = t.Exec(ctx, `UPDATE mail_outbox SET access_code = NULL WHERE certification_id = $1 AND state IN ('held', 'pending')`, id)
 		return err
 	})
 }

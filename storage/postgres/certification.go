@@ -96,6 +96,9 @@ func (db *DB) reserve(ctx context.Context, t *txn, c *chungthuc.Certification) e
 	if err != nil {
 		return err
 	}
+	if err := holdMail(ctx, t, c, c.CreatedAt); err != nil {
+		return err
+	}
 	t.audit(&chungthuc.AuditEntry{
 		Action: ledger.ActionReserve, UnitID: c.UnitID, Actor: ledger.Officer(c.OfficerID),
 		Subject: ledger.Subject("certification", c.ID),
@@ -210,6 +213,9 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 				string(to), reason, *at, id)
 		}
 		if err != nil {
+			return err
+		}
+		if err := releaseMail(ctx, t, id, to, db.now()); err != nil {
 			return err
 		}
 		if ev := ledger.TransitionEvent(to); ev != "" {

@@ -86,6 +86,7 @@ type servingRegister struct {
 	chungthuc.Register
 	chungthuc.AuditLog
 	chungthuc.Webhooks
+	chungthuc.Mails
 }
 
 // TestLeastPrivilege: the role serve uses does everything the register does (the whole
@@ -171,7 +172,7 @@ func TestServingRoleConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return servingRegister{db, db, db}
+		return servingRegister{db, db, db, db}
 	}
 	registertest.Run(t, open)
 	registertest.RunAccounts(t, func(t *testing.T) chungthuc.Accounts {

@@ -15,15 +15,38 @@ var _ chungthuc.Webhooks = (*DB)(nil)
 // enqueueEvent writes a webhook event and one delivery per endpoint in t — the transaction
 // of the register change it reports.
 func (db *DB) enqueueEvent(ctx context.Context, t *txn, typ string, subject map[string]any) error {
+	_, err := db.enqueueEventTo(ctx, t, typ, subject, 0)
+	return err
+}
+
+// enqueueEventTo writes an event with one delivery to endpoint (0: to every endpoint).
+func (db *DB) enqueueEventTo(ctx context.Context, t *txn, typ string, subject map[string]any, endpoint int64) (string, error) {
 	now := ledger.Micro(db.now())
 	id, body := ledger.WebhookEvent(typ, now, subject)
 	if _, err := t.Exec(ctx, `INSERT INTO webhook_events (event_id, type, body, created_at) VALUES ($1, $2, $3, $4)`,
 		id, typ, body, now); err != nil {
-		return err
+		return "", err
 	}
 	_, err := t.Exec(ctx, `INSERT INTO webhook_deliveries (event_id, endpoint_id, next_at)
-		SELECT $1, id, $2 FROM webhook_endpoints`, id, now)
-	return err
+		SELECT $1, id, $2 FROM webhook_endpoints WHERE $3::bigint = 0 OR id = $3::bigint`, id, now, endpoint)
+	return id, err
+}
+
+// SendTestEvent queues a webhook.test event for one endpoint and returns its event id;
+// ENOTFOUND when there is no such endpoint.
+func (db *DB) SendTestEvent(ctx context.Context, endpoint int64) (id string, err error) {
+	err = db.write(ctx, func(t *txn) error {
+		var n int
+		if err := t.QueryRow(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = $1`, endpoint).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "webhook endpoint %d not found", endpoint)
+		}
+		id, err = db.enqueueEventTo(ctx, t, ledger.EventTest, map[string]any{"endpoint_id": endpoint}, endpoint)
+		return err
+	})
+	return id, err
 }
 
 // AddWebhookEndpoint records e and sets its ID and CreatedAt. EINVALID for an empty URL or a
@@ -126,4 +149,21 @@ func (db *DB) settle(ctx context.Context, id int64, owner, query string, args ..
 		}
 		return nil
 	})
+}
+
+// WebhookStates counts each endpoint's deliveries by state, with the newest error.
+func (db *DB) WebhookStates(ctx context.Context) (ss []chungthuc.WebhookState, err error) {
+	err = db.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, ledger.WebhookStatesQuery)
+		if err != nil {
+			return err
+		}
+		ss, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (chungthuc.WebhookState, error) {
+			var s chungthuc.WebhookState
+			err := row.Scan(&s.EndpointID, &s.Pending, &s.Failed, &s.Delivered, &s.LastError)
+			return s, err
+		})
+		return err
+	})
+	return ss, err
 }

@@ -113,3 +113,52 @@ func testWebhooks(t *testing.T, r chungthuc.Register) {
 		t.Fatalf("after removing an endpoint: %+v then %+v, want one delivery each to endpoint %d", one, rest, e1.ID)
 	}
 }
+
+// testWebhookStates: per endpoint, deliveries counted by state with the newest error.
+func testWebhookStates(t *testing.T, r chungthuc.Register) {
+	w := r.(chungthuc.Webhooks)
+	ss, err := w.WebhookStates(ctx)
+	must(t, "WebhookStates", err)
+	if len(ss) != 0 {
+		t.Fatalf("states of an empty outbox: %+v", ss)
+	}
+	e := &chungthuc.WebhookEndpoint{URL: "https://motcua.example.vn/hook", Secret: []byte("0123456789abcdef")}
+	must(t, "AddWebhookEndpoint", w.AddWebhookEndpoint(ctx, e))
+	u := newUnit(t, r, "WS")
+	o := newOfficer(t, r, u.ID)
+	for range 3 {
+		issue(t, r, reserve(t, r, entry(u, o, time.Now())))
+	}
+	now := time.Now()
+	ds, err := w.ClaimDeliveries(ctx, "a", now, now.Add(time.Minute), 10)
+	must(t, "ClaimDeliveries", err)
+	if len(ds) != 3 {
+		t.Fatalf("%d deliveries", len(ds))
+	}
+	must(t, "DeliverySucceeded", w.DeliverySucceeded(ctx, ds[0].ID, "a", now))
+	must(t, "DeliveryFailed", w.DeliveryFailed(ctx, ds[1].ID, "a", now.Add(time.Minute), "receiver answered 503"))
+	must(t, "DeliveryFailed (give up)", w.DeliveryFailed(ctx, ds[2].ID, "a", time.Time{}, "receiver answered 410"))
+	_, err = w.SendTestEvent(ctx, 999999)
+	code(t, "SendTestEvent to an unknown endpoint", err, chungthuc.ENOTFOUND)
+	other := &chungthuc.WebhookEndpoint{URL: "https://khac.example.vn/hook", Secret: []byte("0123456789abcdef")}
+	must(t, "AddWebhookEndpoint", w.AddWebhookEndpoint(ctx, other))
+	ev, err := w.SendTestEvent(ctx, other.ID)
+	must(t, "SendTestEvent", err)
+	later := time.Now() // the test event is due from when it was sent
+	tds, err := w.ClaimDeliveries(ctx, "b", later, later.Add(time.Minute), 10)
+	must(t, "ClaimDeliveries", err)
+	if len(tds) != 1 || tds[0].EventID != ev || tds[0].Type != "webhook.test" || tds[0].Endpoint.ID != other.ID {
+		t.Fatalf("test event deliveries %+v", tds)
+	}
+	must(t, "DeliverySucceeded", w.DeliverySucceeded(ctx, tds[0].ID, "b", later))
+	ss, err = w.WebhookStates(ctx)
+	must(t, "WebhookStates", err)
+	if len(ss) != 2 || ss[1] != (chungthuc.WebhookState{EndpointID: other.ID, Delivered: 1}) {
+		t.Fatalf("states with the test event %+v", ss)
+	}
+	ss = ss[:1]
+	want := chungthuc.WebhookState{EndpointID: e.ID, Pending: 1, Failed: 1, Delivered: 1, LastError: "receiver answered 410"}
+	if len(ss) != 1 || ss[0] != want {
+		t.Fatalf("states %+v, want %+v", ss, want)
+	}
+}

@@ -30,8 +30,12 @@ func (db *DB) ReissueAccessCode(ctx context.Context, id int64, codeHash, actor s
 		if err := db.appendAudit(ctx, tx, a); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO access_code_reissues (certification_id, code_hash, actor, created_at) VALUES (?, ?, ?, ?)`,
-			id, codeHash, actor, ledger.FormatTime(at))
+		if _, err = tx.ExecContext(ctx, `INSERT INTO access_code_reissues (certification_id, code_hash, actor, created_at) VALUES (?, ?, ?, ?)`,
+			id, codeHash, actor, ledger.FormatTime(at)); err != nil {
+			return err
+		}
+		// An e-mail not yet sent must not carry the voided code (it then says the code is on the receipt).
+		_, err = tx.ExecContext(ctx, `UPDATE mail_outbox SET access_code = NULL WHERE certification_id = ? AND state IN ('held', 'pending')`, id)
 		return err
 	})
 }

@@ -96,6 +96,9 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, c *chungthuc.Certificatio
 	if err != nil {
 		return err
 	}
+	if err := holdMail(ctx, tx, c, c.CreatedAt); err != nil {
+		return err
+	}
 	return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
 		Action: ledger.ActionReserve, UnitID: c.UnitID, Actor: ledger.Officer(c.OfficerID),
 		Subject: ledger.Subject("certification", c.ID),
@@ -217,6 +220,9 @@ func (db *DB) transition(ctx context.Context, id int64, to chungthuc.Status, rea
 			return err
 		}
 		if _, err = tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		if err := releaseMail(ctx, tx, id, to, db.now()); err != nil {
 			return err
 		}
 		if ev := ledger.TransitionEvent(to); ev != "" {

@@ -14,15 +14,38 @@ var _ chungthuc.Webhooks = (*DB)(nil)
 // enqueueEvent writes a webhook event and one delivery per endpoint in tx — the
 // transaction of the register change it reports.
 func (db *DB) enqueueEvent(ctx context.Context, tx *sql.Tx, typ string, subject map[string]any) error {
+	_, err := db.enqueueEventTo(ctx, tx, typ, subject, 0)
+	return err
+}
+
+// enqueueEventTo writes an event with one delivery to endpoint (0: to every endpoint).
+func (db *DB) enqueueEventTo(ctx context.Context, tx *sql.Tx, typ string, subject map[string]any, endpoint int64) (string, error) {
 	now := db.now()
 	id, body := ledger.WebhookEvent(typ, now, subject)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (event_id, type, body, created_at) VALUES (?, ?, ?, ?)`,
 		id, typ, body, ledger.FormatTime(now)); err != nil {
-		return err
+		return "", err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (event_id, endpoint_id, next_at)
-		SELECT ?, id, ? FROM webhook_endpoints`, id, ledger.FormatTime(now))
-	return err
+		SELECT ?, id, ? FROM webhook_endpoints WHERE ? = 0 OR id = ?`, id, ledger.FormatTime(now), endpoint, endpoint)
+	return id, err
+}
+
+// SendTestEvent queues a webhook.test event for one endpoint and returns its event id;
+// ENOTFOUND when there is no such endpoint.
+func (db *DB) SendTestEvent(ctx context.Context, endpoint int64) (id string, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ?`, endpoint).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "webhook endpoint %d not found", endpoint)
+		}
+		id, err = db.enqueueEventTo(ctx, tx, ledger.EventTest, map[string]any{"endpoint_id": endpoint}, endpoint)
+		return err
+	})
+	return id, err
 }
 
 // AddWebhookEndpoint records e and sets its ID and CreatedAt. EINVALID for an empty URL or a
@@ -141,4 +164,25 @@ func (db *DB) settle(ctx context.Context, id int64, owner, query string, args ..
 		}
 		return nil
 	})
+}
+
+// WebhookStates counts each endpoint's deliveries by state, with the newest error.
+func (db *DB) WebhookStates(ctx context.Context) (ss []chungthuc.WebhookState, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		ss = nil
+		rows, err := tx.QueryContext(ctx, ledger.WebhookStatesQuery)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s chungthuc.WebhookState
+			if err := rows.Scan(&s.EndpointID, &s.Pending, &s.Failed, &s.Delivered, &s.LastError); err != nil {
+				return err
+			}
+			ss = append(ss, s)
+		}
+		return rows.Err()
+	})
+	return ss, err
 }

@@ -391,6 +391,9 @@ func PrepareReservation(c *chungthuc.Certification, now time.Time) error {
 	if c == nil {
 		return chungthuc.Errorf(chungthuc.EINVALID, "certification missing")
 	}
+	if err := CheckMail(c.Mail); err != nil {
+		return err
+	}
 	c.Title, c.Issuer, c.Requester = nfc(c.Title), nfc(c.Issuer), nfc(c.Requester)
 	c.OfficerName, c.OfficerTitle = nfc(c.OfficerName), nfc(c.OfficerTitle)
 	switch {

@@ -14,6 +14,7 @@ const (
 	EventIssued  = "certification.issued"
 	EventRevoked = "certification.revoked"
 	EventRefused = "certification.refused"
+	EventTest    = "webhook.test" // sent on request to one endpoint by its administrator
 )
 
 // WebhookEvent returns a new event id and the event's JSON body. It carries what an
@@ -58,3 +59,13 @@ func TransitionEvent(to chungthuc.Status) string {
 	}
 	return ""
 }
+
+// WebhookStatesQuery counts each endpoint's deliveries by state with the newest error; it is
+// the same SQL in both dialects (no parameters).
+const WebhookStatesQuery = `SELECT d.endpoint_id,
+	SUM(CASE WHEN d.delivered_at IS NULL AND d.gave_up_at IS NULL THEN 1 ELSE 0 END),
+	SUM(CASE WHEN d.gave_up_at IS NOT NULL THEN 1 ELSE 0 END),
+	SUM(CASE WHEN d.delivered_at IS NOT NULL THEN 1 ELSE 0 END),
+	COALESCE((SELECT x.last_error FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.last_error IS NOT NULL
+		ORDER BY x.id DESC LIMIT 1), '')
+	FROM webhook_deliveries d GROUP BY d.endpoint_id ORDER BY d.endpoint_id`

@@ -30,8 +30,14 @@ type Unit struct {
 	Demo bool
 	// Titles, when not empty, is the unit's list of the titles its officers may carry:
 	// an officer's title outside it is refused when the officer is recorded.
-	Titles    []string
-	CreatedAt time.Time
+	Titles []string
+	// SealCertPEM is the certificate of the unit's seal when the records clerk applies it
+	// with the unit's own device (issue 14; PEM, leaf first); nil = the key store's seal.
+	SealCertPEM []byte
+	// ExternalSigning makes signing outside the service (the officer's device, then the
+	// clerk's seal) the default of API requests that do not choose.
+	ExternalSigning bool
+	CreatedAt       time.Time
 }
 
 // Printed bounds (in characters) of the unit and officer fields that are printed on a

@@ -100,6 +100,11 @@ type Directory interface {
 	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
 	OfficerByID(ctx context.Context, id int64) (*Officer, error)
 	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+	// SetUnitExternalSigning records the certificate of the unit's seal applied outside the
+	// service (PEM, leaf first; empty removes it) and whether API requests that do not
+	// choose sign externally by default; audited ("unit.external_signing"). EINVALID when
+	// certPEM holds no X.509 certificate, ENOTFOUND for an unknown unit.
+	SetUnitExternalSigning(ctx context.Context, id int64, sealCertPEM []byte, byDefault bool) error
 
 	// UpdateUnit records a unit's profile (name, place, body, province, seal image and size,
 	// allowed titles); UpdateOfficer an officer's (name, titles, role, active, authority and

@@ -61,3 +61,9 @@ END $$;
 CREATE TRIGGER certifications_close_wait AFTER UPDATE OF status ON certifications
     FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
     EXECUTE FUNCTION certifications_close_wait();
+
+-- The unit's seal applied outside the service: its registered certificate (PEM, leaf
+-- first; NULL = the key store's seal key) and whether API requests that do not say sign
+-- externally by default (per unit: offices that keep an HSM sign on the server).
+ALTER TABLE units ADD COLUMN seal_cert_pem bytea;
+ALTER TABLE units ADD COLUMN external_signing boolean NOT NULL DEFAULT false;

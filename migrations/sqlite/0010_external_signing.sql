@@ -49,3 +49,7 @@ BEGIN
         updated_at = strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')
         WHERE certification_id = NEW.id AND step <> 'closed';
 END;
+
+-- The unit's seal applied outside the service (see the PostgreSQL file).
+ALTER TABLE units ADD COLUMN seal_cert_pem BLOB;
+ALTER TABLE units ADD COLUMN external_signing INTEGER NOT NULL DEFAULT 0 CHECK (external_signing IN (0, 1));

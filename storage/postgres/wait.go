@@ -110,3 +110,29 @@ func scanWait(row pgx.Row, state bool) (*chungthuc.SignatureWait, error) {
 	w.ExpiresAt, w.UpdatedAt = w.ExpiresAt.UTC(), w.UpdatedAt.UTC()
 	return w, nil
 }
+
+// SetUnitExternalSigning records the certificate of the unit's seal applied outside the
+// service and the unit's default signing mode (see chungthuc.Directory), audited.
+func (db *DB) SetUnitExternalSigning(ctx context.Context, id int64, sealCertPEM []byte, byDefault bool) error {
+	detail, err := ledger.UnitExternalDetail(sealCertPEM, byDefault)
+	if err != nil {
+		return err
+	}
+	if len(sealCertPEM) == 0 {
+		sealCertPEM = nil
+	}
+	return db.write(ctx, func(t *txn) error {
+		tag, err := t.Exec(ctx, `UPDATE units SET seal_cert_pem = $1, external_signing = $2 WHERE id = $3`, sealCertPEM, byDefault, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "unit %d not found", id)
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: ledger.ActionUnitExternal, UnitID: id, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("unit", id), Detail: detail,
+		})
+		return nil
+	})
+}

@@ -149,3 +149,31 @@ func testSignatureWaits(t *testing.T, r chungthuc.Register) {
 	}
 	entries(t, r)
 }
+
+// testUnitExternalSigning: the unit's seal certificate for a seal applied outside the
+// service and its default mode are recorded, read back, audited, and removable.
+func testUnitExternalSigning(t *testing.T, r chungthuc.Register) {
+	u := newUnit(t, r, "HB")
+	if u.SealCertPEM != nil || u.ExternalSigning {
+		t.Fatalf("a new unit signs externally: %+v", u)
+	}
+	code(t, "not a certificate", r.SetUnitExternalSigning(ctx, u.ID, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), true), chungthuc.EINVALID)
+	code(t, "unknown unit", r.SetUnitExternalSigning(ctx, 99999, nil, true), chungthuc.ENOTFOUND)
+	pemCert := testCert(t)
+	before := entries(t, r)
+	must(t, "SetUnitExternalSigning", r.SetUnitExternalSigning(ctx, u.ID, pemCert, true))
+	if entries(t, r) != before+1 {
+		t.Fatal("not audited")
+	}
+	got, err := r.UnitByCode(ctx, "HB")
+	must(t, "UnitByCode", err)
+	if !bytes.Equal(got.SealCertPEM, pemCert) || !got.ExternalSigning {
+		t.Fatalf("unit after SetUnitExternalSigning: cert %d bytes, external %v", len(got.SealCertPEM), got.ExternalSigning)
+	}
+	must(t, "remove", r.SetUnitExternalSigning(ctx, u.ID, nil, false))
+	got, err = r.UnitByID(ctx, u.ID)
+	must(t, "UnitByID", err)
+	if got.SealCertPEM != nil || got.ExternalSigning {
+		t.Fatalf("unit after removing: %+v", got)
+	}
+}

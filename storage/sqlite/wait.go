@@ -118,3 +118,27 @@ func scanWait(s scanner, state bool) (*chungthuc.SignatureWait, error) {
 	}
 	return w, nil
 }
+
+// SetUnitExternalSigning records the certificate of the unit's seal applied outside the
+// service and the unit's default signing mode (see chungthuc.Directory), audited.
+func (db *DB) SetUnitExternalSigning(ctx context.Context, id int64, sealCertPEM []byte, byDefault bool) error {
+	detail, err := ledger.UnitExternalDetail(sealCertPEM, byDefault)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := unitByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if len(sealCertPEM) == 0 {
+			sealCertPEM = nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE units SET seal_cert_pem = ?, external_signing = ? WHERE id = ?`, sealCertPEM, byDefault, id); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: ledger.ActionUnitExternal, UnitID: id, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("unit", id), Detail: detail,
+		})
+	})
+}

@@ -40,3 +40,18 @@ func WaitDetail(c *chungthuc.Certification, w *chungthuc.SignatureWait) string {
 	return Detail(map[string]any{"step": string(w.Step), "expires_at": FormatTime(w.ExpiresAt),
 		"number": c.Number, "year": c.Year})
 }
+
+// UnitExternalDetail is the audit detail of SetUnitExternalSigning: the seal certificate's
+// fingerprint (or that it was removed) and the default. EINVALID when sealCertPEM is not
+// empty and holds no certificate.
+func UnitExternalDetail(sealCertPEM []byte, byDefault bool) (string, error) {
+	d := map[string]any{"external_by_default": byDefault, "seal_cert_removed": true}
+	if len(sealCertPEM) > 0 {
+		fp, err := CertFingerprint(sealCertPEM)
+		if err != nil {
+			return "", err
+		}
+		d = map[string]any{"external_by_default": byDefault, "seal_cert_sha256": fp}
+	}
+	return Detail(d), nil
+}

@@ -98,6 +98,9 @@ func requestFingerprint(officerID int64, title string, in Input) string {
 		// Only when set, so that fingerprints of requests from before these fields stay.
 		field("copies=" + strconv.Itoa(in.Copies) + ";confirm=" + strconv.FormatBool(in.ConfirmLowResolution))
 	}
+	if in.Signing == SigningExternal {
+		field("signing=external") // only when set, like copies
+	}
 	field(strconv.Itoa(len(in.Scans)))
 	for _, sc := range in.Scans {
 		field(sc.Name)

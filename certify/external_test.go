@@ -1,0 +1,263 @@
+package certify
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/internal/testpki"
+)
+
+// extEnv is env with signing outside the service: the officer's certificate and the unit's
+// seal certificate registered; the "devices" are in-process keys the service never sees.
+type extEnv struct {
+	*env
+	officerDev, sealDev *chungthuc.SigningKey
+	other               *chungthuc.SigningKey // a key nobody registered
+}
+
+func newExtEnv(t *testing.T, withSealCert bool) *extEnv {
+	t.Helper()
+	e := newEnv(t)
+	e.svc.External = maker
+	e.svc.SignatureTimeout = time.Hour
+	p := testpki.New()
+	x := &extEnv{env: e, officerDev: p.Leaf("Trần Văn Nghĩa", "Phường Hòa Bình", "ecdsa"),
+		sealDev: p.Leaf("Phường Hòa Bình", "Phường Hòa Bình", "rsa"), other: p.Leaf("Trần Văn Nghĩa", "Phường Hòa Bình", "ecdsa")}
+	ctx := context.Background()
+	if err := e.reg.SetOfficerCert(ctx, e.off.ID, certs.EncodeCertificatePEM(x.officerDev.Chain[0])); err != nil {
+		t.Fatal(err)
+	}
+	var sealPEM []byte
+	if withSealCert {
+		sealPEM = certs.EncodeCertificatePEM(x.sealDev.Chain[0])
+	}
+	if err := e.reg.SetUnitExternalSigning(ctx, e.unit.ID, sealPEM, true); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// sign is the device: one signature over digest, outside the workflow.
+func sign(t *testing.T, k *chungthuc.SigningKey, digest []byte) []byte {
+	t.Helper()
+	v, err := k.Signer.Sign(rand.Reader, digest, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+var (
+	officerActor = func(e *extEnv) Actor { return Actor{OfficerID: e.off.ID, Role: chungthuc.RoleOfficer, Name: "token:1"} }
+	clerkActor   = Actor{OfficerID: 99, Role: chungthuc.RoleClerk, Name: "token:2"}
+)
+
+func reasonOf(err error) string {
+	var se *StepError
+	if errors.As(err, &se) {
+		return se.Reason
+	}
+	return ""
+}
+
+func (x *extEnv) status(t *testing.T, id int64) (chungthuc.Status, chungthuc.SignatureStep) {
+	t.Helper()
+	c, err := x.reg.CertificationByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := x.reg.SignatureWait(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Status, w.Step
+}
+
+func TestExternalSigning(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	in := x.input()
+	in.Signing = "" // the unit's default: external
+	out, err := x.svc.Certify(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aw := out.Awaiting
+	if aw == nil || aw.Step != chungthuc.StepOfficerSignature || out.PDF != nil || out.AccessCode != "" ||
+		out.Certification.Number != 1 || len(aw.ToSign.Digest) != 32 || aw.ToSign.SignatureAlgorithm != "ecdsa-with-SHA256" ||
+		!aw.ExpiresAt.Equal(x.now.Add(time.Hour)) {
+		t.Fatalf("start: %+v", out)
+	}
+	if sum := sha256.Sum256(aw.ToSign.SignedAttrs); string(sum[:]) != string(aw.ToSign.Digest) {
+		t.Fatal("digest is not the SHA-256 of the signed attributes")
+	}
+	id := out.Certification.ID
+	// fsck's repair leaves the waiting entry alone, however old.
+	x.now = x.now.Add(50 * time.Minute)
+	if voided, err := x.svc.Repair(ctx, time.Minute); err != nil || len(voided) != 0 {
+		t.Fatalf("Repair voided %v (%v)", voided, err)
+	}
+	again, err := x.svc.ToSignOf(ctx, x.unit.ID, id)
+	if err != nil || string(again.ToSign.Digest) != string(aw.ToSign.Digest) {
+		t.Fatalf("ToSignOf: %v", err)
+	}
+	if _, err := x.svc.ToSignOf(ctx, x.unit.ID+1, id); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+		t.Fatalf("another unit reads the wait: %v", err)
+	}
+	complete := func(a Actor, v []byte) (*Awaiting, *Output, error) {
+		return x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: a, Value: v})
+	}
+	wrongDigest := sha256.Sum256([]byte("another document"))
+	for _, c := range []struct {
+		name   string
+		actor  Actor
+		value  []byte
+		reason string
+	}{
+		{"wrong key", officerActor(x), sign(t, x.other, aw.ToSign.Digest), ReasonSignatureInvalid},
+		{"wrong digest", officerActor(x), sign(t, x.officerDev, wrongDigest[:]), ReasonSignatureInvalid},
+		{"garbage", officerActor(x), []byte("not a signature"), ReasonSignatureInvalid},
+		{"a clerk", clerkActor, sign(t, x.officerDev, aw.ToSign.Digest), ReasonRole},
+		{"another officer", Actor{OfficerID: x.off.ID + 1, Role: chungthuc.RoleOfficer}, sign(t, x.officerDev, aw.ToSign.Digest), ReasonRole},
+	} {
+		if _, _, err := complete(c.actor, c.value); reasonOf(err) != c.reason {
+			t.Fatalf("%s: %v (reason %q), want %q", c.name, err, reasonOf(err), c.reason)
+		}
+		if st, step := x.status(t, id); st != chungthuc.StatusPending || step != chungthuc.StepOfficerSignature {
+			t.Fatalf("%s changed the entry: %s %s", c.name, st, step)
+		}
+	}
+	// Another certificate than the registered one (same name, another key).
+	_, _, err = x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: officerActor(x),
+		Value: sign(t, x.other, aw.ToSign.Digest), Chain: x.other.Chain})
+	if reasonOf(err) != ReasonCertificate || chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
+		t.Fatalf("unregistered certificate: %v", err)
+	}
+	// The officer signs: the seal is awaited, with a fresh deadline.
+	next, done, err := complete(officerActor(x), sign(t, x.officerDev, aw.ToSign.Digest))
+	if err != nil || done != nil || next.Step != chungthuc.StepSeal || next.ToSign.SignatureAlgorithm != "sha256WithRSAEncryption" ||
+		!next.ExpiresAt.Equal(x.now.Add(time.Hour)) {
+		t.Fatalf("officer step: %+v %+v %v", next, done, err)
+	}
+	if _, _, err := complete(officerActor(x), sign(t, x.officerDev, aw.ToSign.Digest)); reasonOf(err) != ReasonRole {
+		t.Fatalf("the officer applies the seal: %v", err)
+	}
+	// Another instance (a restart) completes from the register alone.
+	other := &Service{Register: x.reg, Objects: x.store, Keys: x.svc.Keys, Maker: maker, External: maker, Now: x.svc.Now, BaseURL: x.svc.BaseURL}
+	defer other.Close()
+	_, issued, err := other.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: clerkActor, Value: sign(t, x.sealDev, next.ToSign.Digest)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := issued.Certification
+	if c.Status != chungthuc.StatusIssued || len(issued.PDF) == 0 || c.AccessCodeHash != HashAccessCode(c.Token, issued.AccessCode) || len(c.ScanKeys) != 1 {
+		t.Fatalf("issued: %+v", c)
+	}
+	if st, step := x.status(t, id); st != chungthuc.StatusIssued || step != chungthuc.StepClosed {
+		t.Fatalf("after issue: %s %s", st, step)
+	}
+	if got := strings.Count(string(issued.PDF), "/Type /Sig"); got < 2 {
+		t.Fatalf("copy has %d signatures", got)
+	}
+	if _, _, err := complete(clerkActor, sign(t, x.sealDev, next.ToSign.Digest)); reasonOf(err) != ReasonNotWaiting {
+		t.Fatalf("completing an issued entry: %v", err)
+	}
+	// A server-signed request still works in the same unit.
+	in = x.input()
+	in.Signing = SigningServer
+	srv, err := x.svc.Certify(ctx, in)
+	if err != nil || srv.Certification.Status != chungthuc.StatusIssued || srv.Certification.Number != 2 {
+		t.Fatalf("server signing: %+v %v", srv, err)
+	}
+}
+
+// TestExternalExpiry: a wait past its deadline is voided with its reason by the sweep (and
+// by a late completion); the number stays used and the next continues after it.
+func TestExternalExpiry(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	in := x.input()
+	in.Signing = SigningExternal
+	a, err := x.svc.Certify(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := x.svc.Certify(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := x.svc.ExpireWaits(ctx); err != nil || n != 0 {
+		t.Fatalf("ExpireWaits before the deadline voided %d (%v)", n, err)
+	}
+	x.now = x.now.Add(time.Hour)
+	// b: a late signature finds its wait expired and voids it.
+	_, _, err = x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: b.Certification.ID, Actor: officerActor(x),
+		Value: sign(t, x.officerDev, b.Awaiting.ToSign.Digest)})
+	if reasonOf(err) != ReasonExpired {
+		t.Fatalf("late signature: %v", err)
+	}
+	// a: the sweep.
+	if n, err := x.svc.ExpireWaits(ctx); err != nil || n != 1 {
+		t.Fatalf("ExpireWaits voided %d (%v), want 1", n, err)
+	}
+	for _, id := range []int64{a.Certification.ID, b.Certification.ID} {
+		c, err := x.reg.CertificationByID(ctx, id)
+		if err != nil || c.Status != chungthuc.StatusVoid || c.VoidReason != ExpiredOfficerReason {
+			t.Fatalf("entry %d after expiry: %+v %v", id, c, err)
+		}
+	}
+	in.Signing = SigningServer
+	next, err := x.svc.Certify(ctx, in)
+	if err != nil || next.Certification.Number != 3 {
+		t.Fatalf("next number: %+v %v", next, err)
+	}
+}
+
+// TestExternalMixed: a unit without a registered seal certificate gets the key store's seal
+// right after the officer's own signature.
+func TestExternalMixed(t *testing.T) {
+	x := newExtEnv(t, false)
+	ctx := context.Background()
+	out, err := x.svc.Certify(ctx, x.input())
+	if err != nil || out.Awaiting == nil {
+		t.Fatalf("start: %v", err)
+	}
+	next, done, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: out.Certification.ID, Actor: officerActor(x),
+		Value: sign(t, x.officerDev, out.Awaiting.ToSign.Digest)})
+	if err != nil || next != nil || done == nil || done.Certification.Status != chungthuc.StatusIssued {
+		t.Fatalf("officer step in mixed mode: %+v %+v %v", next, done, err)
+	}
+}
+
+// TestExternalRefusedBeforeNumber: no registered certificate, or no two-step signer, uses
+// no number.
+func TestExternalRefusedBeforeNumber(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	if err := x.reg.SetOfficerCert(ctx, x.off.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.svc.Certify(ctx, x.input()); reasonOf(err) != ReasonNoCertificate {
+		t.Fatalf("no certificate: %v", err)
+	}
+	x.svc.External = nil
+	if _, err := x.svc.Certify(ctx, x.input()); chungthuc.ErrorCode(err) != chungthuc.EUNSUPPORTED {
+		t.Fatalf("no two-step signer: %v", err)
+	}
+	in := x.input()
+	in.Signing = "hsm"
+	if _, err := x.svc.Certify(ctx, in); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
+		t.Fatalf("unknown mode: %v", err)
+	}
+	if cs, n, err := x.reg.Certifications(ctx, chungthuc.CertificationFilter{UnitID: x.unit.ID}); err != nil || n != 0 {
+		t.Fatalf("numbers used: %d %v %v", n, cs, err)
+	}
+}

@@ -66,6 +66,10 @@ func (s *Server) apiCertify(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.certificationJSON(out.Certification))
 		return
 	}
+	if out.Awaiting != nil {
+		s.writeAwaiting(w, out.Awaiting)
+		return
+	}
 	m := s.certificationJSON(out.Certification)
 	m["access_code"] = out.AccessCode
 	m["dropped"] = append([]string{}, out.Dropped...)

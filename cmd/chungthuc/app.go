@@ -123,13 +123,20 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		return nil, err
 	}
 	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
-	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate})
+	opts := signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate}
+	if a.pki != nil {
+		// A certificate of a signing device the development PKI revoked is refused before
+		// a number is used and again when its signature comes back (issue 14).
+		opts.CheckCertificate = a.pki.CheckNotRevoked
+	}
+	mk, err := signer.New(opts)
 	if err != nil {
 		return nil, err
 	}
 	a.maker = mk
 	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
-		Logger: logger, StoreReady: a.guard.Ready}
+		Logger: logger, StoreReady: a.guard.Ready,
+		External: mk, SignatureTimeout: cfg.ExternalSigningTimeout, CertificateChain: a.chainOf}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err
@@ -140,6 +147,17 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	ok = true
 	return a, nil
+}
+
+// chainOf completes a registered signing certificate with its chain up to the trust pool,
+// for embedding in the signature; a certificate that does not chain is given alone (the
+// signer and the verifier judge it).
+func (a *app) chainOf(leaf *x509.Certificate) ([]*x509.Certificate, error) {
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: a.trust, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil || len(chains) == 0 {
+		return []*x509.Certificate{leaf}, nil
+	}
+	return chains[0], nil
 }
 
 // seed creates the demo unit and officer in an empty register.

@@ -24,6 +24,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -128,13 +129,52 @@ func stepErr(reason, code, vi, en string) *StepError {
 }
 
 // waitState is the workflow's state kept in the register between the steps (the wait's
-// State, JSON). It holds no key. AccessCode is the citizen's code, returned once when the
-// copy is issued: the register drops the state when the wait closes.
+// State). It holds no key. AccessCode is the citizen's code, returned once when the copy
+// is issued: the register drops the state when the wait closes.
 type waitState struct {
 	Version    int
 	Pending    *signer.Pending
 	ScanKeys   []string
 	AccessCode string
+}
+
+// stateMagic starts a stored waitState: "CTW1", then the length of the JSON head (4 bytes,
+// big-endian), the head (the state without the prepared file), then the prepared file's
+// bytes as they are — no base64 and no JSON scanning of megabytes of scans.
+const stateMagic = "CTW1"
+
+// marshal encodes st for the register.
+func (st *waitState) marshal() ([]byte, error) {
+	p := *st.Pending
+	pdf := p.PDF
+	p.PDF = nil
+	head, err := json.Marshal(&waitState{Version: st.Version, Pending: &p, ScanKeys: st.ScanKeys, AccessCode: st.AccessCode})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(stateMagic)+4+len(head)+len(pdf))
+	out = append(out, stateMagic...)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(head)))
+	out = append(append(out, head...), pdf...)
+	return out, nil
+}
+
+// unmarshalState decodes a stored state; the prepared file shares data's memory.
+func unmarshalState(data []byte) (*waitState, error) {
+	if len(data) < len(stateMagic)+4 || string(data[:len(stateMagic)]) != stateMagic {
+		return nil, errors.New("not a signing state")
+	}
+	n := int(binary.BigEndian.Uint32(data[len(stateMagic):]))
+	rest := data[len(stateMagic)+4:]
+	if n > len(rest) {
+		return nil, errors.New("truncated signing state")
+	}
+	var st waitState
+	if err := json.Unmarshal(rest[:n], &st); err != nil || st.Pending == nil {
+		return nil, errors.New("damaged signing state")
+	}
+	st.Pending.PDF = rest[n:len(rest):len(rest)]
+	return &st, nil
 }
 
 // signingMode resolves Input.Signing against the unit's default.
@@ -246,7 +286,7 @@ func (s *Service) startExternal(ctx context.Context, in Input, rq *request) (*Ou
 
 // await records the wait for step with state st.
 func (s *Service) await(ctx context.Context, id int64, step chungthuc.SignatureStep, st *waitState, actor string) (*chungthuc.SignatureWait, error) {
-	data, err := json.Marshal(st)
+	data, err := st.marshal()
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +334,11 @@ func (s *Service) waiting(ctx context.Context, unitID, id int64) (*chungthuc.Cer
 			fmt.Sprintf("Đã hết thời hạn chờ ký; số %d đã bị hủy", c.Number),
 			fmt.Sprintf("the wait for the signature expired; number %d was voided", c.Number))
 	}
-	var st waitState
-	if err := json.Unmarshal(w.State, &st); err != nil || st.Pending == nil {
-		return nil, nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the signing state of certification %d cannot be read", id)
+	st, err := unmarshalState(w.State)
+	if err != nil {
+		return nil, nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the signing state of certification %d cannot be read: %v", id, err)
 	}
-	return c, w, &st, nil
+	return c, w, st, nil
 }
 
 // ToSignOf returns what entry id of the unit waits for (to read it again: a device that

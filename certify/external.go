@@ -26,13 +26,13 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/signer"
 )
 
@@ -193,31 +193,14 @@ func signingMode(mode string, u *chungthuc.Unit) (bool, error) {
 // ParseCertificates reads certificates given as PEM (any number of blocks) or one DER
 // certificate, leaf first. EINVALID when there is none or one cannot be read.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := data
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, chungthuc.Errorf(chungthuc.EINVALID, "a certificate cannot be read: %v", err)
-		}
-		out = append(out, c)
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		return certs.ParseCertificatePEM(data)
 	}
-	if len(out) == 0 {
-		c, err := x509.ParseCertificate(data)
-		if err != nil {
-			return nil, chungthuc.Errorf(chungthuc.EINVALID, "no certificate could be read")
-		}
-		out = append(out, c)
+	c, err := x509.ParseCertificate(data)
+	if err != nil {
+		return nil, chungthuc.Errorf(chungthuc.EINVALID, "no certificate could be read")
 	}
-	return out, nil
+	return []*x509.Certificate{c}, nil
 }
 
 // chainOf is the registered certificate (PEM) with its chain.

@@ -9,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,10 +54,14 @@ func (c *extClient) start(token string, scan []byte) (int, map[string]any) {
 	return c.call("POST", "/api/v1/certifications", token, mw.FormDataContentType(), &b)
 }
 
-// sign posts a signature value for entry id.
-func (c *extClient) sign(token string, id int64, sig []byte) (int, map[string]any) {
+// sign posts a signature value for entry id (with the signer's chain, when given).
+func (c *extClient) sign(token string, id int64, sig []byte, chain ...string) (int, map[string]any) {
 	c.t.Helper()
-	body, _ := json.Marshal(map[string]any{"signature": base64.StdEncoding.EncodeToString(sig)})
+	m := map[string]any{"signature": base64.StdEncoding.EncodeToString(sig)}
+	if len(chain) > 0 {
+		m["certificate_chain"] = chain
+	}
+	body, _ := json.Marshal(m)
 	return c.call("POST", "/api/v1/certifications/"+strconv.FormatInt(id, 10)+"/signature", token, "application/json", bytes.NewReader(body))
 }
 
@@ -100,18 +103,10 @@ func reasonOf(m map[string]any) string {
 // role, a revoked certificate — nothing issued, the entry still waiting. An expired wait is
 // voided by the check loop with its reason; the next number follows it.
 func TestExternalSigningFlow(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_REPAIR_INTERVAL": "200ms",
 		"CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT": "1h"}
-	openssl := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
-			t.Fatalf("openssl %v: %v\n%s", args, err, out)
-		}
-	}
+	openssl := opensslRunner(t)
 	run := func(args ...string) string {
 		t.Helper()
 		code, out, errs := cli(t, env, args...)
@@ -147,6 +142,10 @@ func TestExternalSigningFlow(t *testing.T) {
 	clerkID := run("officer", "add", "--unit", "HB", "--name", "Phạm Thị Thư", "--title", "VĂN THƯ", "--role", "clerk")
 	officerTok := run("token", "create", "--unit", "HB", "--officer", "1")
 	clerkTok := run("token", "create", "--unit", "HB", "--officer", clerkID, "--name", "văn thư")
+	// Another unit, whose tokens see nothing of HB's entries.
+	run("unit", "add", "--code", "XA", "--name", "Phường Xuân An", "--place", "Xuân An", "--seal", testSealFile())
+	otherID := run("officer", "add", "--unit", "XA", "--name", "Đỗ Văn Khác", "--title", "CHỦ TỊCH")
+	otherTok := run("token", "create", "--unit", "XA", "--officer", otherID)
 	scan := testScan(t)
 
 	// Phase 1: the officer's step.
@@ -165,6 +164,18 @@ func TestExternalSigningFlow(t *testing.T) {
 	}
 	if st, again := c.call("GET", "/api/v1/certifications/"+strconv.FormatInt(id, 10)+"/to-sign", officerTok, "", nil); st != 200 || !bytes.Equal(digestOf(t, again), digest) {
 		t.Fatalf("to-sign: %d %v", st, again)
+	}
+	if st, m := c.call("GET", "/api/v1/certifications/"+strconv.FormatInt(id, 10)+"/to-sign", otherTok, "", nil); st != 404 {
+		t.Fatalf("another unit reads what is to sign: %d %v", st, m)
+	}
+	if st, m := c.sign(otherTok, id, device("officer.key", digest)); st != 404 {
+		t.Fatalf("another unit signs: %d %v", st, m)
+	}
+	for _, body := range []string{`not json`, `{"signature": "!!!"}`, `{"signature": ""}`, `{"signature": "AAAA", "extra": 1}`,
+		`{"signature": "AAAA", "certificate_chain": ["not a certificate"]}`} {
+		if st, m := c.call("POST", "/api/v1/certifications/"+strconv.FormatInt(id, 10)+"/signature", officerTok, "application/json", strings.NewReader(body)); st != 400 {
+			t.Fatalf("body %s: %d %v", body, st, m)
+		}
 	}
 	other := sha256.Sum256([]byte("another document"))
 	for _, r := range []struct {
@@ -189,6 +200,7 @@ func TestExternalSigningFlow(t *testing.T) {
 		t.Fatalf("officer's signature: %d %v", st, m)
 	}
 	sealDigest := digestOf(t, m)
+	sealCert := m["to_sign"].(map[string]any)["certificate"].(string) // base64 DER
 	// A second entry waits for its officer across the restart (for the revocation below).
 	st, m = c.start(officerTok, scan)
 	if st != 202 || m["number"] != float64(2) {
@@ -210,7 +222,8 @@ func TestExternalSigningFlow(t *testing.T) {
 	if st, m := c.sign(clerkTok, id, device("officer.key", sealDigest)); st != 400 || reasonOf(m) != "signature_invalid" {
 		t.Fatalf("the seal signed with the officer's key: %d %v", st, m)
 	}
-	st, m = c.sign(clerkTok, id, device("seal.key", sealDigest))
+	// With the chain given (the registered certificate, base64 DER) rather than implied.
+	st, m = c.sign(clerkTok, id, device("seal.key", sealDigest), sealCert)
 	if st != 201 || m["status"] != "issued" || len(m["access_code"].(string)) != 10 {
 		t.Fatalf("seal: %d %v", st, m)
 	}
@@ -292,5 +305,67 @@ func TestExternalSigningFlow(t *testing.T) {
 	// …and no new external certification starts with it (no number used).
 	if st, m := c.start(officerTok, scan); st != 403 {
 		t.Fatalf("start with a revoked certificate: %d %v", st, m)
+	}
+}
+
+// TestUnitCert registers the unit's seal device certificate from a CSR or a CA-issued
+// certificate, sets the default signing, removes the certificate, and refuses bad input.
+func TestUnitCert(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+	openssl := opensslRunner(t)
+	key, csr := filepath.Join(dir, "seal.key"), filepath.Join(dir, "seal.csr")
+	openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+	openssl("req", "-new", "-key", key, "-subj", "/CN=Claimed", "-out", csr)
+	type result struct {
+		Subject string `json:"subject"`
+		Cert    bool   `json:"seal_certificate"`
+		Default string `json:"default_signing"`
+	}
+	cert := func(args ...string) (int, result, string) {
+		code, out, errs := cli(t, env, append([]string{"unit", "cert", "--unit", "HB"}, args...)...)
+		var r result
+		json.Unmarshal([]byte(out), &r)
+		return code, r, errs
+	}
+	if code, r, errs := cert("--csr", csr); code != 0 || !r.Cert || r.Default != "server" || !strings.Contains(r.Subject, "Phường Hòa Bình") || strings.Contains(r.Subject, "Claimed") {
+		t.Fatalf("unit cert --csr: exit %d %+v %s", code, r, errs)
+	}
+	if code, r, _ := cert("--default", "external"); code != 0 || !r.Cert || r.Default != "external" {
+		t.Fatalf("unit cert --default external: exit %d %+v", code, r)
+	}
+	// A CA-issued seal certificate (the dev root stands in for the CA).
+	pkiDir := filepath.Join(env["CHUNGTHUC_DATA"], "pki")
+	ext := filepath.Join(dir, "ext.cnf")
+	os.WriteFile(ext, []byte("keyUsage=critical,digitalSignature,nonRepudiation\n"), 0o600)
+	pemPath := filepath.Join(dir, "seal.pem")
+	openssl("x509", "-req", "-in", csr, "-CA", filepath.Join(pkiDir, "root.pem"), "-CAkey", filepath.Join(pkiDir, "root.key"),
+		"-CAcreateserial", "-days", "30", "-extfile", ext, "-out", pemPath)
+	if code, r, errs := cert("--cert", pemPath); code != 0 || !r.Cert || r.Default != "external" {
+		t.Fatalf("unit cert --cert: exit %d %+v %s", code, r, errs)
+	}
+	self := filepath.Join(dir, "self.pem")
+	openssl("req", "-x509", "-new", "-key", key, "-subj", "/CN=self", "-days", "30", "-addext", "keyUsage=digitalSignature", "-addext", "basicConstraints=CA:FALSE", "-out", self)
+	if code, _, errs := cert("--cert", self); code != 1 || !strings.Contains(errs, "not trusted") {
+		t.Fatalf("untrusted seal certificate: exit %d %s", code, errs)
+	}
+	if code, r, _ := cert("--remove", "--default", "server"); code != 0 || r.Cert || r.Default != "server" {
+		t.Fatalf("unit cert --remove: exit %d %+v", code, r)
+	}
+	for _, args := range [][]string{
+		{"unit", "cert", "--unit", "HB"},
+		{"unit", "cert", "--csr", csr},
+		{"unit", "cert", "--unit", "HB", "--csr", csr, "--remove"},
+		{"unit", "cert", "--unit", "HB", "--default", "hsm"},
+	} {
+		if code, _, _ := cli(t, env, args...); code != 2 {
+			t.Fatalf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, errs := cli(t, env, "unit", "cert", "--unit", "XX", "--csr", csr); code != 1 || !strings.Contains(errs, "not found") {
+		t.Fatalf("unknown unit: exit %d %s", code, errs)
+	}
+	if code, _, errs := cert("--csr", pemPath); code != 1 || !strings.Contains(errs, "certificate request") {
+		t.Fatalf("a certificate given as a CSR: exit %d %s", code, errs)
 	}
 }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/chungthuc/chungthuc"
-	"github.com/chungthuc/chungthuc/certs"
-	"github.com/chungthuc/chungthuc/certs/devpki"
 )
 
 // cmdUnitCert registers the certificate of the unit's seal when the records clerk applies
@@ -66,23 +63,15 @@ func cmdUnitCert(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		if err != nil {
 			return chungthuc.Errorf(chungthuc.EINVALID, "cannot read %s: %v", path, err)
 		}
-		if *csrPath != "" {
-			if a.pki == nil {
-				return chungthuc.Errorf(chungthuc.EINVALID, "no development PKI here (production key mode): register the certificate your CA issued with --cert")
-			}
-			chain, pemOut, err := a.pki.IssueSealFromCSR(u, data)
-			if err != nil {
-				return err
-			}
-			certPEM = pemOut
-			out["subject"], out["serial"], out["not_after"] = chain[0].Subject.String(), hex.EncodeToString(chain[0].SerialNumber.Bytes()), chain[0].NotAfter.UTC().Format(time.RFC3339)
-		} else {
-			chain, err := devpki.CheckOfficerCertificate(data, a.trust, time.Now())
-			if err != nil {
-				return err
-			}
-			certPEM = certs.EncodeCertificatePEM(chain[0])
-			out["subject"], out["serial"], out["not_after"] = chain[0].Subject.String(), hex.EncodeToString(chain[0].SerialNumber.Bytes()), chain[0].NotAfter.UTC().Format(time.RFC3339)
+		chain, pemOut, err := a.deviceCert(data, *csrPath != "", func(csr []byte) ([]*x509.Certificate, []byte, error) {
+			return a.pki.IssueSealFromCSR(u, csr)
+		})
+		if err != nil {
+			return err
+		}
+		certPEM = pemOut
+		for k, v := range certInfo(chain[0]) {
+			out[k] = v
 		}
 	}
 	if err := a.reg.SetUnitExternalSigning(ctx, u.ID, certPEM, byDefault); err != nil {

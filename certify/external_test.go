@@ -316,3 +316,50 @@ func BenchmarkCertifyExternal(b *testing.B) {
 		}
 	})
 }
+
+// TestExternalConcurrentCompletion: two instances receive the officer's signature at once;
+// one moves the entry to the seal, the other is refused; the entry is sealed once and
+// issued.
+func TestExternalConcurrentCompletion(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	out, err := x.svc.Certify(ctx, x.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.Certification.ID
+	sig := sign(t, x.officerDev, out.Awaiting.ToSign.Digest)
+	second := &Service{Register: x.reg, Objects: x.store, Keys: x.svc.Keys, Maker: maker, External: maker, Now: x.svc.Now, BaseURL: x.svc.BaseURL}
+	defer second.Close()
+	type res struct {
+		next *Awaiting
+		err  error
+	}
+	results := make(chan res, 2)
+	for _, s := range []*Service{x.svc, second} {
+		go func() {
+			next, _, err := s.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: officerActor(x), Value: sig})
+			results <- res{next, err}
+		}()
+	}
+	var won *Awaiting
+	for range 2 {
+		r := <-results
+		switch {
+		case r.err == nil && won == nil:
+			won = r.next
+		case reasonOf(r.err) == ReasonStep, reasonOf(r.err) == ReasonRole:
+			// Lost the race in the register (wrong_step), or came after it: the entry then
+			// waits for the seal, which the officer may not apply (role_not_allowed).
+		default:
+			t.Fatalf("completion: %+v %v", r.next, r.err)
+		}
+	}
+	if won == nil {
+		t.Fatal("neither completion moved the entry to the seal")
+	}
+	_, issued, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: clerkActor, Value: sign(t, x.sealDev, won.ToSign.Digest)})
+	if err != nil || issued.Certification.Status != chungthuc.StatusIssued {
+		t.Fatalf("seal after the race: %v", err)
+	}
+}

@@ -103,9 +103,26 @@ func reasonOf(m map[string]any) string {
 // role, a revoked certificate — nothing issued, the entry still waiting. An expired wait is
 // voided by the check loop with its reason; the next number follows it.
 func TestExternalSigningFlow(t *testing.T) {
+	backends := []string{"embedded"}
+	if os.Getenv("CHUNGTHUC_TEST_DATABASE_URL") != "" && os.Getenv("CHUNGTHUC_TEST_S3_ENDPOINT") != "" {
+		backends = append(backends, "postgres+s3")
+	} else {
+		t.Log("PostgreSQL and MinIO not both configured: the production variant is skipped")
+	}
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { testExternalSigningFlow(t, backend) })
+	}
+}
+
+func testExternalSigningFlow(t *testing.T, backend string) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_REPAIR_INTERVAL": "200ms",
 		"CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT": "1h"}
+	if backend == "postgres+s3" {
+		for k, v := range productionEnv(t) {
+			env[k] = v
+		}
+	}
 	openssl := opensslRunner(t)
 	run := func(args ...string) string {
 		t.Helper()
@@ -134,6 +151,11 @@ func TestExternalSigningFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		return sig
+	}
+	if backend != "embedded" {
+		run("migrate")
+		run("unit", "add", "--code", "HB", "--name", "Phường Hòa Bình", "--place", "Hòa Bình", "--seal", testSealFile())
+		run("officer", "add", "--unit", "HB", "--name", "Trần Văn Nghĩa", "--title", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
 	}
 	run("officer", "cert", "--id", "1", "--csr", path("officer.csr"))
 	if out := run("unit", "cert", "--unit", "HB", "--csr", path("seal.csr")); !strings.Contains(out, `"seal_certificate": true`) {

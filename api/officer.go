@@ -267,6 +267,8 @@ func (s *Server) runCertify(r *http.Request, in certify.Input) (*certify.Output,
 		outcome = chungthuc.ErrorCode(err)
 	case out.Replayed:
 		outcome = "replayed"
+	case out.Awaiting != nil:
+		outcome = "awaiting_signature" // counted "ok" when it is issued (apiSignature)
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err

@@ -46,7 +46,7 @@ func openAPIDoc(baseURL string) map[string]any {
 							"description": "the officer confirms a scan-quality warning (effective resolution below the recommended level); refusals cannot be confirmed"},
 					}}}}},
 				"responses": map[string]any{"201": jsonOK("certified", "NewCertification"),
-					"202": jsonOK("signing external: the number is reserved and the entry waits for the officer's signature over to_sign (POST …/signature before expires_at)", "Awaiting"),
+					"202": jsonOK("signing external: the number is reserved and the entry waits for the officer's signature over to_sign (POST …/signature before expires_at); a retry with the same Idempotency-Key while it waits gets the same 202 (Idempotent-Replayed: true)", "Awaiting"),
 					"200": jsonOK("a retry (same Idempotency-Key, same request): the entry the first request issued, without the access code; header Idempotent-Replayed: true", "Certification"),
 					"409": jsonOK("a retry whose first request failed (outcome void: the entry and its void_reason) or still runs (outcome in_progress)", "PriorOutcome"),
 					"422": errResp, "400": errResp, "401": errResp, "403": errResp, "413": errResp, "415": errResp, "503": errResp},

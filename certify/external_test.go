@@ -363,3 +363,21 @@ func TestExternalConcurrentCompletion(t *testing.T) {
 		t.Fatalf("seal after the race: %v", err)
 	}
 }
+
+// TestExternalIdempotent: a retried external request (same Idempotency-Key) gets what the
+// first one waits for, without a second number.
+func TestExternalIdempotent(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	in := x.input()
+	in.IdempotencyKey = "hs-2026-0001"
+	first, err := x.svc.Certify(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := x.svc.Certify(ctx, in)
+	if err != nil || !again.Replayed || again.Awaiting == nil || again.Certification.ID != first.Certification.ID ||
+		string(again.Awaiting.ToSign.Digest) != string(first.Awaiting.ToSign.Digest) {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+}

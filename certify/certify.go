@@ -202,6 +202,9 @@ type request struct {
 	token, code string
 	entry       *chungthuc.Certification // set by Allocate
 	reserveErr  error
+	// scanKeys, when set, are recorded with the entry when it is reserved (external
+	// signing stores the scans at once: fsck must not take them for orphans).
+	scanKeys []string
 }
 
 // begin checks a request (everything before a number is used) and answers a retried one.
@@ -286,7 +289,7 @@ func (rq *request) copyRequest(s *Service, in Input) (chungthuc.CopyRequest, err
 				Title: in.DocTitle, Issuer: in.Issuer, Requester: in.Requester,
 				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: rq.printed,
 				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
-				IdempotencyKey: in.IdempotencyKey, RequestHash: rq.fingerprint,
+				IdempotencyKey: in.IdempotencyKey, RequestHash: rq.fingerprint, ScanKeys: rq.scanKeys,
 			}
 			if err := s.Register.Reserve(ctx, entry); err != nil {
 				rq.reserveErr = err

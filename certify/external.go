@@ -236,6 +236,13 @@ func (s *Service) startExternal(ctx context.Context, in Input, rq *request) (*Ou
 	if err != nil {
 		return nil, err
 	}
+	var scans []object
+	if in.KeepScans {
+		scans = scanObjects(in.Scans)
+		for _, o := range scans {
+			rq.scanKeys = append(rq.scanKeys, o.key)
+		}
+	}
 	req, err := rq.copyRequest(s, in)
 	if err != nil {
 		return nil, err
@@ -246,18 +253,15 @@ func (s *Service) startExternal(ctx context.Context, in Input, rq *request) (*Ou
 		return rq.failed(ctx, s, in, err)
 	}
 	entry := rq.entry
-	// The scans go to the store now (content-addressed): the state then holds only keys.
-	var scanKeys []string
-	if in.KeepScans {
-		for _, o := range scanObjects(in.Scans) {
-			if _, err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum); err != nil {
-				s.void(entry, voidReason(o.step, err))
-				return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: voidReason(o.step, err)}
-			}
-			scanKeys = append(scanKeys, o.key)
+	// The scans go to the store now (content-addressed, their keys recorded with the entry
+	// when it was reserved): the state then holds only keys.
+	for _, o := range scans {
+		if _, err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum); err != nil {
+			s.void(entry, voidReason(o.step, err))
+			return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: voidReason(o.step, err)}
 		}
 	}
-	st := &waitState{Version: 1, Pending: p, ScanKeys: scanKeys, AccessCode: rq.code}
+	st := &waitState{Version: 1, Pending: p, ScanKeys: rq.scanKeys, AccessCode: rq.code}
 	w, err := s.await(ctx, entry.ID, chungthuc.StepOfficerSignature, st, "officer:"+strconv.FormatInt(rq.officer.ID, 10))
 	if err != nil {
 		s.void(entry, voidReason(stepSign, err))

@@ -103,6 +103,12 @@ func TestExternalSigning(t *testing.T) {
 		t.Fatal("digest is not the SHA-256 of the signed attributes")
 	}
 	id := out.Certification.ID
+	// The scans are stored at once and recorded with the entry: fsck sees no orphan.
+	if keys := out.Certification.ScanKeys; len(keys) != 1 {
+		t.Fatalf("scan keys at start: %v", keys)
+	} else if ref, err := x.reg.ObjectReferenced(ctx, keys[0]); err != nil || !ref {
+		t.Fatalf("stored scan not referenced: %v %v", ref, err)
+	}
 	// fsck's repair leaves the waiting entry alone, however old.
 	x.now = x.now.Add(50 * time.Minute)
 	if voided, err := x.svc.Repair(ctx, time.Minute); err != nil || len(voided) != 0 {

@@ -245,9 +245,13 @@ type fsckReport struct {
 	*certify.CheckReport
 	Clean    bool `json:"clean"` // no orphan and no problem: nothing for an administrator
 	TempFree int  `json:"temp_files_removed"`
+	// ExpiredWaits is how many entries signed outside the service were voided because
+	// their wait passed its deadline (those still before it are left waiting).
+	ExpiredWaits int `json:"expired_waits"`
 }
 
-// fsck voids Pending entries older than grace (repair never issues), lists the store for
+// fsck voids Pending entries older than grace (repair never issues; entries waiting for an
+// external signature are left alone until their deadline, then voided), lists the store for
 // objects no entry refers to (kept and reported: evidence that a row is missing), and with
 // deep reads back every stored copy and scan and compares them with the register.
 func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckReport, error) {
@@ -256,6 +260,9 @@ func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckRe
 		return nil, err
 	}
 	rep := &fsckReport{CheckReport: r, Clean: r.Clean()}
+	if rep.ExpiredWaits, err = a.svc.ExpireWaits(ctx); err != nil {
+		return nil, err
+	}
 	if a.fsStore != nil {
 		// Temporary files of interrupted Puts are the store's own, never objects.
 		n, err := a.fsStore.Cleanup(ctx, max(grace, time.Hour))

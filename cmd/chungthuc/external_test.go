@@ -230,6 +230,10 @@ func testExternalSigningFlow(t *testing.T, backend string) {
 	}
 	id2, digest2 := int64(m["id"].(float64)), digestOf(t, m)
 	stop()
+	// fsck with no grace at all voids interrupted entries, not waiting ones.
+	if out := run("fsck", "--grace", "0s"); !strings.Contains(out, `"expired_waits": 0`) {
+		t.Fatalf("fsck: %s", out)
+	}
 
 	// Phase 2: a restarted service (start-up fsck included) with a short wait.
 	env["CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT"] = "2s"

@@ -363,6 +363,7 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 		return nil, nil, err
 	}
 	if err := checkActor(c, w.Step, sig.Actor); err != nil {
+		s.auditRefusal(ctx, c, w.Step, sig.Actor, err)
 		return nil, nil, err
 	}
 	p := st.Pending
@@ -372,7 +373,9 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 	sd, cp, err := s.External.Complete(ctx, p, sig.Value, sig.Chain)
 	if err != nil {
 		s.log().Warn("external signature refused", "certification", c.ID, "step", w.Step, "actor", sig.Actor.Name, "err", err)
-		return nil, nil, refusal(err)
+		err = refusal(err)
+		s.auditRefusal(ctx, c, w.Step, sig.Actor, err)
+		return nil, nil, err
 	}
 	if w.Step == chungthuc.StepSeal {
 		out, err := s.finishExternal(ctx, c, st, cp)
@@ -418,6 +421,33 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 		return nil, out, err
 	}
 	return awaiting(c, w, q), nil, nil
+}
+
+// ActionSignatureRefused is the audit action of a signature value refused at a step of
+// external signing (detail: step, reason, number, year).
+const ActionSignatureRefused = "certify.signature_refused"
+
+// auditRefusal records a refused signature in the audit log when the register keeps one
+// (every chungthuc.Register does); a failure to record is logged.
+func (s *Service) auditRefusal(ctx context.Context, c *chungthuc.Certification, step chungthuc.SignatureStep, a Actor, err error) {
+	al, ok := s.Register.(chungthuc.AuditLog)
+	if !ok {
+		return
+	}
+	reason := chungthuc.ErrorCode(err)
+	var se *StepError
+	if errors.As(err, &se) {
+		reason = se.Reason
+	}
+	detail, _ := json.Marshal(map[string]any{"step": step, "reason": reason, "number": c.Number, "year": c.Year})
+	actor := a.Name
+	if actor == "" {
+		actor = "officer:" + strconv.FormatInt(a.OfficerID, 10)
+	}
+	if aerr := al.Append(context.WithoutCancel(ctx), &chungthuc.AuditEntry{Action: ActionSignatureRefused, UnitID: c.UnitID,
+		Actor: actor, Subject: "certification:" + strconv.FormatInt(c.ID, 10), Detail: string(detail)}); aerr != nil {
+		s.log().Error("cannot audit a refused signature", "certification", c.ID, "err", aerr)
+	}
 }
 
 // serverSeal completes a prepared seal with the key store's seal key (the key is here).

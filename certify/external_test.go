@@ -16,6 +16,7 @@ import (
 	"github.com/chungthuc/chungthuc/internal/cpubench"
 	"github.com/chungthuc/chungthuc/internal/testpki"
 	"github.com/chungthuc/chungthuc/internal/testscan"
+	"github.com/chungthuc/chungthuc/storage/sqlite"
 )
 
 // extEnv is env with signing outside the service: the officer's certificate and the unit's
@@ -121,6 +122,8 @@ func TestExternalSigning(t *testing.T) {
 	if _, err := x.svc.ToSignOf(ctx, x.unit.ID+1, id); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 		t.Fatalf("another unit reads the wait: %v", err)
 	}
+	audit := &auditCounter{DB: x.reg}
+	x.svc.Register = audit
 	complete := func(a Actor, v []byte) (*Awaiting, *Output, error) {
 		return x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: a, Value: v})
 	}
@@ -149,6 +152,9 @@ func TestExternalSigning(t *testing.T) {
 		Value: sign(t, x.other, aw.ToSign.Digest), Chain: x.other.Chain})
 	if reasonOf(err) != ReasonCertificate || chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
 		t.Fatalf("unregistered certificate: %v", err)
+	}
+	if audit.refused != 6 {
+		t.Fatalf("%d refused signatures audited, want 6", audit.refused)
 	}
 	// The officer signs: the seal is awaited, with a fresh deadline.
 	next, done, err := complete(officerActor(x), sign(t, x.officerDev, aw.ToSign.Digest))
@@ -386,4 +392,17 @@ func TestExternalIdempotent(t *testing.T) {
 		string(again.Awaiting.ToSign.Digest) != string(first.Awaiting.ToSign.Digest) {
 		t.Fatalf("retry: %+v %v", again, err)
 	}
+}
+
+// auditCounter is the register, counting the refused signatures appended to its audit log.
+type auditCounter struct {
+	*sqlite.DB
+	refused int
+}
+
+func (a *auditCounter) Append(ctx context.Context, e *chungthuc.AuditEntry) error {
+	if e.Action == ActionSignatureRefused && strings.Contains(e.Detail, `"reason"`) {
+		a.refused++
+	}
+	return a.DB.Append(ctx, e)
 }

@@ -406,6 +406,12 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 	w, err = s.await(ctx, c.ID, chungthuc.StepSeal, st, sig.Actor.Name)
 	if err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.ECONFLICT {
+			if now, rerr := s.Register.CertificationByID(ctx, c.ID); rerr == nil && now.Status != chungthuc.StatusPending {
+				// Voided meanwhile (its wait expired): say so, not "already signed".
+				return nil, nil, stepErr(ReasonNotWaiting, chungthuc.ECONFLICT,
+					fmt.Sprintf("Mục số %d không còn chờ chữ ký số (tình trạng: %s)", now.Number, now.Status),
+					fmt.Sprintf("entry %d no longer waits for a signature; it is %s", now.Number, now.Status))
+			}
 			return nil, nil, stepErr(ReasonStep, chungthuc.ECONFLICT,
 				"Chữ ký của người thực hiện chứng thực đã được ghi nhận trước đó", "the officer's signature was already completed")
 		}

@@ -406,3 +406,36 @@ func (a *auditCounter) Append(ctx context.Context, e *chungthuc.AuditEntry) erro
 	}
 	return a.DB.Append(ctx, e)
 }
+
+// voidingRegister voids the entry (its wait expired, another instance swept it) just before
+// the officer's completion records the seal step.
+type voidingRegister struct{ *sqlite.DB }
+
+func (v voidingRegister) AwaitSignature(ctx context.Context, w *chungthuc.SignatureWait, actor string) error {
+	if w.Step == chungthuc.StepSeal {
+		if err := v.DB.Void(ctx, w.CertificationID, ExpiredOfficerReason); err != nil {
+			return err
+		}
+	}
+	return v.DB.AwaitSignature(ctx, w, actor)
+}
+
+// TestExternalVoidedDuringCompletion: an officer's signature that arrives as the sweep voids
+// the entry is answered not_waiting (not "already signed"), and nothing is issued.
+func TestExternalVoidedDuringCompletion(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	out, err := x.svc.Certify(ctx, x.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.svc.Register = voidingRegister{x.reg}
+	_, done, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: out.Certification.ID, Actor: officerActor(x),
+		Value: sign(t, x.officerDev, out.Awaiting.ToSign.Digest)})
+	if reasonOf(err) != ReasonNotWaiting || done != nil {
+		t.Fatalf("completion of a voided entry: %v", err)
+	}
+	if st, step := x.status(t, out.Certification.ID); st != chungthuc.StatusVoid || step != chungthuc.StepClosed {
+		t.Fatalf("entry: %s %s", st, step)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
@@ -124,10 +125,14 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
 	opts := signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate}
+	// The certificate of a signing device outside the service is checked before a number
+	// is used and again when its signature comes back (issue 14): against what the
+	// development PKI revoked, or else the chain's OCSP/CRL fetched online (an unreachable
+	// responder keeps the entry waiting rather than trusting an unknown status).
 	if a.pki != nil {
-		// A certificate of a signing device the development PKI revoked is refused before
-		// a number is used and again when its signature comes back (issue 14).
 		opts.CheckCertificate = a.pki.CheckNotRevoked
+	} else {
+		opts.CheckCertificate = certs.RevocationCheck(a.rev)
 	}
 	mk, err := signer.New(opts)
 	if err != nil {

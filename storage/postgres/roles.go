@@ -43,6 +43,7 @@ var servingWrites = map[string]string{
 	"webhook_deliveries":     "INSERT, UPDATE, DELETE",
 	"login_failures":         "INSERT, UPDATE, DELETE",
 	"mail_outbox":            "INSERT, UPDATE, DELETE",
+	"signature_waits":        "INSERT, UPDATE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

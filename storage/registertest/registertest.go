@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
 	t.Run("WebhookStates", func(t *testing.T) { testWebhookStates(t, fresh(t)) })
 	t.Run("Mails", func(t *testing.T) { testMails(t, fresh(t)) })
+	t.Run("SignatureWaits", func(t *testing.T) { testSignatureWaits(t, fresh(t)) })
+	t.Run("UnitExternalSigning", func(t *testing.T) { testUnitExternalSigning(t, fresh(t)) })
 }
 
 var ctx = context.Background()

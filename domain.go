@@ -30,8 +30,14 @@ type Unit struct {
 	Demo bool
 	// Titles, when not empty, is the unit's list of the titles its officers may carry:
 	// an officer's title outside it is refused when the officer is recorded.
-	Titles    []string
-	CreatedAt time.Time
+	Titles []string
+	// SealCertPEM is the certificate of the unit's seal when the records clerk applies it
+	// with the unit's own device (issue 14; PEM, leaf first); nil = the key store's seal.
+	SealCertPEM []byte
+	// ExternalSigning makes signing outside the service (the officer's device, then the
+	// clerk's seal) the default of API requests that do not choose.
+	ExternalSigning bool
+	CreatedAt       time.Time
 }
 
 // Printed bounds (in characters) of the unit and officer fields that are printed on a
@@ -288,4 +294,31 @@ func Fee(pages int) int64 {
 		fee += int64(1000 * (pages - 2))
 	}
 	return min(fee, 200000)
+}
+
+// SignatureStep is what a certification signed outside the service (issue 14: the officer's
+// own device, the clerk applying the unit's seal with the unit's device) waits for.
+type SignatureStep string
+
+// Signature steps: the officer's signature, then the unit's seal; a wait is Closed when
+// its entry left Pending (issued, or void with a reason).
+const (
+	StepOfficerSignature SignatureStep = "officer_signature"
+	StepSeal             SignatureStep = "seal"
+	StepClosed           SignatureStep = "closed"
+)
+
+// SignatureWait is the register's record of a Pending entry waiting for a signature made
+// outside the service. The entry keeps its number while it waits; a wait past ExpiresAt is
+// voided with a reason by the expiry sweep (certify.Service.ExpireWaits).
+type SignatureWait struct {
+	CertificationID int64
+	UnitID          int64
+	Step            SignatureStep
+	ExpiresAt       time.Time
+	// State is the workflow's state between the steps, opaque to the register (the
+	// certify package's JSON: the prepared file and what the next step needs). It holds
+	// no private key; nil once the wait is closed.
+	State     []byte
+	UpdatedAt time.Time
 }

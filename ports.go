@@ -41,7 +41,36 @@ type Register interface {
 	Books
 	Integrity
 	AccessCodes
+	SignatureWaits
 	Close() error
+}
+
+// ActionAwaitSignature is the audit action of an entry starting or advancing a wait for a
+// signature made outside the service (detail: step, expires_at, number, year).
+const ActionAwaitSignature = "certify.await"
+
+// SignatureWaits keeps the waits of entries signed outside the service (see SignatureWait).
+// A wait moves officer_signature → seal → closed (or officer_signature → closed); the
+// register closes it, and drops its state, in the same transaction as its entry leaves
+// Pending (Issue, Void), and refuses to issue an entry still waiting for the officer. Waits
+// are never deleted.
+type SignatureWaits interface {
+	// AwaitSignature records that Pending entry w.CertificationID waits for w.Step until
+	// w.ExpiresAt, with w.State (required). StepOfficerSignature starts a wait (ECONFLICT
+	// when the entry already has one or is not Pending); StepSeal advances a wait at the
+	// officer step (ECONFLICT otherwise) and replaces its state and deadline. It sets
+	// UnitID and UpdatedAt, and appends an audit entry (ActionAwaitSignature, actor) in
+	// the same transaction. EINVALID for another step, an empty state or actor; ENOTFOUND
+	// for an unknown entry.
+	AwaitSignature(ctx context.Context, w *SignatureWait, actor string) error
+	// SignatureWait returns entry id's wait (closed ones too); ENOTFOUND when it never had one.
+	SignatureWait(ctx context.Context, id int64) (*SignatureWait, error)
+	// SignatureWaits lists open waits: of one unit (unitID > 0) or all, at one step (""
+	// = both), soonest deadline first, at most limit (1 to 1000).
+	SignatureWaits(ctx context.Context, unitID int64, step SignatureStep, limit int) ([]*SignatureWait, error)
+	// ExpiredWaits lists open waits whose deadline is at or before now, soonest first, at
+	// most limit (1 to 1000), without their state.
+	ExpiredWaits(ctx context.Context, now time.Time, limit int) ([]*SignatureWait, error)
 }
 
 // ActionAccessCodeReissue is the audit action of a reissued access code.
@@ -71,6 +100,11 @@ type Directory interface {
 	CreateOfficer(ctx context.Context, o *Officer) error // sets ID, CreatedAt
 	OfficerByID(ctx context.Context, id int64) (*Officer, error)
 	SetOfficerCert(ctx context.Context, id int64, certPEM []byte) error
+	// SetUnitExternalSigning records the certificate of the unit's seal applied outside the
+	// service (PEM, leaf first; empty removes it) and whether API requests that do not
+	// choose sign externally by default; audited ("unit.external_signing"). EINVALID when
+	// certPEM holds no X.509 certificate, ENOTFOUND for an unknown unit.
+	SetUnitExternalSigning(ctx context.Context, id int64, sealCertPEM []byte, byDefault bool) error
 
 	// UpdateUnit records a unit's profile (name, place, body, province, seal image and size,
 	// allowed titles); UpdateOfficer an officer's (name, titles, role, active, authority and
@@ -124,7 +158,8 @@ type Entries interface {
 	CertificationBySHA256(ctx context.Context, sha256 string) (*Certification, error)
 	// Certifications lists entries matching f, newest number first, and the total count.
 	Certifications(ctx context.Context, f CertificationFilter) ([]*Certification, int, error)
-	// Pending lists entries still Pending that were created before the given time.
+	// Pending lists entries still Pending that were created before the given time, except
+	// those with an open SignatureWait (they wait legitimately until their deadline).
 	Pending(ctx context.Context, before time.Time) ([]*Certification, error)
 	// CertificationByIdempotencyKey finds the entry a request with this Idempotency-Key
 	// created in the unit; ENOTFOUND if none.

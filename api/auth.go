@@ -125,7 +125,13 @@ func (s *Server) bearerRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "the API token is not valid"))
 			return
 		}
-		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: chungthuc.RoleOfficer}
+		// A token acts as an officer, or as a records clerk when its record is a clerk's
+		// (the clerk applies the unit's seal through the API: issue 14).
+		role := chungthuc.RoleOfficer
+		if o.Role == chungthuc.RoleClerk {
+			role = chungthuc.RoleClerk
+		}
+		p := &principal{Token: t, UnitID: t.UnitID, OfficerID: t.OfficerID, Role: role}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
 	})
 }

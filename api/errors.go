@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
 )
 
 // statusOf maps domain error codes to HTTP statuses.
@@ -57,7 +59,12 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "60")
 	}
 	if isAPI(r) {
-		writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}, "request_id": requestID(r)})
+		body := map[string]string{"code": code, "message": msg}
+		var se *certify.StepError
+		if errors.As(err, &se) {
+			body["reason"] = se.Reason // which refusal of an external signature step
+		}
+		writeJSON(w, status, map[string]any{"error": body, "request_id": requestID(r)})
 		return
 	}
 	s.errorPage(w, r, status, code, msg)

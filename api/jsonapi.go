@@ -60,6 +60,13 @@ func (s *Server) apiCertify(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Error(w, r, err)
 		return
+	case out.Awaiting != nil:
+		// Signing outside the service: 202 with what to sign (again, for a retry).
+		if out.Replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		s.writeAwaiting(w, out.Awaiting)
+		return
 	case out.Replayed:
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.Header().Set("Location", "/api/v1/certifications/"+itoa(out.Certification.ID))

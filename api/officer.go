@@ -210,8 +210,14 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 		}
 		copies = n
 	}
+	// The JSON API chooses who signs ("signing": server or external; default the unit's);
+	// the workspace signs on the server until its signing pages are wired (issue 14).
+	signing := certify.SigningServer
+	if isAPI(r) {
+		signing = trim(up.fields["signing"])
+	}
 	in := certify.Input{
-		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc,
+		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc, Signing: signing,
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
 		ConfirmLowResolution: isTrue(up.fields["confirm_low_resolution"]),
 	}
@@ -261,6 +267,8 @@ func (s *Server) runCertify(r *http.Request, in certify.Input) (*certify.Output,
 		outcome = chungthuc.ErrorCode(err)
 	case out.Replayed:
 		outcome = "replayed"
+	case out.Awaiting != nil:
+		outcome = "awaiting_signature" // counted "ok" when it is issued (apiSignature)
 	}
 	s.metrics.count("chungthuc_certifications_total", fmt.Sprintf(`outcome=%q`, outcome))
 	return out, err

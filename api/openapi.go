@@ -40,10 +40,13 @@ func openAPIDoc(baseURL string) map[string]any {
 						"copies":    map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 1, "description": "copies made from the original at once under one number; the fee is per copy"},
 						"officer_title": map[string]any{"type": "string", "maxLength": 80,
 							"description": "one of the titles on the officer's record (set by an administrator); default: the record's title. Any other is 400"},
+						"signing": map[string]any{"type": "string", "enum": []any{"server", "external"},
+							"description": "who holds the keys: server (the service's keys, one step: 201) or external (the officer's own device, then the records clerk's seal: 202 with to_sign); default: the unit's setting (chungthuc unit cert --default external)"},
 						"confirm_low_resolution": map[string]any{"type": "boolean", "default": false,
 							"description": "the officer confirms a scan-quality warning (effective resolution below the recommended level); refusals cannot be confirmed"},
 					}}}}},
 				"responses": map[string]any{"201": jsonOK("certified", "NewCertification"),
+					"202": jsonOK("signing external: the number is reserved and the entry waits for the officer's signature over to_sign (POST …/signature before expires_at); a retry with the same Idempotency-Key while it waits gets the same 202 (Idempotent-Replayed: true)", "Awaiting"),
 					"200": jsonOK("a retry (same Idempotency-Key, same request): the entry the first request issued, without the access code; header Idempotent-Replayed: true", "Certification"),
 					"409": jsonOK("a retry whose first request failed (outcome void: the entry and its void_reason) or still runs (outcome in_progress)", "PriorOutcome"),
 					"422": errResp, "400": errResp, "401": errResp, "403": errResp, "413": errResp, "415": errResp, "503": errResp},
@@ -63,6 +66,24 @@ func openAPIDoc(baseURL string) map[string]any {
 			"/api/v1/certifications/{id}/access-code": map[string]any{"post": map[string]any{
 				"summary": "Reissue the access code of an issued copy: a new code, shown once; every code before it stops working (audited)", "security": bearer, "parameters": []any{idParam},
 				"responses": map[string]any{"200": jsonOK("the new code", "NewCertification"), "403": errResp, "404": errResp, "409": errResp}}},
+			"/api/v1/certifications/{id}/to-sign": map[string]any{"get": map[string]any{
+				"summary": "What an entry signed outside the service waits for (read it again after a lost answer)", "security": bearer, "parameters": []any{idParam},
+				"responses": map[string]any{"200": jsonOK("the awaited step and its to_sign", "Awaiting"), "401": errResp, "404": errResp,
+					"409": map[string]any{"description": "the entry waits for nothing (reason not_waiting), or its wait expired and it was voided (reason expired)", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}}}},
+			"/api/v1/certifications/{id}/signature": map[string]any{"post": map[string]any{
+				"summary": "Complete the awaited step with a signature value made outside the service", "security": bearer, "parameters": []any{idParam},
+				"description": "The officer's step only by the officer of the entry (their token), the seal only by a records clerk's token (or the unit administrator) of the same unit. " +
+					"The value is the signature over to_sign.digest (RSASSA-PKCS1-v1_5 with the SHA-256 DigestInfo for RSA, ECDSA DER or raw r||s for EC), as `openssl pkeyutl -sign -pkeyopt digest:sha256` or CSC signatures/signHash make it. " +
+					"It is checked (the registered certificate, valid now, not revoked; the value verifies over the digest) before anything is written: a refusal leaves the entry waiting. " +
+					"Refusals carry error.reason: signature_invalid (400), certificate_refused (403), role_not_allowed (403), wrong_step or not_waiting (409), expired (409; the entry is void, its number kept).",
+				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+					"type": "object", "required": []any{"signature"}, "additionalProperties": false, "properties": map[string]any{
+						"signature": map[string]any{"type": "string", "format": "byte", "description": "the signature value, base64"},
+						"certificate_chain": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+							"description": "optional: the signer's chain, leaf first, each base64 DER or PEM; the leaf must be the registered certificate"}}}}}},
+				"responses": map[string]any{"202": jsonOK("the officer's signature is in; the entry waits for the seal (step seal, new to_sign)", "Awaiting"),
+					"201": jsonOK("sealed, time-stamped and issued", "NewCertification"),
+					"400": errResp, "401": errResp, "403": errResp, "404": errResp, "409": errResp, "503": errResp}}},
 			"/api/v1/verify": map[string]any{"post": map[string]any{
 				"summary": "Verify a PDF (signatures and register)",
 				"requestBody": map[string]any{"required": true, "content": map[string]any{
@@ -95,7 +116,21 @@ func openAPIDoc(baseURL string) map[string]any {
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a token from `chungthuc token create`"}},
 			"schemas": map[string]any{
 				"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object", "properties": map[string]any{
-					"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}, "request_id": map[string]any{"type": "string"}}},
+					"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"},
+					"reason": map[string]any{"type": "string", "description": "refusals of an external signature step: signature_invalid, certificate_refused, role_not_allowed, wrong_step, not_waiting, expired, no_registered_certificate"}}},
+					"request_id": map[string]any{"type": "string"}}},
+				"Awaiting": map[string]any{"allOf": []any{map[string]any{"$ref": "#/components/schemas/Certification"}, map[string]any{"type": "object", "properties": map[string]any{
+					"step":          map[string]any{"type": "string", "enum": []any{"officer_signature", "seal"}},
+					"expires_at":    map[string]any{"type": "string", "format": "date-time", "description": "after it the entry is voided with a reason (its number stays used)"},
+					"signature_url": map[string]any{"type": "string"},
+					"to_sign": map[string]any{"type": "object", "properties": map[string]any{
+						"digest":                  map[string]any{"type": "string", "format": "byte", "description": "SHA-256 of signed_attributes: what the key signs (CSC signHash hash)"},
+						"digest_algorithm":        map[string]any{"type": "string", "enum": []any{"SHA-256"}},
+						"digest_algorithm_oid":    map[string]any{"type": "string", "description": "2.16.840.1.101.3.4.2.1 (CSC hashAlgo)"},
+						"signature_algorithm":     map[string]any{"type": "string", "enum": []any{"sha256WithRSAEncryption", "ecdsa-with-SHA256"}},
+						"signature_algorithm_oid": map[string]any{"type": "string", "description": "CSC signAlgo"},
+						"signed_attributes":       map[string]any{"type": "string", "format": "byte", "description": "DER CMS signed attributes, for devices that sign data (hash them with SHA-256)"},
+						"certificate":             map[string]any{"type": "string", "format": "byte", "description": "DER of the registered certificate expected to sign"}}}}}}},
 				"Certification": map[string]any{"type": "object", "properties": map[string]any{
 					"id": map[string]any{"type": "integer"}, "number": map[string]any{"type": "integer"}, "book": map[string]any{"type": "string"},
 					"year": map[string]any{"type": "integer"}, "status": map[string]any{"type": "string", "enum": []any{"pending", "issued", "void", "revoked"}},

@@ -62,6 +62,9 @@ type Certifier interface {
 	ReissueAccessCode(ctx context.Context, unitID, id int64, actor string) (string, *chungthuc.Certification, error)
 	VerifyURL(token string) string
 	ReadCopy(ctx context.Context, c *chungthuc.Certification) (*certify.Copy, error)
+	// Signing outside the service (external.go).
+	ToSignOf(ctx context.Context, unitID, id int64) (*certify.Awaiting, error)
+	CompleteSignature(ctx context.Context, sig certify.Signature) (*certify.Awaiting, *certify.Output, error)
 	StoredCopyState(ctx context.Context, c *chungthuc.Certification) (string, error)
 	RefreshFindings(ctx context.Context) ([]*chungthuc.Finding, error)
 	// For /metrics.

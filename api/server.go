@@ -207,6 +207,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/{id}/pdf", s.apiCertificationPDF)
 		r.Post("/{id}/revoke", s.apiRevoke)
 		r.Post("/{id}/access-code", s.apiReissueCode)
+		r.Get("/{id}/to-sign", s.apiToSign)
+		r.Post("/{id}/signature", s.apiSignature)
 	})
 	return r
 }

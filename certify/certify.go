@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -43,7 +44,9 @@ type Register interface {
 	chungthuc.Entries
 	chungthuc.Integrity
 	chungthuc.AccessCodes
+	chungthuc.SignatureWaits
 	UnitByCode(ctx context.Context, code string) (*chungthuc.Unit, error)
+	UnitByID(ctx context.Context, id int64) (*chungthuc.Unit, error)
 	OfficerByID(ctx context.Context, id int64) (*chungthuc.Officer, error)
 }
 
@@ -77,6 +80,15 @@ type Service struct {
 	StoreReady func(ctx context.Context) error
 	// MaxCopySize bounds a stored copy read back (ReadCopy, Check); 0 means 256 MiB.
 	MaxCopySize int64
+	// External is the two-step signer for copies signed outside the service (Signing
+	// "external"; nil = not offered: EUNSUPPORTED). See external.go.
+	External ExternalSigner
+	// SignatureTimeout is how long an entry waits for each external signature (the
+	// officer's, then the seal); 0 means DefaultSignatureTimeout.
+	SignatureTimeout time.Duration
+	// CertificateChain completes a registered certificate given alone (officer cert, unit
+	// cert) with its chain up to the trust anchor, for embedding; nil = the leaf alone.
+	CertificateChain func(leaf *x509.Certificate) ([]*x509.Certificate, error)
 	// RetryVoid is the first wait before a failed void is retried in the background,
 	// doubling up to a minute; 0 means one second.
 	RetryVoid time.Duration
@@ -103,6 +115,11 @@ type Input struct {
 	ConfirmLowResolution bool
 	Scans                []chungthuc.Scan
 	KeepScans            bool // store the original scans too (default true via the CLI and API)
+	// Signing chooses who holds the keys: SigningServer (the key store's keys, one step),
+	// SigningExternal (the officer's own device, then the clerk's seal: Certify returns
+	// with Output.Awaiting, see external.go), or "" for the unit's default
+	// (Unit.ExternalSigning).
+	Signing string
 	// IdempotencyKey, when set, makes the request safe to retry: the entry it creates keeps
 	// the key (unique per unit) and the request's fingerprint, and a later request with the
 	// same key gets the first outcome instead of a new number (see Certify).
@@ -119,6 +136,10 @@ type Output struct {
 	// Replayed is true when this is the outcome of an earlier request with the same
 	// idempotency key: the entry only — PDF and AccessCode are empty (the code is shown once).
 	Replayed bool
+	// Awaiting is set when the copy is signed outside the service: the entry is reserved
+	// and waits for the officer's signature (Awaiting.ToSign); PDF is empty and AccessCode
+	// is given when the copy is issued (CompleteSignature).
+	Awaiting *Awaiting
 }
 
 // Certify makes, stores and issues a certified copy. Errors: EINVALID (a document, requester
@@ -138,51 +159,14 @@ type Output struct {
 // the key came with a different request. A request that failed before a number was reserved
 // left nothing under its key: a retry runs anew.
 func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
-	unit, err := s.Register.UnitByCode(ctx, in.UnitCode)
-	if err != nil {
-		return nil, err
+	rq, out, err := s.begin(ctx, &in)
+	if rq == nil {
+		return out, err
 	}
-	officer, err := s.Register.OfficerByID(ctx, in.OfficerID)
-	if err != nil {
-		return nil, err
+	if rq.external {
+		return s.startExternal(ctx, in, rq)
 	}
-	if officer.UnitID != unit.ID {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", officer.ID, unit.Code)
-	}
-	if !officer.Active {
-		return nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
-	}
-	if err := CheckInput(&in); err != nil {
-		return nil, err
-	}
-	if err := officer.CheckAuthority(s.Now()); err != nil {
-		return nil, err
-	}
-	title, err := SignerTitle(officer, in.Title)
-	if err != nil {
-		return nil, err
-	}
-	lines := chungthuc.TitleLines(officer.Authority, title)
-	printed := strings.Join(lines, " / ")
-	if err := checkRecords(unit, officer, lines); err != nil {
-		return nil, err
-	}
-	var fingerprint string
-	if in.IdempotencyKey != "" {
-		if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
-			return nil, err
-		}
-		fingerprint = requestFingerprint(officer.ID, printed, in)
-		if out, err, found := s.prior(ctx, unit.ID, in.IdempotencyKey, fingerprint); found {
-			return out, err
-		}
-	}
-	// No number while the store is known to be down: the request would only burn it.
-	if s.StoreReady != nil {
-		if err := s.StoreReady(ctx); err != nil {
-			return nil, err
-		}
-	}
+	unit, officer := rq.unit, rq.officer
 	okey, err := s.Keys.OfficerKey(ctx, officer)
 	if err != nil {
 		return nil, err
@@ -191,73 +175,185 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := randomToken(20) // 160 bits
+	req, err := rq.copyRequest(s, in)
 	if err != nil {
 		return nil, err
 	}
-	code, err := accessCode()
+	req.Officer, req.Seal = okey, skey
+	cp, err := s.Maker.MakeCopy(ctx, req)
 	if err != nil {
-		return nil, err
+		return rq.failed(ctx, s, in, err)
 	}
-	var entry *chungthuc.Certification
-	var reserveErr error
-	req := chungthuc.CopyRequest{
+	var scans []object
+	if in.KeepScans {
+		scans = scanObjects(in.Scans)
+	}
+	return s.store(ctx, rq.entry, cp, scans, rq.code)
+}
+
+// request is a checked request to certify, from begin to the stored copy.
+type request struct {
+	unit        *chungthuc.Unit
+	officer     *chungthuc.Officer
+	lines       []string
+	printed     string
+	fingerprint string
+	external    bool
+	token, code string
+	entry       *chungthuc.Certification // set by Allocate
+	reserveErr  error
+	// scanKeys, when set, are recorded with the entry when it is reserved (external
+	// signing stores the scans at once: fsck must not take them for orphans).
+	scanKeys []string
+}
+
+// begin checks a request (everything before a number is used) and answers a retried one.
+// A nil request means the answer is (out, err).
+func (s *Service) begin(ctx context.Context, in *Input) (*request, *Output, error) {
+	unit, err := s.Register.UnitByCode(ctx, in.UnitCode)
+	if err != nil {
+		return nil, nil, err
+	}
+	officer, err := s.Register.OfficerByID(ctx, in.OfficerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if officer.UnitID != unit.ID {
+		return nil, nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d does not belong to unit %s", officer.ID, unit.Code)
+	}
+	if !officer.Active {
+		return nil, nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "officer %d is not active", officer.ID)
+	}
+	external, err := signingMode(in.Signing, unit)
+	if err != nil {
+		return nil, nil, err
+	}
+	if external {
+		in.Signing = SigningExternal
+	} else {
+		in.Signing = SigningServer
+	}
+	if err := CheckInput(in); err != nil {
+		return nil, nil, err
+	}
+	if err := officer.CheckAuthority(s.Now()); err != nil {
+		return nil, nil, err
+	}
+	title, err := SignerTitle(officer, in.Title)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := chungthuc.TitleLines(officer.Authority, title)
+	rq := &request{unit: unit, officer: officer, lines: lines, printed: strings.Join(lines, " / "), external: external}
+	if err := checkRecords(unit, officer, lines); err != nil {
+		return nil, nil, err
+	}
+	if in.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
+			return nil, nil, err
+		}
+		rq.fingerprint = requestFingerprint(officer.ID, rq.printed, *in)
+		if out, err, found := s.prior(ctx, unit.ID, in.IdempotencyKey, rq.fingerprint); found {
+			return nil, out, err
+		}
+	}
+	// No number while the store is known to be down: the request would only burn it.
+	if s.StoreReady != nil {
+		if err := s.StoreReady(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	if rq.token, err = randomToken(20); err != nil { // 160 bits
+		return nil, nil, err
+	}
+	if rq.code, err = accessCode(); err != nil {
+		return nil, nil, err
+	}
+	return rq, nil, nil
+}
+
+// copyRequest is the signer's request for rq (keys not set), whose Allocate reserves the
+// number.
+func (rq *request) copyRequest(s *Service, in Input) (chungthuc.CopyRequest, error) {
+	unit, officer := rq.unit, rq.officer
+	return chungthuc.CopyRequest{
 		Scans: in.Scans, Place: unit.Place, UnitName: unit.Name,
-		OfficerName: officer.Name, OfficerTitle: printed, DocTitle: in.DocTitle,
-		Officer: okey, Seal: skey, SealImage: unit.SealImage,
-		UnitBody: unit.Body, Province: unit.Province, TitleLines: lines, SealSizeMM: unit.SealMM,
+		OfficerName: officer.Name, OfficerTitle: rq.printed, DocTitle: in.DocTitle,
+		SealImage: unit.SealImage,
+		UnitBody:  unit.Body, Province: unit.Province, TitleLines: rq.lines, SealSizeMM: unit.SealMM,
 		SealDemo: len(unit.SealImage) == 0, SignatureImage: officer.SignatureImage,
 		ConfirmLowResolution: in.ConfirmLowResolution,
 		Allocate: func(ctx context.Context, pages int) (*chungthuc.Allocation, error) {
-			entry = &chungthuc.Certification{
-				UnitID: unit.ID, Token: token, AccessCodeHash: HashAccessCode(token, code),
+			entry := &chungthuc.Certification{
+				UnitID: unit.ID, Token: rq.token, AccessCodeHash: HashAccessCode(rq.token, rq.code),
 				Title: in.DocTitle, Issuer: in.Issuer, Requester: in.Requester,
-				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: printed,
+				OfficerID: officer.ID, OfficerName: officer.Name, OfficerTitle: rq.printed,
 				Pages: pages, Copies: in.Copies, FeeVND: chungthuc.FeeFor(pages, in.Copies), CertifiedAt: s.Now().In(chungthuc.Vietnam),
-				IdempotencyKey: in.IdempotencyKey, RequestHash: fingerprint,
+				IdempotencyKey: in.IdempotencyKey, RequestHash: rq.fingerprint, ScanKeys: rq.scanKeys,
 			}
 			if err := s.Register.Reserve(ctx, entry); err != nil {
-				entry, reserveErr = nil, err
+				rq.reserveErr = err
 				return nil, err
 			}
-			return &chungthuc.Allocation{Number: entry.Number, BookCode: entry.BookCode, CertifiedAt: entry.CertifiedAt, VerifyURL: s.VerifyURL(token)}, nil
+			rq.entry = entry
+			return &chungthuc.Allocation{Number: entry.Number, BookCode: entry.BookCode, CertifiedAt: entry.CertifiedAt, VerifyURL: s.VerifyURL(rq.token)}, nil
 		},
-	}
-	cp, err := s.Maker.MakeCopy(ctx, req)
-	if err != nil {
-		if entry != nil {
-			s.void(entry, voidReason(stepSign, err))
-		} else if reserveErr != nil && in.IdempotencyKey != "" && chungthuc.ErrorCode(reserveErr) == chungthuc.ECONFLICT {
-			// Another request with this key reserved first (a concurrent retry).
-			if out, perr, found := s.prior(context.WithoutCancel(ctx), unit.ID, in.IdempotencyKey, fingerprint); found {
-				return out, perr
-			}
+	}, nil
+}
+
+// failed voids rq's entry after a failed signing step (when a number was reserved) and
+// answers a concurrent retry with the first request's outcome.
+func (rq *request) failed(ctx context.Context, s *Service, in Input, err error) (*Output, error) {
+	if rq.entry != nil {
+		s.void(rq.entry, voidReason(stepSign, err))
+	} else if rq.reserveErr != nil && in.IdempotencyKey != "" && chungthuc.ErrorCode(rq.reserveErr) == chungthuc.ECONFLICT {
+		// Another request with this key reserved first (a concurrent retry).
+		if out, perr, found := s.prior(context.WithoutCancel(ctx), rq.unit.ID, in.IdempotencyKey, rq.fingerprint); found {
+			return out, perr
 		}
-		return nil, err
 	}
+	return nil, err
+}
+
+// object is a file to put in the object store under its content's hash.
+type object struct {
+	key, sum string
+	data     []byte
+	step     string
+}
+
+// scanObjects are the original scans as stored objects.
+func scanObjects(scans []chungthuc.Scan) []object {
+	var out []object
+	for _, sc := range scans {
+		h := sha256hex(sc.Data)
+		out = append(out, object{"scans/" + h + extOf(sc.Name), h, sc.Data, stepStoreScan})
+	}
+	return out
+}
+
+// store records the finished copy cp of reserved entry (its hash and key before the
+// object is written, so a crash in between leaves a trace), writes it and the scans, and
+// issues the entry; any failure voids it. code is the citizen's access code, returned once.
+func (s *Service) store(ctx context.Context, entry *chungthuc.Certification, cp *chungthuc.Copy, scans []object, code string) (*Output, error) {
 	copyKey := "copies/" + cp.SHA256 + ".pdf"
-	var scanKeys []string
-	type object struct {
-		key, sum string
-		data     []byte
-		step     string
+	scanKeys := make([]string, 0, len(scans))
+	for _, o := range scans {
+		scanKeys = append(scanKeys, o.key)
 	}
-	objects := []object{{copyKey, cp.SHA256, cp.PDF, stepStoreCopy}}
-	if in.KeepScans {
-		for _, sc := range in.Scans {
-			h := sha256hex(sc.Data)
-			k := "scans/" + h + extOf(sc.Name)
-			scanKeys = append(scanKeys, k)
-			objects = append(objects, object{k, h, sc.Data, stepStoreScan})
-		}
+	if len(scanKeys) == 0 {
+		scanKeys = nil
 	}
-	// Record where the copy goes before writing it, so a crash in between leaves a trace.
+	objects := append([]object{{copyKey, cp.SHA256, cp.PDF, stepStoreCopy}}, scans...)
 	if err := s.Register.Seal(ctx, entry.ID, cp.SHA256, copyKey, scanKeys); err != nil {
 		s.void(entry, voidReason(stepSeal, err))
 		return nil, err
 	}
 	var stored *chungthuc.ObjectInfo
 	for i, o := range objects {
+		if o.data == nil && i > 0 {
+			continue // stored earlier (external signing stores the scans when it starts)
+		}
 		info, err := s.Objects.Put(ctx, o.key, bytes.NewReader(o.data), int64(len(o.data)), o.sum)
 		if err != nil {
 			reason := voidReason(o.step, err)
@@ -293,7 +389,7 @@ func (s *Service) Certify(ctx context.Context, in Input) (*Output, error) {
 		final.Status, final.SHA256, final.ObjectKey, final.ScanKeys = chungthuc.StatusIssued, cp.SHA256, copyKey, scanKeys
 		final.ObjectVersion, final.ObjectETag = stored.Version, stored.ETag
 	}
-	return &Output{Certification: final, PDF: cp.PDF, AccessCode: code, VerifyURL: s.VerifyURL(token), Dropped: cp.Dropped}, nil
+	return &Output{Certification: final, PDF: cp.PDF, AccessCode: code, VerifyURL: s.VerifyURL(entry.Token), Dropped: cp.Dropped}, nil
 }
 
 // VerifyURL is the public verification link of a token.

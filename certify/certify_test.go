@@ -59,7 +59,7 @@ type env struct {
 	now   time.Time
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{now: time.Date(2026, 11, 29, 9, 0, 0, 0, chungthuc.Vietnam)}

@@ -57,6 +57,10 @@ func (s *Service) prior(ctx context.Context, unitID int64, key, fingerprint stri
 	case chungthuc.StatusVoid:
 		return nil, voidOutcome(c), true
 	}
+	// Signed outside the service and still waiting: the first outcome is what it waits for.
+	if aw, err := s.ToSignOf(ctx, unitID, c.ID); err == nil {
+		return &Output{Certification: aw.Certification, VerifyURL: s.VerifyURL(c.Token), Awaiting: aw, Replayed: true}, nil, true
+	}
 	return nil, &Outcome{Certification: c, err: chungthuc.Errorf(chungthuc.ECONFLICT,
 		"Yêu cầu với khóa này đang được xử lý (số %d); vui lòng thử lại sau ít phút. (A request with this key is still in progress.)", c.Number)}, true
 }
@@ -97,6 +101,9 @@ func requestFingerprint(officerID int64, title string, in Input) string {
 	if in.Copies > 1 || in.ConfirmLowResolution {
 		// Only when set, so that fingerprints of requests from before these fields stay.
 		field("copies=" + strconv.Itoa(in.Copies) + ";confirm=" + strconv.FormatBool(in.ConfirmLowResolution))
+	}
+	if in.Signing == SigningExternal {
+		field("signing=external") // only when set, like copies
 	}
 	field(strconv.Itoa(len(in.Scans)))
 	for _, sc := range in.Scans {

@@ -20,12 +20,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/cpubench"
 	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/verify"
 )
@@ -367,7 +367,7 @@ func BenchmarkExternal(b *testing.B) {
 	}
 	b.Run("one-step", func(b *testing.B) {
 		req := f.request(scans, "Trần Văn Nghĩa")
-		defer cpuPerOp(b)()
+		defer cpubench.PerOp(b)()
 		for i := 0; i < b.N; i++ {
 			if _, err := s.MakeCopy(ctx, req); err != nil {
 				b.Fatal(err)
@@ -377,7 +377,7 @@ func BenchmarkExternal(b *testing.B) {
 	b.Run("two-step", func(b *testing.B) {
 		req := f.request(scans, "Trần Văn Nghĩa")
 		req.Officer = &chungthuc.SigningKey{Chain: f.officer.Chain}
-		defer cpuPerOp(b)()
+		defer cpubench.PerOp(b)()
 		for i := 0; i < b.N; i++ {
 			p, err := s.PrepareCopy(ctx, req)
 			if err != nil {
@@ -396,24 +396,6 @@ func BenchmarkExternal(b *testing.B) {
 			}
 		}
 	})
-}
-
-// cpuPerOp reports the process CPU time (user + system, all threads) per operation as
-// cpu-ms/op: on a shared machine it is steadier than wall time. Call as defer cpuPerOp(b)().
-func cpuPerOp(b *testing.B) func() {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	b.ResetTimer()
-	start := cpu()
-	return func() {
-		b.StopTimer()
-		b.ReportMetric(float64(cpu()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
 }
 
 // tokenKey is a key on a SoftHSM2 token, used only through the pkcs11-tool program (as an

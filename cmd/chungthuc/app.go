@@ -14,6 +14,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certify"
+	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/renew"
 	"github.com/chungthuc/chungthuc/signer"
@@ -123,13 +124,24 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		return nil, err
 	}
 	a.pki, a.keys, a.trust, a.ts, a.rev, a.level = a.ltv.pki, a.ltv.keys, a.ltv.trust, a.ltv.ts, a.ltv.rev, a.ltv.level
-	mk, err := signer.New(signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate})
+	opts := signer.Options{Level: a.level, Timestamper: a.ts, Revocation: a.rev, ScanQualityGate: cfg.ScanQualityGate}
+	// The certificate of a signing device outside the service is checked before a number
+	// is used and again when its signature comes back (issue 14): against what the
+	// development PKI revoked, or else the chain's OCSP/CRL fetched online (an unreachable
+	// responder keeps the entry waiting rather than trusting an unknown status).
+	if a.pki != nil {
+		opts.CheckCertificate = a.pki.CheckNotRevoked
+	} else {
+		opts.CheckCertificate = certs.RevocationCheck(a.rev)
+	}
+	mk, err := signer.New(opts)
 	if err != nil {
 		return nil, err
 	}
 	a.maker = mk
 	a.svc = &certify.Service{Register: a.reg, Objects: a.objects, Keys: a.keys, Maker: mk, Now: now, BaseURL: cfg.BaseURL,
-		Logger: logger, StoreReady: a.guard.Ready}
+		Logger: logger, StoreReady: a.guard.Ready,
+		External: mk, SignatureTimeout: cfg.ExternalSigningTimeout, CertificateChain: a.chainOf}
 	if cfg.Embedded() {
 		if err := a.seed(ctx); err != nil {
 			return nil, err
@@ -140,6 +152,17 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 	}
 	ok = true
 	return a, nil
+}
+
+// chainOf completes a registered signing certificate with its chain up to the trust pool,
+// for embedding in the signature; a certificate that does not chain is given alone (the
+// signer and the verifier judge it).
+func (a *app) chainOf(leaf *x509.Certificate) ([]*x509.Certificate, error) {
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: a.trust, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil || len(chains) == 0 {
+		return []*x509.Certificate{leaf}, nil
+	}
+	return chains[0], nil
 }
 
 // seed creates the demo unit and officer in an empty register.
@@ -227,9 +250,13 @@ type fsckReport struct {
 	*certify.CheckReport
 	Clean    bool `json:"clean"` // no orphan and no problem: nothing for an administrator
 	TempFree int  `json:"temp_files_removed"`
+	// ExpiredWaits is how many entries signed outside the service were voided because
+	// their wait passed its deadline (those still before it are left waiting).
+	ExpiredWaits int `json:"expired_waits"`
 }
 
-// fsck voids Pending entries older than grace (repair never issues), lists the store for
+// fsck voids Pending entries older than grace (repair never issues; entries waiting for an
+// external signature are left alone until their deadline, then voided), lists the store for
 // objects no entry refers to (kept and reported: evidence that a row is missing), and with
 // deep reads back every stored copy and scan and compares them with the register.
 func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckReport, error) {
@@ -238,6 +265,9 @@ func (a *app) fsck(ctx context.Context, grace time.Duration, deep bool) (*fsckRe
 		return nil, err
 	}
 	rep := &fsckReport{CheckReport: r, Clean: r.Clean()}
+	if rep.ExpiredWaits, err = a.svc.ExpireWaits(ctx); err != nil {
+		return nil, err
+	}
 	if a.fsStore != nil {
 		// Temporary files of interrupted Puts are the store's own, never objects.
 		n, err := a.fsStore.Cleanup(ctx, max(grace, time.Hour))

@@ -34,6 +34,14 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // its base URL; the server stops when the test ends.
 func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	t.Helper()
+	base, out, _ := startServeStop(t, env)
+	return base, out
+}
+
+// startServeStop is startServe with a function that stops the service and waits for it
+// (a restart; the test's cleanup then has nothing left to stop).
+func startServeStop(t *testing.T, env map[string]string) (string, *syncBuffer, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,25 +56,29 @@ func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	go func() {
 		done <- Main(ctx, []string{"serve"}, strings.NewReader(""), out, &syncBuffer{}, func(k string) string { return env[k] })
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(70 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(70 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
 	for i := 0; i < 200; i++ {
 		if res, err := http.Get(base + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return base, out
+				return base, out, stop
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("serve did not become ready:\n%s", out.String())
-	return "", nil
+	return "", nil, nil
 }
 
 // demoPassword reads the demo officer's password from the first-start note.

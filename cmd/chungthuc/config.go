@@ -58,6 +58,9 @@ type Config struct {
 	RepairGrace    time.Duration // CHUNGTHUC_REPAIR_GRACE, default 15m: Pending entries older than this are voided
 	RepairInterval time.Duration // CHUNGTHUC_REPAIR_INTERVAL, default 1m: how often serve repairs and samples
 	CheckSample    int           // CHUNGTHUC_CHECK_SAMPLE, default 20: stored copies read back per interval (0: none)
+	// ExternalSigningTimeout is how long an entry signed outside the service waits for each
+	// signature (the officer's, then the seal) before the check loop voids it.
+	ExternalSigningTimeout time.Duration // CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT, default 24h
 
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
@@ -163,6 +166,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		errs = append(errs, "CHUNGTHUC_WEBHOOK_ALLOW_LOOPBACK must be true or false")
 	}
 	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
+	c.ExternalSigningTimeout = duration("CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT", "24h", 100*time.Millisecond)
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
 	}

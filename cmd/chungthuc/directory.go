@@ -92,8 +92,11 @@ func officerJSON(o *chungthuc.Officer) map[string]any {
 // cmdUnit adds a certifying unit or sets its profile: body name, province, registered seal
 // image (PNG with transparency) and its size in mm, allowed officer titles.
 func cmdUnit(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "cert" {
+		return cmdUnitCert(ctx, cfg, args[1:], stdout, logger) // unitcert.go
+	}
 	if len(args) == 0 || (args[0] != "add" && args[0] != "set") {
-		return usagef("unit: expected 'unit add' or 'unit set'")
+		return usagef("unit: expected 'unit add', 'unit set' or 'unit cert'")
 	}
 	verb := "unit " + args[0]
 	fs := newFlags(verb)

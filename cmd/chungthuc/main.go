@@ -76,6 +76,9 @@ Commands:
   unit add --code CODE --name NAME --place PLACE [--body BODY] [--province P] [--seal seal.png --seal-mm 36]
   unit set --code CODE [--name …] [--place …] [--body …] [--province …] [--seal …] [--seal-mm …] [--titles "T1;T2"]
                           add a certifying unit or set its profile (a unit certifies only with a seal image)
+  unit cert --unit CODE --csr FILE | --cert FILE | --remove [--default external|server]
+                          register the certificate of the unit's seal device (the records clerk
+                          applies the seal outside the service), and the unit's default signing
   book list|open --unit CODE [--year Y] | book close --id N --officer ID
                           list a unit's register books, open the next one, close one (the
                           closing page, with the year's total, signed by the officer's key)
@@ -118,7 +121,8 @@ Commands:
   account passwd --username U
                           give a login a new generated password (printed once)
   token create --unit CODE --officer ID [--name TEXT]
-                          create an API token for integrations (printed once)
+                          create an API token for integrations (printed once); the token of a
+                          clerk's record (officer add --role clerk) acts as the records clerk
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused

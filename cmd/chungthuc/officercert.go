@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -51,30 +52,43 @@ func cmdOfficerCert(ctx context.Context, cfg *Config, args []string, stdout io.W
 	if err != nil {
 		return err
 	}
-	var certPEM []byte
-	var leafSubject, serial string
-	var notAfter time.Time
-	if *csrPath != "" {
-		if a.pki == nil {
-			return chungthuc.Errorf(chungthuc.EINVALID, "no development PKI here (production key mode): register the certificate your CA issued with --cert")
-		}
-		chain, pemOut, err := a.pki.IssueOfficerFromCSR(o, u, data)
-		if err != nil {
-			return err
-		}
-		certPEM, leafSubject, serial, notAfter = pemOut, chain[0].Subject.String(), hex.EncodeToString(chain[0].SerialNumber.Bytes()), chain[0].NotAfter
-	} else {
-		chain, err := devpki.CheckOfficerCertificate(data, a.trust, time.Now())
-		if err != nil {
-			return err
-		}
-		if cn := chain[0].Subject.CommonName; !strings.EqualFold(norm.NFC.String(cn), o.Name) {
-			return chungthuc.Errorf(chungthuc.EINVALID, "the certificate is for %q, not officer %d (%q)", cn, o.ID, o.Name)
-		}
-		certPEM, leafSubject, serial, notAfter = certs.EncodeCertificatePEM(chain[0]), chain[0].Subject.String(), hex.EncodeToString(chain[0].SerialNumber.Bytes()), chain[0].NotAfter
+	chain, certPEM, err := a.deviceCert(data, *csrPath != "", func(csr []byte) ([]*x509.Certificate, []byte, error) {
+		return a.pki.IssueOfficerFromCSR(o, u, csr)
+	})
+	if err != nil {
+		return err
+	}
+	if cn := chain[0].Subject.CommonName; *certPath != "" && !strings.EqualFold(norm.NFC.String(cn), o.Name) {
+		return chungthuc.Errorf(chungthuc.EINVALID, "the certificate is for %q, not officer %d (%q)", cn, o.ID, o.Name)
 	}
 	if err := a.reg.SetOfficerCert(ctx, o.ID, certPEM); err != nil {
 		return err
 	}
-	return printJSON(stdout, map[string]any{"id": o.ID, "subject": leafSubject, "serial": serial, "not_after": notAfter.UTC().Format(time.RFC3339)})
+	out := certInfo(chain[0])
+	out["id"] = o.ID
+	return printJSON(stdout, out)
+}
+
+// deviceCert is the certificate of a signing device to register: issued by the
+// development PKI from a PKCS#10 request (fromCSR; issue does it), or one a CA issued,
+// checked against the trust pool (valid now, a signing key usage, not a CA). It returns the
+// chain (leaf first) and the PEM to record.
+func (a *app) deviceCert(data []byte, fromCSR bool, issue func(csr []byte) ([]*x509.Certificate, []byte, error)) ([]*x509.Certificate, []byte, error) {
+	if fromCSR {
+		if a.pki == nil {
+			return nil, nil, chungthuc.Errorf(chungthuc.EINVALID, "no development PKI here (production key mode): register the certificate your CA issued with --cert")
+		}
+		return issue(data)
+	}
+	chain, err := devpki.CheckOfficerCertificate(data, a.trust, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	return chain, certs.EncodeCertificatePEM(chain[0]), nil
+}
+
+// certInfo is what the cert commands print of a registered certificate.
+func certInfo(c *x509.Certificate) map[string]any {
+	return map[string]any{"subject": c.Subject.String(), "serial": hex.EncodeToString(c.SerialNumber.Bytes()),
+		"not_after": c.NotAfter.UTC().Format(time.RFC3339)}
 }

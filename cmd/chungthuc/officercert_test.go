@@ -14,17 +14,9 @@ import (
 // CA" (openssl x509 -req with the development root, which the trust pool holds). After
 // registration the service's own key for the officer is refused.
 func TestOfficerCert(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
-	openssl := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
-			t.Fatalf("openssl %v: %v\n%s", args, err, out)
-		}
-	}
+	openssl := opensslRunner(t)
 	key, csr := filepath.Join(dir, "officer.key"), filepath.Join(dir, "officer.csr")
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
 	openssl("req", "-new", "-key", key, "-subj", "/CN=Claimed by the requester", "-out", csr)
@@ -81,5 +73,20 @@ func TestOfficerCert(t *testing.T) {
 	}
 	if code, _, _ := cli(t, env, "officer", "cert", "--id", "99", "--csr", csr); code != 1 {
 		t.Fatalf("unknown officer: exit %d", code)
+	}
+}
+
+// opensslRunner returns a function that runs openssl with its arguments and fails the test
+// when it fails; the test is skipped when openssl is not installed.
+func opensslRunner(t *testing.T) func(args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	return func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
 	}
 }

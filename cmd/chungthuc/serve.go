@@ -222,6 +222,12 @@ func (a *app) checkPass(ctx context.Context, logger *slog.Logger, orphans bool) 
 	}
 	a.checkMu.Lock()
 	defer a.checkMu.Unlock()
+	// Entries whose external signature did not come before its deadline (issue 14).
+	if n, err := a.svc.ExpireWaits(ctx); err != nil {
+		logger.Error("cannot void expired signature waits", "err", err)
+	} else if n > 0 {
+		logger.Warn("voided entries whose signature wait expired", "voided", n)
+	}
 	rep, err := a.svc.Check(ctx, certify.CheckOptions{Grace: a.cfg.RepairGrace, Orphans: orphans, Sample: a.cfg.CheckSample})
 	if err != nil {
 		logger.Error("repair and check failed", "err", err)

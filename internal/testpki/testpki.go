@@ -111,6 +111,19 @@ func (r revocation) Revocation(ctx context.Context, chain []*x509.Certificate) (
 	return &chungthuc.RevocationData{CRLs: [][]byte{crl}}, nil
 }
 
+// CRL is a fresh CRL of the root listing serials as revoked.
+func (p *PKI) CRL(serials ...*big.Int) []byte {
+	var entries []x509.RevocationListEntry
+	for _, n := range serials {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	crl, err := devpki.NewCRL(p.Root, p.key, big.NewInt(time.Now().UnixNano()), entries, time.Now(), time.Now().AddDate(0, 0, 7))
+	if err != nil {
+		panic(err)
+	}
+	return crl
+}
+
 // NewRoot makes a root CA valid from notBefore to notAfter (long-term validation tests
 // need a root that outlives a validation time decades ahead).
 func NewRoot(notBefore, notAfter time.Time) *PKI {

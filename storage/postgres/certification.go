@@ -339,7 +339,9 @@ func listQuery(f chungthuc.CertificationFilter) (countSQL, listSQL string, args 
 // first, across all units.
 func (db *DB) Pending(ctx context.Context, before time.Time) ([]*chungthuc.Certification, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+certificationColumns+` FROM certifications
-		WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, id`, ledger.Micro(before))
+		WHERE status = 'pending' AND created_at < $1
+		AND id NOT IN (SELECT certification_id FROM signature_waits WHERE step <> 'closed')
+		ORDER BY created_at, id`, ledger.Micro(before))
 	if err != nil {
 		return nil, db.mapErr(err)
 	}

@@ -42,6 +42,7 @@ var servingWrites = map[string]string{
 	"webhook_events":         "INSERT",
 	"webhook_deliveries":     "INSERT, UPDATE, DELETE",
 	"login_failures":         "INSERT, UPDATE, DELETE",
+	"signature_waits":        "INSERT, UPDATE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

@@ -10,7 +10,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const unitColumns = `id, code, name, place, seal_image, body, province, seal_mm, demo, titles, created_at`
+const unitColumns = `id, code, name, place, seal_image, body, province, seal_mm, demo, titles, seal_cert_pem, external_signing, created_at`
 
 // CreateUnit stores u and sets its ID and CreatedAt. EINVALID for a malformed unit, ECONFLICT
 // when the code is taken.
@@ -111,7 +111,7 @@ func unitByID(ctx context.Context, q querier, id int64) (*chungthuc.Unit, error)
 
 func scanUnit(row pgx.Row) (*chungthuc.Unit, error) {
 	var u chungthuc.Unit
-	if err := row.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &u.Body, &u.Province, &u.SealMM, &u.Demo, &u.Titles, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &u.Body, &u.Province, &u.SealMM, &u.Demo, &u.Titles, &u.SealCertPEM, &u.ExternalSigning, &u.CreatedAt); err != nil {
 		return nil, err
 	}
 	if u.Titles == nil {

@@ -79,6 +79,8 @@ func Run(t *testing.T, open func(t *testing.T) chungthuc.Register) {
 	t.Run("RefusalSlips", func(t *testing.T) { testRefusalSlips(t, fresh(t)) })
 	t.Run("BookSigning", func(t *testing.T) { testBookSigning(t, fresh(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
+	t.Run("SignatureWaits", func(t *testing.T) { testSignatureWaits(t, fresh(t)) })
+	t.Run("UnitExternalSigning", func(t *testing.T) { testUnitExternalSigning(t, fresh(t)) })
 }
 
 var ctx = context.Background()

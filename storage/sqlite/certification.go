@@ -325,11 +325,13 @@ func (db *DB) Certifications(ctx context.Context, f chungthuc.CertificationFilte
 }
 
 // Pending lists the entries still Pending that were created before the given time, oldest
-// first, across all units.
+// first, across all units, except those with an open signature wait.
 func (db *DB) Pending(ctx context.Context, before time.Time) (cs []*chungthuc.Certification, err error) {
 	err = db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+certificationColumns+` FROM certifications
-			WHERE status = 'pending' AND created_at < ? ORDER BY created_at, id`, ledger.FormatTime(before))
+			WHERE status = 'pending' AND created_at < ?
+			AND id NOT IN (SELECT certification_id FROM signature_waits WHERE step <> 'closed')
+			ORDER BY created_at, id`, ledger.FormatTime(before))
 		if err != nil {
 			return err
 		}

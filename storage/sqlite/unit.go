@@ -10,7 +10,7 @@ import (
 	"github.com/chungthuc/chungthuc/storage/internal/ledger"
 )
 
-const unitColumns = `id, code, name, place, seal_image, body, province, seal_mm, demo, titles, created_at`
+const unitColumns = `id, code, name, place, seal_image, body, province, seal_mm, demo, titles, seal_cert_pem, external_signing, created_at`
 
 // CreateUnit stores u and sets its ID and CreatedAt. EINVALID for a malformed unit, ECONFLICT
 // when the code is taken.
@@ -138,7 +138,7 @@ func unitByID(ctx context.Context, tx *sql.Tx, id int64) (*chungthuc.Unit, error
 func scanUnit(s scanner) (*chungthuc.Unit, error) {
 	var u chungthuc.Unit
 	var created, titles string
-	if err := s.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &u.Body, &u.Province, &u.SealMM, &u.Demo, &titles, &created); err != nil {
+	if err := s.Scan(&u.ID, &u.Code, &u.Name, &u.Place, &u.SealImage, &u.Body, &u.Province, &u.SealMM, &u.Demo, &titles, &u.SealCertPEM, &u.ExternalSigning, &created); err != nil {
 		return nil, err
 	}
 	var err error

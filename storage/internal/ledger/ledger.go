@@ -52,6 +52,7 @@ const (
 	ActionUnitCreate    = "unit.create"
 	ActionOfficerCreate = "officer.create"
 	ActionOfficerCert   = "officer.cert"
+	ActionUnitExternal  = "unit.external_signing"
 	ActionUnitUpdate    = "unit.update"
 	ActionOfficerUpdate = "officer.update"
 	ActionBookSign      = "book.sign"

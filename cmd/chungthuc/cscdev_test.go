@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,27 +57,8 @@ func TestCSCDev(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		args := append([]string{"--addr", "127.0.0.1:0", "--client-secret", "s3cret", "--otp", "246810"}, credArgs...)
-		done <- cmdCSCDev(ctx, args, pw)
-		_ = pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	base := strings.TrimSpace(strings.TrimPrefix(line, "csc-dev listening on "))
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("csc-dev: %v", err)
-		}
-	}()
-
+	ctx := context.Background()
+	base := runCSCDev(t, append([]string{"--addr", "127.0.0.1:0", "--client-secret", "s3cret", "--otp", "246810"}, credArgs...)...)
 	c, err := csc.New(csc.Config{BaseURL: base, ClientID: "chungthuc", ClientSecret: "s3cret", AllowLoopback: true})
 	if err != nil {
 		t.Fatal(err)

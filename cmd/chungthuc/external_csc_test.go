@@ -30,12 +30,18 @@ func startCSCDev(t *testing.T, dir, id, certB64, keyPath string) string {
 	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runCSCDev(t, "--addr", "127.0.0.1:0", "--client-secret", "s3cret", "--otp", "123456",
+		"--credential", id+"="+certPath+":"+keyPath)
+}
+
+// runCSCDev runs cmdCSCDev with args until the test ends and returns its base URL.
+func runCSCDev(t *testing.T, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- cmdCSCDev(ctx, []string{"--addr", "127.0.0.1:0", "--client-secret", "s3cret", "--otp", "123456",
-			"--credential", id + "=" + certPath + ":" + keyPath}, pw)
+		done <- cmdCSCDev(ctx, args, pw)
 		_ = pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -127,6 +127,8 @@ Commands:
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused
   serve                   run the web service
+  csc-dev --client-secret S --credential ID=CERT.pem:KEY.pem [--addr 127.0.0.1:8789] [--otp 123456]
+                          development CSC v2 remote signing server (loopback, fixed one-time code)
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,
 CHUNGTHUC_DATABASE_URL, CHUNGTHUC_MIGRATE_DATABASE_URL,
@@ -182,6 +184,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, getenv)
+	case "csc-dev":
+		return cmdCSCDev(ctx, rest, stdout)
 	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {

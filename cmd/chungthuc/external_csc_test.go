@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/csc"
+)
+
+// startCSCDev runs `csc-dev` for one credential (the registered certificate, base64 DER,
+// and the device's key file) and returns its base URL.
+func startCSCDev(t *testing.T, dir, id, certB64, keyPath string) string {
+	t.Helper()
+	der, err := base64.StdEncoding.DecodeString(certB64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath := filepath.Join(dir, id+".pem")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return runCSCDev(t, "--addr", "127.0.0.1:0", "--client-secret", "s3cret", "--otp", "123456",
+		"--credential", id+"="+certPath+":"+keyPath)
+}
+
+// runCSCDev runs cmdCSCDev with args until the test ends and returns its base URL.
+func runCSCDev(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- cmdCSCDev(ctx, args, pw)
+		_ = pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("csc-dev: %v", err)
+		}
+	})
+	return strings.TrimSpace(strings.TrimPrefix(line, "csc-dev listening on "))
+}
+
+// cscSign signs digest through csc-dev with the real client: a wrong one-time code first
+// (refused: EFORBIDDEN), then the right one.
+func cscSign(t *testing.T, base, id string, digest []byte) []byte {
+	t.Helper()
+	ctx := context.Background()
+	c, err := csc.New(csc.Config{BaseURL: base, ClientID: "chungthuc", ClientSecret: "s3cret", AllowLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.CredentialInfo(ctx, tok, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Authorize(ctx, tok, id, [][]byte{digest}, map[string]string{"OTP": "000000"}); chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
+		t.Fatalf("wrong code: %v", err)
+	}
+	sad, _, err := c.Authorize(ctx, tok, id, [][]byte{digest}, map[string]string{"OTP": "123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := c.SignHash(ctx, tok, id, sad, csc.SignAlgoFor(cr), [][]byte{digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sigs[0]
+}
+
+// TestExternalSigningCSC: the external signing flow of the JSON API with both signatures
+// made by the development CSC server through the real CSC client; a wrong authorisation
+// code leaves the entry waiting; the issued copy verifies with our verifier.
+func TestExternalSigningCSC(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT": "1h"}
+	openssl := opensslRunner(t)
+	run := func(args ...string) string {
+		t.Helper()
+		code, out, errs := cli(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+	path := func(name string) string { return filepath.Join(dir, name) }
+	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("officer.key"))
+	openssl("req", "-new", "-key", path("officer.key"), "-subj", "/CN=officer device", "-out", path("officer.csr"))
+	openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("seal.key"))
+	openssl("req", "-new", "-key", path("seal.key"), "-subj", "/CN=seal device", "-out", path("seal.csr"))
+	run("officer", "cert", "--id", "1", "--csr", path("officer.csr"))
+	run("unit", "cert", "--unit", "HB", "--csr", path("seal.csr"))
+	clerkID := run("officer", "add", "--unit", "HB", "--name", "Phạm Thị Thư", "--title", "VĂN THƯ", "--role", "clerk")
+	officerTok := run("token", "create", "--unit", "HB", "--officer", "1")
+	clerkTok := run("token", "create", "--unit", "HB", "--officer", clerkID, "--name", "văn thư")
+
+	base, _, _ := startServeStop(t, env)
+	c := &extClient{t: t, base: base}
+	st, m := c.start(officerTok, testScan(t))
+	if st != 202 || m["step"] != "officer_signature" {
+		t.Fatalf("start: %d %v", st, m)
+	}
+	id := int64(m["id"].(float64))
+	digest := digestOf(t, m)
+	officerCSC := startCSCDev(t, dir, "officer-1", m["to_sign"].(map[string]any)["certificate"].(string), path("officer.key"))
+	sig := cscSign(t, officerCSC, "officer-1", digest) // the wrong code is refused inside
+	if status, step := c.state(officerTok, id); status != "pending" || step != "officer_signature" {
+		t.Fatalf("after the refused code: %s %s", status, step)
+	}
+	st, m = c.sign(officerTok, id, sig)
+	if st != 202 || m["step"] != "seal" {
+		t.Fatalf("officer's signature: %d %v", st, m)
+	}
+	sealCSC := startCSCDev(t, dir, "seal-HB", m["to_sign"].(map[string]any)["certificate"].(string), path("seal.key"))
+	st, m = c.sign(clerkTok, id, cscSign(t, sealCSC, "seal-HB", digestOf(t, m)))
+	if st != 201 || m["status"] != "issued" {
+		t.Fatalf("seal: %d %v", st, m)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/certifications/"+strconv.FormatInt(id, 10)+"/pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+officerTok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	copyPath := path("copy.pdf")
+	if err != nil || res.StatusCode != 200 || os.WriteFile(copyPath, pdf, 0o644) != nil {
+		t.Fatalf("download: %d %v", res.StatusCode, err)
+	}
+	code, out, _ := cli(t, env, "verify", copyPath)
+	var rep struct {
+		Valid      bool `json:"valid"`
+		Signatures []struct {
+			Kind, Indication string
+			Trusted          bool
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || !rep.Valid || len(rep.Signatures) < 2 {
+		t.Fatalf("verify: exit %d %v\n%s", code, err, out)
+	}
+	for _, s := range rep.Signatures {
+		if s.Indication != "TOTAL_PASSED" || !s.Trusted {
+			t.Fatalf("signature %s: %s trusted %v", s.Kind, s.Indication, s.Trusted)
+		}
+	}
+}

@@ -117,11 +117,15 @@ Commands:
                           create a login; prints the username and a generated password once
   account passwd --username U
                           give a login a new generated password (printed once)
+  account disable --username U | account enable --username U
+                          refuse (or allow again) a login; disabling ends its sessions
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once)
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused
+  token list [--unit CODE]
+                          API tokens: id, unit, officer, created, active/revoked, name
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,

@@ -405,6 +405,10 @@ type Accounts interface {
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	// DeleteAccountSessions ends every session of the account ("log out everywhere") and
+	// returns how many there were; ENOTFOUND when the account does not exist. Not audited by
+	// the register (the caller audits, as for logins).
+	DeleteAccountSessions(ctx context.Context, accountID int64) (int64, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

@@ -59,7 +59,7 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 }
 
 // cmdAccountPasswd gives an account a new generated password (`account passwd --username
-// X`), printed once; the old one stops working at once.
+// X`), printed once; the old one stops working at once and every session of the account ends.
 func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	a, acct, err := accountByFlag(ctx, cfg, "passwd", args, logger)
 	if err != nil {
@@ -72,6 +72,10 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 		return err
 	}
 	if err := a.reg.SetPassword(ctx, acct.ID, hash); err != nil {
+		return err
+	}
+	// A reset password ends every browser session of the account (whoever held the old one).
+	if _, err := a.reg.DeleteAccountSessions(ctx, acct.ID); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)

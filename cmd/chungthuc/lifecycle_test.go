@@ -13,12 +13,27 @@ import (
 )
 
 // TestAccountPasswdAndTokenRevoke: `account passwd` replaces a password (the old one stops
-// working), `token revoke` revokes a token.
+// working, the account's sessions end), `token revoke` revokes a token.
 func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
 	run := cliOK(t, env)
 	f := strings.Fields(run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "HB", "--officer", "1"))
 	old := f[1]
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := db.AccountByUsername(ctx, "canbo.moi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &chungthuc.Session{TokenHash: credentials.TokenHash(credentials.NewToken()), AccountID: acct.ID,
+		CSRFToken: credentials.NewToken(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	f = strings.Fields(run("account", "passwd", "--username", "CanBo.Moi"))
 	if len(f) != 2 || f[0] != "canbo.moi" || f[1] == old {
 		t.Fatalf("account passwd printed %q", f)
@@ -31,14 +46,16 @@ func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 		t.Fatal("account passwd of an unknown account succeeded")
 	}
 
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+	db, err = sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct, err := db.AccountByUsername(ctx, "canbo.moi")
+	acct, err = db.AccountByUsername(ctx, "canbo.moi")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := db.SessionByHash(ctx, s.TokenHash); chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
+		t.Fatalf("account passwd left the account's session: %v", err)
 	}
 	if credentials.CheckPassword(acct.PasswordHash, old) || !credentials.CheckPassword(acct.PasswordHash, f[1]) {
 		t.Fatal("the stored password is not the new one")

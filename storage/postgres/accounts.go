@@ -358,3 +358,17 @@ func (db *DB) APITokens(ctx context.Context, unitID int64) ([]*chungthuc.APIToke
 	}
 	return list, db.mapErr(rows.Err())
 }
+
+// DeleteAccountSessions ends every session of the account and returns how many there were;
+// ENOTFOUND when the account does not exist.
+func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
+	err = db.write(ctx, func(t *txn) error {
+		if _, err := accountByID(ctx, t, accountID); err != nil {
+			return err
+		}
+		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, accountID)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -439,6 +439,22 @@ func testDisable(t *testing.T, db accountsDB) {
 		t.Fatal("SetDisabled(false) left the account disabled")
 	}
 	code(t, "SetDisabled unknown", db.SetDisabled(ctx, b.ID+1000, true), chungthuc.ENOTFOUND)
+
+	// Log out everywhere: b's one session ends, a's (none left) count 0.
+	for _, c := range []struct {
+		id   int64
+		want int64
+	}{{b.ID, 1}, {b.ID, 0}, {a.ID, 0}} {
+		n, err := db.DeleteAccountSessions(ctx, c.id)
+		must(t, "DeleteAccountSessions", err)
+		if n != c.want {
+			t.Fatalf("DeleteAccountSessions(%d) = %d, want %d", c.id, n, c.want)
+		}
+	}
+	_, err = db.SessionByHash(ctx, mine[2])
+	code(t, "session after DeleteAccountSessions", err, chungthuc.ENOTFOUND)
+	_, err = db.DeleteAccountSessions(ctx, b.ID+1000)
+	code(t, "DeleteAccountSessions unknown", err, chungthuc.ENOTFOUND)
 }
 
 // testListAPITokens: one unit's tokens or every unit's, revoked included, in id order.
@@ -512,6 +528,7 @@ func testAccountsAudit(t *testing.T, db accountsDB) {
 	step("SetDisabled enable", 1, func() error { return db.SetDisabled(ctx, a.ID, false) })
 	step("SetDisabled unknown", 0, func() error { return db.SetDisabled(ctx, a.ID+1000, true) })
 	step("APITokens", 0, func() error { _, err := db.APITokens(ctx, 0); return err })
+	step("DeleteAccountSessions", 0, func() error { _, err := db.DeleteAccountSessions(ctx, a.ID); return err })
 	// The HTTP layer audits logins on the same chain.
 	step("Append login", 1, func() error {
 		return audit(t, db.r).Append(ctx, &chungthuc.AuditEntry{Action: "login", UnitID: u.ID, Actor: "account:1",
@@ -574,6 +591,15 @@ func BenchmarkAccounts(b *testing.B, db chungthuc.Accounts) {
 		_, err := db.SessionByHash(ctx, hashes[i%live])
 		return err
 	})
+	run("APITokens", func(int) error {
+		_, err := db.APITokens(ctx, u.ID)
+		return err
+	})
+	other := &chungthuc.Account{UnitID: u.ID, Username: "vanthu", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk}
+	if err := db.CreateAccount(ctx, other); err != nil {
+		b.Fatal(err)
+	}
+	run("DisableEnable", func(i int) error { return db.SetDisabled(ctx, other.ID, i%2 == 1) })
 	run("APITokenByHash", func(int) error {
 		_, err := db.APITokenByHash(ctx, tok.TokenHash)
 		return err

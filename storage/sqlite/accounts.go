@@ -378,3 +378,20 @@ func (db *DB) APITokens(ctx context.Context, unitID int64) (list []*chungthuc.AP
 	})
 	return list, err
 }
+
+// DeleteAccountSessions ends every session of the account and returns how many there were;
+// ENOTFOUND when the account does not exist.
+func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := accountByID(ctx, tx, accountID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -20,8 +20,11 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable") {
 		return cmdAccountDisable(ctx, cfg, args[0], args[1:], stdout, logger)
 	}
+	if len(args) > 0 && args[0] == "logout" {
+		return cmdAccountLogout(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("account: expected 'account add', 'account passwd', 'account disable' or 'account enable'")
+		return usagef("account: expected 'account add', 'account passwd', 'account disable', 'account enable' or 'account logout'")
 	}
 	fs := newFlags("account add")
 	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
@@ -96,6 +99,22 @@ func cmdAccountDisable(ctx context.Context, cfg *Config, verb string, args []str
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "account %s %sd\n", acct.Username, verb)
+	return err
+}
+
+// cmdAccountLogout ends every browser session of a login (`account logout --username U`,
+// "log out everywhere") and prints how many there were; the login itself keeps working.
+func cmdAccountLogout(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	a, acct, err := accountByFlag(ctx, cfg, "logout", args, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.reg.DeleteAccountSessions(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "account %s: %d sessions ended\n", acct.Username, n)
 	return err
 }
 

@@ -81,7 +81,7 @@ func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 }
 
 // TestAccountDisableAndTokenList: `account disable` refuses the login and ends its sessions,
-// `account enable` allows it again; `token list` shows every token or one unit's, revoked
+// `account enable` allows it again, `account logout` ends its sessions and says how many; `token list` shows every token or one unit's, revoked
 // ones marked, never a secret; unknown names and units fail.
 func TestAccountDisableAndTokenList(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
@@ -129,8 +129,28 @@ func TestAccountDisableAndTokenList(t *testing.T) {
 	check(true)
 	run("account", "enable", "--username", "vanthu.moi")
 	check(false)
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s := &chungthuc.Session{TokenHash: credentials.TokenHash(credentials.NewToken()), AccountID: acct.ID,
+			CSRFToken: credentials.NewToken(), ExpiresAt: time.Now().Add(time.Hour)}
+		if err := db.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if out := run("account", "logout", "--username", "vanthu.moi"); out != "account vanthu.moi: 2 sessions ended\n" {
+		t.Fatalf("account logout printed %q", out)
+	}
+	if out := run("account", "logout", "--username", "vanthu.moi"); out != "account vanthu.moi: 0 sessions ended\n" {
+		t.Fatalf("account logout again printed %q", out)
+	}
+	check(false)
 	for _, args := range [][]string{
 		{"account", "disable"}, {"account", "disable", "--username", "khong-co"}, {"account", "enable", "--username", "khong-co"},
+		{"account", "logout", "--username", "khong-co"}, {"account", "logout"},
 		{"token", "list", "--unit", "ZZ"},
 	} {
 		if code, _, _ := cli(t, env, args...); code == 0 {

@@ -119,6 +119,8 @@ Commands:
                           give a login a new generated password (printed once)
   account disable --username U | account enable --username U
                           refuse (or allow again) a login; disabling ends its sessions
+  account logout --username U
+                          end every session of a login (log out everywhere)
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once)
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N

@@ -432,15 +432,26 @@ type Accounts interface {
 	// ForgetLoginFailures deletes the counts of keys (after a successful login).
 	ForgetLoginFailures(ctx context.Context, keys []string) error
 	SetPassword(ctx context.Context, id int64, hash string) error
+	// SetDisabled disables (true) or enables (false) the account; disabling also deletes every
+	// session of the account in the same transaction. ENOTFOUND when the account does not
+	// exist; audited (account.disable, account.enable) even when the state does not change.
+	SetDisabled(ctx context.Context, id int64, disabled bool) error
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	// DeleteAccountSessions ends every session of the account ("log out everywhere") and
+	// returns how many there were; ENOTFOUND when the account does not exist. Not audited by
+	// the register (the caller audits, as for logins).
+	DeleteAccountSessions(ctx context.Context, accountID int64) (int64, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
+	// APITokens lists the API tokens of the unit (of every unit when unitID is 0), revoked
+	// ones included, in ascending id order; hashes are returned as stored (never secrets).
+	APITokens(ctx context.Context, unitID int64) ([]*APIToken, error)
 }
 
 // Timestamper obtains RFC 3161 time-stamp tokens (certs.TSAClient over HTTP; the development

@@ -17,8 +17,14 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if len(args) > 0 && args[0] == "passwd" {
 		return cmdAccountPasswd(ctx, cfg, args[1:], stdout, logger)
 	}
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable") {
+		return cmdAccountDisable(ctx, cfg, args[0], args[1:], stdout, logger)
+	}
+	if len(args) > 0 && args[0] == "logout" {
+		return cmdAccountLogout(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("account: expected 'account add' or 'account passwd'")
+		return usagef("account: expected 'account add', 'account passwd', 'account disable', 'account enable' or 'account logout'")
 	}
 	fs := newFlags("account add")
 	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
@@ -56,25 +62,13 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 }
 
 // cmdAccountPasswd gives an account a new generated password (`account passwd --username
-// X`), printed once; the old one stops working at once.
+// X`), printed once; the old one stops working at once and every session of the account ends.
 func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := newFlags("account passwd")
-	username := fs.String("username", "", "login name")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *username == "" {
-		return usagef("account passwd: --username is required")
-	}
-	a, err := openApp(ctx, cfg, logger)
+	a, acct, err := accountByFlag(ctx, cfg, "passwd", args, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	acct, err := a.reg.AccountByUsername(ctx, strings.ToLower(strings.TrimSpace(*username)))
-	if err != nil {
-		return err
-	}
 	password := credentials.NewPassword()
 	hash, err := credentials.HashPassword(password)
 	if err != nil {
@@ -83,6 +77,66 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 	if err := a.reg.SetPassword(ctx, acct.ID, hash); err != nil {
 		return err
 	}
+	// A reset password ends every browser session of the account (whoever held the old one).
+	if _, err := a.reg.DeleteAccountSessions(ctx, acct.ID); err != nil {
+		return err
+	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
 	return err
+}
+
+// cmdAccountDisable disables (`account disable --username U`) or enables (`account enable
+// --username U`) a login. Disabling ends every browser session of the account at once and
+// refuses its logins; API tokens act as an officer, not as a login, and are ended with
+// `token revoke` (or by deactivating the officer).
+func cmdAccountDisable(ctx context.Context, cfg *Config, verb string, args []string, stdout io.Writer, logger *slog.Logger) error {
+	a, acct, err := accountByFlag(ctx, cfg, verb, args, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.reg.SetDisabled(ctx, acct.ID, verb == "disable"); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "account %s %sd\n", acct.Username, verb)
+	return err
+}
+
+// cmdAccountLogout ends every browser session of a login (`account logout --username U`,
+// "log out everywhere") and prints how many there were; the login itself keeps working.
+func cmdAccountLogout(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	a, acct, err := accountByFlag(ctx, cfg, "logout", args, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.reg.DeleteAccountSessions(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "account %s: %d sessions ended\n", acct.Username, n)
+	return err
+}
+
+// accountByFlag parses `--username U` for `account <verb>`, opens the application and looks
+// the account up. On success the caller closes the returned app.
+func accountByFlag(ctx context.Context, cfg *Config, verb string, args []string, logger *slog.Logger) (*app, *chungthuc.Account, error) {
+	fs := newFlags("account " + verb)
+	username := fs.String("username", "", "login name")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, nil, err
+	}
+	if *username == "" {
+		return nil, nil, usagef("account %s: --username is required", verb)
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, err := a.reg.AccountByUsername(ctx, strings.ToLower(strings.TrimSpace(*username)))
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, acct, nil
 }

@@ -120,12 +120,18 @@ Commands:
                           create a login; prints the username and a generated password once
   account passwd --username U
                           give a login a new generated password (printed once)
+  account disable --username U | account enable --username U
+                          refuse (or allow again) a login; disabling ends its sessions
+  account logout --username U
+                          end every session of a login (log out everywhere)
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once); the token of a
                           clerk's record (officer add --role clerk) acts as the records clerk
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused
+  token list [--unit CODE]
+                          API tokens: id, unit, officer, created, active/revoked, name
   serve                   run the web service
   csc-dev --client-secret S --credential ID=CERT.pem:KEY.pem [--addr 127.0.0.1:8789] [--otp 123456]
                           development CSC v2 remote signing server (loopback, fixed one-time code)

@@ -18,8 +18,11 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if len(args) > 0 && args[0] == "revoke" {
 		return cmdTokenRevoke(ctx, cfg, args[1:], stdout, logger)
 	}
+	if len(args) > 0 && args[0] == "list" {
+		return cmdTokenList(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("token: expected 'token create' or 'token revoke'")
+		return usagef("token: expected 'token create', 'token list' or 'token revoke'")
 	}
 	fs := newFlags("token create")
 	unit := fs.String("unit", "", "unit code")
@@ -77,4 +80,51 @@ func cmdTokenRevoke(ctx context.Context, cfg *Config, args []string, stdout io.W
 	}
 	_, err = fmt.Fprintf(stdout, "token %d revoked\n", *id)
 	return err
+}
+
+// cmdTokenList lists API tokens (`token list [--unit CODE]`), one a line: id, unit code,
+// officer id, created (RFC 3339), "active" or "revoked <time>", name. Secrets are never
+// stored, so none is shown.
+func cmdTokenList(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("token list")
+	unit := fs.String("unit", "", "only the tokens of this unit code")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var unitID int64
+	if *unit != "" {
+		u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
+		if err != nil {
+			return err
+		}
+		unitID = u.ID
+	}
+	list, err := a.reg.APITokens(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	codes := map[int64]string{}
+	for _, t := range list {
+		if _, ok := codes[t.UnitID]; !ok {
+			u, err := a.reg.UnitByID(ctx, t.UnitID)
+			if err != nil {
+				return err
+			}
+			codes[t.UnitID] = u.Code
+		}
+		state := "active"
+		if !t.RevokedAt.IsZero() {
+			state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+		}
+		if _, err := fmt.Fprintf(stdout, "%d\t%s\t%d\t%s\t%s\t%s\n", t.ID, codes[t.UnitID], t.OfficerID,
+			t.CreatedAt.UTC().Format(time.RFC3339), state, t.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -113,25 +113,30 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 		return err
 	}
 	return db.write(ctx, func(t *txn) error {
-		var unit *int64
-		var username string
-		err := t.QueryRow(ctx, `UPDATE accounts SET password_hash = $1 WHERE id = $2 RETURNING unit_id, username`,
-			hash, id).Scan(&unit, &username)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return chungthuc.Errorf(chungthuc.ENOTFOUND, "account %d not found", id)
-		} else if err != nil {
-			return err
-		}
-		var unitID int64
-		if unit != nil {
-			unitID = *unit
-		}
-		t.audit(&chungthuc.AuditEntry{
-			Action: ledger.ActionAccountPassword, UnitID: unitID, Actor: ledger.ActorSystem,
-			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username}),
-		})
-		return nil
+		return updateAccount(ctx, t, ledger.ActionAccountPassword, id, `UPDATE accounts SET password_hash = $1 WHERE id = $2 RETURNING unit_id, username`, hash)
 	})
+}
+
+// updateAccount runs query (an UPDATE of account id, $2, returning unit_id and username, with
+// value as $1) and audits action on the account; ENOTFOUND when the account does not exist.
+func updateAccount(ctx context.Context, t *txn, action string, id int64, query string, value any) error {
+	var unit *int64
+	var username string
+	err := t.QueryRow(ctx, query, value, id).Scan(&unit, &username)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return chungthuc.Errorf(chungthuc.ENOTFOUND, "account %d not found", id)
+	} else if err != nil {
+		return err
+	}
+	var unitID int64
+	if unit != nil {
+		unitID = *unit
+	}
+	t.audit(&chungthuc.AuditEntry{
+		Action: action, UnitID: unitID, Actor: ledger.ActorSystem,
+		Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username}),
+	})
+	return nil
 }
 
 // CreateSession stores s (CreatedAt now when zero). EINVALID for a malformed session
@@ -317,4 +322,53 @@ func zeroNull(t time.Time) *time.Time {
 	}
 	u := ledger.Micro(t)
 	return &u
+}
+
+// SetDisabled disables or enables the account; disabling deletes its sessions in the same
+// transaction. ENOTFOUND when the account does not exist. Audited.
+func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(t *txn) error {
+		if err := updateAccount(ctx, t, ledger.DisableAction(disabled), id,
+			`UPDATE accounts SET disabled = $1 WHERE id = $2 RETURNING unit_id, username`, disabled); err != nil {
+			return err
+		}
+		if disabled {
+			_, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id)
+			return err
+		}
+		return nil
+	})
+}
+
+// APITokens lists the tokens of the unit (every unit when unitID is 0) in id order.
+func (db *DB) APITokens(ctx context.Context, unitID int64) ([]*chungthuc.APIToken, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
+		WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	defer rows.Close()
+	var list []*chungthuc.APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, t)
+	}
+	return list, db.mapErr(rows.Err())
+}
+
+// DeleteAccountSessions ends every session of the account and returns how many there were;
+// ENOTFOUND when the account does not exist.
+func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
+	err = db.write(ctx, func(t *txn) error {
+		if _, err := accountByID(ctx, t, accountID); err != nil {
+			return err
+		}
+		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, accountID)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
 }

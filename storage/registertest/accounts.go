@@ -44,6 +44,8 @@ func RunAccounts(t *testing.T, open func(t *testing.T) chungthuc.Accounts) {
 	t.Run("ExpiredSessions", func(t *testing.T) { testExpiredSessions(t, fresh(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, fresh(t)) })
 	t.Run("AccountsAudit", func(t *testing.T) { testAccountsAudit(t, fresh(t)) })
+	t.Run("Disable", func(t *testing.T) { testDisable(t, fresh(t)) })
+	t.Run("ListAPITokens", func(t *testing.T) { testListAPITokens(t, fresh(t)) })
 }
 
 // accountsDB is the register under test seen through both interfaces.
@@ -401,6 +403,97 @@ func testAPITokens(t *testing.T, db accountsDB) {
 	}
 }
 
+// testDisable: disabling deletes every session of that account (and only of it), enabling
+// keeps none, an unknown account is ENOTFOUND.
+func testDisable(t *testing.T, db accountsDB) {
+	u := newUnit(t, db.r, "HB")
+	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
+	b := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu2", Role: chungthuc.RoleClerk})
+	var mine []string
+	for _, acct := range []int64{a.ID, a.ID, b.ID} {
+		s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: acct, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+		must(t, "CreateSession", db.CreateSession(ctx, s))
+		mine = append(mine, s.TokenHash)
+	}
+	must(t, "SetDisabled", db.SetDisabled(ctx, a.ID, true))
+	got, err := db.AccountByID(ctx, a.ID)
+	must(t, "AccountByID", err)
+	if !got.Disabled {
+		t.Fatal("SetDisabled(true) left the account enabled")
+	}
+	for _, h := range mine[:2] {
+		_, err := db.SessionByHash(ctx, h)
+		code(t, "session of a disabled account", err, chungthuc.ENOTFOUND)
+	}
+	if _, err := db.SessionByHash(ctx, mine[2]); err != nil {
+		t.Fatalf("disabling one account ended another's session: %v", err)
+	}
+	if other, err := db.AccountByID(ctx, b.ID); err != nil || other.Disabled {
+		t.Fatalf("disabling one account changed another: %+v, %v", other, err)
+	}
+	must(t, "SetDisabled twice", db.SetDisabled(ctx, a.ID, true))
+	must(t, "SetDisabled enable", db.SetDisabled(ctx, a.ID, false))
+	got, err = db.AccountByID(ctx, a.ID)
+	must(t, "AccountByID", err)
+	if got.Disabled {
+		t.Fatal("SetDisabled(false) left the account disabled")
+	}
+	code(t, "SetDisabled unknown", db.SetDisabled(ctx, b.ID+1000, true), chungthuc.ENOTFOUND)
+
+	// Log out everywhere: b's one session ends, a's (none left) count 0.
+	for _, c := range []struct {
+		id   int64
+		want int64
+	}{{b.ID, 1}, {b.ID, 0}, {a.ID, 0}} {
+		n, err := db.DeleteAccountSessions(ctx, c.id)
+		must(t, "DeleteAccountSessions", err)
+		if n != c.want {
+			t.Fatalf("DeleteAccountSessions(%d) = %d, want %d", c.id, n, c.want)
+		}
+	}
+	_, err = db.SessionByHash(ctx, mine[2])
+	code(t, "session after DeleteAccountSessions", err, chungthuc.ENOTFOUND)
+	_, err = db.DeleteAccountSessions(ctx, b.ID+1000)
+	code(t, "DeleteAccountSessions unknown", err, chungthuc.ENOTFOUND)
+}
+
+// testListAPITokens: one unit's tokens or every unit's, revoked included, in id order.
+func testListAPITokens(t *testing.T, db accountsDB) {
+	list, err := db.APITokens(ctx, 0)
+	must(t, "APITokens empty", err)
+	if len(list) != 0 {
+		t.Fatalf("APITokens on an empty register = %d tokens", len(list))
+	}
+	u := newUnit(t, db.r, "HB")
+	other := newUnit(t, db.r, "TL")
+	o := newOfficer(t, db.r, u.ID)
+	oo := newOfficer(t, db.r, other.ID)
+	var made []*chungthuc.APIToken
+	for i, c := range []struct{ unit, officer int64 }{{u.ID, o.ID}, {other.ID, oo.ID}, {u.ID, o.ID}} {
+		tok := &chungthuc.APIToken{UnitID: c.unit, OfficerID: c.officer, Name: fmt.Sprintf("Một cửa %d", i), TokenHash: SecretHash()}
+		must(t, "CreateAPIToken", db.CreateAPIToken(ctx, tok))
+		made = append(made, tok)
+	}
+	must(t, "RevokeAPIToken", db.RevokeAPIToken(ctx, made[0].ID, time.Time{}))
+	made[0], err = db.APITokenByHash(ctx, made[0].TokenHash)
+	must(t, "APITokenByHash", err)
+	for _, c := range []struct {
+		unit int64
+		want []*chungthuc.APIToken
+	}{{0, made}, {u.ID, []*chungthuc.APIToken{made[0], made[2]}}, {other.ID, made[1:2]}, {other.ID + 1000, nil}} {
+		got, err := db.APITokens(ctx, c.unit)
+		must(t, "APITokens", err)
+		if len(got) != len(c.want) {
+			t.Fatalf("APITokens(%d) = %d tokens, want %d", c.unit, len(got), len(c.want))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], c.want[i]) {
+				t.Fatalf("APITokens(%d)[%d] = %+v, want %+v", c.unit, i, got[i], c.want[i])
+			}
+		}
+	}
+}
+
 // testAccountsAudit checks which changes are audited, in the same chain as the register's own.
 func testAccountsAudit(t *testing.T, db accountsDB) {
 	u := newUnit(t, db.r, "HB")
@@ -431,6 +524,11 @@ func testAccountsAudit(t *testing.T, db accountsDB) {
 	step("CreateAPIToken", 1, func() error { return db.CreateAPIToken(ctx, tok) })
 	step("RevokeAPIToken", 1, func() error { return db.RevokeAPIToken(ctx, tok.ID, time.Time{}) })
 	step("RevokeAPIToken twice", 0, func() error { return db.RevokeAPIToken(ctx, tok.ID, time.Time{}) })
+	step("SetDisabled", 1, func() error { return db.SetDisabled(ctx, a.ID, true) })
+	step("SetDisabled enable", 1, func() error { return db.SetDisabled(ctx, a.ID, false) })
+	step("SetDisabled unknown", 0, func() error { return db.SetDisabled(ctx, a.ID+1000, true) })
+	step("APITokens", 0, func() error { _, err := db.APITokens(ctx, 0); return err })
+	step("DeleteAccountSessions", 0, func() error { _, err := db.DeleteAccountSessions(ctx, a.ID); return err })
 	// The HTTP layer audits logins on the same chain.
 	step("Append login", 1, func() error {
 		return audit(t, db.r).Append(ctx, &chungthuc.AuditEntry{Action: "login", UnitID: u.ID, Actor: "account:1",
@@ -493,6 +591,15 @@ func BenchmarkAccounts(b *testing.B, db chungthuc.Accounts) {
 		_, err := db.SessionByHash(ctx, hashes[i%live])
 		return err
 	})
+	run("APITokens", func(int) error {
+		_, err := db.APITokens(ctx, u.ID)
+		return err
+	})
+	other := &chungthuc.Account{UnitID: u.ID, Username: "vanthu", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk}
+	if err := db.CreateAccount(ctx, other); err != nil {
+		b.Fatal(err)
+	}
+	run("DisableEnable", func(i int) error { return db.SetDisabled(ctx, other.ID, i%2 == 1) })
 	run("APITokenByHash", func(int) error {
 		_, err := db.APITokenByHash(ctx, tok.TokenHash)
 		return err

@@ -334,3 +334,64 @@ func zeroTime(s sql.NullString) (time.Time, error) {
 	}
 	return ledger.ParseTime(s.String)
 }
+
+// SetDisabled disables or enables the account; disabling deletes its sessions in the same
+// transaction. ENOTFOUND when the account does not exist. Audited.
+func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		a, err := accountByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: ledger.DisableAction(disabled), UnitID: a.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username}),
+		})
+	})
+}
+
+// APITokens lists the tokens of the unit (every unit when unitID is 0) in id order.
+func (db *DB) APITokens(ctx context.Context, unitID int64) (list []*chungthuc.APIToken, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
+			WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanAPIToken(rows)
+			if err != nil {
+				return err
+			}
+			list = append(list, t)
+		}
+		return rows.Err()
+	})
+	return list, err
+}
+
+// DeleteAccountSessions ends every session of the account and returns how many there were;
+// ENOTFOUND when the account does not exist.
+func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := accountByID(ctx, tx, accountID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

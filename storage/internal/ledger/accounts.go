@@ -16,6 +16,8 @@ import (
 const (
 	ActionAccountCreate   = "account.create"
 	ActionAccountPassword = "account.password"
+	ActionAccountDisable  = "account.disable"
+	ActionAccountEnable   = "account.enable"
 	ActionTokenCreate     = "token.create"
 	ActionTokenRevoke     = "token.revoke"
 )
@@ -163,4 +165,12 @@ func PrepareAPIToken(t *chungthuc.APIToken, now time.Time) error {
 	}
 	t.CreatedAt, t.RevokedAt = Micro(now), time.Time{}
 	return nil
+}
+
+// DisableAction is the audit action of SetDisabled: account.disable or account.enable.
+func DisableAction(disabled bool) string {
+	if disabled {
+		return ActionAccountDisable
+	}
+	return ActionAccountEnable
 }

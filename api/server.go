@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -68,6 +69,10 @@ type Deps struct {
 	// UnitAdmin, when set, serves the unit page (seal and signature images, register books)
 	// and the printouts: book PDF/CSV, refusal slips (unitadmin.go).
 	UnitAdmin UnitAdmin
+	// TrustedProxies (CHUNGTHUC_TRUSTED_PROXIES, ParseTrustedProxies) are the networks whose
+	// X-Forwarded-For / Forwarded headers name the client; none by default, so the client is
+	// the socket peer (clientaddr.go).
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers.
@@ -128,7 +133,7 @@ func New(d Deps) (http.Handler, error) {
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
+	r.Use(s.clientAddresses, s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "Không tìm thấy trang. (Page not found.)"))
 	})

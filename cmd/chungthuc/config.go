@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/api"
 )
 
 // Config is the whole configuration, read from the environment once at start-up. Every
@@ -44,6 +46,10 @@ type Config struct {
 	// /metrics alone; the service's own listener then does not serve it. Empty: /metrics on
 	// CHUNGTHUC_ADDR.
 	MetricsAddr string
+
+	// TrustedProxies (CHUNGTHUC_TRUSTED_PROXIES, comma-separated CIDRs; default none): peers
+	// whose X-Forwarded-For / Forwarded headers name the client (api.ParseTrustedProxies).
+	TrustedProxies []netip.Prefix
 
 	// MaxConcurrentVerify and MaxConcurrentCertify (CHUNGTHUC_MAX_CONCURRENT_VERIFY,
 	// _CERTIFY) bound the verifications and certifications running at once; 0 = the
@@ -165,6 +171,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
+	}
+	if c.TrustedProxies, err = api.ParseTrustedProxies(get("CHUNGTHUC_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, "CHUNGTHUC_TRUSTED_PROXIES: "+err.Error())
 	}
 	if c.MigrateDatabaseURL != "" && c.DatabaseURL == "" {
 		errs = append(errs, "CHUNGTHUC_MIGRATE_DATABASE_URL is set but CHUNGTHUC_DATABASE_URL is not")

@@ -52,6 +52,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	if cfg.MetricsAddr != "" {
 		deps.ServeMetrics = func(h http.Handler) { metrics = h }

@@ -59,7 +59,7 @@ func (l *Log) Prove(ctx context.Context, leaves []chungthuc.LogLeaf) (*EntryProo
 				return nil, err
 			}
 			if err := tlog.CheckRecord(proof, cp.Size, cp.Root, lf.Index, tlog.RecordHash(lf.Data)); err != nil {
-				return nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the register's log does not prove leaf %d against checkpoint %d: %v", lf.Index, cp.Size, err)
+				return nil, chungthuc.Wrap(err, chungthuc.EINTERNAL, "the register's log does not prove leaf %d against checkpoint %d", lf.Index, cp.Size)
 			}
 			lp.Included, lp.Proof = true, proof
 		}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chungthuc/chungthuc/internal/webdriver"
 	"github.com/chungthuc/chungthuc/storage/sqlite"
 )
 
@@ -67,23 +66,13 @@ func TestBrowserCSRF(t *testing.T) {
 		t.Fatalf("not two origins of one site: %s %s", attacker.URL, base)
 	}
 
-	b, err := webdriver.Start(filepath.Join(dir, "profile"))
-	if err != nil {
-		t.Fatalf("starting the browser: %v", err)
-	}
-	defer b.Close()
+	b := loggedIn(t, dir, base, "canbo", password)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(b.Navigate(base + "/login"))
-	must(b.Type("#username", "canbo"))
-	must(b.Type("#password", password))
-	must(b.Click("button[type=submit]"))
-	_, err = b.Find(".tiles")
-	must(err)
 
 	status := func() string {
 		res, err := http.Get(base + "/api/v1/verify/" + token)

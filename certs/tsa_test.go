@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -30,6 +29,7 @@ import (
 	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/cms/tsp"
 	"github.com/chungthuc/chungthuc/internal/bertest"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // ktTSANow is the dev TSA clock in tests: fixed, in Vietnam time, inside the validity of
@@ -74,32 +74,6 @@ func ktNewTSA(tb testing.TB, rsaInter bool) *ktTSA {
 	return &ktTSA{root: root, cert: cert, signer: signer, srv: srv}
 }
 
-func ktOpenSSL(tb testing.TB, args ...string) string {
-	tb.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tb.Skip("openssl not installed")
-	}
-	out, err := exec.Command("openssl", args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func ktPost(tb testing.TB, url, ctype string, body []byte) (*http.Response, []byte) {
-	tb.Helper()
-	resp, err := http.Post(url, ctype, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return resp, b
-}
-
 func TestDevTSAOpenSSL(t *testing.T) {
 	for _, rsaInter := range []bool{false, true} {
 		name := map[bool]string{false: "ec-under-root", true: "rsa-under-intermediate"}[rsaInter]
@@ -113,25 +87,25 @@ func TestDevTSAOpenSSL(t *testing.T) {
 			rootPEM := tsa.root.writePEM(t, dir, "root.pem")
 			for _, h := range []string{"-sha256", "-sha384", "-sha512"} {
 				q, r := filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tsr")
-				ktOpenSSL(t, "ts", "-query", "-data", data, h, "-cert", "-out", q)
+				pkicheck.OpenSSL(t, "ts", "-query", "-data", data, h, "-cert", "-out", q)
 				query, _ := os.ReadFile(q)
-				resp, body := ktPost(t, tsa.srv.URL, "application/timestamp-query", query)
+				resp, body := pkicheck.Post(t, tsa.srv.URL, "application/timestamp-query", query)
 				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/timestamp-reply" {
 					t.Fatalf("%s: %s %s", h, resp.Status, resp.Header.Get("Content-Type"))
 				}
 				if err := os.WriteFile(r, body, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				out := ktOpenSSL(t, "ts", "-verify", "-data", data, "-in", r, "-CAfile", rootPEM)
+				out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", r, "-CAfile", rootPEM)
 				if !strings.Contains(out, "Verification: OK") {
 					t.Fatalf("%s: openssl ts -verify: %s", h, out)
 				}
 				// Against the query: checks imprint, nonce and policy too.
-				out = ktOpenSSL(t, "ts", "-verify", "-queryfile", q, "-in", r, "-CAfile", rootPEM)
+				out = pkicheck.OpenSSL(t, "ts", "-verify", "-queryfile", q, "-in", r, "-CAfile", rootPEM)
 				if !strings.Contains(out, "Verification: OK") {
 					t.Fatalf("%s: openssl ts -verify -queryfile: %s", h, out)
 				}
-				text := ktOpenSSL(t, "ts", "-reply", "-in", r, "-text")
+				text := pkicheck.OpenSSL(t, "ts", "-reply", "-in", r, "-text")
 				for _, want := range []string{"Status: Granted.", "Policy OID: 2.999.3161.1", "Time stamp: " + ktTSANow.UTC().Format("Jan _2 15:04:05 2006") + " GMT", "Accuracy: 0x01 seconds", "Nonce: 0x", "TSA: DirName:"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("%s: reply lacks %q:\n%s", h, want, text)
@@ -166,7 +140,7 @@ func TestTSAClientAgainstDevTSA(t *testing.T) {
 	data, tok := filepath.Join(dir, "data"), filepath.Join(dir, "token.der")
 	_ = os.WriteFile(data, msg, 0o644)
 	_ = os.WriteFile(tok, token, 0o644)
-	out := ktOpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.writePEM(t, dir, "root.pem"))
+	out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.writePEM(t, dir, "root.pem"))
 	if !strings.Contains(out, "Verification: OK") {
 		t.Fatalf("openssl: %s", out)
 	}
@@ -191,7 +165,7 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 	// A replayed answer (recorded for another request): nonce and imprint differ.
 	other := sha256.Sum256([]byte("y"))
 	q, _ := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: other[:], Certificates: true, Nonce: big.NewInt(1)}).Marshal()
-	_, recorded := ktPost(t, tsa.srv.URL, "application/timestamp-query", q)
+	_, recorded := pkicheck.Post(t, tsa.srv.URL, "application/timestamp-query", q)
 	replay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/timestamp-reply")
 		_, _ = w.Write(recorded)
@@ -243,7 +217,7 @@ func TestDevTSARejectsMalformed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, body := ktPost(t, tsa.srv.URL, c.ctype, c.body)
+			resp, body := pkicheck.Post(t, tsa.srv.URL, c.ctype, c.body)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
 			}

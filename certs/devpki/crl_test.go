@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 func TestDevCRL(t *testing.T) {
@@ -45,7 +46,7 @@ func TestDevCRL(t *testing.T) {
 	caPEM := ca.writePEM(t, dir, "ca.pem")
 	crlDER := filepath.Join(dir, "crl.der")
 	_ = os.WriteFile(crlDER, der, 0o644)
-	out := ktOpenSSL(t, "crl", "-inform", "DER", "-in", crlDER, "-CAfile", caPEM, "-noout")
+	out := pkicheck.OpenSSL(t, "crl", "-inform", "DER", "-in", crlDER, "-CAfile", caPEM, "-noout")
 	if !strings.Contains(out, "verify OK") {
 		t.Fatalf("openssl crl: %s", out)
 	}

@@ -1,7 +1,6 @@
 package devpki
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,11 +8,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,30 +97,4 @@ func (ca *ktCA) writePEM(tb testing.TB, dir, name string) string {
 		tb.Fatal(err)
 	}
 	return p
-}
-
-func ktOpenSSL(tb testing.TB, args ...string) string {
-	tb.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tb.Skip("openssl not installed")
-	}
-	out, err := exec.Command("openssl", args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func ktPost(tb testing.TB, url, ctype string, body []byte) (*http.Response, []byte) {
-	tb.Helper()
-	resp, err := http.Post(url, ctype, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return resp, b
 }

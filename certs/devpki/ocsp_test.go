@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -67,7 +68,7 @@ func TestDevOCSPGo(t *testing.T) {
 				var resp *http.Response
 				var body []byte
 				if method == "POST" {
-					resp, body = ktPost(t, f.srv.URL, "application/ocsp-request", req)
+					resp, body = pkicheck.Post(t, f.srv.URL, "application/ocsp-request", req)
 				} else {
 					resp, body = ktGet(t, f.srv.URL+"/"+url.PathEscape(base64.StdEncoding.EncodeToString(req)))
 					if !strings.HasPrefix(resp.Header.Get("Cache-Control"), "max-age=") {
@@ -118,7 +119,7 @@ func TestDevOCSPOpenSSL(t *testing.T) {
 	for name, c := range map[string]*x509.Certificate{"good": f.good, "revoked": f.revoked} {
 		leaf := filepath.Join(dir, name+".pem")
 		_ = os.WriteFile(leaf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o644)
-		out := ktOpenSSL(t, "ocsp", "-issuer", caPEM, "-cert", leaf, "-url", f.srv.URL, "-CAfile", caPEM, "-no_nonce")
+		out := pkicheck.OpenSSL(t, "ocsp", "-issuer", caPEM, "-cert", leaf, "-url", f.srv.URL, "-CAfile", caPEM, "-no_nonce")
 		if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leaf+": "+name) {
 			t.Fatalf("openssl ocsp %s:\n%s", name, out)
 		}
@@ -147,13 +148,13 @@ func TestDevOCSPRejects(t *testing.T) {
 		}
 	}
 
-	resp, body := ktPost(t, f.srv.URL, "application/ocsp-request", foreignReq)
+	resp, body := pkicheck.Post(t, f.srv.URL, "application/ocsp-request", foreignReq)
 	if resp.StatusCode != 200 {
 		t.Fatalf("foreign: %s", resp.Status)
 	}
 	wantStatus("foreign issuer", parse(body), ocsp.Unauthorized)
 
-	resp, body = ktPost(t, f.srv.URL, "application/ocsp-request", []byte("junk"))
+	resp, body = pkicheck.Post(t, f.srv.URL, "application/ocsp-request", []byte("junk"))
 	if resp.StatusCode != 400 {
 		t.Fatalf("junk: %s", resp.Status)
 	}
@@ -165,10 +166,10 @@ func TestDevOCSPRejects(t *testing.T) {
 	}
 	wantStatus("bad GET", parse(body), ocsp.Malformed)
 
-	if resp, _ := ktPost(t, f.srv.URL, "text/plain", foreignReq); resp.StatusCode != 415 {
+	if resp, _ := pkicheck.Post(t, f.srv.URL, "text/plain", foreignReq); resp.StatusCode != 415 {
 		t.Fatalf("content type: %s", resp.Status)
 	}
-	if resp, _ := ktPost(t, f.srv.URL, "application/ocsp-request", make([]byte, 20<<10)); resp.StatusCode != 413 {
+	if resp, _ := pkicheck.Post(t, f.srv.URL, "application/ocsp-request", make([]byte, 20<<10)); resp.StatusCode != 413 {
 		t.Fatalf("large: %s", resp.Status)
 	}
 	req, _ := http.NewRequest(http.MethodPut, f.srv.URL, nil)
@@ -182,7 +183,7 @@ func TestDevOCSPRejects(t *testing.T) {
 	bad := httptest.NewServer(NewOCSPResponder(f.ca.cert, wrong, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil))
 	defer bad.Close()
 	goodReq, _ := ocsp.CreateRequest(f.good, f.ca.cert, nil)
-	resp, body = ktPost(t, bad.URL, "application/ocsp-request", goodReq)
+	resp, body = pkicheck.Post(t, bad.URL, "application/ocsp-request", goodReq)
 	if resp.StatusCode != 500 {
 		t.Fatalf("wrong key: %s", resp.Status)
 	}

@@ -67,3 +67,6 @@ func loadKeyConfig(path string, getenv func(string) string, fallback ...chungthu
 	}
 	return s, s, nil
 }
+
+// ktPIN is the PIN of the test tokens; no error may repeat it (pkicheck.WantCodeWithout).
+const ktPIN = "pin-7f3a9c-secret"

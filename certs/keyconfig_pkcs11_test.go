@@ -20,12 +20,12 @@ import (
 // key and a wrong PIN without showing the PIN.
 func TestKeyConfigPKCS11(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-keys")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "seal-pl", []byte{0x0a}, elliptic.P256())
 	other := tok.genEC(t, "other", []byte{0x0b}, elliptic.P256())
 	dir := t.TempDir()
-	pkicheck.WriteFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.issue(t, pub, "Phường Hòa Bình", 10), ca.cert))
-	pkicheck.WriteFile(t, filepath.Join(dir, "other.pem"), EncodeCertificatePEM(ca.issue(t, other, "Khác", 11), ca.cert))
+	pkicheck.WriteFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.Issue(t, pub, "Phường Hòa Bình", 10), ca.Cert))
+	pkicheck.WriteFile(t, filepath.Join(dir, "other.pem"), EncodeCertificatePEM(ca.Issue(t, other, "Khác", 11), ca.Cert))
 	pkicheck.WriteFile(t, filepath.Join(dir, "pin"), []byte(ktPIN+"\n"))
 	// Login state is shared by the sessions of the process: log the fixture out, so that
 	// the PIN of the configuration is what gets checked.

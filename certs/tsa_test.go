@@ -38,7 +38,7 @@ var ktTSANow = time.Now().Add(-time.Minute).Truncate(time.Second).In(time.FixedZ
 
 // ktTSA is a development TSA on a loopback HTTP server.
 type ktTSA struct {
-	root   *ktCA
+	root   *pkicheck.CA
 	cert   *x509.Certificate
 	signer crypto.Signer
 	srv    *httptest.Server
@@ -48,24 +48,24 @@ type ktTSA struct {
 // P-256 key directly under the root.
 func ktNewTSA(tb testing.TB, rsaInter bool) *ktTSA {
 	tb.Helper()
-	root := ktNewCA(tb, "Root CA thử nghiệm")
+	root := pkicheck.NewCA(tb, "Root CA thử nghiệm")
 	issuer, chain := root, []*x509.Certificate(nil)
 	var signer crypto.Signer
 	if rsaInter {
-		inter := ktNewCA(tb, "Intermediate")
+		inter := pkicheck.NewCA(tb, "Intermediate")
 		// Re-issue the intermediate under the root.
-		tmpl := *inter.cert
-		der, err := x509.CreateCertificate(rand.Reader, &tmpl, root.cert, inter.key.Public(), root.key)
+		tmpl := *inter.Cert
+		der, err := x509.CreateCertificate(rand.Reader, &tmpl, root.Cert, inter.Key.Public(), root.Key)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		inter.cert, _ = x509.ParseCertificate(der)
-		issuer, chain = inter, []*x509.Certificate{inter.cert}
+		inter.Cert, _ = x509.ParseCertificate(der)
+		issuer, chain = inter, []*x509.Certificate{inter.Cert}
 		signer, _ = rsa.GenerateKey(rand.Reader, 2048)
 	} else {
 		signer, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	cert, err := devpki.IssueTSACert(issuer.cert, issuer.key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	cert, err := devpki.IssueTSACert(issuer.Cert, issuer.Key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestDevTSAOpenSSL(t *testing.T) {
 			if err := os.WriteFile(data, []byte("%PDF-1.7 bản sao điện tử"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			rootPEM := tsa.root.writePEM(t, dir, "root.pem")
+			rootPEM := tsa.root.WritePEM(t, dir, "root.pem")
 			for _, h := range []string{"-sha256", "-sha384", "-sha512"} {
 				q, r := filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tsr")
 				pkicheck.OpenSSL(t, "ts", "-query", "-data", data, h, "-cert", "-out", q)
@@ -119,7 +119,7 @@ func TestDevTSAOpenSSL(t *testing.T) {
 func TestTSAClientAgainstDevTSA(t *testing.T) {
 	tsa := ktNewTSA(t, true)
 	roots := x509.NewCertPool()
-	roots.AddCert(tsa.root.cert)
+	roots.AddCert(tsa.root.Cert)
 	c := &TSAClient{URL: tsa.srv.URL, Roots: roots, Timeout: 5 * time.Second}
 	msg := []byte("chứng thực số 123")
 	d := sha256.Sum256(msg)
@@ -140,18 +140,18 @@ func TestTSAClientAgainstDevTSA(t *testing.T) {
 	data, tok := filepath.Join(dir, "data"), filepath.Join(dir, "token.der")
 	_ = os.WriteFile(data, msg, 0o644)
 	_ = os.WriteFile(tok, token, 0o644)
-	out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.writePEM(t, dir, "root.pem"))
+	out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.WritePEM(t, dir, "root.pem"))
 	if !strings.Contains(out, "Verification: OK") {
 		t.Fatalf("openssl: %s", out)
 	}
 
 	// Another root: refused.
-	other := ktNewCA(t, "Other root")
+	other := pkicheck.NewCA(t, "Other root")
 	pool := x509.NewCertPool()
-	pool.AddCert(other.cert)
+	pool.AddCert(other.Cert)
 	c2 := &TSAClient{URL: tsa.srv.URL, Roots: pool}
 	_, err = c2.Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -172,17 +172,17 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 	}))
 	defer replay.Close()
 	_, err := (&TSAClient{URL: replay.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "message imprint") {
 		t.Fatalf("unclear: %v", err)
 	}
 
 	// A TSA whose certificate lacks the timeStamping EKU.
-	leaf := tsa.root.issue(t, tsa.signer.Public(), "not a TSA", 9)
+	leaf := tsa.root.Issue(t, tsa.signer.Public(), "not a TSA", 9)
 	noEKU := httptest.NewServer(devpki.NewTSA(tsa.signer, leaf, nil, nil))
 	defer noEKU.Close()
 	_, err = (&TSAClient{URL: noEKU.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "timeStamping") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 	junk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) }))
 	defer junk.Close()
 	_, err = (&TSAClient{URL: junk.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 }
 
 func TestDevTSARejectsMalformed(t *testing.T) {
@@ -252,7 +252,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	dead.Close()
 	u := strings.Replace(deadURL, "http://", "http://user:"+ktTSAPassword+"@", 1) + "/tsa?apikey=" + ktTSAPassword
 	_, err := (&TSAClient{URL: u, Username: "u", Password: ktTSAPassword, Retries: 2, Timeout: time.Second}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "timestamp authority "+deadURL+"/tsa not available") || strings.Contains(err.Error(), ktTSAPassword) {
 		t.Fatalf("error %q: must name the URL and not the password", err)
 	}
@@ -270,7 +270,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	defer hung.Close()
 	defer close(release)
 	_, err = (&TSAClient{URL: hung.URL, Timeout: 50 * time.Millisecond, Retries: 1}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "no answer within") || hangs.Load() != 2 {
 		t.Fatalf("error %v after %d attempts", err, hangs.Load())
 	}
@@ -279,7 +279,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = (&TSAClient{URL: hung.URL, Retries: 5}).Timestamp(cctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 }
 
 func TestTSAClientRetries(t *testing.T) {
@@ -313,7 +313,7 @@ func TestTSAClientRetries(t *testing.T) {
 	}))
 	defer auth.Close()
 	_, err := (&TSAClient{URL: auth.URL, Username: "officer", Password: "wrong-" + ktTSAPassword, Retries: 3}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if calls.Load() != 1 || strings.Contains(err.Error(), ktTSAPassword) || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("%d calls, error %v", calls.Load(), err)
 	}
@@ -342,7 +342,7 @@ func TestTSAClientReportsRejection(t *testing.T) {
 	}))
 	defer proxy.Close()
 	_, err := (&TSAClient{URL: proxy.URL, Retries: 2}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "extension") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -352,19 +352,19 @@ func TestTSAClientBadInput(t *testing.T) {
 	d := sha256.Sum256([]byte("x"))
 	ctx := context.Background()
 	_, err := (&TSAClient{}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "ftp://x"}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "http://127.0.0.1:1"}).Timestamp(ctx, d[:16], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "http://127.0.0.1:1"}).Timestamp(ctx, d[:20], crypto.SHA1)
-	ktWantCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNSUPPORTED, ktPIN)
 }
 
 func TestIssueTSACert(t *testing.T) {
-	ca := ktNewCA(t, "Root")
+	ca := pkicheck.NewCA(t, "Root")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert, err := devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
+	cert, err := devpki.IssueTSACert(ca.Cert, ca.Key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,17 +378,17 @@ func TestIssueTSACert(t *testing.T) {
 		t.Fatalf("EKU %v critical %v", cert.ExtKeyUsage, critical)
 	}
 	at := time.Now()
-	_, err = devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{}, at, at)
-	ktWantCode(t, err, chungthuc.EINVALID)
-	_, err = devpki.IssueTSACert(nil, ca.key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
-	ktWantCode(t, err, chungthuc.EINVALID)
+	_, err = devpki.IssueTSACert(ca.Cert, ca.Key, key.Public(), pkix.Name{}, at, at)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
+	_, err = devpki.IssueTSACert(nil, ca.Key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 }
 
 // BenchmarkTSARoundTrip: client → dev TSA (P-256) over loopback HTTP → checked token.
 func BenchmarkTSARoundTrip(b *testing.B) {
 	tsa := ktNewTSA(b, false)
 	roots := x509.NewCertPool()
-	roots.AddCert(tsa.root.cert)
+	roots.AddCert(tsa.root.Cert)
 	c := &TSAClient{URL: tsa.srv.URL, Roots: roots}
 	d := sha256.Sum256([]byte("x"))
 	for b.Loop() {

@@ -55,3 +55,6 @@ func titleOf(subject pkix.Name) string {
 	}
 	return ""
 }
+
+// ktPIN is the PIN of the test tokens; no error may repeat it (pkicheck.WantCodeWithout).
+const ktPIN = "pin-7f3a9c-secret"

@@ -1,5 +1,6 @@
 // Package pkicheck holds the test helpers shared by the tests of certs and certs/devpki:
-// error-code checks, external tools (openssl, certutil), OCSP and CRL parsing, HTTP posts.
+// error-code checks, external tools (openssl, certutil), an in-memory CA, OCSP and CRL
+// parsing, HTTP requests.
 // It lives beside internal/testpki rather than in it because testpki imports certs/devpki,
 // whose own (internal) tests use these helpers too and could not import testpki.
 package pkicheck
@@ -7,12 +8,20 @@ package pkicheck
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +119,102 @@ func ParseCRL(t testing.TB, der []byte, root *x509.Certificate) *x509.Revocation
 func Post(t testing.TB, url, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.Post(url, ctype, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// WantCodeWithout fails t unless err carries the domain error code, and if its text
+// contains secret (a PIN or a password the error must never repeat).
+func WantCodeWithout(t testing.TB, err error, code, secret string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", code)
+	}
+	if c := chungthuc.ErrorCode(err); c != code {
+		t.Fatalf("error code %q (%v), want %q", c, err, code)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatalf("error contains the secret: %v", err)
+	}
+}
+
+// CA is an in-memory ECDSA P-256 certification authority for the tests of the PKCS#11,
+// TSA, OCSP and CRL code, valid from an hour ago for a day.
+type CA struct {
+	Cert *x509.Certificate
+	Key  *ecdsa.PrivateKey
+}
+
+// NewCA makes a self-signed CA named cn.
+func NewCA(t testing.TB, cn string) *CA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Chứng thực thử nghiệm"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &CA{Cert: cert, Key: key}
+}
+
+// Issue signs a signing (leaf) certificate for pub named cn with the given serial.
+func (ca *CA) Issue(t testing.TB, pub crypto.PublicKey, cn string, serial int64) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// WritePEM writes the CA certificate to dir/name and returns the path.
+func (ca *CA) WritePEM(t testing.TB, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Get fetches url and returns the response with its whole body, failing t on error.
+func Get(t testing.TB, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

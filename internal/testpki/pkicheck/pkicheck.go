@@ -119,15 +119,7 @@ func ParseCRL(t testing.TB, der []byte, root *x509.Certificate) *x509.Revocation
 func Post(t testing.TB, url, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.Post(url, ctype, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return whole(t, resp, err)
 }
 
 // WantCodeWithout fails t unless err carries the domain error code, and if its text
@@ -215,6 +207,12 @@ func (ca *CA) WritePEM(t testing.TB, dir, name string) string {
 func Get(t testing.TB, url string) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.Get(url)
+	return whole(t, resp, err)
+}
+
+// whole reads and closes the body of a response, failing t on err or a read error.
+func whole(t testing.TB, resp *http.Response, err error) (*http.Response, []byte) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

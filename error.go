@@ -98,8 +98,16 @@ func ErrorDetail(err error) string {
 	} else if !errors.As(err, &e) {
 		return err.Error()
 	}
-	if e.Cause != nil && !strings.Contains(e.Message, e.Cause.Error()) {
-		return e.Message + ": " + e.Cause.Error()
+	if e.Cause == nil {
+		return e.Message
 	}
-	return e.Message
+	cause := e.Cause.Error()
+	var inner *Error
+	if errors.As(e.Cause, &inner) {
+		cause = ErrorDetail(e.Cause) // without the "chungthuc: code:" prefix
+	}
+	if strings.Contains(e.Message, cause) {
+		return e.Message
+	}
+	return e.Message + ": " + cause
 }

@@ -37,6 +37,10 @@ func TestErrorWrapsItsCause(t *testing.T) {
 	if Errorf(EINVALID, "no cause %d", 1).Cause != nil || errors.Unwrap(Errorf(EINVALID, "x")) != nil {
 		t.Fatal("a cause from nowhere")
 	}
+	outer := Wrap(Wrap(cause, EUNAVAILABLE, "inner"), EUNAVAILABLE, "outer")
+	if d := ErrorDetail(outer); !strings.HasPrefix(d, "outer: inner: open /nonexistent") || strings.Contains(d, "chungthuc:") {
+		t.Fatalf("nested detail %q", d)
+	}
 	if ErrorDetail(nil) != "" || ErrorDetail(errors.New("plain")) != "plain" {
 		t.Fatal("ErrorDetail of nil / plain")
 	}

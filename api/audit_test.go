@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,6 +84,12 @@ func TestAuditFailuresAreNotDropped(t *testing.T) {
 	if _, _, code := e.login("canbo", "wrong"); code != http.StatusUnauthorized {
 		t.Fatalf("wrong password while the audit log is down: %d, want 401", code)
 	}
+	// Every failed write was counted, the dropped login.failed record included.
+	for _, want := range []string{`chungthuc_audit_write_failures_total{action="download"} 2`, `chungthuc_audit_write_failures_total{action="login"} 1`, `chungthuc_audit_write_failures_total{action="login.failed"} 1`} {
+		if m := e.metricsText(); !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s:\n%s", want, m)
+		}
+	}
 	audit.fail.Store(false)
 	if code := download(); code != http.StatusOK {
 		t.Fatalf("download: %d", code)
@@ -100,6 +107,9 @@ func TestAuditFailuresAreNotDropped(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("logout while sessions cannot be deleted: %d, want 503", res.StatusCode)
 	}
+	if m := e.metricsText(); !strings.Contains(m, "chungthuc_session_delete_failures_total 1") {
+		t.Errorf("failed session delete not counted:\n%s", m)
+	}
 	if code := workspacePDF(); code != http.StatusOK {
 		t.Fatalf("the session should still work after a failed logout: %d", code)
 	}
@@ -115,4 +125,15 @@ func TestAuditFailuresAreNotDropped(t *testing.T) {
 	if code := workspacePDF(); code != http.StatusSeeOther {
 		t.Fatalf("after logout the workspace answers %d, want a redirect to the login", code)
 	}
+}
+
+// metricsText is the service's /metrics page.
+func (e *env) metricsText() string {
+	res, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }

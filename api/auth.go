@@ -247,6 +247,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		// The session must end on the server, not only in this browser: if it cannot be
 		// deleted, say so (and keep the cookie, so that logging out can be tried again).
 		if err := s.Accounts.DeleteSession(r.Context(), p.Session.TokenHash); err != nil {
+			s.log.Error("logout: cannot delete the session", "request_id", requestID(r), "err", err)
+			s.metrics.count("chungthuc_session_delete_failures_total", "")
 			s.Error(w, r, err)
 			return
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -176,11 +177,13 @@ func backURL(r *http.Request) string {
 }
 
 // audit appends e to the audit log. A failure is logged with the request id and returned:
-// the caller decides whether the request may go on without its record.
+// the caller decides whether the request may go on without its record. Failures are counted
+// in chungthuc_audit_write_failures_total{action} for alerting.
 func (s *Server) audit(r *http.Request, e *chungthuc.AuditEntry) error {
 	err := s.Audit.Append(r.Context(), e)
 	if err != nil {
 		s.log.Error("audit append failed", "request_id", requestID(r), "action", e.Action, "subject", e.Subject, "err", err)
+		s.metrics.count("chungthuc_audit_write_failures_total", fmt.Sprintf("action=%q", e.Action))
 	}
 	return err
 }

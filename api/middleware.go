@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -150,16 +149,6 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	}
 	l.counts[key]++
 	return l.counts[key] <= l.n
-}
-
-// clientAddr is the client's IP address (the connection's; a proxy in front must be trusted
-// explicitly, which this service does not do by default).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // clientNet is the network a client address stands for in limits: an IPv4 address itself,

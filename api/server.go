@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -77,6 +78,10 @@ type Deps struct {
 	// WebhookAllowLoopback lets it accept receivers on loopback (as the worker does).
 	Webhooks             WebhookAdmin
 	WebhookAllowLoopback bool
+	// TrustedProxies (CHUNGTHUC_TRUSTED_PROXIES, ParseTrustedProxies) are the networks whose
+	// X-Forwarded-For / Forwarded headers name the client; none by default, so the client is
+	// the socket peer (clientaddr.go).
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers.
@@ -139,7 +144,7 @@ func New(d Deps) (http.Handler, error) {
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
+	r.Use(s.clientAddresses, s.requestID, s.recoverer, s.observe, securityHeaders, s.hsts, s.csrf)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, chungthuc.Errorf(chungthuc.ENOTFOUND, "Không tìm thấy trang. (Page not found.)"))
 	})

@@ -403,8 +403,9 @@ func (s *Service) store(ctx context.Context, entry *chungthuc.Certification, cp 
 			reason := voidReason(o.step, err)
 			s.log().Error("storing an object failed", "certification", entry.ID, "number", entry.Number, "key", o.key, "err", err)
 			s.void(entry, reason)
-			// The store's message names keys and endpoints: the caller gets the plain words.
-			return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: reason}
+			// The store's message names keys and endpoints: the caller gets the plain words,
+			// the store's error stays the cause (logged with the request id, errors.Is).
+			return nil, chungthuc.Wrap(err, chungthuc.ErrorCode(err), "%s", reason)
 		}
 		if i == 0 {
 			stored = info

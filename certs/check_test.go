@@ -20,6 +20,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // lyingSigner reports one public key and signs with another, like a token slot mix-up.
@@ -54,7 +55,7 @@ func TestCheckKeyMatchesCert(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 
 	err = CheckKeyMatchesCert(other, cert)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") {
 		t.Errorf("error %q does not name the certificate subject", err)
 	}
@@ -68,19 +69,19 @@ func TestCheckKeyMatchesCert(t *testing.T) {
 	}
 
 	err = CheckKeyMatchesCert(lyingSigner{public: sk.Signer.Public(), signer: other}, cert)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "wrong key") {
 		t.Errorf("error %q should say the key is wrong", err)
 	}
 
 	err = CheckKeyMatchesCert(brokenSigner{public: sk.Signer.Public()}, cert)
-	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 	if !strings.Contains(err.Error(), "CKR_DEVICE_REMOVED") {
 		t.Errorf("error %q should keep the token's reason for the log", err)
 	}
 
-	wantErrorCode(t, CheckKeyMatchesCert(nil, cert), chungthuc.EINVALID)
-	wantErrorCode(t, CheckKeyMatchesCert(sk.Signer, nil), chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, CheckKeyMatchesCert(nil, cert), chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, CheckKeyMatchesCert(sk.Signer, nil), chungthuc.EINVALID)
 }
 
 func TestCheckKeyMatchesCertEd25519(t *testing.T) {
@@ -96,7 +97,7 @@ func TestCheckKeyMatchesCertEd25519(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, priv2, _ := ed25519.GenerateKey(rand.Reader)
-	wantErrorCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, CheckKeyMatchesCert(priv2, cert), chungthuc.EINVALID)
 }
 
 func TestKeysAreOpaque(t *testing.T) {

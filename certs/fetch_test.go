@@ -17,6 +17,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // fetchFixture is a dev PKI whose certificates point at an httptest server; wrap lets a
@@ -68,7 +69,7 @@ func TestFetcherOCSP(t *testing.T) {
 	if len(data.OCSP) != 1 || len(data.CRLs) != 0 {
 		t.Fatalf("%d OCSP, %d CRLs", len(data.OCSP), len(data.CRLs))
 	}
-	if r := ocspStatus(t, data.OCSP[0], f.chain[0], f.pki.Root()); r.Status != ocsp.Good {
+	if r := pkicheck.OCSPStatus(t, data.OCSP[0], f.chain[0], f.pki.Root()); r.Status != ocsp.Good {
 		t.Fatalf("status %d", r.Status)
 	}
 	// A revoked certificate's data is returned: it is the truth a verifier needs.
@@ -79,7 +80,7 @@ func TestFetcherOCSP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := ocspStatus(t, data.OCSP[0], f.chain[0], f.pki.Root()); r.Status != ocsp.Revoked {
+	if r := pkicheck.OCSPStatus(t, data.OCSP[0], f.chain[0], f.pki.Root()); r.Status != ocsp.Revoked {
 		t.Fatalf("status %d after revocation", r.Status)
 	}
 }
@@ -120,7 +121,7 @@ func TestFetcherFallbacks(t *testing.T) {
 	if err != nil || len(data.OCSP) != 0 || len(data.CRLs) != 1 {
 		t.Fatalf("CRL fallback: %v, %d OCSP, %d CRLs", err, len(data.OCSP), len(data.CRLs))
 	}
-	parseCRL(t, data.CRLs[0], g.pki.Root())
+	pkicheck.ParseCRL(t, data.CRLs[0], g.pki.Root())
 	// The CRL is cached until its nextUpdate (at most an hour).
 	before := g.hits.Load()
 	if _, err := rf.Revocation(context.Background(), g.chain); err != nil {
@@ -139,7 +140,7 @@ func TestFetcherRejectsForeignAnswers(t *testing.T) {
 	})
 	rf := &RevocationFetcher{Roots: f.roots, AllowPrivate: true}
 	_, err := rf.Revocation(context.Background(), f.chain)
-	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 	if msg := err.Error(); !strings.Contains(msg, "OCSP") || !strings.Contains(msg, "CRL rejected") {
 		t.Fatalf("message does not say why: %s", msg)
 	}
@@ -150,7 +151,7 @@ func TestFetcherRefusesPrivateAddresses(t *testing.T) {
 		f := newFetchFixture(t, host, nil)
 		rf := &RevocationFetcher{Roots: f.roots}
 		_, err := rf.Revocation(context.Background(), f.chain)
-		wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+		pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 		if !strings.Contains(err.Error(), "refusing") {
 			t.Fatalf("%q: %v", host, err)
 		}
@@ -170,12 +171,12 @@ func TestFetcherOnlyTrustedChains(t *testing.T) {
 	f := newFetchFixture(t, "", nil)
 	rf := &RevocationFetcher{Roots: x509.NewCertPool(), AllowPrivate: true}
 	_, err := rf.Revocation(context.Background(), f.chain)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if f.hits.Load() != 0 {
 		t.Fatal("fetched for an untrusted chain")
 	}
 	_, err = (&RevocationFetcher{AllowPrivate: true}).Revocation(context.Background(), f.chain)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if d, err := rf.Revocation(context.Background(), nil); err != nil || len(d.OCSP)+len(d.CRLs) != 0 {
 		t.Fatalf("empty chain: %v", err)
 	}
@@ -209,7 +210,7 @@ func TestFetcherTimeout(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+		pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 		if !strings.Contains(err.Error(), "no answer within") {
 			t.Fatalf("timeout not reported: %v", err)
 		}
@@ -231,7 +232,7 @@ func TestFetcherSizeCap(t *testing.T) {
 		})
 		rf := &RevocationFetcher{Roots: f.roots, AllowPrivate: true}
 		_, err := rf.Revocation(context.Background(), f.chain)
-		wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+		pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 		if !strings.Contains(err.Error(), "larger than") {
 			t.Fatalf("chunked=%v: %v", chunked, err)
 		}
@@ -261,7 +262,7 @@ func TestFetcherRefusesRedirectToPrivate(t *testing.T) {
 	responder := netip.MustParseAddr("127.0.0.1")
 	rf := &RevocationFetcher{Roots: f.roots, allowed: func(a netip.Addr) bool { return a == responder || PublicAddress(a) }}
 	_, err = rf.Revocation(context.Background(), f.chain)
-	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 	if !strings.Contains(err.Error(), "refusing") {
 		t.Fatalf("redirect not refused: %v", err)
 	}
@@ -284,7 +285,7 @@ func TestFetcherRefusesUnguardableClient(t *testing.T) {
 	})
 	rf := &RevocationFetcher{Roots: f.roots, Client: &http.Client{Transport: rt}}
 	_, err := rf.Revocation(context.Background(), f.chain)
-	wantErrorCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNAVAILABLE)
 	if used || f.hits.Load() != 0 || !strings.Contains(err.Error(), "*http.Transport") {
 		t.Fatalf("used %v, hits %d: %v", used, f.hits.Load(), err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // TestKeyConfigPKCS11 opens a seal key on a SoftHSM token through a key configuration,
@@ -19,13 +20,13 @@ import (
 // key and a wrong PIN without showing the PIN.
 func TestKeyConfigPKCS11(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-keys")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "seal-pl", []byte{0x0a}, elliptic.P256())
 	other := tok.genEC(t, "other", []byte{0x0b}, elliptic.P256())
 	dir := t.TempDir()
-	writeTestFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.issue(t, pub, "Phường Hòa Bình", 10), ca.cert))
-	writeTestFile(t, filepath.Join(dir, "other.pem"), EncodeCertificatePEM(ca.issue(t, other, "Khác", 11), ca.cert))
-	writeTestFile(t, filepath.Join(dir, "pin"), []byte(ktPIN+"\n"))
+	pkicheck.WriteFile(t, filepath.Join(dir, "seal.pem"), EncodeCertificatePEM(ca.Issue(t, pub, "Phường Hòa Bình", 10), ca.Cert))
+	pkicheck.WriteFile(t, filepath.Join(dir, "other.pem"), EncodeCertificatePEM(ca.Issue(t, other, "Khác", 11), ca.Cert))
+	pkicheck.WriteFile(t, filepath.Join(dir, "pin"), []byte(ktPIN+"\n"))
 	// Login state is shared by the sessions of the process: log the fixture out, so that
 	// the PIN of the configuration is what gets checked.
 	if err := tok.mod.ctx.Logout(tok.sh); err != nil {
@@ -35,7 +36,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	write := func(entry map[string]any) string {
 		b, _ := json.Marshal(map[string]any{"units": map[string]any{"HB": map[string]any{"pkcs11": entry}}})
 		p := filepath.Join(dir, "keys.json")
-		writeTestFile(t, p, b)
+		pkicheck.WriteFile(t, p, b)
 		return p
 	}
 	base := func() map[string]any {
@@ -54,7 +55,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	e := base()
 	e["pin_env"] = "PL_PIN"
 	_, _, err := loadKeyConfig(write(e), func(string) string { return ktPIN + "-wrong" })
-	wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 	checkNoPIN("wrong PIN", err)
 
 	e = base()
@@ -93,7 +94,7 @@ func TestKeyConfigPKCS11(t *testing.T) {
 	e["cert"] = "other.pem"
 	e["pin_file"] = "pin"
 	_, _, err = loadKeyConfig(write(e), func(string) string { return "" })
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	checkNoPIN("mismatch", err)
 
 }

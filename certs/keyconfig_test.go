@@ -14,6 +14,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // keyConfigFixture writes PEM and PKCS#12 files for officer 1 and the seal of HB, issued by
@@ -36,7 +37,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	if f.seal, err = f.pki.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(f.dir, "o1.pem"), EncodeCertificatePEM(f.officer.Chain...))
+	pkicheck.WriteFile(t, filepath.Join(f.dir, "o1.pem"), EncodeCertificatePEM(f.officer.Chain...))
 	_, keyPath := f.pki.OfficerFiles(1)
 	key, err := os.ReadFile(keyPath)
 	if err != nil {
@@ -50,7 +51,7 @@ func newKeyConfigFixture(t *testing.T) *keyConfigFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(f.dir, "pl.p12"), p12)
+	pkicheck.WriteFile(t, filepath.Join(f.dir, "pl.p12"), p12)
 	return f
 }
 
@@ -61,7 +62,7 @@ func (f *keyConfigFixture) write(t *testing.T, cfg any) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(f.dir, "keys.json")
-	writeTestFile(t, p, b)
+	pkicheck.WriteFile(t, p, b)
 	return p
 }
 
@@ -139,12 +140,12 @@ func TestKeyConfigFallback(t *testing.T) {
 func TestKeyConfigRefusesMismatch(t *testing.T) {
 	f := newKeyConfigFixture(t)
 	// officer 1's key with the seal's certificate
-	writeTestFile(t, filepath.Join(f.dir, "wrong.pem"), EncodeCertificatePEM(f.seal.Chain...))
+	pkicheck.WriteFile(t, filepath.Join(f.dir, "wrong.pem"), EncodeCertificatePEM(f.seal.Chain...))
 	path := f.write(t, map[string]any{
 		"officers": map[string]any{"1": map[string]any{"pem": map[string]any{"cert": "wrong.pem", "key": "o1.key"}}},
 	})
 	_, _, err := loadKeyConfig(path, f.getenv)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "officer 1") {
 		t.Fatalf("error does not name the officer: %v", err)
 	}
@@ -195,7 +196,7 @@ func TestReadKeyConfigErrors(t *testing.T) {
 		"wrong type":     `{"units": []}`,
 	} {
 		p := filepath.Join(dir, "k.json")
-		writeTestFile(t, p, []byte(body))
+		pkicheck.WriteFile(t, p, []byte(body))
 		if _, err := ReadKeyConfig(p); chungthuc.ErrorCode(err) != chungthuc.EINVALID {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 func TestLoadPKCS12OpenSSL(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := pkicheck.NeedTool(t, "openssl")
 	p, _, keyPath := pemFiles(t)
 	leafPath, _ := p.OfficerFiles(1)
 	root := filepath.Join(p.Dir, "root.pem")
@@ -28,7 +29,7 @@ func TestLoadPKCS12OpenSSL(t *testing.T) {
 			out := filepath.Join(dir, tc.name+".p12")
 			args := append([]string{"pkcs12", "-export", "-inkey", keyPath, "-in", leafPath, "-certfile", root,
 				"-name", "Trần Văn Nghĩa", "-out", out, "-passout", "pass:" + pass}, tc.args...)
-			runTool(t, openssl, args...)
+			pkicheck.RunTool(t, openssl, args...)
 			sk, err := LoadPKCS12(out, pass)
 			if err != nil {
 				t.Fatal(err)
@@ -37,7 +38,7 @@ func TestLoadPKCS12OpenSSL(t *testing.T) {
 				t.Fatalf("chain = %v", sk.Chain)
 			}
 			_, err = LoadPKCS12(out, "sai")
-			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
+			pkicheck.WantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 		})
 	}
 }
@@ -55,7 +56,7 @@ func TestLoadPKCS12(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, name+".p12")
-		writeTestFile(t, path, data)
+		pkicheck.WriteFile(t, path, data)
 		got, err := LoadPKCS12(path, "pw")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -75,22 +76,22 @@ func TestLoadPKCS12(t *testing.T) {
 		t.Fatal(err)
 	}
 	mixed := filepath.Join(dir, "mixed.p12")
-	writeTestFile(t, mixed, data)
+	pkicheck.WriteFile(t, mixed, data)
 	_, err = LoadPKCS12(mixed, "pw")
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 
 	_, err = LoadPKCS12(filepath.Join(dir, "none.p12"), "pw")
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	garbage := filepath.Join(dir, "garbage.p12")
-	writeTestFile(t, garbage, []byte("not a PKCS#12 file"))
+	pkicheck.WriteFile(t, garbage, []byte("not a PKCS#12 file"))
 	_, err = LoadPKCS12(garbage, "pw")
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	// A trust store (certificates only) has no key.
 	ts, err := pkcs12.Modern.EncodeTrustStore([]*x509.Certificate{p.Root()}, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, garbage, ts)
+	pkicheck.WriteFile(t, garbage, ts)
 	_, err = LoadPKCS12(garbage, "pw")
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 func TestParseCertificatePEM(t *testing.T) {
@@ -30,7 +31,7 @@ func TestParseCertificatePEM(t *testing.T) {
 	}
 	for _, bad := range [][]byte{nil, []byte("not PEM"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 1, 2}})} {
 		_, err := ParseCertificatePEM(bad)
-		wantErrorCode(t, err, chungthuc.EINVALID)
+		pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	}
 }
 
@@ -44,7 +45,7 @@ func pemFiles(t *testing.T) (p *devpki.PKI, certPath, keyPath string) {
 	}
 	dir := t.TempDir()
 	certPath = filepath.Join(dir, "chain.pem")
-	writeTestFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
+	pkicheck.WriteFile(t, certPath, EncodeCertificatePEM(p.Root(), sk.Chain[0]))
 	_, keyPath = p.OfficerFiles(1)
 	return p, certPath, keyPath
 }
@@ -65,7 +66,7 @@ func TestLoadPEM(t *testing.T) {
 		t.Fatal(err)
 	}
 	withOther := filepath.Join(t.TempDir(), "c.pem")
-	writeTestFile(t, withOther, EncodeCertificatePEM(other.Chain[0], p.Root(), sk.Chain[0]))
+	pkicheck.WriteFile(t, withOther, EncodeCertificatePEM(other.Chain[0], p.Root(), sk.Chain[0]))
 	sk2, err := LoadPEM(withOther, keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -76,29 +77,29 @@ func TestLoadPEM(t *testing.T) {
 
 	// Errors.
 	_, err = LoadPEM(filepath.Join(t.TempDir(), "none.pem"), keyPath)
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = LoadPEM(certPath, filepath.Join(t.TempDir(), "none.key"))
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, sealKey := p.SealFiles("TL")
 	_, err = LoadPEM(certPath, sealKey)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "matches none") {
 		t.Errorf("mismatch error: %v", err)
 	}
 	garbage := filepath.Join(t.TempDir(), "g.key")
-	writeTestFile(t, garbage, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}))
+	pkicheck.WriteFile(t, garbage, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}))
 	_, err = LoadPEM(certPath, garbage)
-	wantErrorCode(t, err, chungthuc.EINVALID)
-	writeTestFile(t, garbage, []byte("no key here"))
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WriteFile(t, garbage, []byte("no key here"))
 	_, err = LoadPEM(certPath, garbage)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), garbage) {
 		t.Errorf("error %q does not name the file", err)
 	}
 }
 
 func TestLoadPEMEncryptedKeys(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := pkicheck.NeedTool(t, "openssl")
 	_, certPath, keyPath := pemFiles(t)
 	dir := t.TempDir()
 	const pass = "mật khẩu Ĩ"
@@ -110,33 +111,33 @@ func TestLoadPEMEncryptedKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			enc := filepath.Join(dir, tc.name+".key")
-			runTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", enc, "-v2", tc.cipher, "-v2prf", tc.prf, "-passout", "pass:"+pass)
+			pkicheck.RunTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", enc, "-v2", tc.cipher, "-v2prf", tc.prf, "-passout", "pass:"+pass)
 			if _, err := LoadPEM(certPath, enc, pass); err != nil {
 				t.Fatal(err)
 			}
 			_, err := LoadPEM(certPath, enc, "sai mật khẩu")
-			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
+			pkicheck.WantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 			if strings.Contains(err.Error(), "sai mật khẩu") {
 				t.Errorf("error %q repeats the password", err)
 			}
 			_, err = LoadPEM(certPath, enc)
-			wantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
+			pkicheck.WantErrorCode(t, err, chungthuc.EUNAUTHORIZED)
 		})
 	}
 
 	// PBES1 and legacy OpenSSL PEM encryption are refused with advice.
 	pbes1 := filepath.Join(dir, "pbes1.key")
-	runTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", pbes1, "-v1", "PBE-SHA1-3DES", "-passout", "pass:x")
+	pkicheck.RunTool(t, openssl, "pkcs8", "-topk8", "-in", keyPath, "-out", pbes1, "-v1", "PBE-SHA1-3DES", "-passout", "pass:x")
 	_, err := LoadPEM(certPath, pbes1, "x")
-	wantErrorCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNSUPPORTED)
 	legacy := filepath.Join(dir, "legacy.key")
-	runTool(t, openssl, "ec", "-in", keyPath, "-out", legacy, "-aes256", "-passout", "pass:x")
+	pkicheck.RunTool(t, openssl, "ec", "-in", keyPath, "-out", legacy, "-aes256", "-passout", "pass:x")
 	_, err = LoadPEM(certPath, legacy, "x")
-	wantErrorCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantErrorCode(t, err, chungthuc.EUNSUPPORTED)
 
 	// The traditional unencrypted formats load.
 	sec1 := filepath.Join(dir, "sec1.key")
-	runTool(t, openssl, "ec", "-in", keyPath, "-out", sec1)
+	pkicheck.RunTool(t, openssl, "ec", "-in", keyPath, "-out", sec1)
 	if data, _ := os.ReadFile(sec1); !bytes.Contains(data, []byte("EC PRIVATE KEY")) {
 		t.Fatalf("openssl wrote %s", data)
 	}
@@ -146,14 +147,14 @@ func TestLoadPEMEncryptedKeys(t *testing.T) {
 }
 
 func TestLoadPEMRSAPKCS1(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := pkicheck.NeedTool(t, "openssl")
 	p := openTestPKI(t, devpki.Options{Algorithm: devpki.AlgRSA3072})
 	if _, err := p.IssueSeal(unitPL); err != nil {
 		t.Fatal(err)
 	}
 	certPath, keyPath := p.SealFiles("HB")
 	pkcs1 := filepath.Join(t.TempDir(), "rsa.key")
-	runTool(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
+	pkicheck.RunTool(t, openssl, "rsa", "-in", keyPath, "-out", pkcs1, "-traditional")
 	sk, err := LoadPEM(certPath, pkcs1)
 	if err != nil {
 		t.Fatal(err)

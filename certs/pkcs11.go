@@ -322,7 +322,7 @@ func (k *PKCS11Key) unavailable(err error) error {
 	if errors.As(err, &ce) && ce.Code == chungthuc.EUNAVAILABLE {
 		return err
 	}
-	return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing token not available: token %q, key %s: %v", k.cfg.TokenLabel, k.cfg.keyName(), err)
+	return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "signing token not available: token %q, key %s", k.cfg.TokenLabel, k.cfg.keyName())
 }
 
 // checkCertificate refuses a key that is not the key of k.cert: equal public keys where
@@ -386,7 +386,7 @@ func (k *PKCS11Key) checkCertificate() error {
 func p11FindSlot(ctx *pkcs11.Ctx, label string) (uint, error) {
 	slots, err := ctx.GetSlotList(true)
 	if err != nil {
-		return 0, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing token not available: token %q: listing slots: %v", label, err)
+		return 0, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "signing token not available: token %q: listing slots", label)
 	}
 	var found []uint
 	for _, s := range slots {
@@ -603,7 +603,7 @@ func p11Acquire(path string) (*p11Module, error) {
 	}
 	if err := ctx.Initialize(); err != nil && !p11Is(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		ctx.Destroy()
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing token not available: initializing PKCS#11 module %q: %v", path, err)
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "signing token not available: initializing PKCS#11 module %q", path)
 	}
 	m := &p11Module{path: path, ctx: ctx, refs: 1}
 	p11Modules.m[path] = m

@@ -23,6 +23,8 @@ import (
 	"github.com/miekg/pkcs11"
 
 	"github.com/chungthuc/chungthuc"
+
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // ktSoftHSMModule returns the path of libsofthsm2.so, or skips the test.
@@ -172,9 +174,9 @@ func (t *ktToken) genRSA(tb testing.TB, label string, id []byte, bits int) *rsa.
 }
 
 // ktOpen opens a key and closes it at the end of the test.
-func ktOpen(tb testing.TB, cfg PKCS11Config, pub crypto.PublicKey, ca *ktCA) *PKCS11Key {
+func ktOpen(tb testing.TB, cfg PKCS11Config, pub crypto.PublicKey, ca *pkicheck.CA) *PKCS11Key {
 	tb.Helper()
-	k, err := OpenPKCS11(cfg, ca.issue(tb, pub, "Nguyễn Văn Thử", 2))
+	k, err := OpenPKCS11(cfg, ca.Issue(tb, pub, "Nguyễn Văn Thử", 2))
 	if err != nil {
 		tb.Fatalf("OpenPKCS11: %v", err)
 	}
@@ -197,7 +199,7 @@ func ktDigest(h crypto.Hash, msg string) []byte {
 
 func TestPKCS11SignVerifies(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-sign")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	keys := map[string]struct {
 		pub  crypto.PublicKey
 		ecdh bool
@@ -237,7 +239,7 @@ func TestPKCS11SignVerifies(t *testing.T) {
 // TestPKCS11KeyByID opens a key by CKA_ID alone.
 func TestPKCS11KeyByID(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-id")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "seal", []byte{0xca, 0xfe}, elliptic.P256())
 	cfg := tok.config("")
 	cfg.KeyID = []byte{0xca, 0xfe}
@@ -251,7 +253,7 @@ func TestPKCS11KeyByID(t *testing.T) {
 
 func TestPKCS11Concurrent(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-conc")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "officer", []byte{1}, elliptic.P256())
 	cfg := tok.config("officer")
 	cfg.Sessions = 3
@@ -292,7 +294,7 @@ func TestPKCS11Concurrent(t *testing.T) {
 
 func TestPKCS11RefusesMismatchedCertificate(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-mismatch")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	tok.genEC(t, "ec", []byte{1}, elliptic.P256())
 	rsaPub := tok.genRSA(t, "rsa", []byte{2}, 2048)
 
@@ -307,8 +309,8 @@ func TestPKCS11RefusesMismatchedCertificate(t *testing.T) {
 		{"rsa key, other rsa cert", "rsa", otherRSA.Public()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := OpenPKCS11(tok.config(c.label), ca.issue(t, c.pub, "wrong", 3))
-			ktWantCode(t, err, chungthuc.EINVALID)
+			_, err := OpenPKCS11(tok.config(c.label), ca.Issue(t, c.pub, "wrong", 3))
+			pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 			if !strings.Contains(err.Error(), "does not match the certificate") {
 				t.Fatalf("unclear error: %v", err)
 			}
@@ -322,9 +324,9 @@ func TestPKCS11RefusesMismatchedCertificate(t *testing.T) {
 
 func TestPKCS11OpenErrors(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-errors")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "ec", []byte{1}, elliptic.P256())
-	cert := ca.issue(t, pub, "x", 4)
+	cert := ca.Issue(t, pub, "x", 4)
 	// Login state is shared by all sessions of the process: log the fixture out, or a
 	// wrong PIN would meet "already logged in" instead of a check.
 	if err := tok.mod.ctx.Logout(tok.sh); err != nil {
@@ -352,7 +354,7 @@ func TestPKCS11OpenErrors(t *testing.T) {
 			if err == nil {
 				_ = k.Close()
 			}
-			ktWantCode(t, err, c.code)
+			pkicheck.WantCodeWithout(t, err, c.code, ktPIN)
 			if !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("error %q does not say %q", err, c.msg)
 			}
@@ -365,17 +367,17 @@ func TestPKCS11OpenErrors(t *testing.T) {
 
 func TestPKCS11SignRejectsBadInput(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-input")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	k := ktOpen(t, tok.config("rsa"), tok.genRSA(t, "rsa", []byte{1}, 2048), ca)
 	d := ktDigest(crypto.SHA256, "x")
 	_, err := k.Sign(nil, d[:20], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = k.Sign(nil, d[:20], crypto.SHA1)
-	ktWantCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNSUPPORTED, ktPIN)
 	_, err = k.Sign(nil, d, &rsa.PSSOptions{Hash: crypto.SHA256})
-	ktWantCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNSUPPORTED, ktPIN)
 	_, err = k.Sign(nil, d, nil)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	// The key still works after refusals.
 	if _, err := k.Sign(nil, d, crypto.SHA256); err != nil {
 		t.Fatal(err)
@@ -386,7 +388,7 @@ func TestPKCS11SignRejectsBadInput(t *testing.T) {
 // finalized under the key, and a closed key. Sign must return EUNAVAILABLE, not panic.
 func TestPKCS11TokenGone(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-gone")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "ec", []byte{1}, elliptic.P256())
 	k := ktOpen(t, tok.config("ec"), pub, ca)
 	d := ktDigest(crypto.SHA256, "x")
@@ -397,7 +399,7 @@ func TestPKCS11TokenGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := k.Sign(nil, d, crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(chungthuc.ErrorMessage(err), "signing token not available") {
 		t.Fatalf("unclear message: %v", err)
 	}
@@ -405,13 +407,13 @@ func TestPKCS11TokenGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = k.Sign(nil, d, crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 }
 
 // TestPKCS11TokenDeleted deletes the token's files from under a running key.
 func TestPKCS11TokenDeleted(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-deleted")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "ec", []byte{1}, elliptic.P256())
 	k := ktOpen(t, tok.config("ec"), pub, ca)
 	d := ktDigest(crypto.SHA256, "x")
@@ -423,7 +425,7 @@ func TestPKCS11TokenDeleted(t *testing.T) {
 		t.Fatalf("softhsm2-util --delete-token: %v\n%s", err, out)
 	}
 	_, err = k.Sign(nil, d, crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(chungthuc.ErrorMessage(err), "signing token not available") {
 		t.Fatalf("unclear message: %v", err)
 	}
@@ -433,7 +435,7 @@ func TestPKCS11TokenDeleted(t *testing.T) {
 // Sign finds the token again, logs in and succeeds.
 func TestPKCS11Reconnects(t *testing.T) {
 	tok := ktNewToken(t, "chungthuc-reconnect")
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	pub := tok.genEC(t, "ec", []byte{1}, elliptic.P256())
 	k := ktOpen(t, tok.config("ec"), pub, ca)
 	d := ktDigest(crypto.SHA256, "x")
@@ -465,7 +467,7 @@ func BenchmarkSignP256(b *testing.B) {
 		}
 	})
 	tok := ktNewToken(b, "chungthuc-bench")
-	ca := ktNewCA(b, "Bench CA")
+	ca := pkicheck.NewCA(b, "Bench CA")
 	k := ktOpen(b, tok.config("ec"), tok.genEC(b, "ec", []byte{1}, elliptic.P256()), ca)
 	b.Run("pkcs11", func(b *testing.B) {
 		for b.Loop() {
@@ -505,7 +507,7 @@ func TestPKCS11ScriptToken(t *testing.T) {
 		env[kv[0]] = strings.Trim(kv[1], "'")
 	}
 	t.Setenv("SOFTHSM2_CONF", env["SOFTHSM2_CONF"])
-	ca := ktNewCA(t, "Test CA")
+	ca := pkicheck.NewCA(t, "Test CA")
 	for _, label := range []string{env["PKCS11_EC_KEY_LABEL"], env["PKCS11_RSA_KEY_LABEL"]} {
 		cfg := PKCS11Config{Module: env["PKCS11_MODULE"], TokenLabel: env["PKCS11_TOKEN_LABEL"], KeyLabel: label, PIN: env["PKCS11_PIN"]}
 		// Read the public key off the token to certify it, as an operator would with a CSR.
@@ -524,7 +526,7 @@ func TestPKCS11ScriptToken(t *testing.T) {
 		if err != nil || pub == nil {
 			t.Fatalf("public key of %s: %v", label, err)
 		}
-		k, err := OpenPKCS11(cfg, ca.issue(t, pub, label, 5))
+		k, err := OpenPKCS11(cfg, ca.Issue(t, pub, label, 5))
 		mod.release()
 		if err != nil {
 			t.Fatal(err)

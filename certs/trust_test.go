@@ -9,6 +9,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs/devpki"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 func TestLoadTrustAnchors(t *testing.T) {
@@ -29,7 +30,7 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// A bundle file.
 	bundle := filepath.Join(t.TempDir(), "anchors.pem")
-	writeTestFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
+	pkicheck.WriteFile(t, bundle, append(append([]byte("# gốc tin cậy\n"), a.RootPEM()...), b.RootPEM()...))
 	anchors, err := LoadTrustAnchors(bundle)
 	pool := poolOf(anchors)
 	if err != nil {
@@ -41,10 +42,10 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// A directory: PEM, DER, duplicates dropped, other files ignored.
 	dir := t.TempDir()
-	writeTestFile(t, filepath.Join(dir, "a.pem"), a.RootPEM())
-	writeTestFile(t, filepath.Join(dir, "b.CRT"), b.Root().Raw)
-	writeTestFile(t, filepath.Join(dir, "c.cer"), a.RootPEM())
-	writeTestFile(t, filepath.Join(dir, "README.txt"), []byte("not a certificate"))
+	pkicheck.WriteFile(t, filepath.Join(dir, "a.pem"), a.RootPEM())
+	pkicheck.WriteFile(t, filepath.Join(dir, "b.CRT"), b.Root().Raw)
+	pkicheck.WriteFile(t, filepath.Join(dir, "c.cer"), a.RootPEM())
+	pkicheck.WriteFile(t, filepath.Join(dir, "README.txt"), []byte("not a certificate"))
 	if err := os.Mkdir(filepath.Join(dir, "sub.pem"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// Only a's root: b's seal does not verify.
 	only := filepath.Join(t.TempDir(), "a.pem")
-	writeTestFile(t, only, a.RootPEM())
+	pkicheck.WriteFile(t, only, a.RootPEM())
 	anchors, err = LoadTrustAnchors(only)
 	pool = poolOf(anchors)
 	if err != nil {
@@ -71,23 +72,23 @@ func TestLoadTrustAnchors(t *testing.T) {
 
 	// Errors name the file.
 	_, err = LoadTrustAnchors(filepath.Join(dir, "missing"))
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	bad := filepath.Join(dir, "d.pem")
-	writeTestFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	pkicheck.WriteFile(t, bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
 	_, err = LoadTrustAnchors(dir)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
-	writeTestFile(t, bad, []byte("garbage"))
+	pkicheck.WriteFile(t, bad, []byte("garbage"))
 	_, err = LoadTrustAnchors(dir)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), bad) {
 		t.Errorf("error %q does not name %s", err, bad)
 	}
 	empty := t.TempDir()
 	_, err = LoadTrustAnchors(empty)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 }
 
 // TestTrustPool: the pool holds the anchors, the roots given and the self-signed tops of the

@@ -108,13 +108,13 @@ func (c *TSAClient) Timestamp(ctx context.Context, digest []byte, h crypto.Hash)
 	}
 	if lastErr != nil {
 		if ctx.Err() != nil {
-			return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "timestamp authority %s not available: %v (%v)", name, ctx.Err(), lastErr)
+			return nil, chungthuc.Wrap(lastErr, chungthuc.EUNAVAILABLE, "timestamp authority %s not available: %v", name, ctx.Err())
 		}
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "timestamp authority %s not available: %v", name, lastErr)
+		return nil, chungthuc.Wrap(lastErr, chungthuc.EUNAVAILABLE, "timestamp authority %s not available", name)
 	}
 	token, err := c.check(body, digest, h, nonce)
 	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "timestamp authority %s returned an unusable answer: %v", name, err)
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "timestamp authority %s returned an unusable answer", name)
 	}
 	return token, nil
 }

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -30,6 +29,7 @@ import (
 	"github.com/chungthuc/chungthuc/certs/devpki"
 	"github.com/chungthuc/chungthuc/cms/tsp"
 	"github.com/chungthuc/chungthuc/internal/bertest"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // ktTSANow is the dev TSA clock in tests: fixed, in Vietnam time, inside the validity of
@@ -38,7 +38,7 @@ var ktTSANow = time.Now().Add(-time.Minute).Truncate(time.Second).In(time.FixedZ
 
 // ktTSA is a development TSA on a loopback HTTP server.
 type ktTSA struct {
-	root   *ktCA
+	root   *pkicheck.CA
 	cert   *x509.Certificate
 	signer crypto.Signer
 	srv    *httptest.Server
@@ -48,56 +48,30 @@ type ktTSA struct {
 // P-256 key directly under the root.
 func ktNewTSA(tb testing.TB, rsaInter bool) *ktTSA {
 	tb.Helper()
-	root := ktNewCA(tb, "Root CA thử nghiệm")
+	root := pkicheck.NewCA(tb, "Root CA thử nghiệm")
 	issuer, chain := root, []*x509.Certificate(nil)
 	var signer crypto.Signer
 	if rsaInter {
-		inter := ktNewCA(tb, "Intermediate")
+		inter := pkicheck.NewCA(tb, "Intermediate")
 		// Re-issue the intermediate under the root.
-		tmpl := *inter.cert
-		der, err := x509.CreateCertificate(rand.Reader, &tmpl, root.cert, inter.key.Public(), root.key)
+		tmpl := *inter.Cert
+		der, err := x509.CreateCertificate(rand.Reader, &tmpl, root.Cert, inter.Key.Public(), root.Key)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		inter.cert, _ = x509.ParseCertificate(der)
-		issuer, chain = inter, []*x509.Certificate{inter.cert}
+		inter.Cert, _ = x509.ParseCertificate(der)
+		issuer, chain = inter, []*x509.Certificate{inter.Cert}
 		signer, _ = rsa.GenerateKey(rand.Reader, 2048)
 	} else {
 		signer, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	cert, err := devpki.IssueTSACert(issuer.cert, issuer.key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	cert, err := devpki.IssueTSACert(issuer.Cert, issuer.Key, signer.Public(), pkix.Name{CommonName: "TSA thử nghiệm"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv := httptest.NewServer(devpki.NewTSA(signer, cert, chain, func() time.Time { return ktTSANow }))
 	tb.Cleanup(srv.Close)
 	return &ktTSA{root: root, cert: cert, signer: signer, srv: srv}
-}
-
-func ktOpenSSL(tb testing.TB, args ...string) string {
-	tb.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tb.Skip("openssl not installed")
-	}
-	out, err := exec.Command("openssl", args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func ktPost(tb testing.TB, url, ctype string, body []byte) (*http.Response, []byte) {
-	tb.Helper()
-	resp, err := http.Post(url, ctype, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return resp, b
 }
 
 func TestDevTSAOpenSSL(t *testing.T) {
@@ -110,28 +84,28 @@ func TestDevTSAOpenSSL(t *testing.T) {
 			if err := os.WriteFile(data, []byte("%PDF-1.7 bản sao điện tử"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			rootPEM := tsa.root.writePEM(t, dir, "root.pem")
+			rootPEM := tsa.root.WritePEM(t, dir, "root.pem")
 			for _, h := range []string{"-sha256", "-sha384", "-sha512"} {
 				q, r := filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tsr")
-				ktOpenSSL(t, "ts", "-query", "-data", data, h, "-cert", "-out", q)
+				pkicheck.OpenSSL(t, "ts", "-query", "-data", data, h, "-cert", "-out", q)
 				query, _ := os.ReadFile(q)
-				resp, body := ktPost(t, tsa.srv.URL, "application/timestamp-query", query)
+				resp, body := pkicheck.Post(t, tsa.srv.URL, "application/timestamp-query", query)
 				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/timestamp-reply" {
 					t.Fatalf("%s: %s %s", h, resp.Status, resp.Header.Get("Content-Type"))
 				}
 				if err := os.WriteFile(r, body, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				out := ktOpenSSL(t, "ts", "-verify", "-data", data, "-in", r, "-CAfile", rootPEM)
+				out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", r, "-CAfile", rootPEM)
 				if !strings.Contains(out, "Verification: OK") {
 					t.Fatalf("%s: openssl ts -verify: %s", h, out)
 				}
 				// Against the query: checks imprint, nonce and policy too.
-				out = ktOpenSSL(t, "ts", "-verify", "-queryfile", q, "-in", r, "-CAfile", rootPEM)
+				out = pkicheck.OpenSSL(t, "ts", "-verify", "-queryfile", q, "-in", r, "-CAfile", rootPEM)
 				if !strings.Contains(out, "Verification: OK") {
 					t.Fatalf("%s: openssl ts -verify -queryfile: %s", h, out)
 				}
-				text := ktOpenSSL(t, "ts", "-reply", "-in", r, "-text")
+				text := pkicheck.OpenSSL(t, "ts", "-reply", "-in", r, "-text")
 				for _, want := range []string{"Status: Granted.", "Policy OID: 2.999.3161.1", "Time stamp: " + ktTSANow.UTC().Format("Jan _2 15:04:05 2006") + " GMT", "Accuracy: 0x01 seconds", "Nonce: 0x", "TSA: DirName:"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("%s: reply lacks %q:\n%s", h, want, text)
@@ -145,7 +119,7 @@ func TestDevTSAOpenSSL(t *testing.T) {
 func TestTSAClientAgainstDevTSA(t *testing.T) {
 	tsa := ktNewTSA(t, true)
 	roots := x509.NewCertPool()
-	roots.AddCert(tsa.root.cert)
+	roots.AddCert(tsa.root.Cert)
 	c := &TSAClient{URL: tsa.srv.URL, Roots: roots, Timeout: 5 * time.Second}
 	msg := []byte("chứng thực số 123")
 	d := sha256.Sum256(msg)
@@ -166,18 +140,18 @@ func TestTSAClientAgainstDevTSA(t *testing.T) {
 	data, tok := filepath.Join(dir, "data"), filepath.Join(dir, "token.der")
 	_ = os.WriteFile(data, msg, 0o644)
 	_ = os.WriteFile(tok, token, 0o644)
-	out := ktOpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.writePEM(t, dir, "root.pem"))
+	out := pkicheck.OpenSSL(t, "ts", "-verify", "-data", data, "-in", tok, "-token_in", "-CAfile", tsa.root.WritePEM(t, dir, "root.pem"))
 	if !strings.Contains(out, "Verification: OK") {
 		t.Fatalf("openssl: %s", out)
 	}
 
 	// Another root: refused.
-	other := ktNewCA(t, "Other root")
+	other := pkicheck.NewCA(t, "Other root")
 	pool := x509.NewCertPool()
-	pool.AddCert(other.cert)
+	pool.AddCert(other.Cert)
 	c2 := &TSAClient{URL: tsa.srv.URL, Roots: pool}
 	_, err = c2.Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -191,24 +165,24 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 	// A replayed answer (recorded for another request): nonce and imprint differ.
 	other := sha256.Sum256([]byte("y"))
 	q, _ := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: other[:], Certificates: true, Nonce: big.NewInt(1)}).Marshal()
-	_, recorded := ktPost(t, tsa.srv.URL, "application/timestamp-query", q)
+	_, recorded := pkicheck.Post(t, tsa.srv.URL, "application/timestamp-query", q)
 	replay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/timestamp-reply")
 		_, _ = w.Write(recorded)
 	}))
 	defer replay.Close()
 	_, err := (&TSAClient{URL: replay.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "message imprint") {
 		t.Fatalf("unclear: %v", err)
 	}
 
 	// A TSA whose certificate lacks the timeStamping EKU.
-	leaf := tsa.root.issue(t, tsa.signer.Public(), "not a TSA", 9)
+	leaf := tsa.root.Issue(t, tsa.signer.Public(), "not a TSA", 9)
 	noEKU := httptest.NewServer(devpki.NewTSA(tsa.signer, leaf, nil, nil))
 	defer noEKU.Close()
 	_, err = (&TSAClient{URL: noEKU.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "timeStamping") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -217,7 +191,7 @@ func TestTSAClientRejectsBadTokens(t *testing.T) {
 	junk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) }))
 	defer junk.Close()
 	_, err = (&TSAClient{URL: junk.URL}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 }
 
 func TestDevTSARejectsMalformed(t *testing.T) {
@@ -243,7 +217,7 @@ func TestDevTSARejectsMalformed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, body := ktPost(t, tsa.srv.URL, c.ctype, c.body)
+			resp, body := pkicheck.Post(t, tsa.srv.URL, c.ctype, c.body)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
 			}
@@ -278,7 +252,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	dead.Close()
 	u := strings.Replace(deadURL, "http://", "http://user:"+ktTSAPassword+"@", 1) + "/tsa?apikey=" + ktTSAPassword
 	_, err := (&TSAClient{URL: u, Username: "u", Password: ktTSAPassword, Retries: 2, Timeout: time.Second}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "timestamp authority "+deadURL+"/tsa not available") || strings.Contains(err.Error(), ktTSAPassword) {
 		t.Fatalf("error %q: must name the URL and not the password", err)
 	}
@@ -296,7 +270,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	defer hung.Close()
 	defer close(release)
 	_, err = (&TSAClient{URL: hung.URL, Timeout: 50 * time.Millisecond, Retries: 1}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "no answer within") || hangs.Load() != 2 {
 		t.Fatalf("error %v after %d attempts", err, hangs.Load())
 	}
@@ -305,7 +279,7 @@ func TestTSAClientUnavailable(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = (&TSAClient{URL: hung.URL, Retries: 5}).Timestamp(cctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 }
 
 func TestTSAClientRetries(t *testing.T) {
@@ -339,7 +313,7 @@ func TestTSAClientRetries(t *testing.T) {
 	}))
 	defer auth.Close()
 	_, err := (&TSAClient{URL: auth.URL, Username: "officer", Password: "wrong-" + ktTSAPassword, Retries: 3}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if calls.Load() != 1 || strings.Contains(err.Error(), ktTSAPassword) || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("%d calls, error %v", calls.Load(), err)
 	}
@@ -368,7 +342,7 @@ func TestTSAClientReportsRejection(t *testing.T) {
 	}))
 	defer proxy.Close()
 	_, err := (&TSAClient{URL: proxy.URL, Retries: 2}).Timestamp(context.Background(), d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EUNAVAILABLE)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNAVAILABLE, ktPIN)
 	if !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "extension") {
 		t.Fatalf("unclear: %v", err)
 	}
@@ -378,19 +352,19 @@ func TestTSAClientBadInput(t *testing.T) {
 	d := sha256.Sum256([]byte("x"))
 	ctx := context.Background()
 	_, err := (&TSAClient{}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "ftp://x"}).Timestamp(ctx, d[:], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "http://127.0.0.1:1"}).Timestamp(ctx, d[:16], crypto.SHA256)
-	ktWantCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 	_, err = (&TSAClient{URL: "http://127.0.0.1:1"}).Timestamp(ctx, d[:20], crypto.SHA1)
-	ktWantCode(t, err, chungthuc.EUNSUPPORTED)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EUNSUPPORTED, ktPIN)
 }
 
 func TestIssueTSACert(t *testing.T) {
-	ca := ktNewCA(t, "Root")
+	ca := pkicheck.NewCA(t, "Root")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert, err := devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
+	cert, err := devpki.IssueTSACert(ca.Cert, ca.Key, key.Public(), pkix.Name{CommonName: "TSA"}, time.Now(), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,17 +378,17 @@ func TestIssueTSACert(t *testing.T) {
 		t.Fatalf("EKU %v critical %v", cert.ExtKeyUsage, critical)
 	}
 	at := time.Now()
-	_, err = devpki.IssueTSACert(ca.cert, ca.key, key.Public(), pkix.Name{}, at, at)
-	ktWantCode(t, err, chungthuc.EINVALID)
-	_, err = devpki.IssueTSACert(nil, ca.key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
-	ktWantCode(t, err, chungthuc.EINVALID)
+	_, err = devpki.IssueTSACert(ca.Cert, ca.Key, key.Public(), pkix.Name{}, at, at)
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
+	_, err = devpki.IssueTSACert(nil, ca.Key, key.Public(), pkix.Name{}, time.Now(), time.Now().Add(time.Hour))
+	pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 }
 
 // BenchmarkTSARoundTrip: client → dev TSA (P-256) over loopback HTTP → checked token.
 func BenchmarkTSARoundTrip(b *testing.B) {
 	tsa := ktNewTSA(b, false)
 	roots := x509.NewCertPool()
-	roots.AddCert(tsa.root.cert)
+	roots.AddCert(tsa.root.Cert)
 	c := &TSAClient{URL: tsa.srv.URL, Roots: roots}
 	d := sha256.Sum256([]byte("x"))
 	for b.Loop() {

@@ -289,7 +289,7 @@ func (s *Service) read(ctx context.Context, key, version string) ([]byte, error)
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, MaxObject+1))
 	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot read %s: %v", key, err)
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot read %s", key)
 	}
 	if len(b) > MaxObject {
 		return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%s is larger than %d bytes", key, MaxObject)

@@ -196,7 +196,7 @@ func appendDSS(ctx context.Context, file []byte, rev chungthuc.RevocationSource)
 		}
 		data, err := rev.Revocation(ctx, chain)
 		if err != nil {
-			return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "revocation data for %s: %s", chain[0].Subject.CommonName, chungthuc.ErrorMessage(err))
+			return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "revocation data for %s", chain[0].Subject.CommonName)
 		}
 		if data != nil {
 			for _, o := range data.OCSP {

@@ -196,11 +196,11 @@ func (p pendingSig) sign(ctx context.Context, file []byte, key *chungthuc.Signin
 	}
 	sig, err := key.Signer.Sign(rand.Reader, ts.digest, crypto.SHA256)
 	if err != nil {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing failed: %v", err)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "signing failed")
 	}
 	if err := p.embed(ctx, file, ts, sig, key.Chain, tsa); err != nil {
 		if chungthuc.ErrorCode(err) == chungthuc.EINVALID {
-			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "signing failed: %v", err)
+			return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "signing failed")
 		}
 		return err
 	}

@@ -272,7 +272,7 @@ func (l *Log) fetch(ctx context.Context, key string) (*Bundle, Checkpoint, error
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, 256<<20))
 	if err != nil {
-		return nil, Checkpoint{}, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot read checkpoint %s: %s", key, chungthuc.ErrorMessage(err))
+		return nil, Checkpoint{}, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot read checkpoint %s", key)
 	}
 	b, cp, err := OpenBundle(data, l.opt.Key.Verifier)
 	if err != nil {

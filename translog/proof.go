@@ -59,7 +59,7 @@ func (l *Log) Prove(ctx context.Context, leaves []chungthuc.LogLeaf) (*EntryProo
 				return nil, err
 			}
 			if err := tlog.CheckRecord(proof, cp.Size, cp.Root, lf.Index, tlog.RecordHash(lf.Data)); err != nil {
-				return nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the register's log does not prove leaf %d against checkpoint %d: %v", lf.Index, cp.Size, err)
+				return nil, chungthuc.Wrap(err, chungthuc.EINTERNAL, "the register's log does not prove leaf %d against checkpoint %d", lf.Index, cp.Size)
 			}
 			lp.Included, lp.Proof = true, proof
 		}
@@ -176,7 +176,7 @@ func (l *Log) EntryProof(ctx context.Context, certID int64, token string) (*Entr
 	}
 	cp, err := CheckEntryProof(p, l.opt.Key.Verifier)
 	if err != nil {
-		return nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the log's own proof does not check: %s", chungthuc.ErrorMessage(err))
+		return nil, nil, chungthuc.Wrap(err, chungthuc.EINTERNAL, "the log's own proof does not check")
 	}
 	in := &Inclusion{Index: p.Leaves[0].Index, CheckpointSize: cp.Size, CheckpointTime: cp.Time, Included: p.Leaves[0].Included}
 	for _, lp := range p.Leaves {

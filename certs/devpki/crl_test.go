@@ -15,15 +15,16 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 func TestDevCRL(t *testing.T) {
-	ca := ktNewCA(t, "CA CRL")
+	ca := pkicheck.NewCA(t, "CA CRL")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	good := ca.issue(t, key.Public(), "good", 200)
-	revoked := ca.issue(t, key.Public(), "revoked", 201)
+	good := ca.Issue(t, key.Public(), "good", 200)
+	revoked := ca.Issue(t, key.Public(), "revoked", 201)
 	now := time.Now().Truncate(time.Second)
-	der, err := NewCRL(ca.cert, ca.key, big.NewInt(7), []x509.RevocationListEntry{
+	der, err := NewCRL(ca.Cert, ca.Key, big.NewInt(7), []x509.RevocationListEntry{
 		{SerialNumber: revoked.SerialNumber, RevocationTime: now.Add(-time.Hour), ReasonCode: 1},
 	}, now.Add(-time.Minute), now.Add(24*time.Hour))
 	if err != nil {
@@ -33,7 +34,7 @@ func TestDevCRL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+	if err := crl.CheckSignatureFrom(ca.Cert); err != nil {
 		t.Fatal(err)
 	}
 	if crl.Number.Int64() != 7 || len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(revoked.SerialNumber) != 0 {
@@ -42,10 +43,10 @@ func TestDevCRL(t *testing.T) {
 
 	// openssl checks the CRL's signature and uses it in path validation.
 	dir := t.TempDir()
-	caPEM := ca.writePEM(t, dir, "ca.pem")
+	caPEM := ca.WritePEM(t, dir, "ca.pem")
 	crlDER := filepath.Join(dir, "crl.der")
 	_ = os.WriteFile(crlDER, der, 0o644)
-	out := ktOpenSSL(t, "crl", "-inform", "DER", "-in", crlDER, "-CAfile", caPEM, "-noout")
+	out := pkicheck.OpenSSL(t, "crl", "-inform", "DER", "-in", crlDER, "-CAfile", caPEM, "-noout")
 	if !strings.Contains(out, "verify OK") {
 		t.Fatalf("openssl crl: %s", out)
 	}
@@ -69,24 +70,24 @@ func TestDevCRL(t *testing.T) {
 }
 
 func TestDevCRLErrors(t *testing.T) {
-	ca := ktNewCA(t, "CA CRL")
+	ca := pkicheck.NewCA(t, "CA CRL")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := ca.issue(t, key.Public(), "not a CA", 3) // no cRLSign
+	leaf := ca.Issue(t, key.Public(), "not a CA", 3) // no cRLSign
 	now := time.Now()
 	cases := map[string]func() ([]byte, error){
-		"no issuer":    func() ([]byte, error) { return NewCRL(nil, ca.key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
-		"no number":    func() ([]byte, error) { return NewCRL(ca.cert, ca.key, nil, nil, now, now.Add(time.Hour)) },
-		"empty window": func() ([]byte, error) { return NewCRL(ca.cert, ca.key, big.NewInt(1), nil, now, now) },
+		"no issuer":    func() ([]byte, error) { return NewCRL(nil, ca.Key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
+		"no number":    func() ([]byte, error) { return NewCRL(ca.Cert, ca.Key, nil, nil, now, now.Add(time.Hour)) },
+		"empty window": func() ([]byte, error) { return NewCRL(ca.Cert, ca.Key, big.NewInt(1), nil, now, now) },
 		"not a CRL CA": func() ([]byte, error) { return NewCRL(leaf, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
-		"wrong key":    func() ([]byte, error) { return NewCRL(ca.cert, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
+		"wrong key":    func() ([]byte, error) { return NewCRL(ca.Cert, key, big.NewInt(1), nil, now, now.Add(time.Hour)) },
 		"entry no time": func() ([]byte, error) {
-			return NewCRL(ca.cert, ca.key, big.NewInt(1), []x509.RevocationListEntry{{SerialNumber: big.NewInt(3)}}, now, now.Add(time.Hour))
+			return NewCRL(ca.Cert, ca.Key, big.NewInt(1), []x509.RevocationListEntry{{SerialNumber: big.NewInt(3)}}, now, now.Add(time.Hour))
 		},
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := f()
-			ktWantCode(t, err, chungthuc.EINVALID)
+			pkicheck.WantCodeWithout(t, err, chungthuc.EINVALID, ktPIN)
 		})
 	}
 }

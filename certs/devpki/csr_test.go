@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
 
 // opensslCSR makes a key and a PKCS#10 request with openssl, as on an officer's own
 // machine (the subject the requester claims is deliberately not the officer's).
 func opensslCSR(t *testing.T, keyAlg ...string) (keyPath string, csr []byte) {
 	t.Helper()
-	needTool(t, "openssl")
+	pkicheck.NeedTool(t, "openssl")
 	dir := t.TempDir()
 	keyPath = filepath.Join(dir, "officer.key")
 	csrPath := filepath.Join(dir, "officer.csr")
-	runTool(t, "openssl", append([]string{"genpkey", "-out", keyPath}, keyAlg...)...)
-	runTool(t, "openssl", "req", "-new", "-key", keyPath, "-subj", "/C=VN/O=Giả mạo/CN=Người khác", "-utf8", "-out", csrPath)
+	pkicheck.RunTool(t, "openssl", append([]string{"genpkey", "-out", keyPath}, keyAlg...)...)
+	pkicheck.RunTool(t, "openssl", "req", "-new", "-key", keyPath, "-subj", "/C=VN/O=Giả mạo/CN=Người khác", "-utf8", "-out", csrPath)
 	csr, err := os.ReadFile(csrPath)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func TestIssueFromCSRRefusals(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			chain, pemOut, err := p.IssueOfficerFromCSR(o, unitPL, csr)
-			wantErrorCode(t, err, chungthuc.EINVALID)
+			pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 			if chain != nil || pemOut != nil {
 				t.Fatal("something was issued")
 			}
@@ -135,7 +136,7 @@ func TestCheckOfficerCertificateRefusals(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := CheckOfficerCertificate(c.pem, c.roots, c.now)
-			wantErrorCode(t, err, c.code)
+			pkicheck.WantErrorCode(t, err, c.code)
 			if got != nil {
 				t.Fatal("a chain was returned")
 			}
@@ -149,7 +150,7 @@ func TestCheckOfficerCertificateRefusals(t *testing.T) {
 	if err := p.Revoke(chain[0].SerialNumber, 1, pkiTestNow); err != nil {
 		t.Fatal(err)
 	}
-	wantErrorCode(t, p.CheckNotRevoked(ctx, chain), chungthuc.EFORBIDDEN)
+	pkicheck.WantErrorCode(t, p.CheckNotRevoked(ctx, chain), chungthuc.EFORBIDDEN)
 	if err := stranger.CheckNotRevoked(ctx, chain); err != nil {
 		t.Fatalf("another PKI's certificate: %v", err)
 	}

@@ -23,28 +23,8 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 )
-
-func ocspStatus(t testing.TB, der []byte, leaf, root *x509.Certificate) *ocsp.Response {
-	t.Helper()
-	resp, err := ocsp.ParseResponseForCert(der, leaf, root)
-	if err != nil {
-		t.Fatalf("OCSP response does not parse or verify: %v", err)
-	}
-	return resp
-}
-
-func parseCRL(t testing.TB, der []byte, root *x509.Certificate) *x509.RevocationList {
-	t.Helper()
-	crl, err := x509.ParseRevocationList(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := crl.CheckSignatureFrom(root); err != nil {
-		t.Fatalf("CRL not signed by the root: %v", err)
-	}
-	return crl
-}
 
 func TestDevRevokeOCSPAndCRL(t *testing.T) {
 	p := openTestPKI(t, Options{BaseURL: "https://ct.example/"})
@@ -68,29 +48,29 @@ func TestDevRevokeOCSPAndCRL(t *testing.T) {
 	if len(data.OCSP) != 1 || len(data.CRLs) != 1 {
 		t.Fatalf("%d OCSP, %d CRLs; want 1 and 1 (none for the root)", len(data.OCSP), len(data.CRLs))
 	}
-	if r := ocspStatus(t, data.OCSP[0], leaf, root); r.Status != ocsp.Good {
+	if r := pkicheck.OCSPStatus(t, data.OCSP[0], leaf, root); r.Status != ocsp.Good {
 		t.Fatalf("status %d before revocation", r.Status)
 	}
-	if crl := parseCRL(t, data.CRLs[0], root); len(crl.RevokedCertificateEntries) != 0 {
+	if crl := pkicheck.ParseCRL(t, data.CRLs[0], root); len(crl.RevokedCertificateEntries) != 0 {
 		t.Fatal("fresh CRL lists certificates")
 	}
-	firstCRL := parseCRL(t, data.CRLs[0], root)
+	firstCRL := pkicheck.ParseCRL(t, data.CRLs[0], root)
 
 	at := pkiTestNow.Add(-time.Hour)
 	if err := p.Revoke(leaf.SerialNumber, ocsp.KeyCompromise, at); err != nil {
 		t.Fatal(err)
 	}
-	wantErrorCode(t, p.Revoke(leaf.SerialNumber, ocsp.Superseded, at), chungthuc.ECONFLICT)
+	pkicheck.WantErrorCode(t, p.Revoke(leaf.SerialNumber, ocsp.Superseded, at), chungthuc.ECONFLICT)
 
 	data, err = p.Revocation(ctx, sk.Chain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ocspStatus(t, data.OCSP[0], leaf, root)
+	r := pkicheck.OCSPStatus(t, data.OCSP[0], leaf, root)
 	if r.Status != ocsp.Revoked || r.RevocationReason != ocsp.KeyCompromise || !r.RevokedAt.Equal(at) {
 		t.Fatalf("after revocation: status %d reason %d at %v", r.Status, r.RevocationReason, r.RevokedAt)
 	}
-	crl := parseCRL(t, data.CRLs[0], root)
+	crl := pkicheck.ParseCRL(t, data.CRLs[0], root)
 	if len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 ||
 		crl.RevokedCertificateEntries[0].ReasonCode != ocsp.KeyCompromise {
 		t.Fatalf("CRL entries %+v", crl.RevokedCertificateEntries)
@@ -119,7 +99,7 @@ func TestDevRevokeOCSPAndCRL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(parseCRL(t, crlDER, root).RevokedCertificateEntries); n != 2 {
+	if n := len(pkicheck.ParseCRL(t, crlDER, root).RevokedCertificateEntries); n != 2 {
 		t.Fatalf("first instance's CRL lists %d certificates, want 2", n)
 	}
 	recs, err := p.Revoked()
@@ -237,16 +217,16 @@ func TestDevPKIHandler(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if r := ocspStatus(t, body, leaf, root); r.Status != ocsp.Revoked || r.RevocationReason != ocsp.CessationOfOperation {
+	if r := pkicheck.OCSPStatus(t, body, leaf, root); r.Status != ocsp.Revoked || r.RevocationReason != ocsp.CessationOfOperation {
 		t.Fatalf("POST: status %d reason %d", r.Status, r.RevocationReason)
 	}
 	// GET (RFC 6960 A.1)
 	_, body = get("/pki/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
-	if r := ocspStatus(t, body, leaf, root); r.Status != ocsp.Revoked {
+	if r := pkicheck.OCSPStatus(t, body, leaf, root); r.Status != ocsp.Revoked {
 		t.Fatalf("GET: status %d", r.Status)
 	}
 	resp, body = get("/pki/root.crl")
-	if resp.Header.Get("Content-Type") != "application/pkix-crl" || len(parseCRL(t, body, root).RevokedCertificateEntries) != 1 {
+	if resp.Header.Get("Content-Type") != "application/pkix-crl" || len(pkicheck.ParseCRL(t, body, root).RevokedCertificateEntries) != 1 {
 		t.Fatalf("root.crl: %s", resp.Header.Get("Content-Type"))
 	}
 	if _, body = get("/pki/root.pem"); !bytes.Equal(body, p.RootPEM()) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/certs"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -148,17 +149,17 @@ func TestBadInputsRefused(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := p.IssueOfficer(tc.o, tc.u)
-			wantErrorCode(t, err, chungthuc.EINVALID)
+			pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 		})
 	}
 	for _, code := range []string{"", "../etc", "a/b", "Đ", "P L", strings.Repeat("A", 33), "-PL"} {
 		_, err := p.IssueSeal(&chungthuc.Unit{Code: code, Name: "Phường X"})
-		wantErrorCode(t, err, chungthuc.EINVALID)
+		pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 		_, err = p.SealKey(context.Background(), &chungthuc.Unit{Code: code})
-		wantErrorCode(t, err, chungthuc.EINVALID)
+		pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	}
 	_, err := Open(t.TempDir(), Options{Algorithm: "dsa-1024"})
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	// Nothing was written for refused requests.
 	if entries, _ := os.ReadDir(filepath.Join(p.Dir, "officers")); len(entries) != 0 {
 		t.Errorf("refused requests left files: %v", entries)
@@ -389,7 +390,7 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p2.IssueSeal(unitPL)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), certPath) {
 		t.Errorf("error %q does not name %s", err, certPath)
 	}
@@ -397,7 +398,7 @@ func TestCertificateWithoutKeyRefused(t *testing.T) {
 		t.Error("a key was created for a certificate that lost its own")
 	}
 	_, err = p2.SealKey(context.Background(), unitPL)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 }
 
 func TestWriteExclusiveNeverOverwrites(t *testing.T) {
@@ -421,15 +422,15 @@ func TestKeyStore(t *testing.T) {
 	ctx := context.Background()
 	p := openTestPKI(t, Options{})
 	_, err := p.SealKey(ctx, unitPL)
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = p.OfficerKey(ctx, testOfficer(3, "A", ""))
-	wantErrorCode(t, err, chungthuc.ENOTFOUND)
+	pkicheck.WantErrorCode(t, err, chungthuc.ENOTFOUND)
 	_, err = p.OfficerKey(ctx, testOfficer(0, "A", ""))
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	_, err = p.OfficerKey(ctx, nil)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	_, err = p.SealKey(ctx, nil)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 
 	seal, err := p.IssueSeal(unitPL)
 	if err != nil {
@@ -460,7 +461,7 @@ func TestKeyStore(t *testing.T) {
 	o3 := testOfficer(3, "Trần Văn Nghĩa", "")
 	o3.CertPEM = pem4
 	_, err = p.OfficerKey(ctx, o3)
-	wantErrorCode(t, err, chungthuc.ECONFLICT)
+	pkicheck.WantErrorCode(t, err, chungthuc.ECONFLICT)
 	o3.CertPEM = append([]byte("# comment\n"), pem3...)
 	if _, err := p.OfficerKey(ctx, o3); err != nil {
 		t.Errorf("same certificate with other bytes around it: %v", err)
@@ -543,14 +544,14 @@ func TestTamperedKeyRefused(t *testing.T) {
 	_, key1 := p.OfficerFiles(1)
 	_, key2 := p.OfficerFiles(2)
 	other, _ := os.ReadFile(key2)
-	writeTestFile(t, key1, other) // officer 1's key file now holds officer 2's key
+	pkicheck.WriteFile(t, key1, other) // officer 1's key file now holds officer 2's key
 
 	p2, err := Open(p.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = p2.OfficerKey(ctx, testOfficer(1, "", ""))
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "Trần Văn Nghĩa") || strings.Contains(err.Error(), "PRIVATE") {
 		t.Errorf("error %q should name the certificate and nothing of the key", err)
 	}
@@ -560,7 +561,7 @@ func TestTamperedKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p2.OfficerKey(ctx, testOfficer(2, "", ""))
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 	if !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("error %q should say how to fix it", err)
 	}
@@ -578,10 +579,10 @@ func TestForeignCertificateRefused(t *testing.T) {
 	}
 	for _, f := range []string{"seal.pem", "seal.key"} {
 		data, _ := os.ReadFile(filepath.Join(b.Dir, "units", "HB", f))
-		writeTestFile(t, filepath.Join(a.Dir, "units", "HB", f), data)
+		pkicheck.WriteFile(t, filepath.Join(a.Dir, "units", "HB", f), data)
 	}
 	_, err := a.SealKey(context.Background(), unitPL)
-	wantErrorCode(t, err, chungthuc.EINVALID)
+	pkicheck.WantErrorCode(t, err, chungthuc.EINVALID)
 }
 
 func TestRSA3072(t *testing.T) {
@@ -608,12 +609,12 @@ func TestRSA3072(t *testing.T) {
 	if openssl, err := exec.LookPath("openssl"); err == nil {
 		root := filepath.Join(p.Dir, "root.pem")
 		leaf, _ := p.OfficerFiles(1)
-		runTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", leaf)
+		pkicheck.RunTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", leaf)
 	}
 }
 
 func TestOpenSSLAcceptsChain(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := pkicheck.NeedTool(t, "openssl")
 	p := openTestPKI(t, Options{Now: time.Now})
 	if _, _, err := p.IssueOfficer(testOfficer(9, "Lê Thị Ĩ (Bé) \\ ĩ", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"), unitPL); err != nil {
 		t.Fatal(err)
@@ -625,20 +626,20 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 	leaf, _ := p.OfficerFiles(9)
 	seal, _ := p.SealFiles("HB")
 	for _, f := range []string{leaf, seal} {
-		out := runTool(t, openssl, "verify", "-CAfile", root, f)
+		out := pkicheck.RunTool(t, openssl, "verify", "-CAfile", root, f)
 		if !strings.Contains(out, ": OK") {
 			t.Errorf("openssl verify %s: %s", f, out)
 		}
-		runTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", f)
+		pkicheck.RunTool(t, openssl, "verify", "-CAfile", root, "-purpose", "smimesign", f)
 	}
 	// openssl decodes the subject to the same UTF-8 text.
-	out := runTool(t, openssl, "x509", "-in", leaf, "-noout", "-subject", "-nameopt", "utf8,sep_multiline,sname")
+	out := pkicheck.RunTool(t, openssl, "x509", "-in", leaf, "-noout", "-subject", "-nameopt", "utf8,sep_multiline,sname")
 	for _, want := range []string{"CN=Lê Thị Ĩ (Bé) \\ ĩ", "title=KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "O=Phường Hòa Bình", "C=VN"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("openssl subject lacks %q:\n%s", want, out)
 		}
 	}
-	text := runTool(t, openssl, "x509", "-in", leaf, "-noout", "-text")
+	text := pkicheck.RunTool(t, openssl, "x509", "-in", leaf, "-noout", "-text")
 	for _, any := range [][]string{
 		{"Digital Signature, Non Repudiation"},
 		{"E-mail Protection"},
@@ -652,18 +653,18 @@ func TestOpenSSLAcceptsChain(t *testing.T) {
 }
 
 func TestNSSAcceptsSigner(t *testing.T) {
-	certutil := needTool(t, "certutil")
+	certutil := pkicheck.NeedTool(t, "certutil")
 	p := openTestPKI(t, Options{Now: time.Now})
 	if _, _, err := p.IssueOfficer(testOfficer(9, "Trần Văn Nghĩa", ""), unitPL); err != nil {
 		t.Fatal(err)
 	}
 	db := "sql:" + t.TempDir()
 	leaf, _ := p.OfficerFiles(9)
-	runTool(t, certutil, "-N", "-d", db, "--empty-password")
-	runTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
-	runTool(t, certutil, "-A", "-d", db, "-n", "officer", "-t", ",,", "-i", leaf)
+	pkicheck.RunTool(t, certutil, "-N", "-d", db, "--empty-password")
+	pkicheck.RunTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
+	pkicheck.RunTool(t, certutil, "-A", "-d", db, "-n", "officer", "-t", ",,", "-i", leaf)
 	// S = email signer, the usage poppler's pdfsig checks.
-	out := runTool(t, certutil, "-V", "-d", db, "-n", "officer", "-u", "S")
+	out := pkicheck.RunTool(t, certutil, "-V", "-d", db, "-n", "officer", "-u", "S")
 	if !strings.Contains(out, "certificate is valid") {
 		t.Errorf("certutil -V: %s", out)
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
-	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 	"golang.org/x/crypto/ocsp"
 )
 
 // ktOCSPFixture: a CA, a good and a revoked leaf, and a responder for the CA.
 type ktOCSPFixture struct {
-	ca            *ktCA
+	ca            *pkicheck.CA
 	good, revoked *x509.Certificate
 	revokedAt     time.Time
 	srv           *httptest.Server
@@ -33,12 +33,12 @@ type ktOCSPFixture struct {
 
 func ktNewOCSP(tb testing.TB) *ktOCSPFixture {
 	tb.Helper()
-	ca := ktNewCA(tb, "CA OCSP")
+	ca := pkicheck.NewCA(tb, "CA OCSP")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	f := &ktOCSPFixture{
 		ca:        ca,
-		good:      ca.issue(tb, key.Public(), "Cán bộ Tốt", 100),
-		revoked:   ca.issue(tb, key.Public(), "Cán bộ Thu hồi", 101),
+		good:      ca.Issue(tb, key.Public(), "Cán bộ Tốt", 100),
+		revoked:   ca.Issue(tb, key.Public(), "Cán bộ Thu hồi", 101),
 		revokedAt: time.Now().Add(-30 * time.Minute).Truncate(time.Second),
 	}
 	status := func(serial *big.Int) (bool, time.Time, int) {
@@ -47,7 +47,7 @@ func ktNewOCSP(tb testing.TB) *ktOCSPFixture {
 		}
 		return false, time.Time{}, 0
 	}
-	f.srv = httptest.NewServer(NewOCSPResponder(ca.cert, ca.key, status, nil))
+	f.srv = httptest.NewServer(NewOCSPResponder(ca.Cert, ca.Key, status, nil))
 	tb.Cleanup(f.srv.Close)
 	return f
 }
@@ -60,16 +60,16 @@ func TestDevOCSPGo(t *testing.T) {
 				cert   *x509.Certificate
 				status int
 			}{{f.good, ocsp.Good}, {f.revoked, ocsp.Revoked}} {
-				req, err := ocsp.CreateRequest(c.cert, f.ca.cert, &ocsp.RequestOptions{Hash: h})
+				req, err := ocsp.CreateRequest(c.cert, f.ca.Cert, &ocsp.RequestOptions{Hash: h})
 				if err != nil {
 					t.Fatal(err)
 				}
 				var resp *http.Response
 				var body []byte
 				if method == "POST" {
-					resp, body = ktPost(t, f.srv.URL, "application/ocsp-request", req)
+					resp, body = pkicheck.Post(t, f.srv.URL, "application/ocsp-request", req)
 				} else {
-					resp, body = ktGet(t, f.srv.URL+"/"+url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+					resp, body = pkicheck.Get(t, f.srv.URL+"/"+url.PathEscape(base64.StdEncoding.EncodeToString(req)))
 					if !strings.HasPrefix(resp.Header.Get("Cache-Control"), "max-age=") {
 						t.Errorf("GET answer not cacheable: %q", resp.Header.Get("Cache-Control"))
 					}
@@ -77,7 +77,7 @@ func TestDevOCSPGo(t *testing.T) {
 				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/ocsp-response" {
 					t.Fatalf("%s %v: %s %s", method, h, resp.Status, resp.Header.Get("Content-Type"))
 				}
-				r, err := ocsp.ParseResponseForCert(body, c.cert, f.ca.cert)
+				r, err := ocsp.ParseResponseForCert(body, c.cert, f.ca.Cert)
 				if err != nil {
 					t.Fatalf("%s %v: %v", method, h, err)
 				}
@@ -97,28 +97,14 @@ func TestDevOCSPGo(t *testing.T) {
 	}
 }
 
-func ktGet(tb testing.TB, u string) (*http.Response, []byte) {
-	tb.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return resp, b
-}
-
 func TestDevOCSPOpenSSL(t *testing.T) {
 	f := ktNewOCSP(t)
 	dir := t.TempDir()
-	caPEM := f.ca.writePEM(t, dir, "ca.pem")
+	caPEM := f.ca.WritePEM(t, dir, "ca.pem")
 	for name, c := range map[string]*x509.Certificate{"good": f.good, "revoked": f.revoked} {
 		leaf := filepath.Join(dir, name+".pem")
 		_ = os.WriteFile(leaf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o644)
-		out := ktOpenSSL(t, "ocsp", "-issuer", caPEM, "-cert", leaf, "-url", f.srv.URL, "-CAfile", caPEM, "-no_nonce")
+		out := pkicheck.OpenSSL(t, "ocsp", "-issuer", caPEM, "-cert", leaf, "-url", f.srv.URL, "-CAfile", caPEM, "-no_nonce")
 		if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leaf+": "+name) {
 			t.Fatalf("openssl ocsp %s:\n%s", name, out)
 		}
@@ -130,10 +116,10 @@ func TestDevOCSPOpenSSL(t *testing.T) {
 
 func TestDevOCSPRejects(t *testing.T) {
 	f := ktNewOCSP(t)
-	other := ktNewCA(t, "Other CA")
+	other := pkicheck.NewCA(t, "Other CA")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	foreign := other.issue(t, key.Public(), "foreign", 5)
-	foreignReq, _ := ocsp.CreateRequest(foreign, other.cert, nil)
+	foreign := other.Issue(t, key.Public(), "foreign", 5)
+	foreignReq, _ := ocsp.CreateRequest(foreign, other.Cert, nil)
 
 	parse := func(body []byte) error {
 		_, err := ocsp.ParseResponse(body, nil)
@@ -147,28 +133,28 @@ func TestDevOCSPRejects(t *testing.T) {
 		}
 	}
 
-	resp, body := ktPost(t, f.srv.URL, "application/ocsp-request", foreignReq)
+	resp, body := pkicheck.Post(t, f.srv.URL, "application/ocsp-request", foreignReq)
 	if resp.StatusCode != 200 {
 		t.Fatalf("foreign: %s", resp.Status)
 	}
 	wantStatus("foreign issuer", parse(body), ocsp.Unauthorized)
 
-	resp, body = ktPost(t, f.srv.URL, "application/ocsp-request", []byte("junk"))
+	resp, body = pkicheck.Post(t, f.srv.URL, "application/ocsp-request", []byte("junk"))
 	if resp.StatusCode != 400 {
 		t.Fatalf("junk: %s", resp.Status)
 	}
 	wantStatus("junk", parse(body), ocsp.Malformed)
 
-	resp, body = ktGet(t, f.srv.URL+"/not%20base64!")
+	resp, body = pkicheck.Get(t, f.srv.URL+"/not%20base64!")
 	if resp.StatusCode != 400 {
 		t.Fatalf("bad GET: %s", resp.Status)
 	}
 	wantStatus("bad GET", parse(body), ocsp.Malformed)
 
-	if resp, _ := ktPost(t, f.srv.URL, "text/plain", foreignReq); resp.StatusCode != 415 {
+	if resp, _ := pkicheck.Post(t, f.srv.URL, "text/plain", foreignReq); resp.StatusCode != 415 {
 		t.Fatalf("content type: %s", resp.Status)
 	}
-	if resp, _ := ktPost(t, f.srv.URL, "application/ocsp-request", make([]byte, 20<<10)); resp.StatusCode != 413 {
+	if resp, _ := pkicheck.Post(t, f.srv.URL, "application/ocsp-request", make([]byte, 20<<10)); resp.StatusCode != 413 {
 		t.Fatalf("large: %s", resp.Status)
 	}
 	req, _ := http.NewRequest(http.MethodPut, f.srv.URL, nil)
@@ -179,10 +165,10 @@ func TestDevOCSPRejects(t *testing.T) {
 	// A signer that is not the issuer's key: internalError, never a response signed by
 	// the wrong key.
 	wrong, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	bad := httptest.NewServer(NewOCSPResponder(f.ca.cert, wrong, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil))
+	bad := httptest.NewServer(NewOCSPResponder(f.ca.Cert, wrong, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil))
 	defer bad.Close()
-	goodReq, _ := ocsp.CreateRequest(f.good, f.ca.cert, nil)
-	resp, body = ktPost(t, bad.URL, "application/ocsp-request", goodReq)
+	goodReq, _ := ocsp.CreateRequest(f.good, f.ca.Cert, nil)
+	resp, body = pkicheck.Post(t, bad.URL, "application/ocsp-request", goodReq)
 	if resp.StatusCode != 500 {
 		t.Fatalf("wrong key: %s", resp.Status)
 	}
@@ -191,8 +177,8 @@ func TestDevOCSPRejects(t *testing.T) {
 
 func BenchmarkDevOCSP(b *testing.B) {
 	f := ktNewOCSP(b)
-	req, _ := ocsp.CreateRequest(f.good, f.ca.cert, nil)
-	h := NewOCSPResponder(f.ca.cert, f.ca.key, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil)
+	req, _ := ocsp.CreateRequest(f.good, f.ca.Cert, nil)
+	h := NewOCSPResponder(f.ca.Cert, f.ca.Key, func(*big.Int) (bool, time.Time, int) { return false, time.Time{}, 0 }, nil)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(req)))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/testpki/pkicheck"
 	"github.com/digitorus/pdfsign/sign"
 	"github.com/digitorus/pdfsign/verify"
 )
@@ -91,7 +92,7 @@ func TestSignersAcceptedByPDFVerifiers(t *testing.T) {
 			}
 			dir := t.TempDir()
 			in, once, twice := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "once.pdf"), filepath.Join(dir, "twice.pdf")
-			writeTestFile(t, in, minimalPDF())
+			pkicheck.WriteFile(t, in, minimalPDF())
 			signPDF(t, in, once, officerKey, "Officer")
 			signPDF(t, once, twice, seal, "Seal")
 
@@ -100,11 +101,11 @@ func TestSignersAcceptedByPDFVerifiers(t *testing.T) {
 				if err != nil {
 					t.Skip(err)
 				}
-				certutil := needTool(t, "certutil")
+				certutil := pkicheck.NeedTool(t, "certutil")
 				db := "sql:" + t.TempDir()
-				runTool(t, certutil, "-N", "-d", db, "--empty-password")
-				runTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
-				out := runTool(t, pdfsig, "-nssdir", db, twice)
+				pkicheck.RunTool(t, certutil, "-N", "-d", db, "--empty-password")
+				pkicheck.RunTool(t, certutil, "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", filepath.Join(p.Dir, "root.pem"))
+				out := pkicheck.RunTool(t, pdfsig, "-nssdir", db, twice)
 				if n := strings.Count(out, "Signature is Valid"); n != 2 {
 					t.Errorf("pdfsig: %d valid signatures, want 2:\n%s", n, out)
 				}

@@ -82,7 +82,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot create the data directory %s: %v", cfg.DataDir, errorsUnwrapPath(err))
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot create the data directory %s", cfg.DataDir)
 	}
 	now := func() time.Time { return time.Now() }
 	var err error

@@ -113,11 +113,7 @@ func TestBrowser(t *testing.T) {
 	base, _ := startServe(t, env)
 	password := demoPassword(t, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
-	b, err := webdriver.Start(filepath.Join(dir, "profile"))
-	if err != nil {
-		t.Fatalf("starting the browser: %v", err)
-	}
-	defer b.Close()
+	b := loggedIn(t, dir, base, "canbo", password)
 	shots := os.Getenv("CHUNGTHUC_SCREENSHOTS")
 	if shots == "" {
 		shots = dir
@@ -128,12 +124,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(b.Navigate(base + "/login"))
-	must(b.Type("#username", "canbo"))
-	must(b.Type("#password", password))
-	must(b.Click("button[type=submit]"))
-	_, err = b.Find(".tiles")
-	must(err)
+	var err error
 	must(b.Screenshot(filepath.Join(shots, "1-dashboard.png")))
 	must(b.Navigate(base + "/app/certify"))
 	must(b.Type("#files", scans[0]))
@@ -159,4 +150,24 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("verification page says %q, want valid (link %s)", status, href)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// loggedIn starts Chromium with a profile under dir (closed when the test ends) and logs
+// username in to the service at base, waiting for the dashboard.
+func loggedIn(t *testing.T, dir, base, username, password string) *webdriver.Session {
+	t.Helper()
+	b, err := webdriver.Start(filepath.Join(dir, "profile"))
+	if err != nil {
+		t.Fatalf("starting the browser: %v", err)
+	}
+	t.Cleanup(b.Close)
+	for _, err := range []error{b.Navigate(base + "/login"), b.Type("#username", username), b.Type("#password", password), b.Click("button[type=submit]")} {
+		if err != nil {
+			t.Fatalf("logging in as %s: %v", username, err)
+		}
+	}
+	if _, err := b.Find(".tiles"); err != nil {
+		t.Fatalf("no dashboard after logging in as %s: %v", username, err)
+	}
+	return b
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/api"
 	"github.com/chungthuc/chungthuc/deadline"
 	"github.com/chungthuc/chungthuc/notify"
 )
@@ -58,6 +60,10 @@ type Config struct {
 	// /metrics alone; the service's own listener then does not serve it. Empty: /metrics on
 	// CHUNGTHUC_ADDR.
 	MetricsAddr string
+
+	// TrustedProxies (CHUNGTHUC_TRUSTED_PROXIES, comma-separated CIDRs; default none): peers
+	// whose X-Forwarded-For / Forwarded headers name the client (api.ParseTrustedProxies).
+	TrustedProxies []netip.Prefix
 
 	// MaxConcurrentVerify and MaxConcurrentCertify (CHUNGTHUC_MAX_CONCURRENT_VERIFY,
 	// _CERTIFY) bound the verifications and certifications running at once; 0 = the
@@ -202,6 +208,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.ExternalSigningTimeout = duration("CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT", "24h", 100*time.Millisecond)
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
+	}
+	if c.TrustedProxies, err = api.ParseTrustedProxies(get("CHUNGTHUC_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, "CHUNGTHUC_TRUSTED_PROXIES: "+err.Error())
 	}
 	if c.MigrateDatabaseURL != "" && c.DatabaseURL == "" {
 		errs = append(errs, "CHUNGTHUC_MIGRATE_DATABASE_URL is set but CHUNGTHUC_DATABASE_URL is not")

@@ -173,7 +173,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if chungthuc.ErrorCode(err) == chungthuc.EINTERNAL {
 			_, _ = fmt.Fprintf(stderr, "chungthuc: %v\n", err)
 		} else {
-			_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorMessage(err))
+			_, _ = fmt.Fprintf(stderr, "chungthuc: %s\n", chungthuc.ErrorDetail(err))
 		}
 		return 1
 	}

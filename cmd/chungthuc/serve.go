@@ -53,6 +53,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
 		Mail: a.reg, MailEnabled: cfg.Mailer != nil, Webhooks: a.reg, WebhookAllowLoopback: cfg.WebhookAllowLoopback,
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	if cfg.MetricsAddr != "" {
 		deps.ServeMetrics = func(h http.Handler) { metrics = h }
@@ -70,7 +71,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot listen on %s: %v", cfg.Addr, err)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot listen on %s", cfg.Addr)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -115,7 +116,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 func serveMetrics(ctx context.Context, addr string, h http.Handler, stdout io.Writer) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot listen on %s (CHUNGTHUC_METRICS_ADDR): %v", addr, err)
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot listen on %s (CHUNGTHUC_METRICS_ADDR)", addr)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)

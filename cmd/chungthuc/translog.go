@@ -48,7 +48,7 @@ func loadLogKey(cfg *Config, devUse bool, logger *slog.Logger) (*translog.Key, e
 		return k, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot read the log key %s: %v", path, errorsUnwrapPath(err))
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot read the log key %s", path)
 	}
 	skey, k, err := translog.GenerateKey(origin)
 	if err != nil {

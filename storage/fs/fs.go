@@ -79,11 +79,11 @@ func New(dir string) (*Store, error) {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "Object store directory %q: %v", dir, err)
 	}
 	if err := os.MkdirAll(abs, dirPerm); err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store directory %s cannot be created: %v", abs, unwrapPath(err))
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store directory %s cannot be created", abs)
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store directory %s cannot be opened: %v", abs, unwrapPath(err))
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store directory %s cannot be opened", abs)
 	}
 	return &Store{dir: abs, root: root}, nil
 }
@@ -535,24 +535,11 @@ func (s *Store) openErr(key string, err error) error {
 }
 
 func (s *Store) ioErr(op, key string, err error) error {
-	return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s: cannot %s %q: %v", s.dir, op, key, unwrapPath(err))
+	return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store %s: cannot %s %q", s.dir, op, key)
 }
 
 func notFound(key string) error {
 	return chungthuc.Errorf(chungthuc.ENOTFOUND, "Object %q does not exist.", key)
-}
-
-// unwrapPath drops the path from a *PathError; messages name the key instead.
-func unwrapPath(err error) error {
-	var pe *iofs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }
 
 // hashFile hashes f from its start, returning the hex SHA-256 and the byte count.

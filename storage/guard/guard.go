@@ -89,7 +89,7 @@ func (s *Store) outcome(ctx, cctx context.Context, d time.Duration, op string, e
 	case ctx.Err() != nil:
 		return err // the caller gave up
 	case cctx.Err() != nil:
-		err = chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the object store did not answer in time (%s, %s): %v", op, d, err)
+		err = chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "the object store did not answer in time (%s, %s)", op, d)
 	}
 	if chungthuc.ErrorCode(err) == chungthuc.EUNAVAILABLE {
 		s.mark(err)
@@ -178,7 +178,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(chungthuc.Objec
 	case ctx.Err() != nil:
 		return err
 	case context.Cause(cctx) == idle:
-		err = chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the object store did not answer in time (list, %s): %v", s.opt.Timeout, err)
+		err = chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "the object store did not answer in time (list, %s)", s.opt.Timeout)
 	}
 	if chungthuc.ErrorCode(err) == chungthuc.EUNAVAILABLE {
 		s.mark(err)
@@ -212,7 +212,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		s.mu.Unlock()
 		err := s.Probe(context.WithoutCancel(ctx))
 		if err != nil && chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE {
-			err = chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the object store is not ready: %v", err)
+			err = chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "the object store is not ready")
 		}
 		s.mu.Lock()
 		s.probedAt, s.lastProbe, s.probing = time.Now(), err, nil

@@ -128,9 +128,9 @@ func (db *DB) unreachable(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		// The server answered (e.g. no such database, authentication failed).
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s refused the connection: %s", db.where, pe.Message)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "PostgreSQL at %s refused the connection: %s", db.where, pe.Message)
 	}
-	return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL not reachable at %s", db.where)
+	return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "PostgreSQL not reachable at %s", db.where)
 }
 
 // latest is the schema version this build needs; loaded once from the embedded files.
@@ -286,16 +286,16 @@ func (db *DB) mapErr(err error) error {
 		class := pe.Code[:min(2, len(pe.Code))]
 		switch {
 		case pe.Code == "23505":
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "the record already exists")
+			return chungthuc.Wrap(err, chungthuc.ECONFLICT, "the record already exists")
 		case pe.Code == "23503":
-			return chungthuc.Errorf(chungthuc.ENOTFOUND, "a referenced record does not exist")
+			return chungthuc.Wrap(err, chungthuc.ENOTFOUND, "a referenced record does not exist")
 		case pe.Code == "CT001":
-			return chungthuc.Errorf(chungthuc.ECONFLICT, "%s", pe.Message)
+			return chungthuc.Wrap(err, chungthuc.ECONFLICT, "%s", pe.Message)
 		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "57014" || class == "55":
-			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the register is busy or not accepting work (SQLSTATE %s), try again", pe.Code)
+			return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "the register is busy or not accepting work (SQLSTATE %s), try again", pe.Code)
 		case class == "08" || class == "53" || class == "58" || class == "28" || pe.Code == "3D000" ||
 			strings.HasPrefix(pe.Code, "57P"):
-			return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s is unavailable (SQLSTATE %s)", db.where, pe.Code)
+			return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "PostgreSQL at %s is unavailable (SQLSTATE %s)", db.where, pe.Code)
 		}
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -303,13 +303,13 @@ func (db *DB) mapErr(err error) error {
 	var connErr *pgconn.ConnectError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL at %s did not answer in time", db.where)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "PostgreSQL at %s did not answer in time", db.where)
 	case errors.Is(err, context.Canceled):
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "the request to PostgreSQL at %s was canceled", db.where)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "the request to PostgreSQL at %s was canceled", db.where)
 	case errors.As(err, &connErr) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		strings.Contains(err.Error(), "closed pool") || strings.Contains(err.Error(), "conn closed") ||
 		strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "connection reset"):
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "PostgreSQL not reachable at %s", db.where)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "PostgreSQL not reachable at %s", db.where)
 	}
 	return fmt.Errorf("postgres: %w", err)
 }

@@ -2,9 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +89,10 @@ func TestUnreachable(t *testing.T) {
 	_, err := postgres.Open(ctx, "postgres://postgres:secret@127.0.0.1:1/x", postgres.Options{ConnectTimeout: time.Second})
 	if chungthuc.ErrorCode(err) != chungthuc.EUNAVAILABLE || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("Open of a closed port = %v", err)
+	}
+	// The dial error is kept as the cause (errors.Is), and the message says only where.
+	if !errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(chungthuc.ErrorMessage(err), "refused") {
+		t.Fatalf("closed port: cause %v, message %q", errors.Unwrap(err), chungthuc.ErrorMessage(err))
 	}
 	if _, err := postgres.Open(ctx, "postgres://u:secret@[::1", postgres.Options{}); chungthuc.ErrorCode(err) != chungthuc.EINVALID ||
 		strings.Contains(err.Error(), "secret") {

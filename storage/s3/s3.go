@@ -463,14 +463,14 @@ func (s *Store) fail(op, key string, err error) error {
 		what = fmt.Sprintf(" %q", key)
 	}
 	if errors.Is(err, context.Canceled) {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s: %s%s was canceled: %v", s.where, op, what, err)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store %s: %s%s was canceled", s.where, op, what)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s did not answer in time (%s%s): %v", s.where, op, what, err)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store %s did not answer in time (%s%s)", s.where, op, what)
 	}
 	var er minio.ErrorResponse
 	if !errors.As(err, &er) || er.StatusCode == 0 {
-		return chungthuc.Errorf(chungthuc.EUNAVAILABLE, "Object store %s is unreachable (%s%s): %v", s.where, op, what, err)
+		return chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "Object store %s is unreachable (%s%s)", s.where, op, what)
 	}
 	switch er.Code {
 	case "NoSuchKey", "NoSuchVersion", "XMinioObjectExistsAsDirectory", "XMinioParentIsObject":

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -328,6 +330,13 @@ func TestServerDown(t *testing.T) {
 	msg := err.Error()
 	if !strings.Contains(msg, addr) || !strings.Contains(msg, "chungthuc") || strings.Contains(msg, secret) {
 		t.Errorf("message %q should name the endpoint and bucket, never the secret", msg)
+	}
+	// The dial error is the cause, not part of the message.
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("errors.Is(err, ECONNREFUSED) = false for %v", err)
+	}
+	if m := chungthuc.ErrorMessage(err); strings.Contains(m, "connection refused") || strings.Contains(m, "dial") {
+		t.Errorf("message %q carries the low-level error", m)
 	}
 }
 

@@ -82,7 +82,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	// The register is private to the service: 0600 for the file, which SQLite also gives its
 	// -wal and -shm files; a file made by an older version is tightened.
 	if err := privateFile(path); err != nil {
-		return nil, chungthuc.Errorf(chungthuc.EUNAVAILABLE, "cannot open the SQLite register %s: %v", path, err)
+		return nil, chungthuc.Wrap(err, chungthuc.EUNAVAILABLE, "cannot open the SQLite register %s", path)
 	}
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
 		opt.BusyTimeout.Milliseconds())

@@ -349,6 +349,9 @@ type Account struct {
 	LockedUntil  time.Time // zero when not locked
 	Disabled     bool
 	CreatedAt    time.Time
+	// MustChangePassword is set for generated passwords: the account's browser sessions can
+	// only change the password or log out until it is changed. API tokens are not affected.
+	MustChangePassword bool
 }
 
 // LoginFailures is the count of failed logins under one throttling key and the time of the
@@ -396,7 +399,12 @@ type Accounts interface {
 	LoginFailures(ctx context.Context, keys []string) ([]LoginFailures, error)
 	// ForgetLoginFailures deletes the counts of keys (after a successful login).
 	ForgetLoginFailures(ctx context.Context, keys []string) error
-	SetPassword(ctx context.Context, id int64, hash string) error
+	// SetPassword replaces the password hash and sets whether it must be changed at the next
+	// login (true for generated passwords).
+	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
+	// DeleteSessions ends every session of the account except the one whose hash is except
+	// ("" ends all) and returns how many ended.
+	DeleteSessions(ctx context.Context, accountID int64, except string) (int, error)
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)

@@ -182,6 +182,8 @@ func (s *Server) routes() http.Handler {
 	r.Route("/app", func(r chi.Router) {
 		r.Use(s.sessionRequired)
 		r.Get("/", s.dashboard)
+		r.Get("/password", s.passwordPage)
+		r.Post("/password", s.changePassword)
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
 		r.Post("/certify/confirm", s.certifyConfirm)

@@ -36,7 +36,7 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		return err
 	}
 	defer a.Close()
-	acct := &chungthuc.Account{Username: *username, Role: chungthuc.Role(*role), OfficerID: *officer}
+	acct := &chungthuc.Account{Username: *username, Role: chungthuc.Role(*role), OfficerID: *officer, MustChangePassword: true}
 	if *unit != "" {
 		u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
 		if err != nil {
@@ -56,7 +56,8 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 }
 
 // cmdAccountPasswd gives an account a new generated password (`account passwd --username
-// X`), printed once; the old one stops working at once.
+// X`), printed once; the old one stops working at once, the account's browser sessions end
+// and the new password must be changed at the next login.
 func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := newFlags("account passwd")
 	username := fs.String("username", "", "login name")
@@ -80,7 +81,10 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 	if err != nil {
 		return err
 	}
-	if err := a.reg.SetPassword(ctx, acct.ID, hash); err != nil {
+	if err := a.reg.SetPassword(ctx, acct.ID, hash, true); err != nil {
+		return err
+	}
+	if _, err := a.reg.DeleteSessions(ctx, acct.ID, ""); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)

@@ -59,7 +59,7 @@ func TestBrowserPages(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
 	base, _ := startServe(t, env)
-	password := demoPassword(t, env["CHUNGTHUC_DATA"])
+	password := demoPassword(t, base, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
 	profile := filepath.Join(dir, "profile")
 	b, err := webdriver.Start(profile)

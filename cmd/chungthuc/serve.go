@@ -292,8 +292,8 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 		a  chungthuc.Account
 		pw string
 	}{
-		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
-		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
+		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer, MustChangePassword: true}, officerPW},
+		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin, MustChangePassword: true}, adminPW},
 	} {
 		h, err := credentials.HashPassword(acct.pw)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -33,10 +33,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *chungthuc.Account) error {
 			return err
 		}
 		err := t.QueryRow(ctx, `INSERT INTO accounts (unit_id, officer_id, username, password_hash, role,
-			failed_logins, locked_until, disabled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING RETURNING id`,
+			failed_logins, locked_until, disabled, created_at, must_change_password)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING RETURNING id`,
 			nullID(a.UnitID), nullID(a.OfficerID), a.Username, a.PasswordHash, string(a.Role),
-			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, a.CreatedAt).Scan(&a.ID)
+			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, a.CreatedAt, a.MustChangePassword).Scan(&a.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "username %q is taken", a.Username)
 		} else if err != nil {
@@ -106,17 +106,17 @@ func (db *DB) SetLoginState(ctx context.Context, id int64, failed int, lockedUnt
 }
 
 // SetPassword replaces the account's password hash (argon2id, PHC string format); the login
-// state is left as it is. EINVALID for a malformed hash, ENOTFOUND when the account does not
+// state is left as it is; mustChange is stored (true for generated passwords). EINVALID for a malformed hash, ENOTFOUND when the account does not
 // exist. The audit entry does not contain the hash.
-func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	if err := ledger.CheckPasswordHash(hash); err != nil {
 		return err
 	}
 	return db.write(ctx, func(t *txn) error {
 		var unit *int64
 		var username string
-		err := t.QueryRow(ctx, `UPDATE accounts SET password_hash = $1 WHERE id = $2 RETURNING unit_id, username`,
-			hash, id).Scan(&unit, &username)
+		err := t.QueryRow(ctx, `UPDATE accounts SET password_hash = $1, must_change_password = $3 WHERE id = $2 RETURNING unit_id, username`,
+			hash, id, mustChange).Scan(&unit, &username)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return chungthuc.Errorf(chungthuc.ENOTFOUND, "account %d not found", id)
 		} else if err != nil {
@@ -128,7 +128,7 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 		}
 		t.audit(&chungthuc.AuditEntry{
 			Action: ledger.ActionAccountPassword, UnitID: unitID, Actor: ledger.ActorSystem,
-			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username}),
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username, "must_change": mustChange}),
 		})
 		return nil
 	})
@@ -169,6 +169,17 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 		return touched(tag, err, "session not found")
 	})
+}
+
+// DeleteSessions ends every session of the account except the one whose hash is except ("" ends
+// all) and returns how many ended; an unknown account has none.
+func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {
+	err = db.write(ctx, func(t *txn) error {
+		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2`, accountID, except)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
 }
 
 // DeleteExpiredSessions removes every session that expires at or before now.
@@ -261,7 +272,7 @@ func scanAccount(row pgx.Row) (*chungthuc.Account, error) {
 	var role string
 	var locked *time.Time
 	if err := row.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &a.CreatedAt); err != nil {
+		&a.Disabled, &a.CreatedAt, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	if unit != nil {

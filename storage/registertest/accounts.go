@@ -243,19 +243,31 @@ func testPassword(t *testing.T, db accountsDB) {
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	must(t, "SetLoginState", db.SetLoginState(ctx, a.ID, 3, time.Time{}))
 	h := PasswordHash()
-	must(t, "SetPassword", db.SetPassword(ctx, a.ID, h))
+	must(t, "SetPassword", db.SetPassword(ctx, a.ID, h, true))
 	got, err := db.AccountByID(ctx, a.ID)
 	must(t, "AccountByID", err)
-	if got.PasswordHash != h || got.FailedLogins != 3 || got.Username != "vanthu" {
+	if got.PasswordHash != h || got.FailedLogins != 3 || got.Username != "vanthu" || !got.MustChangePassword {
 		t.Fatalf("after SetPassword: %+v", got)
 	}
-	code(t, "plain password", db.SetPassword(ctx, a.ID, "correct horse battery staple"), chungthuc.EINVALID)
-	code(t, "empty hash", db.SetPassword(ctx, a.ID, ""), chungthuc.EINVALID)
-	code(t, "unknown account", db.SetPassword(ctx, a.ID+1000, PasswordHash()), chungthuc.ENOTFOUND)
+	code(t, "plain password", db.SetPassword(ctx, a.ID, "correct horse battery staple", false), chungthuc.EINVALID)
+	code(t, "empty hash", db.SetPassword(ctx, a.ID, "", false), chungthuc.EINVALID)
+	code(t, "unknown account", db.SetPassword(ctx, a.ID+1000, PasswordHash(), false), chungthuc.ENOTFOUND)
 	got, err = db.AccountByID(ctx, a.ID)
 	must(t, "AccountByID", err)
-	if got.PasswordHash != h {
-		t.Fatal("a refused SetPassword changed the hash")
+	if got.PasswordHash != h || !got.MustChangePassword {
+		t.Fatal("a refused SetPassword changed the account")
+	}
+	h2 := PasswordHash()
+	must(t, "SetPassword chosen", db.SetPassword(ctx, a.ID, h2, false))
+	got, err = db.AccountByUsername(ctx, "vanthu")
+	must(t, "AccountByUsername", err)
+	if got.PasswordHash != h2 || got.MustChangePassword {
+		t.Fatalf("after a chosen password: %+v", got)
+	}
+	// An account created with a generated password must change it.
+	b := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "moi.tao", Role: chungthuc.RoleClerk, MustChangePassword: true})
+	if got, err := db.AccountByID(ctx, b.ID); err != nil || !got.MustChangePassword {
+		t.Fatalf("created with MustChangePassword: %+v, %v", got, err)
 	}
 }
 
@@ -303,6 +315,36 @@ func testSessions(t *testing.T, db accountsDB) {
 	code(t, "DeleteSession twice", db.DeleteSession(ctx, s.TokenHash), chungthuc.ENOTFOUND)
 	if _, err := db.SessionByHash(ctx, s2.TokenHash); err != nil {
 		t.Fatalf("DeleteSession removed another session: %v", err)
+	}
+
+	// DeleteSessions ends every session of one account but the one kept, and no other
+	// account's.
+	other := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "khac", Role: chungthuc.RoleClerk})
+	s3 := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	s4 := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	so := &chungthuc.Session{TokenHash: SecretHash(), AccountID: other.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	for _, x := range []*chungthuc.Session{s3, s4, so} {
+		must(t, "CreateSession", db.CreateSession(ctx, x))
+	}
+	n, err := db.DeleteSessions(ctx, a.ID, s3.TokenHash)
+	must(t, "DeleteSessions", err)
+	if n != 2 { // s2 and s4
+		t.Fatalf("DeleteSessions ended %d sessions, want 2", n)
+	}
+	for _, x := range []*chungthuc.Session{s2, s4} {
+		_, err := db.SessionByHash(ctx, x.TokenHash)
+		code(t, "ended session", err, chungthuc.ENOTFOUND)
+	}
+	for _, x := range []*chungthuc.Session{s3, so} {
+		if _, err := db.SessionByHash(ctx, x.TokenHash); err != nil {
+			t.Fatalf("DeleteSessions ended a session it should keep: %v", err)
+		}
+	}
+	if n, err := db.DeleteSessions(ctx, a.ID, ""); err != nil || n != 1 {
+		t.Fatalf("DeleteSessions all = %d, %v; want 1", n, err)
+	}
+	if n, err := db.DeleteSessions(ctx, a.ID+1000, ""); err != nil || n != 0 {
+		t.Fatalf("DeleteSessions unknown account = %d, %v; want 0", n, err)
 	}
 }
 
@@ -420,8 +462,8 @@ func testAccountsAudit(t *testing.T, db accountsDB) {
 	step("duplicate CreateAccount", 0, func() error {
 		return db.CreateAccount(ctx, &chungthuc.Account{UnitID: u.ID, Username: "HANG.NT", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk})
 	})
-	step("SetPassword", 1, func() error { return db.SetPassword(ctx, a.ID, PasswordHash()) })
-	step("refused SetPassword", 0, func() error { return db.SetPassword(ctx, a.ID, "plain") })
+	step("SetPassword", 1, func() error { return db.SetPassword(ctx, a.ID, PasswordHash(), true) })
+	step("refused SetPassword", 0, func() error { return db.SetPassword(ctx, a.ID, "plain", false) })
 	step("SetLoginState", 0, func() error { return db.SetLoginState(ctx, a.ID, 3, time.Now().Add(time.Minute)) })
 	s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
 	step("CreateSession", 0, func() error { return db.CreateSession(ctx, s) })

@@ -13,7 +13,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -38,10 +38,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *chungthuc.Account) error {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "username %q is taken", a.Username)
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (unit_id, officer_id, username, password_hash, role,
-			failed_logins, locked_until, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			failed_logins, locked_until, disabled, created_at, must_change_password)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			nullID(a.UnitID), nullID(a.OfficerID), a.Username, a.PasswordHash, string(a.Role),
-			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, ledger.FormatTime(a.CreatedAt)).Scan(&a.ID)
+			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, ledger.FormatTime(a.CreatedAt), a.MustChangePassword).Scan(&a.ID)
 		if err != nil {
 			return err
 		}
@@ -114,9 +114,9 @@ func (db *DB) SetLoginState(ctx context.Context, id int64, failed int, lockedUnt
 }
 
 // SetPassword replaces the account's password hash (argon2id, PHC string format); the login
-// state is left as it is. EINVALID for a malformed hash, ENOTFOUND when the account does not
+// state is left as it is; mustChange is stored (true for generated passwords). EINVALID for a malformed hash, ENOTFOUND when the account does not
 // exist. The audit entry does not contain the hash.
-func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	if err := ledger.CheckPasswordHash(hash); err != nil {
 		return err
 	}
@@ -125,12 +125,12 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, must_change_password = ? WHERE id = ?`, hash, mustChange, id); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
 			Action: ledger.ActionAccountPassword, UnitID: a.UnitID, Actor: ledger.ActorSystem,
-			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username}),
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username, "must_change": mustChange}),
 		})
 	})
 }
@@ -172,6 +172,21 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
 		return updated(res, err, "session not found")
 	})
+}
+
+// DeleteSessions ends every session of the account except the one whose hash is except ("" ends
+// all) and returns how many ended; an unknown account has none.
+func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?`, accountID, except)
+		if err != nil {
+			return err
+		}
+		c, err := res.RowsAffected()
+		n = int(c)
+		return err
+	})
+	return n, err
 }
 
 // DeleteExpiredSessions removes every session that expires at or before now.
@@ -263,7 +278,7 @@ func scanAccount(s scanner) (*chungthuc.Account, error) {
 	var role, created string
 	var locked sql.NullString
 	if err := s.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &created); err != nil {
+		&a.Disabled, &created, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	a.UnitID, a.OfficerID, a.Role = unit.Int64, officer.Int64, chungthuc.Role(role)

@@ -402,6 +402,13 @@ type Accounts interface {
 	// SetPassword replaces the password hash and sets whether it must be changed at the next
 	// login (true for generated passwords).
 	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
+	// ListAccounts lists the accounts of a unit (every account, system administrators included,
+	// when unitID is 0), by id.
+	ListAccounts(ctx context.Context, unitID int64) ([]*Account, error)
+	// SetAccountDisabled disables or enables an account. Disabling ends its sessions and
+	// revokes the active API tokens of its officer (if any), in the same transaction;
+	// enabling restores neither. ENOTFOUND when the account does not exist.
+	SetAccountDisabled(ctx context.Context, id int64, disabled bool) error
 	// DeleteSessions ends every session of the account except the one whose hash is except
 	// ("" ends all) and returns how many ended.
 	DeleteSessions(ctx context.Context, accountID int64, except string) (int, error)
@@ -414,6 +421,9 @@ type Accounts interface {
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
+	// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id,
+	// revoked ones included.
+	ListAPITokens(ctx context.Context, unitID int64) ([]*APIToken, error)
 }
 
 // Timestamper obtains RFC 3161 time-stamp tokens (certs.TSAClient over HTTP; the development

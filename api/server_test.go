@@ -147,7 +147,7 @@ func newEnvClock(t *testing.T, regNow chungthuc.Clock, mod func(*Deps)) *env {
 	}
 	reg.SetLogHooks(e.log.Hooks())
 	pool := x509Pool(p)
-	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, AccountAdmin: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)

@@ -171,6 +171,80 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	})
 }
 
+// ListAccounts lists the accounts of a unit (every account when unitID is 0), by id.
+func (db *DB) ListAccounts(ctx context.Context, unitID int64) ([]*chungthuc.Account, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	defer rows.Close()
+	var as []*chungthuc.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, db.mapErr(err)
+		}
+		as = append(as, a)
+	}
+	return as, db.mapErr(rows.Err())
+}
+
+// SetAccountDisabled disables or enables an account; disabling ends its sessions and revokes
+// its officer's active API tokens in the same transaction. ENOTFOUND when it does not exist.
+// Audited (account.disable / account.enable) with the counts ended.
+func (db *DB) SetAccountDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(t *txn) error {
+		a, err := accountByID(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, `UPDATE accounts SET disabled = $1 WHERE id = $2`, disabled, id); err != nil {
+			return err
+		}
+		action, detail := ledger.ActionAccountEnable, map[string]any{"username": a.Username}
+		if disabled {
+			action = ledger.ActionAccountDisable
+			tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id)
+			if err != nil {
+				return err
+			}
+			var tokens int64
+			if a.OfficerID != 0 {
+				tt, err := t.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE officer_id = $2 AND revoked_at IS NULL`,
+					ledger.Micro(db.now()), a.OfficerID)
+				if err != nil {
+					return err
+				}
+				tokens = tt.RowsAffected()
+			}
+			detail["sessions_ended"], detail["tokens_revoked"] = tag.RowsAffected(), tokens
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: action, UnitID: a.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(detail),
+		})
+		return nil
+	})
+}
+
+// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id.
+func (db *DB) ListAPITokens(ctx context.Context, unitID int64) ([]*chungthuc.APIToken, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	defer rows.Close()
+	var ts []*chungthuc.APIToken
+	for rows.Next() {
+		tk, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, db.mapErr(err)
+		}
+		ts = append(ts, tk)
+	}
+	return ts, db.mapErr(rows.Err())
+}
+
 // DeleteSessions ends every session of the account except the one whose hash is except ("" ends
 // all) and returns how many ended; an unknown account has none.
 func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {

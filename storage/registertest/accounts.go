@@ -43,6 +43,7 @@ func RunAccounts(t *testing.T, open func(t *testing.T) chungthuc.Accounts) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
 	t.Run("ExpiredSessions", func(t *testing.T) { testExpiredSessions(t, fresh(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, fresh(t)) })
+	t.Run("ListAndDisable", func(t *testing.T) { testListAndDisable(t, fresh(t)) })
 	t.Run("AccountsAudit", func(t *testing.T) { testAccountsAudit(t, fresh(t)) })
 }
 
@@ -585,5 +586,92 @@ func testLoginFailures(t *testing.T, db accountsDB) {
 	must(t, "LoginFailures", err)
 	if got[0].Count != 0 || got[1].Count != 10 {
 		t.Fatalf("after forgetting the first key: %+v", got)
+	}
+}
+
+// testListAndDisable: Accounts and APITokens list a unit's (or every unit's) by id;
+// disabling an account ends its sessions and revokes its officer's active tokens (only
+// those), enabling restores neither; both are audited.
+func testListAndDisable(t *testing.T, db accountsDB) {
+	u, other := newUnit(t, db.r, "HB"), newUnit(t, db.r, "TL")
+	o, oo := newOfficer(t, db.r, u.ID), newOfficer(t, db.r, other.ID)
+	off := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, OfficerID: o.ID, Username: "canbo", Role: chungthuc.RoleOfficer})
+	clerk := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
+	far := newAccount(t, db, &chungthuc.Account{UnitID: other.ID, OfficerID: oo.ID, Username: "canbo.tl", Role: chungthuc.RoleOfficer})
+	admin := newAccount(t, db, &chungthuc.Account{Username: "quantri", Role: chungthuc.RoleSystemAdmin})
+	ids := func(as []*chungthuc.Account) (out []int64) {
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	got, err := db.ListAccounts(ctx, u.ID)
+	must(t, "ListAccounts", err)
+	if !reflect.DeepEqual(ids(got), []int64{off.ID, clerk.ID}) || got[0].Username != "canbo" || got[0].Role != chungthuc.RoleOfficer {
+		t.Fatalf("Accounts(HB) = %v", ids(got))
+	}
+	got, err = db.ListAccounts(ctx, 0)
+	must(t, "ListAccounts all", err)
+	if !reflect.DeepEqual(ids(got), []int64{off.ID, clerk.ID, far.ID, admin.ID}) {
+		t.Fatalf("Accounts(all) = %v", ids(got))
+	}
+	if got, err := db.ListAccounts(ctx, other.ID+1000); err != nil || len(got) != 0 {
+		t.Fatalf("Accounts(unknown unit) = %v, %v", got, err)
+	}
+
+	tok := func(unit, officer int64) *chungthuc.APIToken {
+		tk := &chungthuc.APIToken{UnitID: unit, OfficerID: officer, Name: "một cửa", TokenHash: SecretHash()}
+		must(t, "CreateAPIToken", db.CreateAPIToken(ctx, tk))
+		return tk
+	}
+	t1, t2, tf := tok(u.ID, o.ID), tok(u.ID, o.ID), tok(other.ID, oo.ID)
+	must(t, "RevokeAPIToken", db.RevokeAPIToken(ctx, t2.ID, time.Now()))
+	ts, err := db.ListAPITokens(ctx, u.ID)
+	must(t, "ListAPITokens", err)
+	if len(ts) != 2 || ts[0].ID != t1.ID || ts[1].ID != t2.ID || !ts[0].RevokedAt.IsZero() || ts[1].RevokedAt.IsZero() || ts[0].TokenHash != t1.TokenHash {
+		t.Fatalf("APITokens(HB) = %+v", ts)
+	}
+	if ts, err := db.ListAPITokens(ctx, 0); err != nil || len(ts) != 3 {
+		t.Fatalf("APITokens(all) = %d, %v", len(ts), err)
+	}
+
+	sess := func(a *chungthuc.Account) *chungthuc.Session {
+		s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+		must(t, "CreateSession", db.CreateSession(ctx, s))
+		return s
+	}
+	so, sc := sess(off), sess(clerk)
+	must(t, "SetAccountDisabled", db.SetAccountDisabled(ctx, off.ID, true))
+	if a, err := db.AccountByID(ctx, off.ID); err != nil || !a.Disabled {
+		t.Fatalf("after disable: %+v, %v", a, err)
+	}
+	_, err = db.SessionByHash(ctx, so.TokenHash)
+	code(t, "session of a disabled account", err, chungthuc.ENOTFOUND)
+	if _, err := db.SessionByHash(ctx, sc.TokenHash); err != nil {
+		t.Fatalf("disabling one account ended another's session: %v", err)
+	}
+	for _, c := range []struct {
+		tk      *chungthuc.APIToken
+		revoked bool
+	}{{t1, true}, {t2, true}, {tf, false}} {
+		got, err := db.APITokenByHash(ctx, c.tk.TokenHash)
+		must(t, "APITokenByHash", err)
+		if got.RevokedAt.IsZero() == c.revoked {
+			t.Fatalf("token %d revoked = %v, want %v", c.tk.ID, !got.RevokedAt.IsZero(), c.revoked)
+		}
+	}
+	must(t, "SetAccountDisabled enable", db.SetAccountDisabled(ctx, off.ID, false))
+	if a, _ := db.AccountByID(ctx, off.ID); a.Disabled {
+		t.Fatal("enable left the account disabled")
+	}
+	if got, _ := db.APITokenByHash(ctx, t1.TokenHash); got.RevokedAt.IsZero() {
+		t.Fatal("enabling restored a revoked token")
+	}
+	code(t, "disable unknown", db.SetAccountDisabled(ctx, admin.ID+1000, true), chungthuc.ENOTFOUND)
+	before := entries(t, db.r)
+	must(t, "SetAccountDisabled", db.SetAccountDisabled(ctx, clerk.ID, true))
+	must(t, "SetAccountDisabled enable", db.SetAccountDisabled(ctx, clerk.ID, false))
+	if n := entries(t, db.r) - before; n != 2 {
+		t.Fatalf("disable + enable appended %d audit entries, want 2", n)
 	}
 }

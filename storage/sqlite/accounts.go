@@ -174,6 +174,89 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	})
 }
 
+// ListAccounts lists the accounts of a unit (every account when unitID is 0), by id.
+func (db *DB) ListAccounts(ctx context.Context, unitID int64) (as []*chungthuc.Account, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			as = append(as, a)
+		}
+		return rows.Err()
+	})
+	return as, err
+}
+
+// SetAccountDisabled disables or enables an account; disabling ends its sessions and revokes
+// its officer's active API tokens in the same transaction. ENOTFOUND when it does not exist.
+// Audited (account.disable / account.enable) with the counts ended.
+func (db *DB) SetAccountDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		a, err := accountByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return err
+		}
+		action, detail := ledger.ActionAccountEnable, map[string]any{"username": a.Username}
+		if disabled {
+			action = ledger.ActionAccountDisable
+			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			sessions, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			var tokens int64
+			if a.OfficerID != 0 {
+				res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE officer_id = ? AND revoked_at IS NULL`,
+					ledger.FormatTime(ledger.Micro(db.now())), a.OfficerID)
+				if err != nil {
+					return err
+				}
+				if tokens, err = res.RowsAffected(); err != nil {
+					return err
+				}
+			}
+			detail["sessions_ended"], detail["tokens_revoked"] = sessions, tokens
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: action, UnitID: a.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(detail),
+		})
+	})
+}
+
+// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id.
+func (db *DB) ListAPITokens(ctx context.Context, unitID int64) (ts []*chungthuc.APIToken, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanAPIToken(rows)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, t)
+		}
+		return rows.Err()
+	})
+	return ts, err
+}
+
 // DeleteSessions ends every session of the account except the one whose hash is except ("" ends
 // all) and returns how many ended; an unknown account has none.
 func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {

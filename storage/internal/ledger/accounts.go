@@ -16,6 +16,8 @@ import (
 const (
 	ActionAccountCreate   = "account.create"
 	ActionAccountPassword = "account.password"
+	ActionAccountDisable  = "account.disable"
+	ActionAccountEnable   = "account.enable"
 	ActionTokenCreate     = "token.create"
 	ActionTokenRevoke     = "token.revoke"
 )

@@ -17,8 +17,11 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if len(args) > 0 && args[0] == "passwd" {
 		return cmdAccountPasswd(ctx, cfg, args[1:], stdout, logger)
 	}
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable") {
+		return cmdAccountDisable(ctx, cfg, args[0], args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("account: expected 'account add' or 'account passwd'")
+		return usagef("account: expected 'account add', 'account passwd', 'account disable' or 'account enable'")
 	}
 	fs := newFlags("account add")
 	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
@@ -88,5 +91,33 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return err
+}
+
+// cmdAccountDisable disables (`account disable --username U`: its sessions end and its
+// officer's API tokens are revoked) or enables (`account enable --username U`; revoked
+// tokens stay revoked) an account.
+func cmdAccountDisable(ctx context.Context, cfg *Config, verb string, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("account " + verb)
+	username := fs.String("username", "", "login name")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("account %s: --username is required", verb)
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := a.reg.AccountByUsername(ctx, strings.ToLower(strings.TrimSpace(*username)))
+	if err != nil {
+		return err
+	}
+	if err := a.reg.SetAccountDisabled(ctx, acct.ID, verb == "disable"); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s %sd\n", acct.Username, verb)
 	return err
 }

@@ -116,12 +116,18 @@ Commands:
   account add --username U --role R [--unit CODE] [--officer ID]
                           create a login; prints the username and a generated password once
   account passwd --username U
-                          give a login a new generated password (printed once)
+                          give a login a new generated password (printed once; must be
+                          changed at the next login; its sessions end)
+  account disable --username U | account enable --username U
+                          disable a login (its sessions end, its officer's API tokens are
+                          revoked) or enable it again (revoked tokens stay revoked)
   token create --unit CODE --officer ID [--name TEXT]
                           create an API token for integrations (printed once)
   webhook add --url URL [--secret S] | webhook list | webhook remove --id N
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused
+  token list [--unit CODE]
+                          list API tokens: id, unit, officer, created, state, name
   serve                   run the web service
 
 Environment: CHUNGTHUC_DATA (default ./chungthuc-data), CHUNGTHUC_BASE_URL, CHUNGTHUC_ADDR,

@@ -18,8 +18,11 @@ func cmdToken(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if len(args) > 0 && args[0] == "revoke" {
 		return cmdTokenRevoke(ctx, cfg, args[1:], stdout, logger)
 	}
+	if len(args) > 0 && args[0] == "list" {
+		return cmdTokenList(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("token: expected 'token create' or 'token revoke'")
+		return usagef("token: expected 'token create', 'token list' or 'token revoke'")
 	}
 	fs := newFlags("token create")
 	unit := fs.String("unit", "", "unit code")
@@ -77,4 +80,50 @@ func cmdTokenRevoke(ctx context.Context, cfg *Config, args []string, stdout io.W
 	}
 	_, err = fmt.Fprintf(stdout, "token %d revoked\n", *id)
 	return err
+}
+
+// cmdTokenList prints the API tokens (`token list [--unit CODE]`), one a line: id, unit code,
+// officer id, created, "active" or "revoked <time>", name. Secrets are not stored, so none is
+// printed.
+func cmdTokenList(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := newFlags("token list")
+	unit := fs.String("unit", "", "only this unit's tokens (unit code)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	units, err := a.reg.Units(ctx)
+	if err != nil {
+		return err
+	}
+	codes := map[int64]string{}
+	var unitID int64
+	for _, u := range units {
+		codes[u.ID] = u.Code
+		if strings.EqualFold(u.Code, *unit) {
+			unitID = u.ID
+		}
+	}
+	if *unit != "" && unitID == 0 {
+		return chungthuc.Errorf(chungthuc.ENOTFOUND, "unit %q not found", *unit)
+	}
+	toks, err := a.reg.ListAPITokens(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		state := "active"
+		if !t.RevokedAt.IsZero() {
+			state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+		}
+		if _, err := fmt.Fprintf(stdout, "%d\t%s\t%d\t%s\t%s\t%s\n", t.ID, codes[t.UnitID], t.OfficerID,
+			t.CreatedAt.UTC().Format(time.RFC3339), state, t.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

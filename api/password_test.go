@@ -26,7 +26,7 @@ func (e *env) loginTo(user, password string) (*http.Client, string, int) {
 }
 
 // pageCSRF fetches path with cl and returns the status, Location, body and CSRF token.
-func pageCSRF(t *testing.T, cl *http.Client, u string) (int, string, string, string) {
+func pageCSRF(t testing.TB, cl *http.Client, u string) (int, string, string, string) {
 	t.Helper()
 	res, err := cl.Get(u)
 	if err != nil {
@@ -41,7 +41,7 @@ func pageCSRF(t *testing.T, cl *http.Client, u string) (int, string, string, str
 	return res.StatusCode, res.Header.Get("Location"), string(b), csrf
 }
 
-func postForm(t *testing.T, cl *http.Client, u string, v url.Values) (int, string, string) {
+func postForm(t testing.TB, cl *http.Client, u string, v url.Values) (int, string, string) {
 	t.Helper()
 	res, err := cl.PostForm(u, v)
 	if err != nil {
@@ -161,5 +161,36 @@ func TestPasswordChangeAuditFailure(t *testing.T) {
 	st, _, _ = postForm(t, cl, e.srv.URL+passwordPath, url.Values{"csrf": {csrf}, "current": {e.password}, "new": {good}, "new2": {good}})
 	if st < 500 {
 		t.Fatalf("change with the audit log down: %d, want 5xx", st)
+	}
+}
+
+// BenchmarkPasswordChange measures a password change over HTTP (check the current password,
+// hash the new one, store it, end the other sessions, audit) against its peer, a login
+// (check the password, create a session, audit); run both in the same run and compare.
+func BenchmarkPasswordChange(b *testing.B) {
+	e := newEnv(b, nil)
+	cl, csrf, st := e.login("canbo", e.password)
+	if st != http.StatusSeeOther {
+		b.Fatal(st)
+	}
+	pw := []string{e.password, "một mật khẩu mới đủ dài"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cur, next := pw[i%2], pw[(i+1)%2]
+		st, _, _ := postForm(b, cl, e.srv.URL+passwordPath, url.Values{"csrf": {csrf}, "current": {cur}, "new": {next}, "new2": {next}})
+		if st != http.StatusSeeOther {
+			b.Fatalf("change %d: %d", i, st)
+		}
+	}
+}
+
+// BenchmarkLogin is the peer of BenchmarkPasswordChange: one successful login over HTTP.
+func BenchmarkLogin(b *testing.B) {
+	e := newEnv(b, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, st := e.loginTo("canbo", e.password); st != http.StatusSeeOther {
+			b.Fatalf("login %d: %d", i, st)
+		}
 	}
 }

@@ -102,7 +102,7 @@ func (s *Server) renderAccounts(w http.ResponseWriter, r *http.Request, status i
 			mine = append(mine, u)
 		}
 	}
-	roles := []chungthuc.Role{chungthuc.RoleOfficer, chungthuc.RoleClerk, chungthuc.RoleUnitAdmin}
+	roles := []chungthuc.Role{chungthuc.RoleClerk, chungthuc.RoleOfficer, chungthuc.RoleUnitAdmin}
 	if scope == 0 {
 		roles = append(roles, chungthuc.RoleSystemAdmin)
 	}

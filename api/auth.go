@@ -79,7 +79,7 @@ func (s *Server) sessionRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại. (Please log in again.)"))
 			return
 		}
-		if forcedChange(w, r, p) {
+		if s.forcedChange(w, r, p) {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))

@@ -36,14 +36,14 @@ func passwordRule(username, current, pw, again string) string {
 
 // forcedChange keeps a session whose password was generated on the password page: GET
 // requests elsewhere under /app are sent there (303), anything else is refused (403).
-func forcedChange(w http.ResponseWriter, r *http.Request, p *principal) bool {
+func (s *Server) forcedChange(w http.ResponseWriter, r *http.Request, p *principal) bool {
 	if p.Account == nil || !p.Account.MustChangePassword || r.URL.Path == passwordPath {
 		return false
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		http.Redirect(w, r, passwordPath, http.StatusSeeOther)
 	} else {
-		http.Error(w, "change your password first (/app/password)", http.StatusForbidden)
+		s.Error(w, r, bi(chungthuc.EFORBIDDEN, "Hãy đổi mật khẩu trước khi làm việc.", "Change your password first."))
 	}
 	return true
 }

@@ -412,7 +412,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 
 	// The other workspace pages, an error page and the logout page.
 	for _, p := range []struct{ name, path string }{{"refuse form", "/app/refuse"}, {"statistics", "/app/stats"},
-		{"not-found page", "/app/c/999999"}, {"logout page", "/logout"}} {
+		{"not-found page", "/app/c/999999"}, {"password page", "/app/password"}, {"logout page", "/logout"}} {
 		must(b.Navigate(base + p.path))
 		if n := evalInt(`return document.querySelectorAll("h1").length`); n != 1 {
 			t.Errorf("%s has %d <h1>", p.name, n)
@@ -452,6 +452,42 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	if !strings.Contains(st, "Tỷ lệ đúng hạn") || !strings.Contains(st, "Đánh giá của người dân") || !strings.Contains(st, "Hài lòng") {
 		t.Fatalf("printed statistics: %s", st)
 	}
+
+	// The system administrator's account pages (after the forced first password change).
+	note, err := os.ReadFile(filepath.Join(env["CHUNGTHUC_DATA"], "first-login.txt"))
+	must(err)
+	m := regexp.MustCompile(`quantri / (\S+)`).FindSubmatch(note)
+	if m == nil {
+		t.Fatalf("no administrator login in %s", note)
+	}
+	adminPW := choosePassword(t, base, "quantri", string(m[1]))
+	must(b.Navigate(base + "/logout"))
+	must(b.Click("main form button[type=submit]"))
+	waitURL(`/login$`)
+	must(b.Type("#username", "quantri"))
+	must(b.Type("#password", adminPW))
+	must(b.Click("main button[type=submit]"))
+	waitURL(`/app/`)
+	must(b.Navigate(base + "/app/accounts"))
+	if h := text("h1"); h != "Tài khoản" {
+		t.Fatalf("accounts page h1 %q", h)
+	}
+	if v := text("table"); !strings.Contains(v, "canbo") || !strings.Contains(v, "Quản trị hệ thống") {
+		t.Fatalf("accounts table: %q", v)
+	}
+	audit("accounts page")
+	shot("p10-accounts")
+	must(b.Type("#new-username", "vanthu.moi"))
+	must(b.Click(`form[action="/app/accounts"] button[type=submit]`))
+	if v := text("#secret"); !strings.Contains(v, "vanthu.moi") {
+		t.Fatalf("new account's password notice: %q", v)
+	}
+	audit("accounts page, generated password")
+	shot("p10b-accounts-added")
+	must(b.SetWindowSize(390, 844))
+	shot("p10c-accounts-phone")
+	must(b.SetWindowSize(1100, 900))
+
 	var names []string
 	for k := range checked {
 		names = append(names, k)

@@ -485,6 +485,9 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	audit("accounts page, generated password")
 	shot("p10b-accounts-added")
 	must(b.SetWindowSize(390, 844))
+	if w := evalInt(`return document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the accounts page is %d px wider than a 390 px phone (its tables scroll in their own box)", w)
+	}
 	shot("p10c-accounts-phone")
 	must(b.SetWindowSize(1100, 900))
 

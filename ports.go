@@ -384,6 +384,9 @@ type Account struct {
 	LockedUntil  time.Time // zero when not locked
 	Disabled     bool
 	CreatedAt    time.Time
+	// MustChangePassword is set for generated passwords: the account's browser sessions can
+	// only change the password or log out until it is changed. API tokens are not affected.
+	MustChangePassword bool
 }
 
 // LoginFailures is the count of failed logins under one throttling key and the time of the
@@ -431,27 +434,31 @@ type Accounts interface {
 	LoginFailures(ctx context.Context, keys []string) ([]LoginFailures, error)
 	// ForgetLoginFailures deletes the counts of keys (after a successful login).
 	ForgetLoginFailures(ctx context.Context, keys []string) error
-	SetPassword(ctx context.Context, id int64, hash string) error
-	// SetDisabled disables (true) or enables (false) the account; disabling also deletes every
-	// session of the account in the same transaction. ENOTFOUND when the account does not
-	// exist; audited (account.disable, account.enable) even when the state does not change.
-	SetDisabled(ctx context.Context, id int64, disabled bool) error
+	// SetPassword replaces the password hash and sets whether it must be changed at the next
+	// login (true for generated passwords).
+	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
+	// ListAccounts lists the accounts of a unit (every account, system administrators included,
+	// when unitID is 0), by id.
+	ListAccounts(ctx context.Context, unitID int64) ([]*Account, error)
+	// SetAccountDisabled disables or enables an account. Disabling ends its sessions and
+	// revokes the active API tokens of its officer (if any), in the same transaction;
+	// enabling restores neither. ENOTFOUND when the account does not exist.
+	SetAccountDisabled(ctx context.Context, id int64, disabled bool) error
+	// DeleteSessions ends every session of the account except the one whose hash is except
+	// ("" ends all) and returns how many ended.
+	DeleteSessions(ctx context.Context, accountID int64, except string) (int, error)
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
-	// DeleteAccountSessions ends every session of the account ("log out everywhere") and
-	// returns how many there were; ENOTFOUND when the account does not exist. Not audited by
-	// the register (the caller audits, as for logins).
-	DeleteAccountSessions(ctx context.Context, accountID int64) (int64, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
-	// APITokens lists the API tokens of the unit (of every unit when unitID is 0), revoked
-	// ones included, in ascending id order; hashes are returned as stored (never secrets).
-	APITokens(ctx context.Context, unitID int64) ([]*APIToken, error)
+	// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id,
+	// revoked ones included.
+	ListAPITokens(ctx context.Context, unitID int64) ([]*APIToken, error)
 }
 
 // Timestamper obtains RFC 3161 time-stamp tokens (certs.TSAClient over HTTP; the development

@@ -47,8 +47,11 @@ var onestopMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, m := range onestopMessages {
+func init() { mergeMessages(onestopMessages) }
+
+// mergeMessages adds a feature's words to messages; a key defined twice panics at start-up.
+func mergeMessages(extra map[string]map[string]string) {
+	for lang, m := range extra {
 		for k, v := range m {
 			if _, dup := messages[lang][k]; dup {
 				panic("api: message " + k + " defined twice")

@@ -7,7 +7,7 @@ import (
 )
 
 // TestAccountSessionsEnd: disabling an account ends its browser sessions at once and refuses
-// its logins until it is enabled again; DeleteAccountSessions ("log out everywhere") ends
+// its logins until it is enabled again; DeleteSessions ("log out everywhere") ends
 // every session of one account and no other's.
 func TestAccountSessionsEnd(t *testing.T) {
 	ctx := context.Background()
@@ -29,7 +29,7 @@ func TestAccountSessionsEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.reg.SetDisabled(ctx, acct.ID, true); err != nil {
+	if err := e.reg.SetAccountDisabled(ctx, acct.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	for _, cl := range []*http.Client{first, second} {
@@ -40,7 +40,7 @@ func TestAccountSessionsEnd(t *testing.T) {
 	if _, _, code := e.login("canbo", e.password); code == http.StatusSeeOther {
 		t.Fatal("a disabled account logged in")
 	}
-	if err := e.reg.SetDisabled(ctx, acct.ID, false); err != nil {
+	if err := e.reg.SetAccountDisabled(ctx, acct.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if st := status(first); st == http.StatusOK {
@@ -49,13 +49,13 @@ func TestAccountSessionsEnd(t *testing.T) {
 
 	a, b := e.loginAny("canbo"), e.loginAny("canbo")
 	other := e.loginAny("canbo.tm")
-	n, err := e.reg.DeleteAccountSessions(ctx, acct.ID)
+	n, err := e.reg.DeleteSessions(ctx, acct.ID, "")
 	if err != nil || n != 2 {
-		t.Fatalf("DeleteAccountSessions = %d, %v; want 2", n, err)
+		t.Fatalf("DeleteSessions = %d, %v; want 2", n, err)
 	}
 	for _, cl := range []*http.Client{a, b} {
 		if st := status(cl); st == http.StatusOK {
-			t.Fatal("a session survived DeleteAccountSessions")
+			t.Fatal("a session survived DeleteSessions")
 		}
 	}
 	if st := status(other); st != http.StatusOK {

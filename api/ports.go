@@ -53,6 +53,9 @@ type AccountStore interface {
 	CreateSession(ctx context.Context, s *chungthuc.Session) error
 	SessionByHash(ctx context.Context, hash string) (*chungthuc.Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// SetPassword and DeleteSessions: password changes and ending an account's sessions.
+	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
+	DeleteSessions(ctx context.Context, accountID int64, except string) (int, error)
 	APITokenByHash(ctx context.Context, hash string) (*chungthuc.APIToken, error)
 }
 

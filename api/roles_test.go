@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -93,22 +92,9 @@ func TestRevokeRoles(t *testing.T) {
 // loginAny logs in any account (the system administrator has no dashboard of its own).
 func (e *env) loginAny(user string) *http.Client {
 	e.t.Helper()
-	jar, _ := cookiejar.New(nil)
-	cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := cl.Get(e.srv.URL + "/login")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(b)[1]
-	res, err = cl.PostForm(e.srv.URL+"/login", url.Values{"csrf": {string(csrf)}, "username": {user}, "password": {e.password}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther {
-		e.t.Fatalf("login %s: %d", user, res.StatusCode)
+	cl, _, st := e.loginTo(user, e.password)
+	if st != http.StatusSeeOther {
+		e.t.Fatalf("login %s: %d", user, st)
 	}
 	return cl
 }

@@ -37,12 +37,14 @@ type Deps struct {
 	Public   PublicRegister // for the public pages and JSON only
 	Register OfficeRegister // for the officer workspace and the integrations' API
 	Accounts AccountStore
-	Audit    Auditor
-	Certify  Certifier
-	Verify   Verifier
-	BaseURL  string       // e.g. https://chungthuc.example.vn (cookies are Secure when https)
-	Logger   *slog.Logger // default slog.Default()
-	Now      chungthuc.Clock
+	// AccountAdmin backs the administrators' account pages (nil: they answer 403).
+	AccountAdmin AccountAdmin
+	Audit        Auditor
+	Certify      Certifier
+	Verify       Verifier
+	BaseURL      string       // e.g. https://chungthuc.example.vn (cookies are Secure when https)
+	Logger       *slog.Logger // default slog.Default()
+	Now          chungthuc.Clock
 	// MaxUpload bounds one request's uploaded files (default 50 MiB + 1 MiB of form).
 	MaxUpload int64
 	// PKI, when set, is mounted at /pki/ (the development PKI's OCSP, CRL, TSA, root).
@@ -196,6 +198,18 @@ func (s *Server) routes() http.Handler {
 	r.Route("/app", func(r chi.Router) {
 		r.Use(s.sessionRequired)
 		r.Get("/", s.dashboard)
+		r.Get("/password", s.passwordPage)
+		r.Post("/password", s.changePassword)
+		r.Group(func(r chi.Router) {
+			r.Use(s.adminsOnly)
+			r.Get("/accounts", s.accountsPage)
+			r.Post("/accounts", s.addAccount)
+			r.Post("/accounts/{id}/disable", s.accountAction("disable"))
+			r.Post("/accounts/{id}/enable", s.accountAction("enable"))
+			r.Post("/accounts/{id}/reset", s.accountAction("reset"))
+			r.Post("/accounts/{id}/sessions", s.accountAction("sessions"))
+			r.Post("/tokens/{id}/revoke", s.revokeToken)
+		})
 		r.Get("/certify", s.certifyPage)
 		r.Post("/certify", s.certifyForm)
 		r.Post("/certify/confirm", s.certifyConfirm)

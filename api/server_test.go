@@ -52,7 +52,7 @@ func (k *keys) get(id, cn string) *chungthuc.SigningKey {
 
 // env is a running service over a real SQLite register and file object store.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	handler  http.Handler
 	reg      *sqlite.DB
@@ -77,11 +77,11 @@ var maker = func() *signer.Signer {
 
 var scan = testscan.Scans(1, 60<<10, 72)[0]
 
-func newEnv(t *testing.T, mod func(*Deps)) *env { t.Helper(); return newEnvClock(t, nil, mod) }
+func newEnv(t testing.TB, mod func(*Deps)) *env { t.Helper(); return newEnvClock(t, nil, mod) }
 
 // newEnvClock is newEnv with the register's clock (nil: time.Now), for seeding entries,
 // refusals and ratings at chosen times.
-func newEnvClock(t *testing.T, regNow chungthuc.Clock, mod func(*Deps)) *env {
+func newEnvClock(t testing.TB, regNow chungthuc.Clock, mod func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -147,7 +147,7 @@ func newEnvClock(t *testing.T, regNow chungthuc.Clock, mod func(*Deps)) *env {
 	}
 	reg.SetLogHooks(e.log.Hooks())
 	pool := x509Pool(p)
-	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
+	d := Deps{Log: e.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: reg, Register: reg, Accounts: reg, AccountAdmin: reg, Audit: reg, Certify: e.svc, BaseURL: "https://ct.example.vn",
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return verify.Verify(ctx, r, size, verify.Options{Roots: pool, Lookup: func(ctx context.Context, sum string) (*verify.RegisterMatch, error) {
 				c, err := reg.CertificationBySHA256(ctx, sum)

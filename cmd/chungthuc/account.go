@@ -42,7 +42,7 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 		return err
 	}
 	defer a.Close()
-	acct := &chungthuc.Account{Username: *username, Role: chungthuc.Role(*role), OfficerID: *officer}
+	acct := &chungthuc.Account{Username: *username, Role: chungthuc.Role(*role), OfficerID: *officer, MustChangePassword: true}
 	if *unit != "" {
 		u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
 		if err != nil {
@@ -62,7 +62,8 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 }
 
 // cmdAccountPasswd gives an account a new generated password (`account passwd --username
-// X`), printed once; the old one stops working at once and every session of the account ends.
+// X`), printed once; the old one stops working at once, the account's browser sessions end
+// and the new password must be changed at the next login.
 func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	a, acct, err := accountByFlag(ctx, cfg, "passwd", args, logger)
 	if err != nil {
@@ -74,31 +75,29 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 	if err != nil {
 		return err
 	}
-	if err := a.reg.SetPassword(ctx, acct.ID, hash); err != nil {
+	if err := a.reg.SetPassword(ctx, acct.ID, hash, true); err != nil {
 		return err
 	}
-	// A reset password ends every browser session of the account (whoever held the old one).
-	if _, err := a.reg.DeleteAccountSessions(ctx, acct.ID); err != nil {
+	if _, err := a.reg.DeleteSessions(ctx, acct.ID, ""); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
 	return err
 }
 
-// cmdAccountDisable disables (`account disable --username U`) or enables (`account enable
-// --username U`) a login. Disabling ends every browser session of the account at once and
-// refuses its logins; API tokens act as an officer, not as a login, and are ended with
-// `token revoke` (or by deactivating the officer).
+// cmdAccountDisable disables (`account disable --username U`: its sessions end and its
+// officer's API tokens are revoked) or enables (`account enable --username U`; revoked
+// tokens stay revoked) an account.
 func cmdAccountDisable(ctx context.Context, cfg *Config, verb string, args []string, stdout io.Writer, logger *slog.Logger) error {
 	a, acct, err := accountByFlag(ctx, cfg, verb, args, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.reg.SetDisabled(ctx, acct.ID, verb == "disable"); err != nil {
+	if err := a.reg.SetAccountDisabled(ctx, acct.ID, verb == "disable"); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "account %s %sd\n", acct.Username, verb)
+	_, err = fmt.Fprintf(stdout, "%s %sd\n", acct.Username, verb)
 	return err
 }
 
@@ -110,7 +109,7 @@ func cmdAccountLogout(ctx context.Context, cfg *Config, args []string, stdout io
 		return err
 	}
 	defer a.Close()
-	n, err := a.reg.DeleteAccountSessions(ctx, acct.ID)
+	n, err := a.reg.DeleteSessions(ctx, acct.ID, "")
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func TestMemoryBombs(t *testing.T) {
 		return string(b)
 	}
 	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	res, err := cl.PostForm(base+"/login", url.Values{"csrf": {csrfRE.FindStringSubmatch(page("/login"))[1]}, "username": {"canbo"}, "password": {demoPassword(t, data)}, "next": {"/app/"}})
+	res, err := cl.PostForm(base+"/login", url.Values{"csrf": {csrfRE.FindStringSubmatch(page("/login"))[1]}, "username": {"canbo"}, "password": {demoPassword(t, base, data)}, "next": {"/app/"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,14 +84,21 @@ func startServeStop(t *testing.T, env map[string]string) (string, *syncBuffer, f
 	return "", nil, nil
 }
 
-// demoPassword reads the demo officer's password from the first-start note.
-func demoPassword(t *testing.T, dataDir string) string { return demoLogin(t, dataDir, "canbo") }
+// demoPassword reads the demo officer's generated password from the first-start note,
+// makes the change the service requires at the first login (choosePassword) and returns the
+// password now in force. Call it once per service.
+func demoPassword(t *testing.T, base, dataDir string) string {
+	return demoLogin(t, base, dataDir, "canbo")
+}
 
-// demoAdminPassword reads the demo system administrator's password from the first-start note.
-func demoAdminPassword(t *testing.T, dataDir string) string { return demoLogin(t, dataDir, "quantri") }
+// demoAdminPassword is demoPassword for the demo system administrator.
+func demoAdminPassword(t *testing.T, base, dataDir string) string {
+	return demoLogin(t, base, dataDir, "quantri")
+}
 
-// demoLogin reads the password of a demo login from the first-start note.
-func demoLogin(t *testing.T, dataDir, user string) string {
+// demoLogin reads the generated password of a demo login from the first-start note, makes
+// the forced change and returns the password now in force.
+func demoLogin(t *testing.T, base, dataDir, user string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "first-login.txt"))
 	if err != nil {
@@ -98,7 +108,49 @@ func demoLogin(t *testing.T, dataDir, user string) string {
 	if m == nil {
 		t.Fatalf("no demo login %s in %s", user, b)
 	}
-	return string(m[1])
+	return choosePassword(t, base, user, string(m[1]))
+}
+
+// choosePassword logs user in with a generated password, which the service sends to the
+// password page, sets a chosen one there and returns it.
+func choosePassword(t *testing.T, base, user, generated string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cl := &http.Client{Jar: jar}
+	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	get := func(path string) (string, string) {
+		res, err := cl.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		m := csrfRE.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("GET %s: %d, no CSRF token", path, res.StatusCode)
+		}
+		return res.Request.URL.Path, string(m[1])
+	}
+	_, csrf := get("/login")
+	res, err := cl.PostForm(base+"/login", url.Values{"csrf": {csrf}, "username": {user}, "password": {generated}, "next": {"/app/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/app/password" {
+		t.Fatalf("first login of %s ended at %s, not the password page", user, res.Request.URL.Path)
+	}
+	_, csrf = get("/app/password")
+	chosen := "mật khẩu tự chọn của " + user
+	res, err = cl.PostForm(base+"/app/password", url.Values{"csrf": {csrf}, "current": {generated}, "new": {chosen}, "new2": {chosen}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.RawQuery != "changed=1" {
+		t.Fatalf("password change of %s: %d %s", user, res.StatusCode, res.Request.URL)
+	}
+	return chosen
 }
 
 // TestBrowser drives headless Chromium (through chromedriver) through the whole officer flow:
@@ -111,7 +163,7 @@ func TestBrowser(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
 	base, _ := startServe(t, env)
-	password := demoPassword(t, env["CHUNGTHUC_DATA"])
+	password := demoPassword(t, base, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
 	b := loggedIn(t, dir, base, "canbo", password)
 	shots := os.Getenv("CHUNGTHUC_SCREENSHOTS")

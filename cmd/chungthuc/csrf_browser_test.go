@@ -39,7 +39,7 @@ func TestBrowserCSRF(t *testing.T) {
 	}
 	token := c.VerifyURL[strings.LastIndex(c.VerifyURL, "/")+1:]
 	base, _ := startServe(t, env)
-	password := demoPassword(t, env["CHUNGTHUC_DATA"])
+	password := demoPassword(t, base, env["CHUNGTHUC_DATA"])
 
 	// The attacker's origin: a form posted as multipart/form-data, submitted on load.
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -60,7 +60,9 @@ func newService(t *testing.T, backend string, extra map[string]string) *service 
 	s.token = run("token", "create", "--unit", "HB", "--officer", "1")
 	s.base, _ = startServe(t, env)
 	if backend == "embedded" {
-		s.password = demoPassword(t, env["CHUNGTHUC_DATA"])
+		s.password = demoPassword(t, s.base, env["CHUNGTHUC_DATA"])
+	} else {
+		s.password = choosePassword(t, s.base, "canbo", s.password)
 	}
 	return s
 }

@@ -119,9 +119,11 @@ Commands:
   account add --username U --role R [--unit CODE] [--officer ID]
                           create a login; prints the username and a generated password once
   account passwd --username U
-                          give a login a new generated password (printed once)
+                          give a login a new generated password (printed once; must be
+                          changed at the next login; its sessions end)
   account disable --username U | account enable --username U
-                          refuse (or allow again) a login; disabling ends its sessions
+                          disable a login (its sessions end, its officer's API tokens are
+                          revoked) or enable it again (revoked tokens stay revoked)
   account logout --username U
                           end every session of a login (log out everywhere)
   token create --unit CODE --officer ID [--name TEXT]
@@ -131,7 +133,7 @@ Commands:
                           receivers of certification.issued/.revoked/.refused (signed)
   token revoke --id N     revoke an API token: every request with it is refused
   token list [--unit CODE]
-                          API tokens: id, unit, officer, created, active/revoked, name
+                          list API tokens: id, unit, officer, created, state, name
   serve                   run the web service
   csc-dev --client-secret S --credential ID=CERT.pem:KEY.pem [--addr 127.0.0.1:8789] [--otp 123456]
                           development CSC v2 remote signing server (loopback, fixed one-time code)

@@ -63,7 +63,7 @@ func TestBrowserPages(t *testing.T) {
 	// With e-mail configured, so that the certify form shows the citizen's address.
 	env["CHUNGTHUC_SMTP_URL"] = "smtp://" + testmail.New(t).SMTP + "?from=motcua@hoabinh.gov.vn"
 	base, _ := startServe(t, env)
-	password := demoPassword(t, env["CHUNGTHUC_DATA"])
+	password := demoPassword(t, base, env["CHUNGTHUC_DATA"])
 	scans := writeScans(t, dir, 1, 200<<10)
 	profile := filepath.Join(dir, "profile")
 	b, err := webdriver.Start(profile)
@@ -426,7 +426,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 
 	// The other workspace pages, an error page and the logout page.
 	for _, p := range []struct{ name, path string }{{"refuse form", "/app/refuse"}, {"statistics", "/app/stats"},
-		{"not-found page", "/app/c/999999"}, {"logout page", "/logout"}} {
+		{"not-found page", "/app/c/999999"}, {"password page", "/app/password"}, {"logout page", "/logout"}} {
 		must(b.Navigate(base + p.path))
 		if n := evalInt(`return document.querySelectorAll("h1").length`); n != 1 {
 			t.Errorf("%s has %d <h1>", p.name, n)
@@ -498,7 +498,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	waitURL(`/login$`)
 	must(b.Navigate(base + "/login"))
 	must(b.Type("#username", "quantri"))
-	must(b.Type("#password", demoAdminPassword(t, env["CHUNGTHUC_DATA"])))
+	must(b.Type("#password", demoAdminPassword(t, base, env["CHUNGTHUC_DATA"])))
 	must(b.Click("main button[type=submit]"))
 	waitURL(`/app/`)
 	must(b.Navigate(base + "/app/webhooks"))
@@ -513,6 +513,29 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	must(b.Navigate(base + "/app/webhooks"))
 	audit("webhooks")
 	shot("p9-webhooks")
+	// The system administrator's account pages (logged in above, after the forced change).
+	must(b.Navigate(base + "/app/accounts"))
+	if h := text("h1"); h != "Tài khoản" {
+		t.Fatalf("accounts page h1 %q", h)
+	}
+	if v := text("table"); !strings.Contains(v, "canbo") || !strings.Contains(v, "Quản trị hệ thống") {
+		t.Fatalf("accounts table: %q", v)
+	}
+	audit("accounts page")
+	shot("p10-accounts")
+	must(b.Type("#new-username", "vanthu.moi"))
+	must(b.Click(`form[action="/app/accounts"] button[type=submit]`))
+	if v := text("#secret"); !strings.Contains(v, "vanthu.moi") {
+		t.Fatalf("new account's password notice: %q", v)
+	}
+	audit("accounts page, generated password")
+	shot("p10b-accounts-added")
+	must(b.SetWindowSize(390, 844))
+	if w := evalInt(`return document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the accounts page is %d px wider than a 390 px phone (its tables scroll in their own box)", w)
+	}
+	shot("p10c-accounts-phone")
+	must(b.SetWindowSize(1100, 900))
 
 	var names []string
 	for k := range checked {

@@ -45,7 +45,7 @@ func TestPdfsigOnlineOCSP(t *testing.T) {
 		return b
 	}
 	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	res, err := cl.PostForm(base+"/login", url.Values{"csrf": {string(csrfRE.FindSubmatch(get("/login"))[1])}, "username": {"canbo"}, "password": {demoPassword(t, data)}, "next": {"/app/"}})
+	res, err := cl.PostForm(base+"/login", url.Values{"csrf": {string(csrfRE.FindSubmatch(get("/login"))[1])}, "username": {"canbo"}, "password": {demoPassword(t, base, data)}, "next": {"/app/"}})
 	if err != nil {
 		t.Fatal(err)
 	}

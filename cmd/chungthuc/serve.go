@@ -48,7 +48,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	}
 	var metrics http.Handler
 	deps := api.Deps{
-		Public: a.reg, Register: a.reg, Accounts: a.reg, Audit: a.audit, Certify: a.svc,
+		Public: a.reg, Register: a.reg, Accounts: a.reg, AccountAdmin: a.reg, Audit: a.audit, Certify: a.svc,
 		Verify: a.verifier(), BaseURL: cfg.BaseURL, Logger: logger, PKI: a.pkiHandler(),
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
@@ -303,8 +303,8 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 		a  chungthuc.Account
 		pw string
 	}{
-		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer}, officerPW},
-		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin}, adminPW},
+		{chungthuc.Account{UnitID: u.ID, OfficerID: 1, Username: demoOfficerLogin, Role: chungthuc.RoleOfficer, MustChangePassword: true}, officerPW},
+		{chungthuc.Account{Username: demoAdminLogin, Role: chungthuc.RoleSystemAdmin, MustChangePassword: true}, adminPW},
 	} {
 		h, err := credentials.HashPassword(acct.pw)
 		if err != nil {

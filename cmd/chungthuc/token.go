@@ -82,12 +82,12 @@ func cmdTokenRevoke(ctx context.Context, cfg *Config, args []string, stdout io.W
 	return err
 }
 
-// cmdTokenList lists API tokens (`token list [--unit CODE]`), one a line: id, unit code,
-// officer id, created (RFC 3339), "active" or "revoked <time>", name. Secrets are never
-// stored, so none is shown.
+// cmdTokenList prints the API tokens (`token list [--unit CODE]`), one a line: id, unit code,
+// officer id, created, "active" or "revoked <time>", name. Secrets are not stored, so none is
+// printed.
 func cmdTokenList(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := newFlags("token list")
-	unit := fs.String("unit", "", "only the tokens of this unit code")
+	unit := fs.String("unit", "", "only this unit's tokens (unit code)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -96,27 +96,26 @@ func cmdTokenList(ctx context.Context, cfg *Config, args []string, stdout io.Wri
 		return err
 	}
 	defer a.Close()
-	var unitID int64
-	if *unit != "" {
-		u, err := a.reg.UnitByCode(ctx, strings.ToUpper(*unit))
-		if err != nil {
-			return err
-		}
-		unitID = u.ID
-	}
-	list, err := a.reg.APITokens(ctx, unitID)
+	units, err := a.reg.Units(ctx)
 	if err != nil {
 		return err
 	}
 	codes := map[int64]string{}
-	for _, t := range list {
-		if _, ok := codes[t.UnitID]; !ok {
-			u, err := a.reg.UnitByID(ctx, t.UnitID)
-			if err != nil {
-				return err
-			}
-			codes[t.UnitID] = u.Code
+	var unitID int64
+	for _, u := range units {
+		codes[u.ID] = u.Code
+		if strings.EqualFold(u.Code, *unit) {
+			unitID = u.ID
 		}
+	}
+	if *unit != "" && unitID == 0 {
+		return chungthuc.Errorf(chungthuc.ENOTFOUND, "unit %q not found", *unit)
+	}
+	toks, err := a.reg.ListAPITokens(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
 		state := "active"
 		if !t.RevokedAt.IsZero() {
 			state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)

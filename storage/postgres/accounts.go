@@ -15,7 +15,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -33,10 +33,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *chungthuc.Account) error {
 			return err
 		}
 		err := t.QueryRow(ctx, `INSERT INTO accounts (unit_id, officer_id, username, password_hash, role,
-			failed_logins, locked_until, disabled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING RETURNING id`,
+			failed_logins, locked_until, disabled, created_at, must_change_password)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING RETURNING id`,
 			nullID(a.UnitID), nullID(a.OfficerID), a.Username, a.PasswordHash, string(a.Role),
-			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, a.CreatedAt).Scan(&a.ID)
+			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, a.CreatedAt, a.MustChangePassword).Scan(&a.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "username %q is taken", a.Username)
 		} else if err != nil {
@@ -106,14 +106,31 @@ func (db *DB) SetLoginState(ctx context.Context, id int64, failed int, lockedUnt
 }
 
 // SetPassword replaces the account's password hash (argon2id, PHC string format); the login
-// state is left as it is. EINVALID for a malformed hash, ENOTFOUND when the account does not
+// state is left as it is; mustChange is stored (true for generated passwords). EINVALID for a malformed hash, ENOTFOUND when the account does not
 // exist. The audit entry does not contain the hash.
-func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	if err := ledger.CheckPasswordHash(hash); err != nil {
 		return err
 	}
 	return db.write(ctx, func(t *txn) error {
-		return updateAccount(ctx, t, ledger.ActionAccountPassword, id, `UPDATE accounts SET password_hash = $1 WHERE id = $2 RETURNING unit_id, username`, hash)
+		var unit *int64
+		var username string
+		err := t.QueryRow(ctx, `UPDATE accounts SET password_hash = $1, must_change_password = $3 WHERE id = $2 RETURNING unit_id, username`,
+			hash, id, mustChange).Scan(&unit, &username)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return chungthuc.Errorf(chungthuc.ENOTFOUND, "account %d not found", id)
+		} else if err != nil {
+			return err
+		}
+		var unitID int64
+		if unit != nil {
+			unitID = *unit
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: ledger.ActionAccountPassword, UnitID: unitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username, "must_change": mustChange}),
+		})
+		return nil
 	})
 }
 
@@ -174,6 +191,91 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 		return touched(tag, err, "session not found")
 	})
+}
+
+// ListAccounts lists the accounts of a unit (every account when unitID is 0), by id.
+func (db *DB) ListAccounts(ctx context.Context, unitID int64) ([]*chungthuc.Account, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	defer rows.Close()
+	var as []*chungthuc.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, db.mapErr(err)
+		}
+		as = append(as, a)
+	}
+	return as, db.mapErr(rows.Err())
+}
+
+// SetAccountDisabled disables or enables an account; disabling ends its sessions and revokes
+// its officer's active API tokens in the same transaction. ENOTFOUND when it does not exist.
+// Audited (account.disable / account.enable) with the counts ended.
+func (db *DB) SetAccountDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(t *txn) error {
+		a, err := accountByID(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, `UPDATE accounts SET disabled = $1 WHERE id = $2`, disabled, id); err != nil {
+			return err
+		}
+		action, detail := ledger.ActionAccountEnable, map[string]any{"username": a.Username}
+		if disabled {
+			action = ledger.ActionAccountDisable
+			tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id)
+			if err != nil {
+				return err
+			}
+			var tokens int64
+			if a.OfficerID != 0 {
+				tt, err := t.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE officer_id = $2 AND revoked_at IS NULL`,
+					ledger.Micro(db.now()), a.OfficerID)
+				if err != nil {
+					return err
+				}
+				tokens = tt.RowsAffected()
+			}
+			detail["sessions_ended"], detail["tokens_revoked"] = tag.RowsAffected(), tokens
+		}
+		t.audit(&chungthuc.AuditEntry{
+			Action: action, UnitID: a.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(detail),
+		})
+		return nil
+	})
+}
+
+// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id.
+func (db *DB) ListAPITokens(ctx context.Context, unitID int64) ([]*chungthuc.APIToken, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
+	if err != nil {
+		return nil, db.mapErr(err)
+	}
+	defer rows.Close()
+	var ts []*chungthuc.APIToken
+	for rows.Next() {
+		tk, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, db.mapErr(err)
+		}
+		ts = append(ts, tk)
+	}
+	return ts, db.mapErr(rows.Err())
+}
+
+// DeleteSessions ends every session of the account except the one whose hash is except ("" ends
+// all) and returns how many ended; an unknown account has none.
+func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {
+	err = db.write(ctx, func(t *txn) error {
+		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2`, accountID, except)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
 }
 
 // DeleteExpiredSessions removes every session that expires at or before now.
@@ -266,7 +368,7 @@ func scanAccount(row pgx.Row) (*chungthuc.Account, error) {
 	var role string
 	var locked *time.Time
 	if err := row.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &a.CreatedAt); err != nil {
+		&a.Disabled, &a.CreatedAt, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	if unit != nil {
@@ -322,53 +424,4 @@ func zeroNull(t time.Time) *time.Time {
 	}
 	u := ledger.Micro(t)
 	return &u
-}
-
-// SetDisabled disables or enables the account; disabling deletes its sessions in the same
-// transaction. ENOTFOUND when the account does not exist. Audited.
-func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
-	return db.write(ctx, func(t *txn) error {
-		if err := updateAccount(ctx, t, ledger.DisableAction(disabled), id,
-			`UPDATE accounts SET disabled = $1 WHERE id = $2 RETURNING unit_id, username`, disabled); err != nil {
-			return err
-		}
-		if disabled {
-			_, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id)
-			return err
-		}
-		return nil
-	})
-}
-
-// APITokens lists the tokens of the unit (every unit when unitID is 0) in id order.
-func (db *DB) APITokens(ctx context.Context, unitID int64) ([]*chungthuc.APIToken, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
-		WHERE $1::bigint = 0 OR unit_id = $1 ORDER BY id`, unitID)
-	if err != nil {
-		return nil, db.mapErr(err)
-	}
-	defer rows.Close()
-	var list []*chungthuc.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, t)
-	}
-	return list, db.mapErr(rows.Err())
-}
-
-// DeleteAccountSessions ends every session of the account and returns how many there were;
-// ENOTFOUND when the account does not exist.
-func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
-	err = db.write(ctx, func(t *txn) error {
-		if _, err := accountByID(ctx, t, accountID); err != nil {
-			return err
-		}
-		tag, err := t.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, accountID)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
 }

@@ -43,9 +43,8 @@ func RunAccounts(t *testing.T, open func(t *testing.T) chungthuc.Accounts) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
 	t.Run("ExpiredSessions", func(t *testing.T) { testExpiredSessions(t, fresh(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, fresh(t)) })
+	t.Run("ListAndDisable", func(t *testing.T) { testListAndDisable(t, fresh(t)) })
 	t.Run("AccountsAudit", func(t *testing.T) { testAccountsAudit(t, fresh(t)) })
-	t.Run("Disable", func(t *testing.T) { testDisable(t, fresh(t)) })
-	t.Run("ListAPITokens", func(t *testing.T) { testListAPITokens(t, fresh(t)) })
 }
 
 // accountsDB is the register under test seen through both interfaces.
@@ -245,19 +244,31 @@ func testPassword(t *testing.T, db accountsDB) {
 	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
 	must(t, "SetLoginState", db.SetLoginState(ctx, a.ID, 3, time.Time{}))
 	h := PasswordHash()
-	must(t, "SetPassword", db.SetPassword(ctx, a.ID, h))
+	must(t, "SetPassword", db.SetPassword(ctx, a.ID, h, true))
 	got, err := db.AccountByID(ctx, a.ID)
 	must(t, "AccountByID", err)
-	if got.PasswordHash != h || got.FailedLogins != 3 || got.Username != "vanthu" {
+	if got.PasswordHash != h || got.FailedLogins != 3 || got.Username != "vanthu" || !got.MustChangePassword {
 		t.Fatalf("after SetPassword: %+v", got)
 	}
-	code(t, "plain password", db.SetPassword(ctx, a.ID, "correct horse battery staple"), chungthuc.EINVALID)
-	code(t, "empty hash", db.SetPassword(ctx, a.ID, ""), chungthuc.EINVALID)
-	code(t, "unknown account", db.SetPassword(ctx, a.ID+1000, PasswordHash()), chungthuc.ENOTFOUND)
+	code(t, "plain password", db.SetPassword(ctx, a.ID, "correct horse battery staple", false), chungthuc.EINVALID)
+	code(t, "empty hash", db.SetPassword(ctx, a.ID, "", false), chungthuc.EINVALID)
+	code(t, "unknown account", db.SetPassword(ctx, a.ID+1000, PasswordHash(), false), chungthuc.ENOTFOUND)
 	got, err = db.AccountByID(ctx, a.ID)
 	must(t, "AccountByID", err)
-	if got.PasswordHash != h {
-		t.Fatal("a refused SetPassword changed the hash")
+	if got.PasswordHash != h || !got.MustChangePassword {
+		t.Fatal("a refused SetPassword changed the account")
+	}
+	h2 := PasswordHash()
+	must(t, "SetPassword chosen", db.SetPassword(ctx, a.ID, h2, false))
+	got, err = db.AccountByUsername(ctx, "vanthu")
+	must(t, "AccountByUsername", err)
+	if got.PasswordHash != h2 || got.MustChangePassword {
+		t.Fatalf("after a chosen password: %+v", got)
+	}
+	// An account created with a generated password must change it.
+	b := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "moi.tao", Role: chungthuc.RoleClerk, MustChangePassword: true})
+	if got, err := db.AccountByID(ctx, b.ID); err != nil || !got.MustChangePassword {
+		t.Fatalf("created with MustChangePassword: %+v, %v", got, err)
 	}
 }
 
@@ -305,6 +316,36 @@ func testSessions(t *testing.T, db accountsDB) {
 	code(t, "DeleteSession twice", db.DeleteSession(ctx, s.TokenHash), chungthuc.ENOTFOUND)
 	if _, err := db.SessionByHash(ctx, s2.TokenHash); err != nil {
 		t.Fatalf("DeleteSession removed another session: %v", err)
+	}
+
+	// DeleteSessions ends every session of one account but the one kept, and no other
+	// account's.
+	other := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "khac", Role: chungthuc.RoleClerk})
+	s3 := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	s4 := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	so := &chungthuc.Session{TokenHash: SecretHash(), AccountID: other.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+	for _, x := range []*chungthuc.Session{s3, s4, so} {
+		must(t, "CreateSession", db.CreateSession(ctx, x))
+	}
+	n, err := db.DeleteSessions(ctx, a.ID, s3.TokenHash)
+	must(t, "DeleteSessions", err)
+	if n != 2 { // s2 and s4
+		t.Fatalf("DeleteSessions ended %d sessions, want 2", n)
+	}
+	for _, x := range []*chungthuc.Session{s2, s4} {
+		_, err := db.SessionByHash(ctx, x.TokenHash)
+		code(t, "ended session", err, chungthuc.ENOTFOUND)
+	}
+	for _, x := range []*chungthuc.Session{s3, so} {
+		if _, err := db.SessionByHash(ctx, x.TokenHash); err != nil {
+			t.Fatalf("DeleteSessions ended a session it should keep: %v", err)
+		}
+	}
+	if n, err := db.DeleteSessions(ctx, a.ID, ""); err != nil || n != 1 {
+		t.Fatalf("DeleteSessions all = %d, %v; want 1", n, err)
+	}
+	if n, err := db.DeleteSessions(ctx, a.ID+1000, ""); err != nil || n != 0 {
+		t.Fatalf("DeleteSessions unknown account = %d, %v; want 0", n, err)
 	}
 }
 
@@ -403,97 +444,6 @@ func testAPITokens(t *testing.T, db accountsDB) {
 	}
 }
 
-// testDisable: disabling deletes every session of that account (and only of it), enabling
-// keeps none, an unknown account is ENOTFOUND.
-func testDisable(t *testing.T, db accountsDB) {
-	u := newUnit(t, db.r, "HB")
-	a := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
-	b := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu2", Role: chungthuc.RoleClerk})
-	var mine []string
-	for _, acct := range []int64{a.ID, a.ID, b.ID} {
-		s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: acct, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
-		must(t, "CreateSession", db.CreateSession(ctx, s))
-		mine = append(mine, s.TokenHash)
-	}
-	must(t, "SetDisabled", db.SetDisabled(ctx, a.ID, true))
-	got, err := db.AccountByID(ctx, a.ID)
-	must(t, "AccountByID", err)
-	if !got.Disabled {
-		t.Fatal("SetDisabled(true) left the account enabled")
-	}
-	for _, h := range mine[:2] {
-		_, err := db.SessionByHash(ctx, h)
-		code(t, "session of a disabled account", err, chungthuc.ENOTFOUND)
-	}
-	if _, err := db.SessionByHash(ctx, mine[2]); err != nil {
-		t.Fatalf("disabling one account ended another's session: %v", err)
-	}
-	if other, err := db.AccountByID(ctx, b.ID); err != nil || other.Disabled {
-		t.Fatalf("disabling one account changed another: %+v, %v", other, err)
-	}
-	must(t, "SetDisabled twice", db.SetDisabled(ctx, a.ID, true))
-	must(t, "SetDisabled enable", db.SetDisabled(ctx, a.ID, false))
-	got, err = db.AccountByID(ctx, a.ID)
-	must(t, "AccountByID", err)
-	if got.Disabled {
-		t.Fatal("SetDisabled(false) left the account disabled")
-	}
-	code(t, "SetDisabled unknown", db.SetDisabled(ctx, b.ID+1000, true), chungthuc.ENOTFOUND)
-
-	// Log out everywhere: b's one session ends, a's (none left) count 0.
-	for _, c := range []struct {
-		id   int64
-		want int64
-	}{{b.ID, 1}, {b.ID, 0}, {a.ID, 0}} {
-		n, err := db.DeleteAccountSessions(ctx, c.id)
-		must(t, "DeleteAccountSessions", err)
-		if n != c.want {
-			t.Fatalf("DeleteAccountSessions(%d) = %d, want %d", c.id, n, c.want)
-		}
-	}
-	_, err = db.SessionByHash(ctx, mine[2])
-	code(t, "session after DeleteAccountSessions", err, chungthuc.ENOTFOUND)
-	_, err = db.DeleteAccountSessions(ctx, b.ID+1000)
-	code(t, "DeleteAccountSessions unknown", err, chungthuc.ENOTFOUND)
-}
-
-// testListAPITokens: one unit's tokens or every unit's, revoked included, in id order.
-func testListAPITokens(t *testing.T, db accountsDB) {
-	list, err := db.APITokens(ctx, 0)
-	must(t, "APITokens empty", err)
-	if len(list) != 0 {
-		t.Fatalf("APITokens on an empty register = %d tokens", len(list))
-	}
-	u := newUnit(t, db.r, "HB")
-	other := newUnit(t, db.r, "TL")
-	o := newOfficer(t, db.r, u.ID)
-	oo := newOfficer(t, db.r, other.ID)
-	var made []*chungthuc.APIToken
-	for i, c := range []struct{ unit, officer int64 }{{u.ID, o.ID}, {other.ID, oo.ID}, {u.ID, o.ID}} {
-		tok := &chungthuc.APIToken{UnitID: c.unit, OfficerID: c.officer, Name: fmt.Sprintf("Một cửa %d", i), TokenHash: SecretHash()}
-		must(t, "CreateAPIToken", db.CreateAPIToken(ctx, tok))
-		made = append(made, tok)
-	}
-	must(t, "RevokeAPIToken", db.RevokeAPIToken(ctx, made[0].ID, time.Time{}))
-	made[0], err = db.APITokenByHash(ctx, made[0].TokenHash)
-	must(t, "APITokenByHash", err)
-	for _, c := range []struct {
-		unit int64
-		want []*chungthuc.APIToken
-	}{{0, made}, {u.ID, []*chungthuc.APIToken{made[0], made[2]}}, {other.ID, made[1:2]}, {other.ID + 1000, nil}} {
-		got, err := db.APITokens(ctx, c.unit)
-		must(t, "APITokens", err)
-		if len(got) != len(c.want) {
-			t.Fatalf("APITokens(%d) = %d tokens, want %d", c.unit, len(got), len(c.want))
-		}
-		for i := range got {
-			if !reflect.DeepEqual(got[i], c.want[i]) {
-				t.Fatalf("APITokens(%d)[%d] = %+v, want %+v", c.unit, i, got[i], c.want[i])
-			}
-		}
-	}
-}
-
 // testAccountsAudit checks which changes are audited, in the same chain as the register's own.
 func testAccountsAudit(t *testing.T, db accountsDB) {
 	u := newUnit(t, db.r, "HB")
@@ -513,8 +463,8 @@ func testAccountsAudit(t *testing.T, db accountsDB) {
 	step("duplicate CreateAccount", 0, func() error {
 		return db.CreateAccount(ctx, &chungthuc.Account{UnitID: u.ID, Username: "HANG.NT", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk})
 	})
-	step("SetPassword", 1, func() error { return db.SetPassword(ctx, a.ID, PasswordHash()) })
-	step("refused SetPassword", 0, func() error { return db.SetPassword(ctx, a.ID, "plain") })
+	step("SetPassword", 1, func() error { return db.SetPassword(ctx, a.ID, PasswordHash(), true) })
+	step("refused SetPassword", 0, func() error { return db.SetPassword(ctx, a.ID, "plain", false) })
 	step("SetLoginState", 0, func() error { return db.SetLoginState(ctx, a.ID, 3, time.Now().Add(time.Minute)) })
 	s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
 	step("CreateSession", 0, func() error { return db.CreateSession(ctx, s) })
@@ -524,11 +474,6 @@ func testAccountsAudit(t *testing.T, db accountsDB) {
 	step("CreateAPIToken", 1, func() error { return db.CreateAPIToken(ctx, tok) })
 	step("RevokeAPIToken", 1, func() error { return db.RevokeAPIToken(ctx, tok.ID, time.Time{}) })
 	step("RevokeAPIToken twice", 0, func() error { return db.RevokeAPIToken(ctx, tok.ID, time.Time{}) })
-	step("SetDisabled", 1, func() error { return db.SetDisabled(ctx, a.ID, true) })
-	step("SetDisabled enable", 1, func() error { return db.SetDisabled(ctx, a.ID, false) })
-	step("SetDisabled unknown", 0, func() error { return db.SetDisabled(ctx, a.ID+1000, true) })
-	step("APITokens", 0, func() error { _, err := db.APITokens(ctx, 0); return err })
-	step("DeleteAccountSessions", 0, func() error { _, err := db.DeleteAccountSessions(ctx, a.ID); return err })
 	// The HTTP layer audits logins on the same chain.
 	step("Append login", 1, func() error {
 		return audit(t, db.r).Append(ctx, &chungthuc.AuditEntry{Action: "login", UnitID: u.ID, Actor: "account:1",
@@ -592,14 +537,14 @@ func BenchmarkAccounts(b *testing.B, db chungthuc.Accounts) {
 		return err
 	})
 	run("APITokens", func(int) error {
-		_, err := db.APITokens(ctx, u.ID)
+		_, err := db.ListAPITokens(ctx, u.ID)
 		return err
 	})
 	other := &chungthuc.Account{UnitID: u.ID, Username: "vanthu", PasswordHash: PasswordHash(), Role: chungthuc.RoleClerk}
 	if err := db.CreateAccount(ctx, other); err != nil {
 		b.Fatal(err)
 	}
-	run("DisableEnable", func(i int) error { return db.SetDisabled(ctx, other.ID, i%2 == 1) })
+	run("DisableEnable", func(i int) error { return db.SetAccountDisabled(ctx, other.ID, i%2 == 1) })
 	run("APITokenByHash", func(int) error {
 		_, err := db.APITokenByHash(ctx, tok.TokenHash)
 		return err
@@ -650,5 +595,92 @@ func testLoginFailures(t *testing.T, db accountsDB) {
 	must(t, "LoginFailures", err)
 	if got[0].Count != 0 || got[1].Count != 10 {
 		t.Fatalf("after forgetting the first key: %+v", got)
+	}
+}
+
+// testListAndDisable: Accounts and APITokens list a unit's (or every unit's) by id;
+// disabling an account ends its sessions and revokes its officer's active tokens (only
+// those), enabling restores neither; both are audited.
+func testListAndDisable(t *testing.T, db accountsDB) {
+	u, other := newUnit(t, db.r, "HB"), newUnit(t, db.r, "TL")
+	o, oo := newOfficer(t, db.r, u.ID), newOfficer(t, db.r, other.ID)
+	off := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, OfficerID: o.ID, Username: "canbo", Role: chungthuc.RoleOfficer})
+	clerk := newAccount(t, db, &chungthuc.Account{UnitID: u.ID, Username: "vanthu", Role: chungthuc.RoleClerk})
+	far := newAccount(t, db, &chungthuc.Account{UnitID: other.ID, OfficerID: oo.ID, Username: "canbo.tl", Role: chungthuc.RoleOfficer})
+	admin := newAccount(t, db, &chungthuc.Account{Username: "quantri", Role: chungthuc.RoleSystemAdmin})
+	ids := func(as []*chungthuc.Account) (out []int64) {
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	got, err := db.ListAccounts(ctx, u.ID)
+	must(t, "ListAccounts", err)
+	if !reflect.DeepEqual(ids(got), []int64{off.ID, clerk.ID}) || got[0].Username != "canbo" || got[0].Role != chungthuc.RoleOfficer {
+		t.Fatalf("Accounts(HB) = %v", ids(got))
+	}
+	got, err = db.ListAccounts(ctx, 0)
+	must(t, "ListAccounts all", err)
+	if !reflect.DeepEqual(ids(got), []int64{off.ID, clerk.ID, far.ID, admin.ID}) {
+		t.Fatalf("Accounts(all) = %v", ids(got))
+	}
+	if got, err := db.ListAccounts(ctx, other.ID+1000); err != nil || len(got) != 0 {
+		t.Fatalf("Accounts(unknown unit) = %v, %v", got, err)
+	}
+
+	tok := func(unit, officer int64) *chungthuc.APIToken {
+		tk := &chungthuc.APIToken{UnitID: unit, OfficerID: officer, Name: "một cửa", TokenHash: SecretHash()}
+		must(t, "CreateAPIToken", db.CreateAPIToken(ctx, tk))
+		return tk
+	}
+	t1, t2, tf := tok(u.ID, o.ID), tok(u.ID, o.ID), tok(other.ID, oo.ID)
+	must(t, "RevokeAPIToken", db.RevokeAPIToken(ctx, t2.ID, time.Now()))
+	ts, err := db.ListAPITokens(ctx, u.ID)
+	must(t, "ListAPITokens", err)
+	if len(ts) != 2 || ts[0].ID != t1.ID || ts[1].ID != t2.ID || !ts[0].RevokedAt.IsZero() || ts[1].RevokedAt.IsZero() || ts[0].TokenHash != t1.TokenHash {
+		t.Fatalf("APITokens(HB) = %+v", ts)
+	}
+	if ts, err := db.ListAPITokens(ctx, 0); err != nil || len(ts) != 3 {
+		t.Fatalf("APITokens(all) = %d, %v", len(ts), err)
+	}
+
+	sess := func(a *chungthuc.Account) *chungthuc.Session {
+		s := &chungthuc.Session{TokenHash: SecretHash(), AccountID: a.ID, CSRFToken: Token(), ExpiresAt: time.Now().Add(time.Hour)}
+		must(t, "CreateSession", db.CreateSession(ctx, s))
+		return s
+	}
+	so, sc := sess(off), sess(clerk)
+	must(t, "SetAccountDisabled", db.SetAccountDisabled(ctx, off.ID, true))
+	if a, err := db.AccountByID(ctx, off.ID); err != nil || !a.Disabled {
+		t.Fatalf("after disable: %+v, %v", a, err)
+	}
+	_, err = db.SessionByHash(ctx, so.TokenHash)
+	code(t, "session of a disabled account", err, chungthuc.ENOTFOUND)
+	if _, err := db.SessionByHash(ctx, sc.TokenHash); err != nil {
+		t.Fatalf("disabling one account ended another's session: %v", err)
+	}
+	for _, c := range []struct {
+		tk      *chungthuc.APIToken
+		revoked bool
+	}{{t1, true}, {t2, true}, {tf, false}} {
+		got, err := db.APITokenByHash(ctx, c.tk.TokenHash)
+		must(t, "APITokenByHash", err)
+		if got.RevokedAt.IsZero() == c.revoked {
+			t.Fatalf("token %d revoked = %v, want %v", c.tk.ID, !got.RevokedAt.IsZero(), c.revoked)
+		}
+	}
+	must(t, "SetAccountDisabled enable", db.SetAccountDisabled(ctx, off.ID, false))
+	if a, _ := db.AccountByID(ctx, off.ID); a.Disabled {
+		t.Fatal("enable left the account disabled")
+	}
+	if got, _ := db.APITokenByHash(ctx, t1.TokenHash); got.RevokedAt.IsZero() {
+		t.Fatal("enabling restored a revoked token")
+	}
+	code(t, "disable unknown", db.SetAccountDisabled(ctx, admin.ID+1000, true), chungthuc.ENOTFOUND)
+	before := entries(t, db.r)
+	must(t, "SetAccountDisabled", db.SetAccountDisabled(ctx, clerk.ID, true))
+	must(t, "SetAccountDisabled enable", db.SetAccountDisabled(ctx, clerk.ID, false))
+	if n := entries(t, db.r) - before; n != 2 {
+		t.Fatalf("disable + enable appended %d audit entries, want 2", n)
 	}
 }

@@ -13,7 +13,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -38,10 +38,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *chungthuc.Account) error {
 			return chungthuc.Errorf(chungthuc.ECONFLICT, "username %q is taken", a.Username)
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (unit_id, officer_id, username, password_hash, role,
-			failed_logins, locked_until, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			failed_logins, locked_until, disabled, created_at, must_change_password)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			nullID(a.UnitID), nullID(a.OfficerID), a.Username, a.PasswordHash, string(a.Role),
-			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, ledger.FormatTime(a.CreatedAt)).Scan(&a.ID)
+			a.FailedLogins, zeroNull(a.LockedUntil), a.Disabled, ledger.FormatTime(a.CreatedAt), a.MustChangePassword).Scan(&a.ID)
 		if err != nil {
 			return err
 		}
@@ -114,9 +114,9 @@ func (db *DB) SetLoginState(ctx context.Context, id int64, failed int, lockedUnt
 }
 
 // SetPassword replaces the account's password hash (argon2id, PHC string format); the login
-// state is left as it is. EINVALID for a malformed hash, ENOTFOUND when the account does not
+// state is left as it is; mustChange is stored (true for generated passwords). EINVALID for a malformed hash, ENOTFOUND when the account does not
 // exist. The audit entry does not contain the hash.
-func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	if err := ledger.CheckPasswordHash(hash); err != nil {
 		return err
 	}
@@ -125,12 +125,12 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, must_change_password = ? WHERE id = ?`, hash, mustChange, id); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
 			Action: ledger.ActionAccountPassword, UnitID: a.UnitID, Actor: ledger.ActorSystem,
-			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username}),
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username, "must_change": mustChange}),
 		})
 	})
 }
@@ -172,6 +172,104 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
 		return updated(res, err, "session not found")
 	})
+}
+
+// ListAccounts lists the accounts of a unit (every account when unitID is 0), by id.
+func (db *DB) ListAccounts(ctx context.Context, unitID int64) (as []*chungthuc.Account, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			as = append(as, a)
+		}
+		return rows.Err()
+	})
+	return as, err
+}
+
+// SetAccountDisabled disables or enables an account; disabling ends its sessions and revokes
+// its officer's active API tokens in the same transaction. ENOTFOUND when it does not exist.
+// Audited (account.disable / account.enable) with the counts ended.
+func (db *DB) SetAccountDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		a, err := accountByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return err
+		}
+		action, detail := ledger.ActionAccountEnable, map[string]any{"username": a.Username}
+		if disabled {
+			action = ledger.ActionAccountDisable
+			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			sessions, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			var tokens int64
+			if a.OfficerID != 0 {
+				res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE officer_id = ? AND revoked_at IS NULL`,
+					ledger.FormatTime(ledger.Micro(db.now())), a.OfficerID)
+				if err != nil {
+					return err
+				}
+				if tokens, err = res.RowsAffected(); err != nil {
+					return err
+				}
+			}
+			detail["sessions_ended"], detail["tokens_revoked"] = sessions, tokens
+		}
+		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
+			Action: action, UnitID: a.UnitID, Actor: ledger.ActorSystem,
+			Subject: ledger.Subject("account", id), Detail: ledger.Detail(detail),
+		})
+	})
+}
+
+// ListAPITokens lists the API tokens of a unit (every unit's when unitID is 0), by id.
+func (db *DB) ListAPITokens(ctx context.Context, unitID int64) (ts []*chungthuc.APIToken, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanAPIToken(rows)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, t)
+		}
+		return rows.Err()
+	})
+	return ts, err
+}
+
+// DeleteSessions ends every session of the account except the one whose hash is except ("" ends
+// all) and returns how many ended; an unknown account has none.
+func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string) (n int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?`, accountID, except)
+		if err != nil {
+			return err
+		}
+		c, err := res.RowsAffected()
+		n = int(c)
+		return err
+	})
+	return n, err
 }
 
 // DeleteExpiredSessions removes every session that expires at or before now.
@@ -263,7 +361,7 @@ func scanAccount(s scanner) (*chungthuc.Account, error) {
 	var role, created string
 	var locked sql.NullString
 	if err := s.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &created); err != nil {
+		&a.Disabled, &created, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	a.UnitID, a.OfficerID, a.Role = unit.Int64, officer.Int64, chungthuc.Role(role)
@@ -333,65 +431,4 @@ func zeroTime(s sql.NullString) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return ledger.ParseTime(s.String)
-}
-
-// SetDisabled disables or enables the account; disabling deletes its sessions in the same
-// transaction. ENOTFOUND when the account does not exist. Audited.
-func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		a, err := accountByID(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
-			return err
-		}
-		if disabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, id); err != nil {
-				return err
-			}
-		}
-		return db.appendAudit(ctx, tx, &chungthuc.AuditEntry{
-			Action: ledger.DisableAction(disabled), UnitID: a.UnitID, Actor: ledger.ActorSystem,
-			Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": a.Username}),
-		})
-	})
-}
-
-// APITokens lists the tokens of the unit (every unit when unitID is 0) in id order.
-func (db *DB) APITokens(ctx context.Context, unitID int64) (list []*chungthuc.APIToken, err error) {
-	err = db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
-			WHERE ? = 0 OR unit_id = ? ORDER BY id`, unitID, unitID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanAPIToken(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, t)
-		}
-		return rows.Err()
-	})
-	return list, err
-}
-
-// DeleteAccountSessions ends every session of the account and returns how many there were;
-// ENOTFOUND when the account does not exist.
-func (db *DB) DeleteAccountSessions(ctx context.Context, accountID int64) (n int64, err error) {
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := accountByID(ctx, tx, accountID); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
 }

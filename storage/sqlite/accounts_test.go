@@ -44,7 +44,7 @@ func TestAccountsAuditNoSecrets(t *testing.T) {
 	if err := db.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetPassword(ctx, a.ID, h2); err != nil {
+	if err := db.SetPassword(ctx, a.ID, h2, false); err != nil {
 		t.Fatal(err)
 	}
 	tok := &chungthuc.APIToken{UnitID: u.ID, OfficerID: o.ID, Name: "Một cửa", TokenHash: registertest.SecretHash()}

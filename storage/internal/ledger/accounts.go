@@ -166,11 +166,3 @@ func PrepareAPIToken(t *chungthuc.APIToken, now time.Time) error {
 	t.CreatedAt, t.RevokedAt = Micro(now), time.Time{}
 	return nil
 }
-
-// DisableAction is the audit action of SetDisabled: account.disable or account.enable.
-func DisableAction(disabled bool) string {
-	if disabled {
-		return ActionAccountDisable
-	}
-	return ActionAccountEnable
-}

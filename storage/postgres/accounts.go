@@ -134,28 +134,6 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange
 	})
 }
 
-// updateAccount runs query (an UPDATE of account id, $2, returning unit_id and username, with
-// value as $1) and audits action on the account; ENOTFOUND when the account does not exist.
-func updateAccount(ctx context.Context, t *txn, action string, id int64, query string, value any) error {
-	var unit *int64
-	var username string
-	err := t.QueryRow(ctx, query, value, id).Scan(&unit, &username)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return chungthuc.Errorf(chungthuc.ENOTFOUND, "account %d not found", id)
-	} else if err != nil {
-		return err
-	}
-	var unitID int64
-	if unit != nil {
-		unitID = *unit
-	}
-	t.audit(&chungthuc.AuditEntry{
-		Action: action, UnitID: unitID, Actor: ledger.ActorSystem,
-		Subject: ledger.Subject("account", id), Detail: ledger.Detail(map[string]any{"username": username}),
-	})
-	return nil
-}
-
 // CreateSession stores s (CreatedAt now when zero). EINVALID for a malformed session
 // (ledger.PrepareSession), ENOTFOUND when the account does not exist, ECONFLICT when a session
 // with this hash exists.

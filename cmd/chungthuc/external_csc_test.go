@@ -96,19 +96,10 @@ func TestExternalSigningCSC(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT": "1h"}
 	openssl := opensslRunner(t)
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	runOut := cliOK(t, env)
+	run := func(args ...string) string { t.Helper(); return strings.TrimSpace(runOut(args...)) }
 	path := func(name string) string { return filepath.Join(dir, name) }
-	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("officer.key"))
-	openssl("req", "-new", "-key", path("officer.key"), "-subj", "/CN=officer device", "-out", path("officer.csr"))
-	openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("seal.key"))
-	openssl("req", "-new", "-key", path("seal.key"), "-subj", "/CN=seal device", "-out", path("seal.csr"))
+	deviceKeys(openssl, path)
 	run("officer", "cert", "--id", "1", "--csr", path("officer.csr"))
 	run("unit", "cert", "--unit", "HB", "--csr", path("seal.csr"))
 	clerkID := run("officer", "add", "--unit", "HB", "--name", "Phạm Thị Thư", "--title", "VĂN THƯ", "--role", "clerk")

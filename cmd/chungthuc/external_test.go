@@ -124,20 +124,11 @@ func testExternalSigningFlow(t *testing.T, backend string) {
 		}
 	}
 	openssl := opensslRunner(t)
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	runOut := cliOK(t, env)
+	run := func(args ...string) string { t.Helper(); return strings.TrimSpace(runOut(args...)) }
 	path := func(name string) string { return filepath.Join(dir, name) }
 	// The devices: an EC officer key, an RSA seal key, and a key nobody registered.
-	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("officer.key"))
-	openssl("req", "-new", "-key", path("officer.key"), "-subj", "/CN=officer device", "-out", path("officer.csr"))
-	openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("seal.key"))
-	openssl("req", "-new", "-key", path("seal.key"), "-subj", "/CN=seal device", "-out", path("seal.csr"))
+	deviceKeys(openssl, path)
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("other.key"))
 	device := func(key string, digest []byte) []byte {
 		t.Helper()
@@ -394,4 +385,14 @@ func TestUnitCert(t *testing.T) {
 	if code, _, errs := cert("--csr", pemPath); code != 1 || !strings.Contains(errs, "certificate request") {
 		t.Fatalf("a certificate given as a CSR: exit %d %s", code, errs)
 	}
+}
+
+// deviceKeys makes the two signing devices of the external-signing tests with openssl: an
+// EC P-256 officer key and an RSA-2048 seal key (officer.key, seal.key under path), each
+// with its certificate request (officer.csr, seal.csr).
+func deviceKeys(openssl func(args ...string), path func(string) string) {
+	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("officer.key"))
+	openssl("req", "-new", "-key", path("officer.key"), "-subj", "/CN=officer device", "-out", path("officer.csr"))
+	openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("seal.key"))
+	openssl("req", "-new", "-key", path("seal.key"), "-subj", "/CN=seal device", "-out", path("seal.csr"))
 }

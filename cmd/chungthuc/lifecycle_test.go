@@ -18,14 +18,7 @@ import (
 // (the old one stops working) and ends the account's sessions; `token revoke` revokes a token.
 func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return out
-	}
+	run := cliOK(t, env)
 	f := strings.Fields(run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "HB", "--officer", "1"))
 	old := f[1]
 	ctx := context.Background()
@@ -100,14 +93,7 @@ func TestAccountPasswdAndTokenRevoke(t *testing.T) {
 // list` prints every token, or one unit's, without secrets; bad arguments fail.
 func TestAccountDisableAndTokenList(t *testing.T) {
 	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return out
-	}
+	run := cliOK(t, env)
 	run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "HB", "--officer", "1")
 	run("account", "add", "--username", "vanthu", "--role", "clerk", "--unit", "HB")
 	tok1 := strings.TrimSpace(run("token", "create", "--unit", "HB", "--officer", "1", "--name", "một cửa 1"))
@@ -214,18 +200,5 @@ func TestAccountLogout(t *testing.T) {
 		if code, _, _ := cli(t, env, args...); code == 0 {
 			t.Fatalf("%v succeeded", args)
 		}
-	}
-}
-
-// cliOK returns a runner of the command line that fails the test on a non-zero exit and
-// returns the standard output.
-func cliOK(t *testing.T, env map[string]string) func(args ...string) string {
-	return func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return out
 	}
 }

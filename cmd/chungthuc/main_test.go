@@ -427,3 +427,16 @@ func testSealFile() string {
 	})
 	return sealFile
 }
+
+// cliOK returns a runner of the command line that fails the test on a non-zero exit and
+// returns the standard output.
+func cliOK(t *testing.T, env map[string]string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		code, out, errs := cli(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+}

@@ -77,15 +77,64 @@ func inflate(b []byte, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("flate: %w", err)
 	}
 	defer zr.Close()
-	var out bytes.Buffer
-	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
-	if n > limit {
-		return nil, ErrBomb
+	out, err := ReadAtMost(zr, limit, int64(len(b)))
+	if errors.Is(err, ErrBomb) {
+		return nil, err
 	}
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("flate: %w", err)
 	}
-	return out.Bytes(), nil
+	return out, nil
+}
+
+// ReadAtMost reads r to its end and returns what it read, or ErrBomb as soon as more than
+// limit bytes come (having held at most limit bytes). hint is the size expected (e.g. the
+// compressed size), used for the first chunk. Unlike io.ReadAll or a bytes.Buffer, which
+// double their buffer and copy on the way, it reads into chunks that are never copied
+// while reading and makes one allocation of the exact size at the end: a stream that
+// inflates to n bytes costs at most 2n at the peak (n of chunks and the result), not ~3n,
+// and a decompression bomb costs the limit, not twice it. A read error other than io.EOF
+// is returned with the bytes read so far.
+func ReadAtMost(r io.Reader, limit, hint int64) ([]byte, error) {
+	const minChunk, maxChunk = 4 << 10, 4 << 20
+	size := min(max(hint, minChunk), maxChunk)
+	var chunks [][]byte
+	var total int64
+	var rerr error
+	for rerr == nil {
+		// A chunk may exceed the limit by one byte: reading it tells a stream of exactly
+		// limit bytes from a longer one.
+		c := make([]byte, min(size, limit+1-total))
+		n := 0
+		for n < len(c) && rerr == nil {
+			var m int
+			m, rerr = r.Read(c[n:])
+			n += m
+		}
+		total += int64(n)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+		}
+		if total > limit {
+			return nil, ErrBomb
+		}
+		size = min(size*2, maxChunk)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nilEOF(rerr)
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nilEOF(rerr)
+}
+
+func nilEOF(err error) error {
+	if err == io.EOF {
+		return nil
+	}
+	return err
 }
 
 func asciiHex(b []byte, limit int64) ([]byte, error) {

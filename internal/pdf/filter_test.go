@@ -2,8 +2,12 @@ package pdf
 
 import (
 	"bytes"
+	"compress/zlib"
 	"errors"
+	"io"
+	"runtime"
 	"testing"
+	"testing/iotest"
 )
 
 func streamOf(dict string, raw []byte) *Stream {
@@ -106,4 +110,61 @@ func hexOf(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+func TestReadAtMost(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 100_000) // 1.6 MB: several chunks
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		hint  int64
+		bomb  bool
+	}{
+		{"exact limit", int64(len(data)), 10, false},
+		{"one over", int64(len(data)) - 1, 10, true},
+		{"small hint", 1 << 30, 1, false},
+		{"big hint", 1 << 30, 1 << 30, false},
+		{"tiny limit", 3, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadAtMost(iotest.HalfReader(bytes.NewReader(data)), tc.limit, tc.hint)
+			if tc.bomb {
+				if !errors.Is(err, ErrBomb) || got != nil {
+					t.Fatalf("got %d bytes, %v; want ErrBomb", len(got), err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("got %d bytes (equal %v), %v", len(got), bytes.Equal(got, data), err)
+			}
+		})
+	}
+	// Empty input; a read error comes back with what was read.
+	if got, err := ReadAtMost(bytes.NewReader(nil), 10, 0); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %q, %v", got, err)
+	}
+	boom := errors.New("boom")
+	got, err := ReadAtMost(io.MultiReader(bytes.NewReader([]byte("abc")), iotest.ErrReader(boom)), 10, 0)
+	if !errors.Is(err, boom) || string(got) != "abc" {
+		t.Fatalf("error: %q, %v", got, err)
+	}
+}
+
+// A stream that inflates to just over the limit is refused having allocated about the
+// limit, not the doubled buffer of a bytes.Buffer.
+func TestInflateBombAllocations(t *testing.T) {
+	const limit = 8 << 20
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, _ = zw.Write(make([]byte, limit+1))
+	_ = zw.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := inflate(z.Bytes(), limit); !errors.Is(err, ErrBomb) {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if per := after.TotalAlloc - before.TotalAlloc; per > limit*5/4+(1<<20) {
+		t.Fatalf("inflating a bomb over %d bytes allocated %d bytes", limit, per)
+	}
 }

@@ -20,8 +20,10 @@ import (
 const (
 	pdfMaxStreamDecode = 32 << 20 // decoded size of any one image stream pdfcpu inflates
 	// pdfMaxStructDecode bounds any other stream pdfcpu inflates while reading (object
-	// streams, xref streams): a few hundred KB in real files; object-stream bombs stop here.
-	pdfMaxStructDecode = 16 << 20
+	// streams, xref streams): a few hundred KB in real files (an xref stream of the
+	// 200,000 objects allowed is about 1.4 MB); object-stream bombs stop here. pdfcpu
+	// inflates into a doubling buffer, so a bomb costs about 4× this before it is refused.
+	pdfMaxStructDecode = 4 << 20
 
 	pdfMaxDepth    = 48               // nesting of objects followed through references
 	pdfMaxObjects  = 200_000          // objects copied from one PDF

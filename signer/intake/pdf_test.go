@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -275,8 +276,16 @@ func TestPDFLimitsAndDamage(t *testing.T) {
 		"<</Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 4 0 R>>",
 		flateStream("", strings.Repeat(" ", 2<<20)),
 	)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	_, _, err = Pages([]File{{"bomb.pdf", bomb}}, Limits{})
+	runtime.ReadMemStats(&after)
 	wantError(t, err, chungthuc.ETOOLARGE, `"bomb.pdf page 1"`, "1 MB")
+	// Refused having held about the budget, not a doubling buffer's 2-4× (issue 12: the
+	// bomb test's peak memory).
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20+512<<10 {
+		t.Errorf("refusing a content bomb over a 1 MB budget allocated %d KB", n>>10)
+	}
 
 	// References nested deeper than the bound.
 	objs := []string{

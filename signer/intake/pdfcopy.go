@@ -1,13 +1,17 @@
 package intake
 
 import (
+	"bytes"
+	"compress/zlib"
 	"errors"
+	"io"
 	"math"
 	"strconv"
 	"sync"
 	"weak"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/internal/pdf"
 	"github.com/chungthuc/chungthuc/signer/pdfdoc"
 	"github.com/pdfcpu/pdfcpu/pkg/filter"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -167,6 +171,24 @@ func (g *graph) decode(sd types.StreamDict) ([]byte, error) {
 	if len(sd.Raw) == 0 {
 		return nil, nil
 	}
+	if plainFlate(sd) {
+		// The common case, and the bombs' shape: inflated here within the budget, holding
+		// at most the budget (pdfcpu's decoder grows a bytes.Buffer to twice that).
+		zr, err := zlib.NewReader(bytes.NewReader(sd.Raw))
+		if err != nil {
+			return nil, g.invalid("a content stream cannot be decoded")
+		}
+		data, err := pdf.ReadAtMost(zr, max(g.budget, 0), int64(len(sd.Raw)))
+		_ = zr.Close() // a reader over memory: nothing to release or report
+		switch {
+		case errors.Is(err, pdf.ErrBomb):
+			return nil, chungthuc.Errorf(chungthuc.ETOOLARGE, "%q: the page content inflates to more than %s, the limit", g.where, mb(pdfMaxContentDecode))
+		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, g.invalid("a content stream cannot be decoded")
+		}
+		g.budget -= int64(len(data))
+		return data, nil
+	}
 	sd.Content = nil
 	if err := sd.DecodeWithLimit(g.budget); err != nil {
 		if errors.Is(err, filter.ErrDecodeLimitExceeded) {
@@ -181,6 +203,20 @@ func (g *graph) decode(sd types.StreamDict) ([]byte, error) {
 	return sd.Content, nil
 }
 
+// plainFlate reports whether sd is FlateDecode alone, without parameters.
+func plainFlate(sd types.StreamDict) bool {
+	if sd.Dict["DecodeParms"] != nil {
+		return false
+	}
+	switch f := sd.Dict["Filter"].(type) {
+	case types.Name:
+		return f == "FlateDecode"
+	case types.Array:
+		return len(f) == 1 && f[0] == types.Name("FlateDecode")
+	}
+	return false
+}
+
 // contentStream copies a stream of content operators with dictionary d (already
 // converted), rewriting marked content; the source bytes pass through when nothing
 // changes and they are plainly Flate-compressed.
@@ -190,12 +226,8 @@ func (g *graph) contentStream(sd types.StreamDict, d pdfdoc.Dict) (*pdfdoc.Strea
 		return nil, err
 	}
 	var raw []byte
-	if f, ok := sd.Dict["Filter"]; ok && sd.Dict["DecodeParms"] == nil {
-		if n, ok := f.(types.Name); ok && n == "FlateDecode" {
-			raw = sd.Raw
-		} else if a, ok := f.(types.Array); ok && len(a) == 1 && a[0] == types.Name("FlateDecode") {
-			raw = sd.Raw
-		}
+	if plainFlate(sd) {
+		raw = sd.Raw
 	}
 	return g.rewrite(data, d, raw)
 }

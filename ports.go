@@ -67,7 +67,8 @@ type SignatureWaits interface {
 	// SignatureWait returns entry id's wait (closed ones too); ENOTFOUND when it never had one.
 	SignatureWait(ctx context.Context, id int64) (*SignatureWait, error)
 	// SignatureWaits lists open waits: of one unit (unitID > 0) or all, at one step (""
-	// = both), soonest deadline first, at most limit (1 to 1000).
+	// = both), soonest deadline first, at most limit (1 to 1000), without their state
+	// (SignatureWait has it: a state holds the prepared file, megabytes).
 	SignatureWaits(ctx context.Context, unitID int64, step SignatureStep, limit int) ([]*SignatureWait, error)
 	// ExpiredWaits lists open waits whose deadline is at or before now, soonest first, at
 	// most limit (1 to 1000), without their state.

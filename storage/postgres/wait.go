@@ -65,11 +65,12 @@ func (db *DB) SignatureWait(ctx context.Context, id int64) (*chungthuc.Signature
 	return w, db.mapErr(err)
 }
 
-// SignatureWaits lists open waits of a unit (or all) at a step (or both), soonest first.
+// SignatureWaits lists open waits of a unit (or all) at a step (or both), soonest first,
+// without their state (a state holds a prepared file of megabytes; a queue page lists dozens).
 func (db *DB) SignatureWaits(ctx context.Context, unitID int64, step chungthuc.SignatureStep, limit int) ([]*chungthuc.SignatureWait, error) {
-	return db.waits(ctx, `SELECT `+waitColumns+`, state FROM signature_waits
+	return db.waits(ctx, `SELECT `+waitColumns+` FROM signature_waits
 		WHERE step <> 'closed' AND ($1::bigint = 0 OR unit_id = $1::bigint) AND ($2::text = '' OR step = $2::text)
-		ORDER BY expires_at, certification_id LIMIT $3`, true, unitID, string(step), ledger.WaitLimit(limit))
+		ORDER BY expires_at, certification_id LIMIT $3`, false, unitID, string(step), ledger.WaitLimit(limit))
 }
 
 // ExpiredWaits lists open waits whose deadline is at or before now, without their state.

@@ -105,8 +105,9 @@ type Service struct {
 	// doubling up to a minute; 0 means one second.
 	RetryVoid time.Duration
 
-	bg     background
-	health health
+	bg        background
+	health    health
+	scanCache scanCache // stored scans of entries waiting for a signature (waitstate.go)
 }
 
 // Input is one request to certify.

@@ -24,7 +24,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,55 +127,6 @@ func stepErr(reason, code, vi, en string) *StepError {
 	return &StepError{Reason: reason, err: &chungthuc.Error{Code: code, Message: vi + " (" + en + ")"}}
 }
 
-// waitState is the workflow's state kept in the register between the steps (the wait's
-// State). It holds no key. AccessCode is the citizen's code, returned once when the copy
-// is issued: the register drops the state when the wait closes.
-type waitState struct {
-	Version    int
-	Pending    *signer.Pending
-	ScanKeys   []string
-	AccessCode string
-}
-
-// stateMagic starts a stored waitState: "CTW1", then the length of the JSON head (4 bytes,
-// big-endian), the head (the state without the prepared file), then the prepared file's
-// bytes as they are — no base64 and no JSON scanning of megabytes of scans.
-const stateMagic = "CTW1"
-
-// marshal encodes st for the register.
-func (st *waitState) marshal() ([]byte, error) {
-	p := *st.Pending
-	pdf := p.PDF
-	p.PDF = nil
-	head, err := json.Marshal(&waitState{Version: st.Version, Pending: &p, ScanKeys: st.ScanKeys, AccessCode: st.AccessCode})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(stateMagic)+4+len(head)+len(pdf))
-	out = append(out, stateMagic...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(head)))
-	out = append(append(out, head...), pdf...)
-	return out, nil
-}
-
-// unmarshalState decodes a stored state; the prepared file shares data's memory.
-func unmarshalState(data []byte) (*waitState, error) {
-	if len(data) < len(stateMagic)+4 || string(data[:len(stateMagic)]) != stateMagic {
-		return nil, errors.New("not a signing state")
-	}
-	n := int(binary.BigEndian.Uint32(data[len(stateMagic):]))
-	rest := data[len(stateMagic)+4:]
-	if n > len(rest) {
-		return nil, errors.New("truncated signing state")
-	}
-	var st waitState
-	if err := json.Unmarshal(rest[:n], &st); err != nil || st.Pending == nil {
-		return nil, errors.New("damaged signing state")
-	}
-	st.Pending.PDF = rest[n:len(rest):len(rest)]
-	return &st, nil
-}
-
 // signingMode resolves Input.Signing against the unit's default.
 func signingMode(mode string, u *chungthuc.Unit) (bool, error) {
 	switch mode {
@@ -261,7 +211,11 @@ func (s *Service) startExternal(ctx context.Context, in Input, rq *request) (*Ou
 			return nil, &chungthuc.Error{Code: chungthuc.ErrorCode(err), Message: voidReason(o.step, err)}
 		}
 	}
-	st := &waitState{Version: 1, Pending: p, ScanKeys: rq.scanKeys, AccessCode: rq.code}
+	st := &waitState{Pending: p, ScanKeys: rq.scanKeys, AccessCode: rq.code, scans: map[string][]byte{}}
+	for _, o := range scans {
+		st.scans[o.key] = o.data
+		s.scanCache.put(o.key, o.data)
+	}
 	w, err := s.await(ctx, entry.ID, chungthuc.StepOfficerSignature, st, "officer:"+strconv.FormatInt(rq.officer.ID, 10))
 	if err != nil {
 		s.void(entry, voidReason(stepSign, err))
@@ -369,6 +323,12 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 	p := st.Pending
 	if (w.Step == chungthuc.StepOfficerSignature) != (p.Step == signer.StepOfficer) {
 		return nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the signing state of certification %d is not at its step", c.ID)
+	}
+	if err := s.assemble(ctx, st); err != nil {
+		if chungthuc.ErrorCode(err) == chungthuc.EUNAVAILABLE {
+			return nil, nil, err // the store is down: the entry keeps waiting
+		}
+		return nil, nil, chungthuc.Errorf(chungthuc.EINTERNAL, "the signing state of certification %d cannot be read: %v", c.ID, err)
 	}
 	sd, cp, err := s.External.Complete(ctx, p, sig.Value, sig.Chain)
 	if err != nil {

@@ -136,6 +136,24 @@ func (s *Signers) Has(unitCode string, officerID int64) bool {
 	return ok
 }
 
+// SignerRef names one configured signer: an officer (Officer > 0) or the seal (0) of Unit.
+type SignerRef struct {
+	Unit    string
+	Officer int64
+}
+
+// Refs lists the configured signers, for checking them against the register at start.
+func (s *Signers) Refs() []SignerRef {
+	if s == nil {
+		return nil
+	}
+	out := make([]SignerRef, 0, len(s.m))
+	for k := range s.m {
+		out = append(out, SignerRef{Unit: k.unit, Officer: k.officer})
+	}
+	return out
+}
+
 // Len is the number of configured credentials.
 func (s *Signers) Len() int {
 	if s == nil {

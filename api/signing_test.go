@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chungthuc/chungthuc"
+	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/certs"
 	"github.com/chungthuc/chungthuc/credentials"
 	"github.com/chungthuc/chungthuc/internal/testpki"
@@ -64,7 +65,7 @@ type signEnv struct {
 	other               *chungthuc.SigningKey // canbo2's device
 }
 
-func newSignEnv(t *testing.T) *signEnv {
+func newSignEnv(t testing.TB) *signEnv {
 	remote := &fakeRemote{devices: map[string]*chungthuc.SigningKey{}}
 	e := newEnv(t, func(d *Deps) { d.Remote = remote; d.AgentURL = "http://127.0.0.1:8790" })
 	ctx := context.Background()
@@ -286,4 +287,80 @@ func TestWorkspaceSigning(t *testing.T) {
 // t2 is the Vietnamese text of a message key, as the pages print it (HTML-escaped).
 func (e *env) t2(key string) string {
 	return strings.NewReplacer(`"`, "&#34;", "'", "&#39;", "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(messages["vi"][key])
+}
+
+// TestWorkspaceSigningExpired: past its deadline the signing page says the entry is void
+// (its number kept), and the queue no longer lists it.
+func TestWorkspaceSigningExpired(t *testing.T) {
+	x := newSignEnv(t)
+	x.svc.SignatureTimeout = time.Millisecond
+	out, err := x.svc.Certify(context.Background(), certifyInputPL(x.plOff.ID, "external"))
+	if err != nil || out.Awaiting == nil {
+		t.Fatalf("certify: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	officer := x.loginAny("canbo")
+	st, _, page, _ := pageCSRF(t, officer, fmt.Sprintf("%s/app/c/%d/sign", x.srv.URL, out.Certification.ID))
+	if st != 409 || !strings.Contains(page, x.t2("sign.err.expired")) {
+		t.Fatalf("expired: %d", st)
+	}
+	if c, err := x.reg.CertificationByID(context.Background(), out.Certification.ID); err != nil || c.Status != chungthuc.StatusVoid || c.Number != 1 {
+		t.Fatalf("after expiry: %v %v", c, err)
+	}
+	if _, _, q, _ := pageCSRF(t, officer, x.srv.URL+"/app/to-sign"); !strings.Contains(q, `id="queue-empty"`) {
+		t.Fatal("the void entry is still queued")
+	}
+}
+
+// certifyInputPL is a one-scan certification by HB's officer with signing mode.
+func certifyInputPL(officerID int64, signing string) certify.Input {
+	return certify.Input{UnitCode: "HB", OfficerID: officerID, DocTitle: "Giấy khai sinh", Requester: "Nguyễn Thị Hồng Nhung",
+		Scans: []chungthuc.Scan{{Name: "a.jpg", Data: scan}}, KeepScans: true, Signing: signing}
+}
+
+// BenchmarkWorkspaceSignature: completing the officer's step from the workspace (the
+// signing page's form, session + CSRF, 303) against its peer, the JSON API's
+// POST /api/v1/certifications/{id}/signature (bearer token, 202 JSON), on identical
+// waiting entries signed by the same device. Only the completion is timed; both run
+// certify.Service.CompleteSignature (preparing the seal), so the difference is the web
+// layer's.
+func BenchmarkWorkspaceSignature(b *testing.B) {
+	x := newSignEnv(b)
+	officer := x.loginAny("canbo")
+	_, _, _, csrf := pageCSRF(b, officer, x.srv.URL+"/app/password")
+	ctx := context.Background()
+	prepare := func() (int64, string) {
+		out, err := x.svc.Certify(ctx, certifyInputPL(x.plOff.ID, "external"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := x.officerDev.Signer.Sign(rand.Reader, out.Awaiting.ToSign.Digest, crypto.SHA256)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return out.Certification.ID, base64.StdEncoding.EncodeToString(v)
+	}
+	b.Run("web-form", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			id, sig := prepare()
+			b.StartTimer()
+			if st, _, _ := postForm(b, officer, fmt.Sprintf("%s/app/c/%d/signature", x.srv.URL, id), url.Values{"csrf": {csrf}, "signature": {sig}}); st != 303 {
+				b.Fatal(st)
+			}
+		}
+	})
+	b.Run("json-api", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			id, sig := prepare()
+			b.StartTimer()
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/certifications/%d/signature", x.srv.URL, id), strings.NewReader(`{"signature":"`+sig+`"}`))
+			req.Header.Set("Authorization", "Bearer "+x.plToken)
+			req.Header.Set("Content-Type", "application/json")
+			if res, _ := x.do(req); res.StatusCode != 202 {
+				b.Fatal(res.StatusCode)
+			}
+		}
+	})
 }

@@ -390,6 +390,9 @@ func (s *Server) priorForm(r *http.Request, key string, err error) *chungthuc.Ce
 		if c.Status != chungthuc.StatusPending || s.Now().After(deadline) {
 			return c
 		}
+		if _, err := s.Certify.ToSignOf(r.Context(), p.UnitID, c.ID); err == nil {
+			return c // done for now: waiting for a signature made outside (signing.go)
+		}
 		select {
 		case <-r.Context().Done():
 			return nil

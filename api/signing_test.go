@@ -149,26 +149,38 @@ func TestWorkspaceSigning(t *testing.T) {
 	if _, _, page, _ := pageCSRF(t, tmOfficer, base+"/app/certify"); !strings.Contains(page, `id="signing-device-none"`) || strings.Contains(page, `value="external"`) {
 		t.Fatal("certify form of an officer without a device certificate offers it")
 	}
-	body, ct := multipartBody([][2]string{{"a.jpg", string(scan)}}, map[string]string{"csrf": csrf, "document": "Giấy khai sinh",
-		"requester": "Nguyễn Thị Hồng Nhung", "signing": "external"})
-	req, _ := http.NewRequest("POST", base+"/app/certify", body)
-	req.Header.Set("Content-Type", ct)
-	res, err := officer.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	formKey := regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	send := func(file string) (int, string) {
+		body, ct := multipartBody([][2]string{{"a.jpg", file}}, map[string]string{"csrf": csrf, "document": "Giấy khai sinh",
+			"requester": "Nguyễn Thị Hồng Nhung", "signing": "external", "idempotency_key": formKey})
+		req, _ := http.NewRequest("POST", base+"/app/certify", body)
+		req.Header.Set("Content-Type", ct)
+		res, err := officer.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
 	}
-	res.Body.Close()
-	loc := res.Header.Get("Location")
+	st, loc := send(string(scan))
 	var id int64
-	if _, err := fmt.Sscanf(loc, "/app/c/%d/sign", &id); res.StatusCode != 303 || err != nil {
-		t.Fatalf("certify: %d %q", res.StatusCode, loc)
+	if _, err := fmt.Sscanf(loc, "/app/c/%d/sign", &id); st != 303 || err != nil {
+		t.Fatalf("certify: %d %q", st, loc)
+	}
+	// The same form again (a reload, a double click): the same entry's signing page; with
+	// other files: the first entry, which waits (not held for a minute as if still running).
+	if st, again := send(string(scan)); st != 303 || again != loc {
+		t.Fatalf("the form sent again: %d %q", st, again)
+	}
+	if st, again := send(string(scan) + "x"); st != 303 || again != fmt.Sprintf("/app/c/%d?again=1", id) {
+		t.Fatalf("the form sent again with other files: %d %q", st, again)
 	}
 	signURL := fmt.Sprintf("%s/app/c/%d/sign", base, id)
 	if st, step := x.state(t, id); st != chungthuc.StatusPending || step != chungthuc.StepOfficerSignature {
 		t.Fatalf("after certify: %s %s", st, step)
 	}
 	// The page: what is signed, both methods, the agent allowed by the page's CSP.
-	res, err = officer.Get(signURL)
+	res, err := officer.Get(signURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +248,7 @@ func TestWorkspaceSigning(t *testing.T) {
 		t.Fatalf("after the refusals: %s %s", st, step)
 	}
 	// The right code: signed, waiting for the seal.
-	st, loc, _ := post(officer, "sign-remote", url.Values{"csrf": {oc}, "otp": {"123456"}})
+	st, loc, _ = post(officer, "sign-remote", url.Values{"csrf": {oc}, "otp": {"123456"}})
 	if st != 303 || loc != fmt.Sprintf("/app/c/%d?signed=1", id) {
 		t.Fatalf("remote signing: %d %q", st, loc)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // signingSetup registers the officer's and the seal's device certificates (openssl keys,
@@ -173,5 +175,65 @@ func TestWorkspaceSigningCSC(t *testing.T) {
 	if ps := pdfsigOutput(t, env, dir, path("copy.pdf")); strings.Count(ps, "Signature Validation: Signature is Valid.") < 2 ||
 		strings.Count(ps, "Certificate Validation: Certificate is Trusted.") < 2 {
 		t.Fatalf("pdfsig:\n%s", ps)
+	}
+}
+
+// TestSigningConfig: CHUNGTHUC_AGENT_URL takes only a loopback agent (or off);
+// CHUNGTHUC_CSC_CONFIG's mistakes stop start-up with the variable named, and serve refuses
+// a configuration naming an unknown unit or an officer of another unit.
+func TestSigningConfig(t *testing.T) {
+	dir := t.TempDir()
+	load := func(kv ...string) (*Config, error) {
+		m := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data")}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return LoadConfig(func(k string) string { return m[k] })
+	}
+	for v, want := range map[string]string{"": "http://127.0.0.1:8790", "http://localhost:9000/": "http://localhost:9000",
+		"https://[::1]:8790": "https://[::1]:8790", "off": ""} {
+		c, err := load("CHUNGTHUC_AGENT_URL", v)
+		if err != nil || c.AgentURL != want {
+			t.Errorf("agent %q: %v %q", v, err, c.AgentURL)
+		}
+	}
+	for _, v := range []string{"http://agent.example:8790", "http://127.0.0.1", "ftp://127.0.0.1:1", "http://127.0.0.1:8790/sign", "http://u:p@127.0.0.1:1", "http://10.0.0.1:8790"} {
+		if _, err := load("CHUNGTHUC_AGENT_URL", v); err == nil || !strings.Contains(err.Error(), "CHUNGTHUC_AGENT_URL") {
+			t.Errorf("agent %q accepted: %v", v, err)
+		}
+	}
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := load("CHUNGTHUC_CSC_CONFIG", write("bad.json", `{"signers": [{"unit": "HB", "officer": 1, "url": "https://rs.example", "client_id": "c", "credential_id": "x"}]}`)); err == nil ||
+		!strings.Contains(err.Error(), "CHUNGTHUC_CSC_CONFIG") || !strings.Contains(err.Error(), "client_secret") {
+		t.Errorf("bad CSC config: %v", err)
+	}
+	if _, err := load("CHUNGTHUC_CSC_CONFIG", filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "CHUNGTHUC_CSC_CONFIG") {
+		t.Errorf("missing CSC config: %v", err)
+	}
+	c, err := load("CHUNGTHUC_CSC_CONFIG", write("ok.json", `{"signers": [{"unit": "HB", "officer": 1, "url": "https://rs.example", "client_id": "c", "client_secret_env": "S", "credential_id": "x"}]}`), "S", "secret")
+	if err != nil || !c.RemoteSigners.Has("HB", 1) {
+		t.Fatalf("CSC config: %v", err)
+	}
+	// serve checks the units and officers against the register (the demo unit HB, officer 1).
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(dir, "data"), "S": "secret", "CHUNGTHUC_ADDR": "127.0.0.1:0"}
+	cliOK(t, env)("officer", "add", "--unit", "HB", "--name", "Phạm Thị Thư", "--title", "VĂN THƯ", "--role", "clerk")
+	for conf, want := range map[string]string{
+		`{"signers": [{"unit": "XX", "seal": true, "url": "https://rs.example", "client_id": "c", "client_secret_env": "S", "credential_id": "x"}]}`:  "unit XX",
+		`{"signers": [{"unit": "HB", "officer": 99, "url": "https://rs.example", "client_id": "c", "client_secret_env": "S", "credential_id": "x"}]}`: "officer 99 is not an officer of this unit",
+	} {
+		env["CHUNGTHUC_CSC_CONFIG"] = write("serve.json", conf)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var errb bytes.Buffer
+		code := Main(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &errb, func(k string) string { return env[k] })
+		cancel()
+		if code == 0 || !strings.Contains(errb.String(), want) {
+			t.Errorf("serve with %s: exit %d\n%s", conf, code, errb.String())
+		}
 	}
 }

@@ -194,6 +194,10 @@ func TestWorkspaceSigning(t *testing.T) {
 			t.Fatalf("sign page lacks %q", want)
 		}
 	}
+	if _, _, en, _ := pageCSRF(t, officer, signURL+"?lang=en"); !strings.Contains(en, "Sign the copy") || !strings.Contains(en, "One-time code (OTP)") || !strings.Contains(en, "the certifying officer&#39;s signature") {
+		t.Fatalf("the signing page in English:\n%s", en)
+	}
+	pageCSRF(t, officer, signURL+"?lang=vi") // back to Vietnamese (the choice is a cookie)
 	// Queues and counts.
 	if _, _, q, _ := pageCSRF(t, officer, base+"/app/to-sign"); !strings.Contains(q, fmt.Sprintf(`href="/app/c/%d/sign"`, id)) {
 		t.Fatal("not in the officer's queue")

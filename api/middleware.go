@@ -102,6 +102,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// contentSecurityPolicy is every page's policy; the signing page adds the local agent to
+// connect-src (signing.go).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
 // securityHeaders sets the headers every page gets: no framing, no sniffing, a strict CSP
 // (everything is served by the binary; no external CDN).
 func securityHeaders(next http.Handler) http.Handler {
@@ -110,7 +114,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -122,7 +122,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, "dashboard.html", map[string]any{"Unit": u, "TodayCount": d.Certifications, "TodayFee": d.Fees,
+	toSign, toSeal, err := s.waitCounts(r, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, "dashboard.html", map[string]any{"Unit": u, "ToSign": toSign, "ToSeal": toSeal, "TodayCount": d.Certifications, "TodayFee": d.Fees,
 		"MonthCount": m.Certifications, "MonthFee": m.Fees, "Month": m, "MonthOnTime": percent(m.OnTimeRate()), "Entries": list})
 }
 
@@ -137,7 +142,15 @@ func (s *Server) certifyPage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	u, err := s.unitOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, "certify.html", map[string]any{"OfficerTitle": o.Title, "Titles": o.AllowedTitles(), "MaxCopies": chungthuc.MaxCopies,
+		// Signing with the officer's own device is offered when a certificate of it is
+		// registered; the unit's default (external_signing) is preselected.
+		"CanExternal": len(o.CertPEM) > 0, "DefaultExternal": u.ExternalSigning && len(o.CertPEM) > 0,
 		"FormKey": newFormKey(), "ReceivedAt": receivedNow(s.Now()), "MaxUploadMB": max(s.MaxUpload>>20-1, 1), // the files; a megabyte is left for the form
 		// Not no-store: Back must bring this same form (and its one-time key) back from the
 		// browser's cache, so that sending it again replays the first outcome.
@@ -183,12 +196,9 @@ func (s *Server) certify(w http.ResponseWriter, r *http.Request) (*certify.Outpu
 	if err != nil {
 		return nil, err
 	}
-	// The JSON API chooses who signs ("signing": server or external; default the unit's);
-	// the workspace signs on the server until its signing pages are wired (issue 14).
-	signing := certify.SigningServer
-	if isAPI(r) {
-		signing = trim(up.fields["signing"])
-	}
+	// Who signs ("signing": server or external; empty: the unit's default) — the JSON API's
+	// field, or the workspace form's choice (signing.go serves the external steps).
+	signing := trim(up.fields["signing"])
 	in := certify.Input{
 		UnitCode: u.Code, OfficerID: p.OfficerID, Title: up.fields["officer_title"], DocTitle: doc, Signing: signing,
 		Issuer: up.fields["issuer"], Requester: up.fields["requester"], Copies: copies, KeepScans: true,
@@ -342,6 +352,11 @@ func (s *Server) finishCertify(w http.ResponseWriter, r *http.Request, key strin
 		s.Error(w, r, err)
 		return
 	}
+	if out.Awaiting != nil {
+		// Signed outside the service: the signing page of the entry (issue 14).
+		http.Redirect(w, r, fmt.Sprintf("/app/c/%d/sign", out.Certification.ID), http.StatusSeeOther)
+		return
+	}
 	if p := who(r); !out.Replayed && p.Session != nil {
 		s.codes.put(p.Session.TokenHash, out.Certification.ID, out.AccessCode, out.Dropped, s.Now())
 	}
@@ -374,6 +389,9 @@ func (s *Server) priorForm(r *http.Request, key string, err error) *chungthuc.Ce
 		}
 		if c.Status != chungthuc.StatusPending || s.Now().After(deadline) {
 			return c
+		}
+		if _, err := s.Certify.ToSignOf(r.Context(), p.UnitID, c.ID); err == nil {
+			return c // done for now: waiting for a signature made outside (signing.go)
 		}
 		select {
 		case <-r.Context().Done():
@@ -459,6 +477,15 @@ func (s *Server) certificationPage(w http.ResponseWriter, r *http.Request) {
 			data["Mail"] = st
 		} else if chungthuc.ErrorCode(err) != chungthuc.ENOTFOUND {
 			s.log.Warn("mail status unavailable", "certification", c.ID, "err", err)
+		}
+	}
+	if c.Status == chungthuc.StatusPending {
+		// Waiting for a signature made outside: which step, until when, and the signing page
+		// for who may do it.
+		if a, err := s.Certify.ToSignOf(r.Context(), c.UnitID, c.ID); err == nil {
+			data["Awaiting"], data["WaitStep"] = a, string(a.Step)
+			data["CanSign"] = mayComplete(who(r), a.Certification, a.Step)
+			data["Signed"] = r.URL.Query().Get("signed") == "1" && a.Step == chungthuc.StepSeal
 		}
 	}
 	if p := who(r); p.Session != nil && c.Status == chungthuc.StatusIssued {

@@ -35,6 +35,19 @@ type OfficeRegister interface {
 	CertificationByIdempotencyKey(ctx context.Context, unitID int64, key string) (*chungthuc.Certification, error)
 	// Statistics are a unit's figures for a period (stats.go).
 	Statistics(ctx context.Context, unitID int64, from, to, now time.Time) (*chungthuc.Statistics, error)
+	// SignatureWaits lists a unit's entries waiting for a signature made outside (signing.go).
+	SignatureWaits(ctx context.Context, unitID int64, step chungthuc.SignatureStep, limit int) ([]*chungthuc.SignatureWait, error)
+}
+
+// RemoteSigner signs a digest with the remote-signing (CSC) credential configured for an
+// officer (officerID > 0) or the seal (officerID 0) of a unit, authorised by the signer's
+// one-time code (csc.Signers). Has reports whether one is configured. Sign returns the
+// signature value and the credential's chain (DER, leaf first); EFORBIDDEN when the
+// provider refused the code, EUNAUTHORIZED when it refused the service's client
+// credentials, EUNAVAILABLE when it cannot be reached.
+type RemoteSigner interface {
+	Has(unitCode string, officerID int64) bool
+	Sign(ctx context.Context, unitCode string, officerID int64, digest []byte, otp string) ([]byte, [][]byte, error)
 }
 
 // MailStatuses reads what became of an entry's e-mail (chungthuc.Mails); ENOTFOUND when

@@ -84,6 +84,11 @@ type Deps struct {
 	// X-Forwarded-For / Forwarded headers name the client; none by default, so the client is
 	// the socket peer (clientaddr.go).
 	TrustedProxies []netip.Prefix
+	// Remote, when set, signs with the remote-signing credentials configured per officer
+	// and per unit seal (CHUNGTHUC_CSC_CONFIG); AgentURL is the local signing agent's
+	// loopback base URL the signing page calls (cmd/chungthuc-agent; empty: not offered).
+	Remote   RemoteSigner
+	AgentURL string
 }
 
 // Server holds the handlers.
@@ -230,6 +235,11 @@ func (s *Server) routes() http.Handler {
 		r.Get("/books/{id}/pdf", s.bookPrint(false))
 		r.Get("/books/{id}/csv", s.bookPrint(true))
 		r.Get("/refusals/{id}/slip", s.refusalSlip)
+		r.Get("/to-sign", s.signQueue(chungthuc.StepOfficerSignature))
+		r.Get("/to-seal", s.signQueue(chungthuc.StepSeal))
+		r.Get("/c/{id}/sign", s.signPage)
+		r.Post("/c/{id}/signature", s.signatureForm)
+		r.Post("/c/{id}/sign-remote", s.signRemote)
 		r.Get("/webhooks", s.webhooksPage)
 		r.Post("/webhooks", s.webhookAdd)
 		r.Post("/webhooks/{id}/remove", s.webhookRemove)

@@ -10,6 +10,11 @@
 //	POST /v1/sign          {"digest": "<base64 SHA-256>", "algorithm": "SHA-256"}
 //	                       → {"signature": "<base64>", "algorithm": "ECDSA"|"RSA-PKCS1v15"}
 //
+// The caller is the workspace's signing page (/app/c/{id}/sign, api/static/sign.js): it
+// posts the digest, reads /v1/certificates and submits both to the service with the page's
+// CSRF token; the page's Content-Security-Policy lets it connect to the agent's origin
+// (CHUNGTHUC_AGENT_URL, default http://127.0.0.1:8790) and nowhere else off-site.
+//
 // The digest is the one chungthuc returns as to_sign.digest (the CMS signed attributes'
 // hash). ECDSA signatures are ASN.1 DER, RSA ones PKCS#1 v1.5; chungthuc's completion
 // step verifies them against the registered certificate before anything is issued.

@@ -51,6 +51,13 @@ func startServeStop(t *testing.T, env map[string]string) (string, *syncBuffer, f
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return startServeAt(t, env, addr)
+}
+
+// startServeAt is startServeStop on a chosen loopback address (one reserved earlier, when
+// something started before the service must know its origin).
+func startServeAt(t *testing.T, env map[string]string, addr string) (string, *syncBuffer, func()) {
+	t.Helper()
 	base := "http://" + addr
 	env["CHUNGTHUC_ADDR"], env["CHUNGTHUC_BASE_URL"] = addr, base
 	ctx, cancel := context.WithCancel(context.Background())

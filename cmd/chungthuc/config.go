@@ -13,6 +13,7 @@ import (
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/api"
+	"github.com/chungthuc/chungthuc/csc"
 	"github.com/chungthuc/chungthuc/deadline"
 	"github.com/chungthuc/chungthuc/notify"
 )
@@ -81,6 +82,12 @@ type Config struct {
 	// ExternalSigningTimeout is how long an entry signed outside the service waits for each
 	// signature (the officer's, then the seal) before the check loop voids it.
 	ExternalSigningTimeout time.Duration // CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT, default 24h
+	// RemoteSigners are the remote-signing (CSC) credentials per officer and unit seal, read
+	// from the file named by CHUNGTHUC_CSC_CONFIG (csc.LoadSigners; nil when unset).
+	RemoteSigners *csc.Signers
+	// AgentURL is the local signing agent's loopback base URL the signing page calls
+	// (CHUNGTHUC_AGENT_URL, default http://127.0.0.1:8790; "off": not offered).
+	AgentURL string
 
 	KeyAlgorithm string // CHUNGTHUC_KEY_ALGORITHM for the dev PKI: ecdsa-p256 (default) or rsa-3072
 
@@ -206,6 +213,16 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.RepairInterval = duration("CHUNGTHUC_REPAIR_INTERVAL", "1m", 100*time.Millisecond)
 	c.ExternalSigningTimeout = duration("CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT", "24h", 100*time.Millisecond)
+	// Not get(): the file holds no secret itself (each client secret is read from its own
+	// file or variable), and its _FILE variant would read the JSON as a path.
+	if f := getenv("CHUNGTHUC_CSC_CONFIG"); f != "" {
+		if c.RemoteSigners, err = csc.LoadSigners(f, getenv); err != nil {
+			errs = append(errs, "CHUNGTHUC_CSC_CONFIG: "+chungthuc.ErrorMessage(err))
+		}
+	}
+	if c.AgentURL, err = agentURL(get("CHUNGTHUC_AGENT_URL", "http://127.0.0.1:8790")); err != nil {
+		errs = append(errs, "CHUNGTHUC_AGENT_URL: "+err.Error())
+	}
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
 	}
@@ -297,4 +314,23 @@ func (c *Config) checkLTV() []string {
 		errs = append(errs, "CHUNGTHUC_TSA_PASSWORD is set but CHUNGTHUC_TSA_USERNAME is not")
 	}
 	return errs
+}
+
+// agentURL checks the local signing agent's address: "off", or http(s) on a loopback host
+// with a port and nothing else — the browser of the officer reaches it on their own PC.
+func agentURL(v string) (string, error) {
+	if v == "off" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Port() == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("must be http://127.0.0.1:PORT (the local signing agent) or off")
+	}
+	if h := u.Hostname(); h != "localhost" {
+		if ip, err := netip.ParseAddr(h); err != nil || !ip.IsLoopback() {
+			return "", fmt.Errorf("must name a loopback address (127.0.0.1, [::1] or localhost)")
+		}
+	}
+	return u.Scheme + "://" + u.Host, nil
 }

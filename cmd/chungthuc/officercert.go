@@ -87,8 +87,9 @@ func (a *app) deviceCert(data []byte, fromCSR bool, issue func(csr []byte) ([]*x
 	return chain, certs.EncodeCertificatePEM(chain[0]), nil
 }
 
-// certInfo is what the cert commands print of a registered certificate.
+// certInfo is what the cert commands print of a registered certificate: with its PEM, to
+// hand to the device's owner or the remote signing provider (a certificate is public).
 func certInfo(c *x509.Certificate) map[string]any {
 	return map[string]any{"subject": c.Subject.String(), "serial": hex.EncodeToString(c.SerialNumber.Bytes()),
-		"not_after": c.NotAfter.UTC().Format(time.RFC3339)}
+		"not_after": c.NotAfter.UTC().Format(time.RFC3339), "certificate_pem": string(certs.EncodeCertificatePEM(c))}
 }

@@ -83,33 +83,11 @@ func TestBrowserPages(t *testing.T) {
 	}
 	must(b.SetTimeouts(60 * time.Second))
 	checked := map[string]bool{}
-	// audit runs axe-core on the page (WCAG 2.0/2.1/2.2 A and AA and best practices).
+	// audit runs axe-core on the page (axeCheck).
 	audit := func(name string) {
 		t.Helper()
-		u, _ := b.URL()
-		var res struct {
-			Violations []axeViolation `json:"violations"`
-			Passes     []struct {
-				ID string `json:"id"`
-			} `json:"passes"`
-		}
-		var raw string
-		must(b.ExecuteAsync(axe+`
-;var done = arguments[arguments.length-1];
-axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a","wcag21aa","wcag22aa","best-practice"]}, resultTypes: ["violations"]})
-  .then(function (r) { done(JSON.stringify({violations: r.violations, passes: r.passes.map(function (p) { return {id: p.id}; })})); })
-  .catch(function (e) { done(JSON.stringify({violations: [{id: "axe-error", help: String(e)}]})); });`, &raw))
-		must(json.Unmarshal([]byte(raw), &res))
-		for _, v := range res.Violations {
-			for _, n := range v.Nodes {
-				t.Errorf("axe on %s (%s): %s [%s] %s at %v: %s", name, u, v.ID, v.Impact, v.Help, n.Target, n.HTML)
-			}
-			if len(v.Nodes) == 0 {
-				t.Errorf("axe on %s (%s): %s %s", name, u, v.ID, v.Help)
-			}
-		}
+		axeCheck(t, b, axe, name)
 		checked[name] = true
-		t.Logf("axe: %s (%s): %d rules passed, %d violations", name, u, len(res.Passes), len(res.Violations))
 	}
 	shot := func(name string) { t.Helper(); must(b.Screenshot(filepath.Join(shots, name+".png"))) }
 	// printed prints the page to PDF and returns its text (pdftotext -layout).
@@ -551,4 +529,37 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a",
 	}
 	t.Logf("axe-core checked %d pages: %s", len(names), strings.Join(names, "; "))
 	t.Logf("screenshots and PDFs in %s", shots)
+}
+
+// axeCheck runs axe-core (source axe) on b's page — WCAG 2.0/2.1/2.2 A and AA and best
+// practices — and reports every violation as a test error.
+func axeCheck(t *testing.T, b *webdriver.Session, axe, name string) {
+	t.Helper()
+	u, _ := b.URL()
+	var res struct {
+		Violations []axeViolation `json:"violations"`
+		Passes     []struct {
+			ID string `json:"id"`
+		} `json:"passes"`
+	}
+	var raw string
+	if err := b.ExecuteAsync(axe+`
+;var done = arguments[arguments.length-1];
+axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a","wcag21aa","wcag22aa","best-practice"]}, resultTypes: ["violations"]})
+  .then(function (r) { done(JSON.stringify({violations: r.violations, passes: r.passes.map(function (p) { return {id: p.id}; })})); })
+  .catch(function (e) { done(JSON.stringify({violations: [{id: "axe-error", help: String(e)}]})); });`, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		for _, n := range v.Nodes {
+			t.Errorf("axe on %s (%s): %s [%s] %s at %v: %s", name, u, v.ID, v.Impact, v.Help, n.Target, n.HTML)
+		}
+		if len(v.Nodes) == 0 {
+			t.Errorf("axe on %s (%s): %s %s", name, u, v.ID, v.Help)
+		}
+	}
+	t.Logf("axe: %s (%s): %d rules passed, %d violations", name, u, len(res.Passes), len(res.Violations))
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/chungthuc/chungthuc/api"
 	"github.com/chungthuc/chungthuc/certify"
 	"github.com/chungthuc/chungthuc/credentials"
+	"github.com/chungthuc/chungthuc/csc"
 	"github.com/chungthuc/chungthuc/verify"
 )
 
@@ -53,7 +55,14 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
 		Mail: a.reg, MailEnabled: cfg.Mailer != nil, Webhooks: a.reg, WebhookAllowLoopback: cfg.WebhookAllowLoopback,
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies: cfg.TrustedProxies, AgentURL: cfg.AgentURL,
+	}
+	if cfg.RemoteSigners != nil {
+		if err := checkRemoteSigners(ctx, a.reg, cfg.RemoteSigners); err != nil {
+			return err
+		}
+		deps.Remote = cfg.RemoteSigners
+		logger.Info("remote signing configured", "credentials", cfg.RemoteSigners.Len())
 	}
 	if cfg.MetricsAddr != "" {
 		deps.ServeMetrics = func(h http.Handler) { metrics = h }
@@ -321,4 +330,28 @@ func (a *app) seedLogins(ctx context.Context, stdout io.Writer) error {
 	note := fmt.Sprintf("%s / %s (officer, %s)\n%s / %s (system administrator)\nDelete this file after you have changed the passwords.\n",
 		demoOfficerLogin, officerPW, u.Name, demoAdminLogin, adminPW)
 	return os.WriteFile(filepath.Join(a.cfg.DataDir, "first-login.txt"), []byte(note), 0o600)
+}
+
+// checkRemoteSigners refuses to start with a remote-signing configuration naming a unit
+// that does not exist, or an officer who is not of that unit (EINVALID, every one named).
+func checkRemoteSigners(ctx context.Context, reg chungthuc.Register, s *csc.Signers) error {
+	var errs []string
+	for _, ref := range s.Refs() {
+		u, err := reg.UnitByCode(ctx, ref.Unit)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("unit %s: %s", ref.Unit, chungthuc.ErrorMessage(err)))
+			continue
+		}
+		if ref.Officer == 0 {
+			continue
+		}
+		if o, err := reg.OfficerByID(ctx, ref.Officer); err != nil || o.UnitID != u.ID {
+			errs = append(errs, fmt.Sprintf("unit %s: officer %d is not an officer of this unit", ref.Unit, ref.Officer))
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return chungthuc.Errorf(chungthuc.EINVALID, "CHUNGTHUC_CSC_CONFIG: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }

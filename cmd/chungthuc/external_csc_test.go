@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chungthuc/chungthuc"
 	"github.com/chungthuc/chungthuc/csc"
@@ -106,7 +107,7 @@ func TestExternalSigningCSC(t *testing.T) {
 	officerTok := run("token", "create", "--unit", "HB", "--officer", "1")
 	clerkTok := run("token", "create", "--unit", "HB", "--officer", clerkID, "--name", "văn thư")
 
-	base, _, _ := startServeStop(t, env)
+	base, _, stop := startServeStop(t, env)
 	c := &extClient{t: t, base: base}
 	st, m := c.start(officerTok, testScan(t))
 	if st != 202 || m["step"] != "officer_signature" {
@@ -155,5 +156,38 @@ func TestExternalSigningCSC(t *testing.T) {
 		if s.Indication != "TOTAL_PASSED" || !s.Trusted {
 			t.Fatalf("signature %s: %s trusted %v", s.Kind, s.Indication, s.Trusted)
 		}
+	}
+
+	// An expired wait, through the same provider: restarted with a 2 s deadline, entry 2 is
+	// signed by the provider too late — the check loop has voided it with its reason, the
+	// late signature is refused, the number stays in the register as void and the next
+	// request takes the next number.
+	stop()
+	env["CHUNGTHUC_EXTERNAL_SIGNING_TIMEOUT"] = "2s"
+	env["CHUNGTHUC_REPAIR_INTERVAL"] = "200ms"
+	base, _, _ = startServeStop(t, env)
+	c = &extClient{t: t, base: base}
+	st, m = c.start(officerTok, testScan(t))
+	if st != 202 || m["number"] != float64(2) {
+		t.Fatalf("second start: %d %v", st, m)
+	}
+	id2 := int64(m["id"].(float64))
+	digest2 := digestOf(t, m)
+	var e2 map[string]any
+	for i := 0; i < 300; i++ {
+		if _, e2 = c.call("GET", "/api/v1/certifications/"+strconv.FormatInt(id2, 10), officerTok, "", nil); e2["status"] == "void" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if e2["status"] != "void" || !strings.Contains(e2["void_reason"].(string), "Hết thời hạn chờ chữ ký số") || e2["number"] != float64(2) {
+		t.Fatalf("expired entry: %v", e2)
+	}
+	late := cscSign(t, officerCSC, "officer-1", digest2)
+	if st, m := c.sign(officerTok, id2, late); st != 409 || reasonOf(m) != "not_waiting" {
+		t.Fatalf("a signature after the deadline: %d %v", st, m)
+	}
+	if st, m = c.start(officerTok, testScan(t)); st != 202 || m["number"] != float64(3) {
+		t.Fatalf("the number after the void one: %d %v", st, m)
 	}
 }

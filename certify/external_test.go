@@ -439,3 +439,57 @@ func TestExternalVoidedDuringCompletion(t *testing.T) {
 		t.Fatalf("entry: %s %s", st, step)
 	}
 }
+
+// TestExternalConcurrentSeal: two instances receive the clerk's seal signature at once. The
+// register serialises them (Seal records the copy's hash before the object is written): one
+// issues the copy; the other either finds the same copy recorded (identical bytes at B-B:
+// an idempotent success with the same hash) or is refused (ECONFLICT) — it voids nothing
+// and writes no object of its own. The entry is issued once.
+func TestExternalConcurrentSeal(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	out, err := x.svc.Certify(ctx, x.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.Certification.ID
+	next, _, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: officerActor(x), Value: sign(t, x.officerDev, out.Awaiting.ToSign.Digest)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := sign(t, x.sealDev, next.ToSign.Digest)
+	second := &Service{Register: x.reg, Objects: x.store, Keys: x.svc.Keys, Maker: maker, External: maker, Now: x.svc.Now, BaseURL: x.svc.BaseURL}
+	defer second.Close()
+	type res struct {
+		out *Output
+		err error
+	}
+	results := make(chan res, 2)
+	for _, s := range []*Service{x.svc, second} {
+		go func() {
+			_, o, err := s.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: id, Actor: clerkActor, Value: sig})
+			results <- res{o, err}
+		}()
+	}
+	var sums []string
+	for range 2 {
+		r := <-results
+		switch {
+		case r.err == nil:
+			sums = append(sums, r.out.Certification.SHA256)
+		case chungthuc.ErrorCode(r.err) != chungthuc.ECONFLICT:
+			t.Fatalf("seal completion: %v", r.err)
+		}
+	}
+	if len(sums) == 0 || (len(sums) == 2 && sums[0] != sums[1]) {
+		t.Fatalf("issued copies: %v", sums)
+	}
+	c, err := x.reg.CertificationByID(ctx, id)
+	if err != nil || c.Status != chungthuc.StatusIssued || c.SHA256 != sums[0] {
+		t.Fatalf("after the race: %+v %v (returned %v)", c, err, sums)
+	}
+	n := 0
+	if err := x.store.List(ctx, "copies/", func(chungthuc.ObjectInfo) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("stored copies: %d %v", n, err)
+	}
+}

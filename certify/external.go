@@ -386,6 +386,9 @@ func (s *Service) CompleteSignature(ctx context.Context, sig Signature) (*Awaiti
 		out, err := s.finishExternal(ctx, c, st, cp)
 		return nil, out, err
 	}
+	// The seal's state is stored: the assembled file is no longer needed here.
+	recycle(q.PDF)
+	q.PDF = nil
 	return awaiting(c, w, q), nil, nil
 }
 

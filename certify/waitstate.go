@@ -74,7 +74,10 @@ func (st *waitState) marshal() ([]byte, error) {
 	pdf := p.PDF
 	p.PDF = nil
 	head := &waitState{Version: 2, Pending: &p, ScanKeys: st.ScanKeys, AccessCode: st.AccessCode, Size: int64(len(pdf))}
-	head.Refs = findScans(pdf, st.ScanKeys, st.scans)
+	// A loaded state's runs stay where they were (later steps only fill in and append).
+	if head.Refs = st.Refs; !refsHold(pdf, head.Refs, st.scans) {
+		head.Refs = findScans(pdf, st.ScanKeys, st.scans)
+	}
 	h, err := json.Marshal(head)
 	if err != nil {
 		return nil, err
@@ -130,6 +133,22 @@ func findScans(pdf []byte, keys []string, scans map[string][]byte) []scanRef {
 	return kept
 }
 
+// refsHold reports whether refs (non-empty) are runs of pdf equal to the scans they name.
+func refsHold(pdf []byte, refs []scanRef, scans map[string][]byte) bool {
+	if len(refs) == 0 {
+		return false
+	}
+	end := int64(0)
+	for _, r := range refs {
+		data, ok := scans[r.Key]
+		if !ok || r.At < end || r.At+int64(len(data)) > int64(len(pdf)) || !bytes.Equal(pdf[r.At:r.At+int64(len(data))], data) {
+			return false
+		}
+		end = r.At + int64(len(data))
+	}
+	return true
+}
+
 // unmarshalState decodes a stored state's head; the file stays unassembled (st.literal)
 // until assemble. The literal part shares data's memory.
 func unmarshalState(data []byte) (*waitState, error) {
@@ -172,7 +191,7 @@ func (s *Service) assemble(ctx context.Context, st *waitState) error {
 	st.scans = make(map[string][]byte, len(st.Refs))
 	// Room for what the next steps append in place (the seal's revision, the validation
 	// data and document time-stamp): without it the first append copies the whole file.
-	out := make([]byte, 0, st.Size+revisionRoom)
+	out := fileBuffer(int(st.Size) + revisionRoom)
 	lit := st.literal
 	at := int64(0)
 	for _, r := range st.Refs {
@@ -195,6 +214,48 @@ func (s *Service) assemble(ctx context.Context, st *waitState) error {
 	}
 	st.Pending.PDF = out
 	return nil
+}
+
+// fileBuffers keeps a few buffers of assembled files whose step is recorded (the officer's
+// file once the seal step is stored), for the next file to be assembled: a fresh megabyte
+// buffer costs more in page faults than the copy into it. Unlike a sync.Pool it survives
+// garbage collections, which a stream of megabyte files causes every few copies.
+var fileBuffers struct {
+	sync.Mutex
+	free [][]byte
+}
+
+// Bounds of fileBuffers: how many buffers it keeps, and the largest it keeps.
+const (
+	keptBuffers   = 4
+	keptBufferCap = 16 << 20
+)
+
+// fileBuffer returns an empty buffer with capacity of at least n.
+func fileBuffer(n int) []byte {
+	fileBuffers.Lock()
+	defer fileBuffers.Unlock()
+	for i, b := range fileBuffers.free {
+		if cap(b) >= n {
+			last := len(fileBuffers.free) - 1
+			fileBuffers.free[i] = fileBuffers.free[last]
+			fileBuffers.free = fileBuffers.free[:last]
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// recycle gives back a buffer that nothing refers to any more.
+func recycle(b []byte) {
+	if cap(b) == 0 || cap(b) > keptBufferCap {
+		return
+	}
+	fileBuffers.Lock()
+	defer fileBuffers.Unlock()
+	if len(fileBuffers.free) < keptBuffers {
+		fileBuffers.free = append(fileBuffers.free, b)
+	}
 }
 
 // storedScan returns the bytes of stored scan key ("scans/<sha256>.<ext>"): from the

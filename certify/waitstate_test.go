@@ -137,3 +137,45 @@ func TestWaitStateVersion1(t *testing.T) {
 		t.Fatal("a damaged state was assembled")
 	}
 }
+
+// Interleaved entries: what a step returned stays intact while later steps reuse the
+// buffers of assembled files (recycle), and every copy is issued with its scans.
+func TestWaitStateInterleaved(t *testing.T) {
+	x := newExtEnv(t, true)
+	ctx := context.Background()
+	var ins []Input
+	var nexts []*Awaiting
+	var digests [][]byte
+	for i := range 3 {
+		in := jpegInput(x, 1+i)
+		out, err := x.svc.Certify(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, _, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: out.Certification.ID, Actor: officerActor(x), Value: sign(t, x.officerDev, out.Awaiting.ToSign.Digest)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, nexts, digests = append(ins, in), append(nexts, next), append(digests, bytes.Clone(next.ToSign.Digest))
+	}
+	for i, next := range nexts {
+		if !bytes.Equal(next.ToSign.Digest, digests[i]) {
+			t.Fatalf("entry %d: what it waits for changed under a later step", i)
+		}
+		aw, err := x.svc.ToSignOf(ctx, x.unit.ID, next.Certification.ID)
+		if err != nil || !bytes.Equal(aw.ToSign.Digest, digests[i]) {
+			t.Fatalf("entry %d: to-sign read back: %v", i, err)
+		}
+	}
+	for i := len(nexts) - 1; i >= 0; i-- {
+		_, issued, err := x.svc.CompleteSignature(ctx, Signature{UnitID: x.unit.ID, ID: nexts[i].Certification.ID, Actor: clerkActor, Value: sign(t, x.sealDev, nexts[i].ToSign.Digest)})
+		if err != nil {
+			t.Fatalf("seal %d: %v", i, err)
+		}
+		for _, sc := range ins[i].Scans {
+			if !bytes.Contains(issued.PDF, sc.Data) {
+				t.Fatalf("copy %d lacks its scan", i)
+			}
+		}
+	}
+}

@@ -499,7 +499,7 @@ func (s *Service) expire(ctx context.Context, id int64, step chungthuc.Signature
 }
 
 // ExpireWaits voids every entry whose signature wait passed its deadline, with the reason
-// (audited, and announced to webhooks like any void); their numbers stay in the register.
+// (audited and logged like any void; voids send no webhook event); their numbers stay in the register.
 // It returns how many it voided. serve runs it with its periodic check.
 func (s *Service) ExpireWaits(ctx context.Context) (int, error) {
 	ws, err := s.Register.ExpiredWaits(ctx, s.Now(), 1000) // the rest at the next check

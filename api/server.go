@@ -84,6 +84,10 @@ type Deps struct {
 	// X-Forwarded-For / Forwarded headers name the client; none by default, so the client is
 	// the socket peer (clientaddr.go).
 	TrustedProxies []netip.Prefix
+	// RequireTOTPForAdmin (CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN): a system administrator without
+	// a second factor can only enrol one (or change the password, or log out) after logging
+	// in (totp.go).
+	RequireTOTPForAdmin bool
 }
 
 // Server holds the handlers.
@@ -190,6 +194,8 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.rateLimit(s.logins))
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
+		r.Get(totpLoginPath, s.totpLoginPage)
+		r.Post(totpLoginPath, s.totpLogin)
 	})
 	r.Post("/logout", s.withSession(s.logout))
 	r.Get("/logout", s.withSession(s.logoutPage)) // a followed link gets a page, not a 405
@@ -200,6 +206,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/", s.dashboard)
 		r.Get("/password", s.passwordPage)
 		r.Post("/password", s.changePassword)
+		r.Get("/account/totp", s.totpPage)
+		r.Post("/account/totp", s.totpEnable)
+		r.Post("/account/totp/disable", s.totpDisable)
 		r.Group(func(r chi.Router) {
 			r.Use(s.adminsOnly)
 			r.Get("/accounts", s.accountsPage)
@@ -208,6 +217,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/accounts/{id}/enable", s.accountAction("enable"))
 			r.Post("/accounts/{id}/reset", s.accountAction("reset"))
 			r.Post("/accounts/{id}/sessions", s.accountAction("sessions"))
+			r.Post("/accounts/{id}/totp", s.accountAction("totp"))
 			r.Post("/tokens/{id}/revoke", s.revokeToken)
 		})
 		r.Get("/certify", s.certifyPage)

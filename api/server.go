@@ -194,9 +194,9 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.rateLimit(s.logins))
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
-		r.Get(totpLoginPath, s.totpLoginPage)
 		r.Post(totpLoginPath, s.totpLogin)
 	})
+	r.Get(totpLoginPath, s.totpLoginPage) // the code page: no guess is made here
 	r.Post("/logout", s.withSession(s.logout))
 	r.Get("/logout", s.withSession(s.logoutPage)) // a followed link gets a page, not a 405
 

@@ -53,7 +53,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
 		Mail: a.reg, MailEnabled: cfg.Mailer != nil, Webhooks: a.reg, WebhookAllowLoopback: cfg.WebhookAllowLoopback,
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies: cfg.TrustedProxies, RequireTOTPForAdmin: cfg.RequireTOTPForAdmin,
 	}
 	if cfg.MetricsAddr != "" {
 		deps.ServeMetrics = func(h http.Handler) { metrics = h }

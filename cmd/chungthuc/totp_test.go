@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/chungthuc/chungthuc/credentials"
+	"github.com/chungthuc/chungthuc/storage/sqlite"
 )
 
 // TestTOTPEndToEnd drives `serve` over HTTP with CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN=true: the
@@ -138,5 +142,67 @@ func TestTOTPEndToEnd(t *testing.T) {
 	cl = client()
 	if p := login(cl); p.path != "/app/account/totp" || !hasSession(cl) {
 		t.Fatalf("login after totp-reset ended at %s", p.path)
+	}
+}
+
+// TestAccountTOTPResetCLI: `account passwd` and `account totp-reset` turn an account's second
+// factor off (the latter says whether one was on and keeps the password); an unknown login
+// is an error.
+func TestAccountTOTPResetCLI(t *testing.T) {
+	env := map[string]string{"CHUNGTHUC_DATA": filepath.Join(t.TempDir(), "data")}
+	run := cliOK(t, env)
+	run("account", "add", "--username", "canbo.moi", "--role", "officer", "--unit", "HB", "--officer", "1")
+	ctx := context.Background()
+	enable := func() (enabled func() bool) {
+		t.Helper()
+		db, err := sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		a, err := db.AccountByUsername(ctx, "canbo.moi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := credentials.NewTOTPSecret()
+		if err := db.SetTOTPPending(ctx, a.ID, secret); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EnableTOTP(ctx, a.ID, secret, credentials.TOTPStep(time.Now()), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return func() bool {
+			db, err := sqlite.Open(ctx, filepath.Join(env["CHUNGTHUC_DATA"], "register.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			a, err := db.AccountByID(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return !a.TOTPSince.IsZero()
+		}
+	}
+	enabled := enable()
+	run("account", "passwd", "--username", "canbo.moi")
+	if enabled() {
+		t.Fatal("account passwd left the second factor on")
+	}
+	enabled = enable()
+	if out := run("account", "totp-reset", "--username", "CanBo.Moi"); strings.TrimSpace(out) != "account canbo.moi: two-step verification turned off" {
+		t.Fatalf("account totp-reset printed %q", out)
+	}
+	if enabled() {
+		t.Fatal("account totp-reset left the second factor on")
+	}
+	if out := run("account", "totp-reset", "--username", "canbo.moi"); !strings.Contains(out, "was not on") {
+		t.Fatalf("account totp-reset again printed %q", out)
+	}
+	if code, _, _ := cli(t, env, "account", "totp-reset", "--username", "khong-co"); code == 0 {
+		t.Fatal("account totp-reset of an unknown login succeeded")
+	}
+	if code, _, _ := cli(t, env, "account", "totp-reset"); code != 2 {
+		t.Fatalf("account totp-reset without --username: exit %d, want 2", code)
 	}
 }

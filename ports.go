@@ -388,6 +388,32 @@ type Account struct {
 	// MustChangePassword is set for generated passwords: the account's browser sessions can
 	// only change the password or log out until it is changed. API tokens are not affected.
 	MustChangePassword bool
+	// TOTPSince is when the account's second factor (RFC 6238 time-based one-time codes) was
+	// enabled; zero when it has none. The secret itself is read only with Accounts.TOTPOf.
+	TOTPSince time.Time
+}
+
+// TOTP is an account's second-factor state. Secret is the confirmed base32 secret ("" when
+// the second factor is off); Pending is a generated secret shown for enrolment and not yet
+// confirmed by a code ("" when none); LastStep is the RFC 6238 time step (Unix time / 30 s)
+// of the last code accepted, and a code is accepted only for a later step, so no code is
+// used twice.
+type TOTP struct {
+	Secret    string
+	Pending   string
+	EnabledAt time.Time
+	LastStep  int64
+}
+
+// PendingLogin is a login whose password was right and whose second factor is awaited: it
+// lives in the register (so any instance behind a load balancer can finish it), is found by
+// the hash of its cookie value, expires soon and is deleted when used.
+type PendingLogin struct {
+	TokenHash string
+	AccountID int64
+	Next      string // where to go after the login (already checked by the caller)
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // LoginFailures is the count of failed logins under one throttling key and the time of the
@@ -452,7 +478,39 @@ type Accounts interface {
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// DeleteExpiredSessions removes the sessions and the pending logins that expire at or
+	// before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+
+	// TOTPOf returns the account's second-factor state (a zero TOTP when it has none);
+	// ENOTFOUND when the account does not exist.
+	TOTPOf(ctx context.Context, id int64) (*TOTP, error)
+	// SetTOTPPending stores secret as the account's enrolment in progress, replacing any
+	// other; ECONFLICT when a second factor is already enabled, ENOTFOUND when the account
+	// does not exist, EINVALID for a malformed secret.
+	SetTOTPPending(ctx context.Context, id int64, secret string) error
+	// EnableTOTP makes the pending secret the account's second factor, with step (the step
+	// of the code that confirmed it) as its last accepted step, in one conditional update:
+	// ECONFLICT when secret is not the pending one or a second factor is already enabled.
+	// Audited without the secret.
+	EnableTOTP(ctx context.Context, id int64, secret string, step int64, at time.Time) error
+	// UseTOTPStep records that a code of step was accepted, as one compare-and-set (only
+	// when step is later than the last accepted one): of parallel uses of one code, one
+	// succeeds. ECONFLICT when step is not later or the account has no second factor.
+	UseTOTPStep(ctx context.Context, id int64, step int64) error
+	// DisableTOTP removes the account's second factor and any pending enrolment and reports
+	// whether one was enabled (then audited). ENOTFOUND when the account does not exist.
+	DisableTOTP(ctx context.Context, id int64) (bool, error)
+
+	// CreatePendingLogin stores p (CreatedAt now when zero); EINVALID for a malformed one,
+	// ENOTFOUND when the account does not exist.
+	CreatePendingLogin(ctx context.Context, p *PendingLogin) error
+	// PendingLoginByHash returns the pending login whose cookie hashes to hash, expired or
+	// not (the caller compares ExpiresAt with its clock); ENOTFOUND if none.
+	PendingLoginByHash(ctx context.Context, hash string) (*PendingLogin, error)
+	// DeletePendingLogin deletes it; ENOTFOUND if none. A login is finished only by the
+	// caller whose delete succeeded, so a pending login is used once.
+	DeletePendingLogin(ctx context.Context, hash string) error
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)

@@ -177,8 +177,8 @@ func (s *Server) addAccount(w http.ResponseWriter, r *http.Request) {
 	s.secretShown(w, r, a, password)
 }
 
-// accountAction runs one administrator action on account {id} (disable, enable, reset,
-// sessions) after the scope check and, for all but enable, the confirmation; it is audited.
+// accountAction runs one administrator action on account {id} (disable, enable, reset —
+// which removes the second factor too —, sessions, totp: remove the second factor) after the scope check and, for all but enable, the confirmation; it is audited.
 func (s *Server) accountAction(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -204,9 +204,19 @@ func (s *Server) accountAction(action string) http.HandlerFunc {
 			if hash, err = credentials.HashPassword(password); err == nil {
 				if err = s.Accounts.SetPassword(r.Context(), a.ID, hash, true); err == nil {
 					var n int
-					n, err = s.Accounts.DeleteSessions(r.Context(), a.ID, "")
-					detail = fmt.Sprintf(`"sessions_ended":%d,`, n)
+					if n, err = s.Accounts.DeleteSessions(r.Context(), a.ID, ""); err == nil {
+						// A reset is how a person who lost the password or the authenticator
+						// gets back in: the second factor goes too, and is enrolled again.
+						var was bool
+						was, err = s.Accounts.DisableTOTP(r.Context(), a.ID)
+						detail = fmt.Sprintf(`"sessions_ended":%d,"totp_disabled":%t,`, n, was)
+					}
 				}
+			}
+		case "totp":
+			var was bool
+			if was, err = s.Accounts.DisableTOTP(r.Context(), a.ID); err == nil {
+				detail = fmt.Sprintf(`"totp_disabled":%t,`, was)
 			}
 		case "sessions":
 			var n int

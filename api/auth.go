@@ -79,7 +79,7 @@ func (s *Server) sessionRequired(next http.Handler) http.Handler {
 			s.Error(w, r, chungthuc.Errorf(chungthuc.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại. (Please log in again.)"))
 			return
 		}
-		if s.forcedChange(w, r, p) {
+		if s.forcedChange(w, r, p) || s.forcedEnrol(w, r, p) {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyAuth, p)))
@@ -160,6 +160,8 @@ func loginKeys(username, network string) []string {
 // delay its counts call for (credentials.Throttle) fails without the password being
 // looked at, and counts too. Every failure — unknown user, wrong password, disabled
 // account, too early — gets the same answer; unknown usernames cost the same hashing time.
+// For an account with a second factor a right password leads to the code page (totp.go),
+// not to a session.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// The csrf middleware has checked the login cookie's token.
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -219,21 +221,40 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail("password")
 		return
 	}
+	if !acct.TOTPSince.IsZero() {
+		// The password was right; the second factor is still to come (totp.go). The failures
+		// counted so far are forgotten only when the login is complete.
+		s.awaitTOTP(w, r, acct, next)
+		return
+	}
 	if counts[0].Count > 0 {
 		if err := s.Accounts.ForgetLoginFailures(r.Context(), keys[:1]); err != nil {
 			s.Error(w, r, err)
 			return
 		}
 	}
+	s.startSession(w, r, acct, next, "")
+}
+
+// startSession logs acct in: a new session, audited ("login"; secondFactor, when not "",
+// names the second factor used), its cookie, the login cookies cleared, and a 303 to next —
+// to the password page instead while the password must change, to the second-factor page
+// while a system administrator must enrol one (RequireTOTPForAdmin).
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, acct *chungthuc.Account, next, secondFactor string) {
+	now := s.Now()
 	tok := credentials.NewToken()
 	sess := &chungthuc.Session{TokenHash: credentials.TokenHash(tok), AccountID: acct.ID, CSRFToken: credentials.NewToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
 	if err := s.Accounts.CreateSession(r.Context(), sess); err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	detail := fmt.Sprintf(`{"ip":%q}`, clientAddr(r))
+	if secondFactor != "" {
+		detail = fmt.Sprintf(`{"ip":%q,"second_factor":%q}`, clientAddr(r), secondFactor)
+	}
 	// No login without its audit record: the session, never handed out, is ended again.
 	if err := s.audit(r, &chungthuc.AuditEntry{Action: "login", UnitID: acct.UnitID, Actor: fmt.Sprintf("account:%d", acct.ID),
-		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: fmt.Sprintf(`{"ip":%q}`, clientAddr(r))}); err != nil {
+		Subject: fmt.Sprintf("account:%d", acct.ID), Detail: detail}); err != nil {
 		if derr := s.Accounts.DeleteSession(r.Context(), sess.TokenHash); derr != nil {
 			s.log.Error("cannot end an unaudited session", "request_id", requestID(r), "err", derr)
 		}
@@ -242,8 +263,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: pendingLoginCookie, Path: "/login", MaxAge: -1})
 	if acct.MustChangePassword {
 		next = passwordPath
+	} else if s.mustEnrol(acct) {
+		next = totpPath
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -51,7 +51,7 @@ func csrfExempted(pattern string) bool {
 
 // csrf is the one CSRF check of the service, in front of every route: a state-changing
 // request to a route that is not exempt must carry the token of its session (the login
-// form: of its login cookie) in the X-CSRF-Token header or the csrf field — for a
+// form and its second step: of the login cookie) in the X-CSRF-Token header or the csrf field — for a
 // multipart body, its first part, read with a small bound before any file. Anything else
 // is 403 before a handler runs. The session it finds is handed on (sessionRequired and
 // withSession reuse it).
@@ -73,7 +73,7 @@ func (s *Server) csrf(next http.Handler) http.Handler {
 			return
 		}
 		var want string
-		if pattern == "/login" {
+		if pattern == "/login" || pattern == totpLoginPath {
 			if c, err := r.Cookie(loginCSRFCookie); err == nil {
 				want = c.Value
 			}

@@ -6,4 +6,8 @@
 // of the domain's interfaces; middleware is func(http.Handler) http.Handler; every error goes
 // through Error, which maps the domain's error codes to HTTP statuses in one table. Public
 // routes only read. The package returns an http.Handler; cmd/chungthuc owns the http.Server.
+//
+// Logins (auth.go) are a password, throttled in the register, then — for an account with
+// two-step verification — a one-time code on its own page, bound to a pending login kept in
+// the register (totp.go); sessions are cookies whose hashes the register keeps.
 package api

@@ -70,6 +70,15 @@ type AccountStore interface {
 	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
 	DeleteSessions(ctx context.Context, accountID int64, except string) (int, error)
 	APITokenByHash(ctx context.Context, hash string) (*chungthuc.APIToken, error)
+	// The optional second factor and the logins waiting for it (totp.go).
+	TOTPOf(ctx context.Context, id int64) (*chungthuc.TOTP, error)
+	SetTOTPPending(ctx context.Context, id int64, secret string) error
+	EnableTOTP(ctx context.Context, id int64, secret string, step int64, at time.Time) error
+	UseTOTPStep(ctx context.Context, id int64, step int64) error
+	DisableTOTP(ctx context.Context, id int64) (bool, error)
+	CreatePendingLogin(ctx context.Context, p *chungthuc.PendingLogin) error
+	PendingLoginByHash(ctx context.Context, hash string) (*chungthuc.PendingLogin, error)
+	DeletePendingLogin(ctx context.Context, hash string) error
 }
 
 // Auditor appends security events (logins, downloads, requests to revoke) to the audit log.

@@ -89,6 +89,10 @@ type Deps struct {
 	// loopback base URL the signing page calls (cmd/chungthuc-agent; empty: not offered).
 	Remote   RemoteSigner
 	AgentURL string
+	// RequireTOTPForAdmin (CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN): a system administrator without
+	// a second factor can only enrol one (or change the password, or log out) after logging
+	// in (totp.go).
+	RequireTOTPForAdmin bool
 }
 
 // Server holds the handlers.
@@ -195,7 +199,9 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.rateLimit(s.logins))
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
+		r.Post(totpLoginPath, s.totpLogin)
 	})
+	r.Get(totpLoginPath, s.totpLoginPage) // the code page: no guess is made here
 	r.Post("/logout", s.withSession(s.logout))
 	r.Get("/logout", s.withSession(s.logoutPage)) // a followed link gets a page, not a 405
 
@@ -205,6 +211,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/", s.dashboard)
 		r.Get("/password", s.passwordPage)
 		r.Post("/password", s.changePassword)
+		r.Get("/account/totp", s.totpPage)
+		r.Post("/account/totp", s.totpEnable)
+		r.Post("/account/totp/disable", s.totpDisable)
 		r.Group(func(r chi.Router) {
 			r.Use(s.adminsOnly)
 			r.Get("/accounts", s.accountsPage)
@@ -213,6 +222,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/accounts/{id}/enable", s.accountAction("enable"))
 			r.Post("/accounts/{id}/reset", s.accountAction("reset"))
 			r.Post("/accounts/{id}/sessions", s.accountAction("sessions"))
+			r.Post("/accounts/{id}/totp", s.accountAction("totp"))
 			r.Post("/tokens/{id}/revoke", s.revokeToken)
 		})
 		r.Get("/certify", s.certifyPage)

@@ -23,8 +23,11 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 	if len(args) > 0 && args[0] == "logout" {
 		return cmdAccountLogout(ctx, cfg, args[1:], stdout, logger)
 	}
+	if len(args) > 0 && args[0] == "totp-reset" {
+		return cmdAccountTOTPReset(ctx, cfg, args[1:], stdout, logger)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usagef("account: expected 'account add', 'account passwd', 'account disable', 'account enable' or 'account logout'")
+		return usagef("account: expected 'account add', 'account passwd', 'account disable', 'account enable', 'account logout' or 'account totp-reset'")
 	}
 	fs := newFlags("account add")
 	username := fs.String("username", "", "login name (3–64 of a–z 0–9 . _ -)")
@@ -62,8 +65,9 @@ func cmdAccount(ctx context.Context, cfg *Config, args []string, stdout io.Write
 }
 
 // cmdAccountPasswd gives an account a new generated password (`account passwd --username
-// X`), printed once; the old one stops working at once, the account's browser sessions end
-// and the new password must be changed at the next login.
+// X`), printed once; the old one stops working at once, the account's browser sessions end,
+// its second factor is removed (a reset is how a person who lost either gets back in) and
+// the new password must be changed at the next login.
 func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	a, acct, err := accountByFlag(ctx, cfg, "passwd", args, logger)
 	if err != nil {
@@ -81,7 +85,34 @@ func cmdAccountPasswd(ctx context.Context, cfg *Config, args []string, stdout io
 	if _, err := a.reg.DeleteSessions(ctx, acct.ID, ""); err != nil {
 		return err
 	}
+	if _, err := a.reg.DisableTOTP(ctx, acct.ID); err != nil {
+		return err
+	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", acct.Username, password)
+	return err
+}
+
+// cmdAccountTOTPReset removes an account's second factor (`account totp-reset --username U`,
+// audited as account.totp.disable when there was one) and ends its browser sessions; the
+// password stays. It prints whether a second factor was on.
+func cmdAccountTOTPReset(ctx context.Context, cfg *Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	a, acct, err := accountByFlag(ctx, cfg, "totp-reset", args, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	was, err := a.reg.DisableTOTP(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := a.reg.DeleteSessions(ctx, acct.ID, ""); err != nil {
+		return err
+	}
+	state := "was not on"
+	if was {
+		state = "turned off"
+	}
+	_, err = fmt.Fprintf(stdout, "account %s: two-step verification %s\n", acct.Username, state)
 	return err
 }
 

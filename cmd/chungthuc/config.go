@@ -66,6 +66,10 @@ type Config struct {
 	// whose X-Forwarded-For / Forwarded headers name the client (api.ParseTrustedProxies).
 	TrustedProxies []netip.Prefix
 
+	// RequireTOTPForAdmin (CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN, default false): a system
+	// administrator without a second factor can only enrol one after logging in.
+	RequireTOTPForAdmin bool
+
 	// MaxConcurrentVerify and MaxConcurrentCertify (CHUNGTHUC_MAX_CONCURRENT_VERIFY,
 	// _CERTIFY) bound the verifications and certifications running at once; 0 = the
 	// number of CPUs, at least 2 (api.Deps).
@@ -225,6 +229,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.CheckSample, err = strconv.Atoi(get("CHUNGTHUC_CHECK_SAMPLE", "20")); err != nil || c.CheckSample < 0 || c.CheckSample > 1000 {
 		errs = append(errs, "CHUNGTHUC_CHECK_SAMPLE must be a whole number from 0 to 1000")
+	}
+	if c.RequireTOTPForAdmin, err = strconv.ParseBool(get("CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN", "false")); err != nil {
+		errs = append(errs, "CHUNGTHUC_REQUIRE_TOTP_FOR_ADMIN must be true or false")
 	}
 	if c.TrustedProxies, err = api.ParseTrustedProxies(get("CHUNGTHUC_TRUSTED_PROXIES", "")); err != nil {
 		errs = append(errs, "CHUNGTHUC_TRUSTED_PROXIES: "+err.Error())

@@ -120,7 +120,11 @@ Commands:
                           create a login; prints the username and a generated password once
   account passwd --username U
                           give a login a new generated password (printed once; must be
-                          changed at the next login; its sessions end)
+                          changed at the next login; its sessions end; its two-step
+                          verification is turned off)
+  account totp-reset --username U
+                          turn a login's two-step verification (TOTP) off, e.g. for a
+                          lost phone; the person can enrol again after logging in
   account disable --username U | account enable --username U
                           disable a login (its sessions end, its officer's API tokens are
                           revoked) or enable it again (revoked tokens stay revoked)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/chungthuc/chungthuc/internal/testmail"
 	"github.com/chungthuc/chungthuc/internal/testscan"
 	"github.com/chungthuc/chungthuc/internal/webdriver"
@@ -484,7 +486,8 @@ func TestBrowserPages(t *testing.T) {
 	waitURL(`/login$`)
 	must(b.Navigate(base + "/login"))
 	must(b.Type("#username", "quantri"))
-	must(b.Type("#password", demoAdminPassword(t, base, env["CHUNGTHUC_DATA"])))
+	adminPW := demoAdminPassword(t, base, env["CHUNGTHUC_DATA"])
+	must(b.Type("#password", adminPW))
 	must(b.Click("main button[type=submit]"))
 	waitURL(`/app/`)
 	must(b.Navigate(base + "/app/webhooks"))
@@ -522,6 +525,40 @@ func TestBrowserPages(t *testing.T) {
 	}
 	shot("p10c-accounts-phone")
 	must(b.SetWindowSize(1100, 900))
+
+	// Two-step verification: the enrolment page (QR code, the secret in groups; no wider than
+	// a phone), a code computed from the shown secret turns it on, and the next login asks
+	// for a code on its own page.
+	must(b.Navigate(base + "/app/account/totp"))
+	audit("two-step enrolment")
+	shot("p11-totp-enrol")
+	must(b.SetWindowSize(390, 844))
+	if w := evalInt(`return document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the enrolment page is %d px wider than a 390 px phone", w)
+	}
+	shot("p11a-totp-enrol-phone")
+	must(b.SetWindowSize(1100, 900))
+	secret := strings.ReplaceAll(text("#totp-secret"), " ", "")
+	code, err = totp.GenerateCode(secret, time.Now())
+	must(err)
+	must(b.Type("#code", code))
+	must(b.Click(`form[action="/app/account/totp"] button[type=submit]`))
+	waitURL(`done=on`)
+	audit("two-step on")
+	must(b.Navigate(base + "/logout"))
+	must(b.Click(`main form button[type=submit]`))
+	waitURL(`/login$`)
+	must(b.Type("#username", "quantri"))
+	must(b.Type("#password", adminPW))
+	must(b.Click("main button[type=submit]"))
+	waitURL(`/login/totp$`)
+	audit("two-step code page")
+	shot("p11b-totp-code")
+	code, err = totp.GenerateCode(secret, time.Now().Add(30*time.Second)) // this step's code was used to enrol
+	must(err)
+	must(b.Type("#code", code))
+	must(b.Click("main button[type=submit]"))
+	waitURL(`/app/(stats)?$`)
 
 	var names []string
 	for k := range checked {

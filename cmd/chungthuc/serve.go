@@ -55,7 +55,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Ready: a.ready, RateLimit: cfg.RateLimit, Log: a.tlog, UnitAdmin: unitAdmin{a},
 		MaxConcurrentVerify: cfg.MaxConcurrentVerify, MaxConcurrentCertify: cfg.MaxConcurrentCertify,
 		Mail: a.reg, MailEnabled: cfg.Mailer != nil, Webhooks: a.reg, WebhookAllowLoopback: cfg.WebhookAllowLoopback,
-		TrustedProxies: cfg.TrustedProxies, AgentURL: cfg.AgentURL,
+		TrustedProxies: cfg.TrustedProxies, AgentURL: cfg.AgentURL, RequireTOTPForAdmin: cfg.RequireTOTPForAdmin,
 	}
 	if cfg.RemoteSigners != nil {
 		if err := checkRemoteSigners(ctx, a.reg, cfg.RemoteSigners); err != nil {

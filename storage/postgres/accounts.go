@@ -15,7 +15,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password, totp_enabled_at`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -256,10 +256,13 @@ func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string
 	return n, err
 }
 
-// DeleteExpiredSessions removes every session that expires at or before now.
+// DeleteExpiredSessions removes every session and pending login that expires at or before now.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	return db.write(ctx, func(t *txn) error {
-		_, err := t.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ledger.Micro(now))
+		if _, err := t.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ledger.Micro(now)); err != nil {
+			return err
+		}
+		_, err := t.Exec(ctx, `DELETE FROM pending_logins WHERE expires_at <= $1`, ledger.Micro(now))
 		return err
 	})
 }
@@ -344,10 +347,13 @@ func scanAccount(row pgx.Row) (*chungthuc.Account, error) {
 	var a chungthuc.Account
 	var unit, officer *int64
 	var role string
-	var locked *time.Time
+	var locked, totp *time.Time
 	if err := row.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &a.CreatedAt, &a.MustChangePassword); err != nil {
+		&a.Disabled, &a.CreatedAt, &a.MustChangePassword, &totp); err != nil {
 		return nil, err
+	}
+	if totp != nil {
+		a.TOTPSince = totp.UTC()
 	}
 	if unit != nil {
 		a.UnitID = *unit

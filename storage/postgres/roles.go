@@ -44,6 +44,7 @@ var servingWrites = map[string]string{
 	"login_failures":         "INSERT, UPDATE, DELETE",
 	"mail_outbox":            "INSERT, UPDATE, DELETE",
 	"signature_waits":        "INSERT, UPDATE",
+	"pending_logins":         "INSERT, DELETE",
 }
 
 // GrantServing gives role what the service needs on the schema and takes away anything

@@ -45,6 +45,9 @@ func RunAccounts(t *testing.T, open func(t *testing.T) chungthuc.Accounts) {
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, fresh(t)) })
 	t.Run("ListAndDisable", func(t *testing.T) { testListAndDisable(t, fresh(t)) })
 	t.Run("AccountsAudit", func(t *testing.T) { testAccountsAudit(t, fresh(t)) })
+	t.Run("TOTP", func(t *testing.T) { testTOTP(t, fresh(t)) })
+	t.Run("TOTPParallelReuse", func(t *testing.T) { testTOTPParallelReuse(t, fresh(t)) })
+	t.Run("PendingLogins", func(t *testing.T) { testPendingLogins(t, fresh(t)) })
 }
 
 // accountsDB is the register under test seen through both interfaces.

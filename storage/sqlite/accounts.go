@@ -13,7 +13,7 @@ import (
 var _ chungthuc.Accounts = (*DB)(nil)
 
 const (
-	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password`
+	accountColumns  = `id, unit_id, officer_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at, must_change_password, totp_enabled_at`
 	sessionColumns  = `token_hash, account_id, csrf_token, created_at, expires_at`
 	apiTokenColumns = `id, unit_id, officer_id, name, token_hash, created_at, revoked_at`
 )
@@ -272,10 +272,13 @@ func (db *DB) DeleteSessions(ctx context.Context, accountID int64, except string
 	return n, err
 }
 
-// DeleteExpiredSessions removes every session that expires at or before now.
+// DeleteExpiredSessions removes every session and pending login that expires at or before now.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ledger.FormatTime(now))
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ledger.FormatTime(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE expires_at <= ?`, ledger.FormatTime(now))
 		return err
 	})
 }
@@ -359,14 +362,17 @@ func scanAccount(s scanner) (*chungthuc.Account, error) {
 	var a chungthuc.Account
 	var unit, officer sql.NullInt64
 	var role, created string
-	var locked sql.NullString
+	var locked, totp sql.NullString
 	if err := s.Scan(&a.ID, &unit, &officer, &a.Username, &a.PasswordHash, &role, &a.FailedLogins, &locked,
-		&a.Disabled, &created, &a.MustChangePassword); err != nil {
+		&a.Disabled, &created, &a.MustChangePassword, &totp); err != nil {
 		return nil, err
 	}
 	a.UnitID, a.OfficerID, a.Role = unit.Int64, officer.Int64, chungthuc.Role(role)
 	var err error
 	if a.LockedUntil, err = zeroTime(locked); err != nil {
+		return nil, err
+	}
+	if a.TOTPSince, err = zeroTime(totp); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, err = ledger.ParseTime(created)

@@ -54,6 +54,16 @@ func TestAccountsAuditNoSecrets(t *testing.T) {
 	if err := db.RevokeAPIToken(ctx, tok.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	totp := registertest.TOTPSecret()
+	if err := db.SetTOTPPending(ctx, a.ID, totp); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnableTOTP(ctx, a.ID, totp, 1, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DisableTOTP(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT action, unit_id, subject, detail FROM audit_log WHERE id > 2 ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +76,7 @@ func TestAccountsAuditNoSecrets(t *testing.T) {
 		if err := rows.Scan(&action, &unit, &subject, &detail); err != nil {
 			t.Fatal(err)
 		}
-		for _, secret := range []string{h1, h2, tok.TokenHash, "argon2id"} {
+		for _, secret := range []string{h1, h2, tok.TokenHash, "argon2id", totp, totp[:16]} {
 			if strings.Contains(detail, secret) || strings.Contains(subject, secret) {
 				t.Errorf("%s entry carries a secret: %s", action, detail)
 			}
@@ -76,7 +86,7 @@ func TestAccountsAuditNoSecrets(t *testing.T) {
 		}
 		got = append(got, action+" "+subject)
 	}
-	want := "account.create account:1,account.password account:1,token.create token:1,token.revoke token:1"
+	want := "account.create account:1,account.password account:1,token.create token:1,token.revoke token:1,account.totp.enable account:1,account.totp.disable account:1"
 	if strings.Join(got, ",") != want {
 		t.Fatalf("audit entries %q, want %q", strings.Join(got, ","), want)
 	}

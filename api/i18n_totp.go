@@ -1,0 +1,58 @@
+package api
+
+// The words of the second factor (issue 12 item 5: two-step verification), merged into
+// messages.
+var totpMessages = map[string]map[string]string{
+	"vi": {
+		"TotpTitle": "Xác thực hai bước", "TotpNav": "Xác thực hai bước", "TotpCode": "Mã xác thực (6 chữ số)",
+		"TotpLoginHelp": "Mở ứng dụng xác thực trên điện thoại và nhập mã 6 chữ số đang hiển thị cho tài khoản này.",
+		"TotpVerify":    "Xác nhận", "TotpStartOver": "Đăng nhập lại từ đầu",
+		"TotpIntro":   "Khi bật xác thực hai bước, mỗi lần đăng nhập bạn cần cả mật khẩu và một mã 6 chữ số do ứng dụng xác thực trên điện thoại tạo ra (chuẩn TOTP, RFC 6238).",
+		"TotpStep1":   "Cài một ứng dụng xác thực (ví dụ FreeOTP, Aegis, Google Authenticator hoặc Microsoft Authenticator).",
+		"TotpStep2":   "Trong ứng dụng, chọn thêm tài khoản và quét mã QR dưới đây.",
+		"TotpStep3":   "Nhập mã 6 chữ số mà ứng dụng hiển thị để xác nhận, rồi bấm “Bật xác thực hai bước”.",
+		"TotpManual":  "Nếu không quét được, hãy nhập khóa bí mật bằng tay (dấu cách chỉ để dễ đọc):",
+		"TotpQRLabel": "Mã QR để thêm tài khoản vào ứng dụng xác thực", "TotpAccount": "Tài khoản", "TotpKey": "Khóa bí mật",
+		"TotpKind": "Loại", "TotpKindValue": "Theo thời gian (TOTP), 6 chữ số, 30 giây",
+		"TotpEnable": "Bật xác thực hai bước", "TotpOnSince": "Xác thực hai bước đang bật từ",
+		"TotpOnHelp":       "Nếu mất điện thoại, hãy nhờ quản trị viên đặt lại mật khẩu: việc đó cũng tắt xác thực hai bước để bạn đăng ký lại.",
+		"TotpDisable":      "Tắt xác thực hai bước",
+		"TotpDisableHelp":  "Nhập một mã xác thực hiện tại hoặc mật khẩu hiện tại của bạn.",
+		"TotpRequired":     "Tài khoản quản trị hệ thống phải bật xác thực hai bước trước khi làm việc.",
+		"totp.bad":         "Mã xác thực không đúng, đã dùng rồi, hoặc đã thử sai nhiều lần liên tiếp. Vui lòng đợi mã mới rồi thử lại.",
+		"totp.expired":     "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
+		"totp.wrong":       "Mã xác thực không đúng. Kiểm tra giờ trên điện thoại rồi nhập mã đang hiển thị.",
+		"totp.disable.bad": "Mã xác thực hoặc mật khẩu không đúng.",
+		"totp.done.on":     "Đã bật xác thực hai bước. Các phiên đăng nhập khác của tài khoản đã kết thúc.",
+		"totp.done.off":    "Đã tắt xác thực hai bước.",
+		"AcctTOTPOn":       "xác thực hai bước", "AcctTOTPReset": "Tắt xác thực hai bước",
+		"acct.done.totp": "Đã tắt xác thực hai bước của tài khoản; người dùng có thể đăng ký lại.",
+	},
+	"en": {
+		"TotpTitle": "Two-step verification", "TotpNav": "Two-step verification", "TotpCode": "Verification code (6 digits)",
+		"TotpLoginHelp": "Open the authenticator app on your phone and enter the 6-digit code it shows for this account.",
+		"TotpVerify":    "Verify", "TotpStartOver": "Start the login again",
+		"TotpIntro":   "With two-step verification on, every login needs your password and a 6-digit code made by an authenticator app on your phone (TOTP, RFC 6238).",
+		"TotpStep1":   "Install an authenticator app (for example FreeOTP, Aegis, Google Authenticator or Microsoft Authenticator).",
+		"TotpStep2":   "In the app, add an account and scan the QR code below.",
+		"TotpStep3":   "Enter the 6-digit code the app shows to confirm, then press “Turn on two-step verification”.",
+		"TotpManual":  "If you cannot scan it, type the secret key (the spaces are only for reading):",
+		"TotpQRLabel": "QR code to add the account to an authenticator app", "TotpAccount": "Account", "TotpKey": "Secret key",
+		"TotpKind": "Type", "TotpKindValue": "Time-based (TOTP), 6 digits, 30 seconds",
+		"TotpEnable": "Turn on two-step verification", "TotpOnSince": "Two-step verification is on since",
+		"TotpOnHelp":       "If you lose your phone, ask an administrator to reset your password: that turns two-step verification off too, so you can enrol again.",
+		"TotpDisable":      "Turn off two-step verification",
+		"TotpDisableHelp":  "Enter a current verification code or your current password.",
+		"TotpRequired":     "System administrator accounts must turn on two-step verification before they continue.",
+		"totp.bad":         "The code is wrong, was used already, or there were too many failed attempts in a row. Wait for a new code and try again.",
+		"totp.expired":     "The login has expired. Please log in again.",
+		"totp.wrong":       "The code is wrong. Check your phone's clock and enter the code it shows now.",
+		"totp.disable.bad": "The code or the password is wrong.",
+		"totp.done.on":     "Two-step verification is on. The account's other sessions have ended.",
+		"totp.done.off":    "Two-step verification is off.",
+		"AcctTOTPOn":       "two-step verification", "AcctTOTPReset": "Turn off two-step verification",
+		"acct.done.totp": "The account's two-step verification is off; the person can enrol again.",
+	},
+}
+
+func init() { mergeMessages(totpMessages) }

@@ -225,10 +225,14 @@ func (c *Client) Authorize(ctx context.Context, token, credentialID string, hash
 }
 
 // SignHash calls signatures/signHash for SHA-256 hashes with signAlgo (an OID: OIDRSAEncryption
-// or OIDECDSAWithSHA256) and returns one signature per hash, in order.
+// or OIDECDSAWithSHA256) and returns one signature per hash, in order. sad is the explicit
+// authorisation (Authorize); empty when token is the credential token of CredentialToken.
 func (c *Client) SignHash(ctx context.Context, token, credentialID, sad, signAlgo string, hashes [][]byte) ([][]byte, error) {
-	req := map[string]any{"credentialID": credentialID, "SAD": sad, "hashes": b64all(hashes),
+	req := map[string]any{"credentialID": credentialID, "hashes": b64all(hashes),
 		"hashAlgorithmOID": OIDSHA256, "signAlgo": signAlgo, "operationMode": "S"}
+	if sad != "" { // "": token is a credential-scoped token from the provider's page (oauth2code)
+		req["SAD"] = sad
+	}
 	var out struct {
 		Signatures []string `json:"signatures"`
 	}

@@ -26,7 +26,9 @@ import (
 // named by client_secret_file, or the environment variable named by client_secret_env,
 // when the configuration is loaded. "login": true sends the client credentials to
 // auth/login (HTTP Basic) instead of oauth2/token; "allow_loopback": true lets the URL be
-// a loopback http address (the development server `chungthuc csc-dev` only).
+// a loopback http address (the development server `chungthuc csc-dev` only). "auth_mode":
+// "oauth2code" sends the signer to the provider's own page to authorise each signature
+// (instead of an OTP typed on the signing page).
 
 // SignerEntry is one line of the configuration file.
 type SignerEntry struct {
@@ -40,6 +42,10 @@ type SignerEntry struct {
 	CredentialID     string `json:"credential_id"`
 	Login            bool   `json:"login,omitempty"`
 	AllowLoopback    bool   `json:"allow_loopback,omitempty"`
+	// AuthMode is how the provider authorises each signature: "explicit" (default: the
+	// signer's one-time code typed on our signing page) or "oauth2code" (the provider's own
+	// page or app confirmation, oauth2code.go).
+	AuthMode string `json:"auth_mode,omitempty"`
 }
 
 type signerKey struct {
@@ -50,6 +56,7 @@ type signerKey struct {
 type signer struct {
 	client     *Client
 	credential string
+	provider   bool // auth_mode oauth2code
 }
 
 // Signers are the configured remote-signing credentials, by unit and officer (or seal).
@@ -118,7 +125,11 @@ func ParseSigners(data []byte, getenv func(string) string) (*Signers, error) {
 			bad("url: %s", chungthuc.ErrorMessage(err))
 			continue
 		}
-		s.m[k] = &signer{client: c, credential: e.CredentialID}
+		if e.AuthMode != "" && e.AuthMode != "explicit" && e.AuthMode != "oauth2code" {
+			bad("auth_mode must be \"explicit\" or \"oauth2code\"")
+			continue
+		}
+		s.m[k] = &signer{client: c, credential: e.CredentialID, provider: e.AuthMode == "oauth2code"}
 	}
 	if len(errs) > 0 {
 		return nil, chungthuc.Errorf(chungthuc.EINVALID, "remote signing configuration: %s", strings.Join(errs, "; "))
@@ -182,7 +193,7 @@ func (s *Signers) Sign(ctx context.Context, unitCode string, officerID int64, di
 		return nil, nil, err
 	}
 	if cr.Auth.Mode != "" && cr.Auth.Mode != "explicit" {
-		return nil, nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "the credential is authorised at the provider's page (%s), which this service does not drive yet", printable(cr.Auth.Mode, 20))
+		return nil, nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "the credential is authorised at the provider's page (%s): configure \"auth_mode\": \"oauth2code\" for it", printable(cr.Auth.Mode, 20))
 	}
 	chain, err := cr.Chain()
 	if err != nil {
@@ -198,6 +209,63 @@ func (s *Signers) Sign(ctx context.Context, unitCode string, officerID int64, di
 		return nil, nil, err
 	}
 	sigs, err := sg.client.SignHash(ctx, tok, sg.credential, sad, algo, hashes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sigs[0], chain, nil
+}
+
+// AtProvider reports whether the signer's credential is authorised at the provider's page
+// (auth_mode oauth2code) rather than with a one-time code typed here.
+func (s *Signers) AtProvider(unitCode string, officerID int64) bool {
+	if !s.Has(unitCode, officerID) {
+		return false
+	}
+	return s.m[signerKey{strings.ToUpper(unitCode), officerID}].provider
+}
+
+// AuthorizeAt returns the provider's page that authorises the signer's credential to sign
+// exactly digest, coming back to redirectURI with state, and the PKCE verifier to keep
+// for SignWithCode. ENOTFOUND when nothing is configured for the signer.
+func (s *Signers) AuthorizeAt(unitCode string, officerID int64, digest []byte, redirectURI, state string) (authURL, verifier string, err error) {
+	if !s.Has(unitCode, officerID) {
+		return "", "", chungthuc.Errorf(chungthuc.ENOTFOUND, "no remote signing credential is configured for this signer")
+	}
+	sg := s.m[signerKey{strings.ToUpper(unitCode), officerID}]
+	verifier, challenge := NewPKCE()
+	return sg.client.AuthorizeURL(sg.credential, [][]byte{digest}, redirectURI, state, challenge), verifier, nil
+}
+
+// SignWithCode completes AuthorizeAt: it exchanges the code the provider's page returned
+// (with the verifier) for the credential token, has the credential sign digest with it, and
+// returns the signature value and the credential's chain (DER, end entity first).
+// EFORBIDDEN when the provider refuses the code; else as Sign.
+func (s *Signers) SignWithCode(ctx context.Context, unitCode string, officerID int64, digest []byte, code, redirectURI, verifier string) ([]byte, [][]byte, error) {
+	if !s.Has(unitCode, officerID) {
+		return nil, nil, chungthuc.Errorf(chungthuc.ENOTFOUND, "no remote signing credential is configured for this signer")
+	}
+	sg := s.m[signerKey{strings.ToUpper(unitCode), officerID}]
+	credTok, err := sg.client.CredentialToken(ctx, code, redirectURI, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := sg.client.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr, err := sg.client.CredentialInfo(ctx, tok, sg.credential)
+	if err != nil {
+		return nil, nil, err
+	}
+	chain, err := cr.Chain()
+	if err != nil {
+		return nil, nil, err
+	}
+	algo := SignAlgoFor(cr)
+	if algo == "" {
+		return nil, nil, chungthuc.Errorf(chungthuc.EUNSUPPORTED, "the credential's key is neither RSA nor EC")
+	}
+	sigs, err := sg.client.SignHash(ctx, credTok, sg.credential, "", algo, [][]byte{digest})
 	if err != nil {
 		return nil, nil, err
 	}

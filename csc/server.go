@@ -26,6 +26,9 @@ type DevCredential struct {
 	Description string
 	Key         crypto.Signer
 	Chain       []*x509.Certificate
+	// AuthMode is how signatures are authorised: "explicit" (or empty: the fixed OTP sent to
+	// credentials/authorize) or "oauth2code" (the server's own page, oauth2dev.go).
+	AuthMode string
 }
 
 // DevServer is a development CSC v2 server: SCAL2 credentials, explicit authorisation
@@ -42,7 +45,8 @@ type DevServer struct {
 	creds  map[string]*DevCredential
 	order  []string
 	tokens map[string]time.Time // access token → expiry
-	sads   map[string]sadGrant
+	sads   map[string]sadGrant  // SAD, or credential-scoped access token (oauth2code) → grant
+	codes  map[string]codeGrant // authorisation code (oauth2code) → what it authorises
 }
 
 type sadGrant struct {
@@ -54,7 +58,7 @@ type sadGrant struct {
 // NewDevServer returns a server for these credentials and client credentials.
 func NewDevServer(clientID, clientSecret, otp string, creds ...*DevCredential) *DevServer {
 	s := &DevServer{ClientID: clientID, ClientSecret: clientSecret, OTP: otp,
-		creds: map[string]*DevCredential{}, tokens: map[string]time.Time{}, sads: map[string]sadGrant{}}
+		creds: map[string]*DevCredential{}, tokens: map[string]time.Time{}, sads: map[string]sadGrant{}, codes: map[string]codeGrant{}}
 	for _, c := range creds {
 		s.creds[c.ID] = c
 		s.order = append(s.order, c.ID)
@@ -71,6 +75,10 @@ func (s *DevServer) now() time.Time {
 
 // ServeHTTP implements the CSC v2 methods under /csc/v2/.
 func (s *DevServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.TrimPrefix(r.URL.Path, "/csc/v2/") == "oauth2/authorize" {
+		s.authorizePage(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		fail(w, http.StatusMethodNotAllowed, "invalid_request", "POST only")
 		return
@@ -81,8 +89,8 @@ func (s *DevServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "info":
 		reply(w, map[string]any{"specs": "2.0.0.0", "name": "chungthuc csc-dev", "region": "VN",
 			"lang": "vi", "description": "development remote signing service (fixed one-time code)",
-			"authType": []string{"basic", "oauth2client"},
-			"methods":  []string{"auth/login", "oauth2/token", "credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"}})
+			"authType": []string{"basic", "oauth2client", "oauth2code"},
+			"methods":  []string{"auth/login", "oauth2/authorize", "oauth2/token", "credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"}})
 		return
 	case "auth/login":
 		id, secret, ok := r.BasicAuth()
@@ -93,8 +101,12 @@ func (s *DevServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.issueToken(w)
 		return
 	case "oauth2/token":
-		if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "client_credentials" {
-			fail(w, http.StatusBadRequest, "unsupported_grant_type", "client_credentials only")
+		if r.ParseForm() == nil && r.PostForm.Get("grant_type") == "authorization_code" {
+			s.exchangeCode(w, r)
+			return
+		}
+		if r.PostForm.Get("grant_type") != "client_credentials" {
+			fail(w, http.StatusBadRequest, "unsupported_grant_type", "client_credentials or authorization_code only")
 			return
 		}
 		if !s.clientOK(r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")) {
@@ -139,7 +151,11 @@ func (s *DevServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "credentials/authorize":
 		s.authorize(w, cred, req.Hashes, req.HashAlgorithmOID, req.NumSignatures, req.AuthData)
 	case "signatures/signHash":
-		s.signHash(w, cred, req.SAD, req.Hashes, req.HashAlgorithmOID, req.SignAlgo)
+		sad := req.SAD
+		if sad == "" { // a credential-scoped token from the provider's page stands for the SAD
+			sad, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		}
+		s.signHash(w, cred, sad, req.Hashes, req.HashAlgorithmOID, req.SignAlgo)
 	default:
 		fail(w, http.StatusNotFound, "invalid_request", "unknown method")
 	}
@@ -165,16 +181,27 @@ func credentialInfo(c *DevCredential) map[string]any {
 		"cert": map[string]any{"status": "valid", "certificates": certs, "issuerDN": ee.Issuer.String(),
 			"subjectDN": ee.Subject.String(), "serialNumber": ee.SerialNumber.Text(16),
 			"validFrom": ee.NotBefore.UTC().Format("20060102150405Z"), "validTo": ee.NotAfter.UTC().Format("20060102150405Z")},
-		"auth": map[string]any{"mode": "explicit", "objects": []map[string]any{
-			{"type": "Password", "id": "OTP", "format": "N", "label": "Mã xác thực một lần",
-				"description": "development server: the fixed one-time code"}}},
+		"auth": authInfo(c),
 		"SCAL": "2", "multisign": 16, "lang": "vi"}
+}
+
+func authInfo(c *DevCredential) map[string]any {
+	if c.AuthMode == "oauth2code" {
+		return map[string]any{"mode": "oauth2code"}
+	}
+	return map[string]any{"mode": "explicit", "objects": []map[string]any{
+		{"type": "Password", "id": "OTP", "format": "N", "label": "Mã xác thực một lần",
+			"description": "development server: the fixed one-time code"}}}
 }
 
 func (s *DevServer) authorize(w http.ResponseWriter, c *DevCredential, hashes []string, hashOID string, num int, authData []struct {
 	ID    string `json:"id"`
 	Value string `json:"value"`
 }) {
+	if c.AuthMode == "oauth2code" {
+		fail(w, http.StatusBadRequest, "invalid_request", "this credential is authorised at oauth2/authorize (scope credential)")
+		return
+	}
 	if hashOID != OIDSHA256 || len(hashes) == 0 || len(hashes) > 16 || num != len(hashes) || !validHashes(hashes) {
 		fail(w, http.StatusBadRequest, "invalid_request", "SCAL2 needs 1–16 SHA-256 hashes and numSignatures equal to their count")
 		return

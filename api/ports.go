@@ -50,6 +50,18 @@ type RemoteSigner interface {
 	Sign(ctx context.Context, unitCode string, officerID int64, digest []byte, otp string) ([]byte, [][]byte, error)
 }
 
+// ProviderSigner is a RemoteSigner whose credentials may be authorised at the provider's own
+// page (CSC oauth2code, csc.Signers): AtProvider says which; AuthorizeAt gives the page's
+// address for exactly digest (back to redirectURI with state) and the PKCE verifier;
+// SignWithCode exchanges the code the page returned and signs digest (EFORBIDDEN when the
+// provider refuses the code); ProviderOrigin is the page's scheme://host.
+type ProviderSigner interface {
+	AtProvider(unitCode string, officerID int64) bool
+	AuthorizeAt(unitCode string, officerID int64, digest []byte, redirectURI, state string) (authURL, verifier string, err error)
+	SignWithCode(ctx context.Context, unitCode string, officerID int64, digest []byte, code, redirectURI, verifier string) ([]byte, [][]byte, error)
+	ProviderOrigin(unitCode string, officerID int64) string
+}
+
 // MailStatuses reads what became of an entry's e-mail (chungthuc.Mails); ENOTFOUND when
 // none was asked for.
 type MailStatuses interface {

@@ -250,6 +250,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/c/{id}/sign", s.signPage)
 		r.Post("/c/{id}/signature", s.signatureForm)
 		r.Post("/c/{id}/sign-remote", s.signRemote)
+		r.Post("/c/{id}/sign-provider", s.signProvider)
+		r.Get("/csc/callback", s.providerCallback)
 		r.Get("/webhooks", s.webhooksPage)
 		r.Post("/webhooks", s.webhookAdd)
 		r.Post("/webhooks/{id}/remove", s.webhookRemove)

@@ -136,8 +136,14 @@ func remoteKey(c *chungthuc.Certification, step chungthuc.SignatureStep) int64 {
 }
 
 // signPage: GET /app/c/{id}/sign.
+// An ?err= key (a return from the provider's page, providerCallback) shows its message.
 func (s *Server) signPage(w http.ResponseWriter, r *http.Request) {
-	s.showSign(w, r, http.StatusOK, "")
+	status, key := http.StatusOK, ""
+	switch k := r.URL.Query().Get("err"); k {
+	case "provider_refused", "provider_return", "remote", "remote_config":
+		status, key = http.StatusOK, k
+	}
+	s.showSign(w, r, status, key)
 }
 
 // showSign renders the signing page of entry {id} with status and an error message key
@@ -166,6 +172,12 @@ func (s *Server) showSign(w http.ResponseWriter, r *http.Request, status int, er
 	data := map[string]any{"C": a.Certification, "Step": string(a.Step), "Seal": a.Step == chungthuc.StepSeal, "ExpiresAt": a.ExpiresAt,
 		"DigestHex": hex.EncodeToString(a.ToSign.Digest), "Digest": base64.StdEncoding.EncodeToString(a.ToSign.Digest),
 		"Algorithm": a.ToSign.SignatureAlgorithm, "Remote": s.Remote != nil && s.Remote.Has(u.Code, remoteKey(a.Certification, a.Step))}
+	formAction := ""
+	if ps := s.providerSigner(u.Code, remoteKey(a.Certification, a.Step)); ps != nil {
+		data["Provider"] = true
+		// The form's answer is a redirect to the provider's page: form-action must allow it.
+		formAction = " " + ps.ProviderOrigin(u.Code, remoteKey(a.Certification, a.Step))
+	}
 	if crt, err := x509.ParseCertificate(a.ToSign.Certificate); err == nil {
 		data["CertSubject"] = crt.Subject.CommonName
 		data["CertSerial"] = hex.EncodeToString(crt.SerialNumber.Bytes())
@@ -177,7 +189,9 @@ func (s *Server) showSign(w http.ResponseWriter, r *http.Request, status int, er
 		data["AgentURL"] = s.AgentURL
 		data["AgentHelp"] = strings.ReplaceAll(s.t(r, "SignLocalHelp"), "{agent}", s.AgentURL)
 		// The page's script may reach the agent (and nothing else off-site).
-		w.Header().Set("Content-Security-Policy", contentSecurityPolicy+"; connect-src 'self' "+agentOrigin(s.AgentURL))
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy+formAction+"; connect-src 'self' "+agentOrigin(s.AgentURL))
+	} else if formAction != "" {
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy+formAction)
 	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
@@ -279,16 +293,26 @@ func (s *Server) signRemote(w http.ResponseWriter, r *http.Request) {
 		s.showSign(w, r, status, key)
 		return
 	}
+	sig, ok := signatureOf(value, chainDER)
+	if !ok {
+		s.showSign(w, r, http.StatusBadGateway, "remote")
+		return
+	}
+	s.complete(w, r, c, sig)
+}
+
+// signatureOf is a remote signature value with the credential's chain (DER, leaf first);
+// false when a certificate of the chain cannot be read.
+func signatureOf(value []byte, chainDER [][]byte) (certify.Signature, bool) {
 	sig := certify.Signature{Value: value}
 	for _, der := range chainDER {
 		crt, err := x509.ParseCertificate(der)
 		if err != nil {
-			s.showSign(w, r, http.StatusBadGateway, "remote")
-			return
+			return sig, false
 		}
 		sig.Chain = append(sig.Chain, crt)
 	}
-	s.complete(w, r, c, sig)
+	return sig, true
 }
 
 // complete runs the awaited step with sig for the session's principal: to the entry's page

@@ -271,3 +271,13 @@ func (s *Signers) SignWithCode(ctx context.Context, unitCode string, officerID i
 	}
 	return sigs[0], chain, nil
 }
+
+// ProviderOrigin is scheme://host of the signer's remote signing service (where its
+// provider's page is), "" when nothing is configured.
+func (s *Signers) ProviderOrigin(unitCode string, officerID int64) string {
+	if !s.Has(unitCode, officerID) {
+		return ""
+	}
+	u := s.m[signerKey{strings.ToUpper(unitCode), officerID}].client.base
+	return u.Scheme + "://" + u.Host
+}

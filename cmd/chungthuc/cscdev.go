@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,8 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // cmdCSCDev runs the development CSC v2 server (package csc) on a loopback address until
 // ctx ends: credentials from PEM files (certificate chain issued by the dev PKI from the
 // key's CSR with `officer cert`), client credentials and the fixed one-time code from flags.
-// It prints "csc-dev listening on http://ADDR" once it accepts connections.
+// It prints "csc-dev listening on http://ADDR" once it accepts connections. Credentials named
+// by --provider-page are authorised at the server's own page (CSC oauth2code).
 func cmdCSCDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("csc-dev", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -34,8 +36,9 @@ func cmdCSCDev(ctx context.Context, args []string, stdout io.Writer) error {
 	secret := fs.String("client-secret", "", "OAuth2 client secret (required)")
 	otp := fs.String("otp", "123456", "the fixed one-time authorisation code")
 	sadLife := fs.Duration("sad-lifetime", 5*time.Minute, "how long a SAD stays usable")
-	var creds multiFlag
+	var creds, atPage multiFlag
 	fs.Var(&creds, "credential", "ID=CERT.pem:KEY.pem (chain PEM, end entity first); repeatable")
+	fs.Var(&atPage, "provider-page", "ID of a credential authorised at the server's own page (CSC oauth2code) instead of with the code sent to credentials/authorize; repeatable")
 	if err := fs.Parse(args); err != nil {
 		return usagef("csc-dev: %v", err)
 	}
@@ -57,7 +60,18 @@ func cmdCSCDev(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		dcs = append(dcs, &csc.DevCredential{ID: id, Description: k.Chain[0].Subject.CommonName, Key: k.Signer, Chain: k.Chain})
+		dc := &csc.DevCredential{ID: id, Description: k.Chain[0].Subject.CommonName, Key: k.Signer, Chain: k.Chain}
+		for _, p := range atPage {
+			if p == id {
+				dc.AuthMode = "oauth2code"
+			}
+		}
+		dcs = append(dcs, dc)
+	}
+	for _, p := range atPage {
+		if !slices.ContainsFunc(dcs, func(dc *csc.DevCredential) bool { return dc.ID == p }) {
+			return usagef("csc-dev: --provider-page %q names no --credential", p)
+		}
 	}
 	srv := csc.NewDevServer(*clientID, *secret, *otp, dcs...)
 	srv.SADLifetime = *sadLife

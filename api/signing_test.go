@@ -29,7 +29,27 @@ type fakeRemote struct {
 	mu      sync.Mutex
 	devices map[string]*chungthuc.SigningKey
 	calls   []string
+	// atProvider makes every credential one authorised at the provider's page (the
+	// ProviderSigner methods below): the code "good" is accepted with a verifier it issued.
+	atProvider bool
 }
+
+func (f *fakeRemote) AtProvider(unit string, officer int64) bool {
+	return f.atProvider && f.Has(unit, officer)
+}
+
+func (f *fakeRemote) AuthorizeAt(unit string, officer int64, digest []byte, redirectURI, state string) (string, string, error) {
+	return "https://provider.example/authorize?state=" + url.QueryEscape(state) + "&redirect_uri=" + url.QueryEscape(redirectURI), "verifier-" + state, nil
+}
+
+func (f *fakeRemote) SignWithCode(ctx context.Context, unit string, officer int64, digest []byte, code, redirectURI, verifier string) ([]byte, [][]byte, error) {
+	if code != "good" || !strings.HasPrefix(verifier, "verifier-") {
+		return nil, nil, chungthuc.Errorf(chungthuc.EFORBIDDEN, "the remote signing service did not accept the authorisation")
+	}
+	return f.Sign(ctx, unit, officer, digest, "123456")
+}
+
+func (f *fakeRemote) ProviderOrigin(string, int64) string { return "https://provider.example" }
 
 func (f *fakeRemote) Has(unit string, officer int64) bool {
 	_, ok := f.devices[fmt.Sprintf("%s/%d", unit, officer)]

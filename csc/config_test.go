@@ -32,6 +32,9 @@ func TestSignersConfig(t *testing.T) {
 	if !s.Has("HB", 7) || !s.Has("hb", 0) || s.Has("HB", 8) || s.Has("TM", 0) || s.Len() != 2 {
 		t.Fatal("Has")
 	}
+	if s.AtProvider("HB", 7) || s.ProviderOrigin("HB", 7) != f.url || s.ProviderOrigin("TM", 0) != "" {
+		t.Fatal("explicit credentials: AtProvider / ProviderOrigin")
+	}
 	ctx := context.Background()
 	d := sha256.Sum256([]byte("signed attributes"))
 	if _, _, err := s.Sign(ctx, "HB", 7, d[:], "000000"); chungthuc.ErrorCode(err) != chungthuc.EFORBIDDEN {
@@ -60,7 +63,8 @@ func TestSignersConfig(t *testing.T) {
 	  {"unit": "HB", "officer": 2, "url": "https://x.example", "client_id": "a", "credential_id": "c"},
 	  {"unit": "HB", "officer": 3, "url": "http://x.example", "client_id": "a", "client_secret_env": "E", "credential_id": "c"},
 	  {"unit": "HB", "officer": 4, "url": "https://x.example", "client_id": "a", "client_secret_file": "/nonexistent/s", "credential_id": "c"},
-	  {"unit": "HB", "officer": 5, "url": "https://x.example", "client_id": "a", "client_secret_env": "EMPTY", "credential_id": ""}]}`
+	  {"unit": "HB", "officer": 5, "url": "https://x.example", "client_id": "a", "client_secret_env": "EMPTY", "credential_id": ""},
+	  {"unit": "HB", "officer": 6, "url": "https://x.example", "client_id": "a", "client_secret_env": "E", "credential_id": "c", "auth_mode": "push"}]}`
 	_, err = ParseSigners([]byte(bad), func(k string) string {
 		if k == "E" {
 			return "topsecret"
@@ -69,7 +73,7 @@ func TestSignersConfig(t *testing.T) {
 	})
 	msg := chungthuc.ErrorMessage(err)
 	for _, want := range []string{"signers[0]: unit", "signers[1]: exactly one of officer", "signers[2]: exactly one of client_secret",
-		"signers[3]: url", "signers[4]: cannot read", "signers[5]: credential_id"} {
+		"signers[3]: url", "signers[4]: cannot read", "signers[5]: credential_id", "signers[6]: auth_mode"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in %s", want, msg)
 		}

@@ -301,7 +301,7 @@ func TestWorkspaceSigningProvider(t *testing.T) {
 	// To the provider's page, which shows exactly the awaited digest; refused there.
 	st, at, page := webPage(t, officer, "POST", entry+"/sign-provider", url.Values{"csrf": {csrf}})
 	d, _ := hex.DecodeString(digest)
-	if st != 200 || !strings.HasPrefix(cscURL+at, cscURL+"/csc/v2/oauth2/authorize?") || !strings.Contains(page, base64.StdEncoding.EncodeToString(d)) {
+	if st != 200 || !strings.HasPrefix(cscURL+at, cscURL+"/csc/v2/oauth2/authorize?") || !strings.Contains(html.UnescapeString(page), base64.StdEncoding.EncodeToString(d)) {
 		t.Fatalf("provider's page: %d %s\n%s", st, at, page)
 	}
 	st, at, page = atProvider(t, officer, cscURL+"/csc/v2/oauth2/authorize", page, "refuse", "")
